@@ -1,0 +1,61 @@
+# token-auditor: `make demo` and `make test` do all set-up on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := demo
+
+OPA_VERSION   := v1.22.3
+REGAL_VERSION := v0.42.0
+PYTHON        ?= python3.11
+VENV          := .venv
+PY            := $(VENV)/bin/python
+BIN           := $(CURDIR)/.bin
+OPA           := $(BIN)/opa
+REGAL         := $(BIN)/regal
+COVERAGE_MIN  := 90
+export OPA_BIN := $(OPA)
+
+.PHONY: setup demo test test-policies test-python lint-policies bench clean
+
+setup: $(VENV)/.installed $(BIN)/.opa-$(OPA_VERSION) $(BIN)/.regal-$(REGAL_VERSION)
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 2; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+# Pinned engine and linter, built from source with the Go module proxy.
+$(BIN)/.opa-$(OPA_VERSION):
+	mkdir -p $(BIN)
+	GOBIN=$(BIN) CGO_ENABLED=0 go install github.com/open-policy-agent/opa@$(OPA_VERSION)
+	$(OPA) version | grep -q "Version: $(patsubst v%,%,$(OPA_VERSION))"
+	touch $@
+
+$(BIN)/.regal-$(REGAL_VERSION):
+	mkdir -p $(BIN)
+	GOBIN=$(BIN) CGO_ENABLED=0 go install github.com/open-policy-agent/regal@$(REGAL_VERSION)
+	touch $@
+
+demo: setup
+	$(VENV)/bin/token-auditor audit fixtures/ --now 2026-11-25T00:00:00Z --fail-on never
+
+lint-policies: setup
+	$(OPA) fmt --list --fail policies
+	$(OPA) check --strict policies
+	$(REGAL) lint policies
+
+test-policies: lint-policies
+	$(OPA) test policies --coverage --threshold $(COVERAGE_MIN) --format json > .cache-coverage.json || { $(OPA) test policies -v; rm -f .cache-coverage.json; exit 1; }
+	@$(PY) -c "import json;c=json.load(open('.cache-coverage.json'));print(f\"rego coverage: {c['coverage']:.1f}% (min $(COVERAGE_MIN)%)\")"
+	@rm -f .cache-coverage.json
+	$(OPA) test policies
+
+test-python: setup
+	$(PY) -m pytest -q
+
+test: test-policies test-python
+
+bench: setup
+	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) $(BIN) .pytest_cache

@@ -1,0 +1,226 @@
+"""Read inventories safely: bounded size, safe YAML with bounded aliases, duplicate keys refused.
+
+Every document keeps its path, sha256 and a JSON-pointer → line map (YAML only) so later errors
+can name the place in the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from auditor.errors import InputError
+from auditor.secrets import SecretHit, redact_document, redact_text
+
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+MAX_YAML_NODES = 5_000_000  # alias expansion beyond this is a "billion laughs" document
+SUFFIXES = (".json", ".yaml", ".yml")
+
+
+@dataclass
+class Document:
+    """One parsed input file, already redacted of token values."""
+
+    path: str
+    sha256: str
+    data: object
+    lines: dict[str, int] = field(default_factory=dict)
+    secrets: list[SecretHit] = field(default_factory=list)
+    pages: int = 1  # >1 when the file held several JSON values back to back (`gh api --paginate`)
+
+    def where(self, pointer: str) -> str:
+        """`file:line: /pointer` for messages, with the nearest known line."""
+        line = self.line_of(pointer)
+        return f"{self.path}:{line}: {pointer or '/'}" if line else f"{self.path}: {pointer or '/'}"
+
+    def line_of(self, pointer: str) -> int | None:
+        probe = pointer
+        while True:
+            if probe in self.lines:
+                return self.lines[probe]
+            if not probe:
+                return None
+            probe = probe.rsplit("/", 1)[0]
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    """Files as given, directories as every JSON/YAML file below them (sorted), `-` for stdin."""
+    out: list[str] = []
+    for raw in paths:
+        if raw == "-":
+            out.append(raw)
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
+            )
+            if not found:
+                raise InputError(f"{raw}: directory holds no *.json, *.yaml or *.yml file")
+            out.extend(found)
+        elif path.is_file():
+            out.append(str(path))
+        else:
+            raise InputError(f"{raw}: no such file or directory")
+    seen: set[str] = set()
+    return [p for p in out if not (p in seen or seen.add(p))]
+
+
+def _read_bytes(path: str, max_bytes: int) -> bytes:
+    if path == "-":
+        data = sys.stdin.buffer.read(max_bytes + 1)
+    else:
+        try:
+            size = Path(path).stat().st_size
+            if size > max_bytes:
+                raise InputError(f"{path}: file is {size} bytes, above the {max_bytes}-byte limit (--max-input-bytes)")
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    if len(data) > max_bytes:
+        raise InputError(f"{path}: input is above the {max_bytes}-byte limit (--max-input-bytes)")
+    return data
+
+
+def _no_duplicates(path: str):
+    def hook(pairs):
+        obj = {}
+        for key, value in pairs:
+            if key in obj:
+                raise InputError(f"{path}: duplicate key {redact_text(json.dumps(key))} in a JSON object")
+            obj[key] = value
+        return obj
+
+    return hook
+
+
+def _parse_json(path: str, text: str) -> tuple[object, int]:
+    decoder = json.JSONDecoder(object_pairs_hook=_no_duplicates(path))
+    values = []
+    index, end = 0, len(text)
+    try:
+        while True:
+            while index < end and text[index] in " \t\r\n":
+                index += 1
+            if index >= end:
+                break
+            value, index = decoder.raw_decode(text, index)
+            values.append(value)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    if not values:
+        raise InputError(f"{path}: empty input")
+    if len(values) == 1:
+        return values[0], 1
+    # `gh api --paginate` without --slurp writes one array per page back to back.
+    if all(isinstance(v, list) for v in values):
+        return [item for page in values for item in page], len(values)
+    raise InputError(f"{path}: several JSON values back to back, but not all are arrays (pages)")
+
+
+class _Builder:
+    """Builds plain Python data from a composed YAML node graph, recording lines per pointer."""
+
+    _SCALARS = {
+        "tag:yaml.org,2002:null",
+        "tag:yaml.org,2002:bool",
+        "tag:yaml.org,2002:int",
+        "tag:yaml.org,2002:float",
+        "tag:yaml.org,2002:str",
+        "tag:yaml.org,2002:timestamp",
+        "tag:yaml.org,2002:binary",
+    }
+
+    def __init__(self, path: str):
+        self.path = path
+        self.constructor = yaml.SafeLoader("")
+        self.lines: dict[str, int] = {}
+        self.count = 0
+
+    def build(self, node, pointer: str = ""):
+        self.count += 1
+        if self.count > MAX_YAML_NODES:
+            raise InputError(f"{self.path}: YAML expands to more than {MAX_YAML_NODES} nodes (alias bomb?)")
+        self.lines.setdefault(pointer, node.start_mark.line + 1)
+        where = f"{self.path}:{node.start_mark.line + 1}"
+        if isinstance(node, yaml.MappingNode):
+            self.constructor.flatten_mapping(node)
+            out: dict = {}
+            for key_node, value_node in node.value:
+                key = self.build(key_node, pointer + "/?")
+                if isinstance(key, (list, dict)):
+                    raise InputError(f"{where}: a mapping key must be a scalar")
+                key = "null" if key is None else key if isinstance(key, str) else str(key).lower() if isinstance(key, bool) else str(key)
+                if key in out:
+                    raise InputError(f"{self.path}:{key_node.start_mark.line + 1}: duplicate key {redact_text(json.dumps(key))}")
+                escaped = key.replace("~", "~0").replace("/", "~1")
+                out[key] = self.build(value_node, f"{pointer}/{escaped}")
+            self.lines.pop(pointer + "/?", None)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, f"{pointer}/{i}") for i, item in enumerate(node.value)]
+        if node.tag not in self._SCALARS:
+            raise InputError(f"{where}: YAML tag {node.tag!r} is not allowed (only plain data)")
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            return node.value  # keep timestamps as the ISO text written
+        if node.tag == "tag:yaml.org,2002:binary":
+            raise InputError(f"{where}: binary YAML values are not allowed")
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            raise InputError(f"{where}: {redact_text(str(exc).splitlines()[0])}") from None
+
+
+def _parse_yaml(path: str, text: str) -> tuple[object, dict[str, int]]:
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise InputError(f"{path}{line}: invalid YAML: {redact_text(exc.problem or str(exc))}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: invalid YAML: {redact_text(str(exc).splitlines()[0])}") from None
+    nodes = [n for n in nodes if n is not None]
+    if not nodes:
+        raise InputError(f"{path}: empty input")
+    if len(nodes) > 1:
+        raise InputError(f"{path}: several YAML documents in one file; give one inventory per file")
+    builder = _Builder(path)
+    return builder.build(nodes[0]), builder.lines
+
+
+def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    raw = _read_bytes(path, max_bytes)
+    name = "<stdin>" if path == "-" else path
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+    stripped = text.lstrip()
+    looks_json = name.lower().endswith(".json") or (name == "<stdin>" and stripped[:1] in "[{")
+    lines: dict[str, int] = {}
+    pages = 1
+    if looks_json:
+        data, pages = _parse_json(name, text)
+    else:
+        data, lines = _parse_yaml(name, text)
+    data, hits = redact_document(data, name, raw_text=text)
+    return Document(
+        path=name,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        data=data,
+        lines=lines,
+        secrets=hits,
+        pages=pages,
+    )
+
+
+def load_paths(paths: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> list[Document]:
+    if not paths:
+        raise InputError("no input given: pass inventory files, directories or - for stdin")
+    return [load_document(p, max_bytes) for p in expand_paths(paths)]

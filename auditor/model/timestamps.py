@@ -1,0 +1,29 @@
+"""ISO 8601 handling: every time the policies see is RFC 3339 UTC with a `Z`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def parse_time(value: str) -> datetime:
+    text = value.strip().replace(" ", "T", 1)
+    if text.endswith(("z", "Z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def format_time(moment: datetime) -> str:
+    moment = moment.astimezone(timezone.utc)
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def normalize_time(value) -> str | None:
+    """None stays None; any accepted ISO 8601 text becomes canonical RFC 3339 UTC."""
+    if value is None:
+        return None
+    return format_time(parse_time(str(value)))

@@ -1,0 +1,73 @@
+"""Stage 2: provider adapters turn validated documents into the normalized token model.
+
+Each adapter recognises its documents, names the schema they must pass, and normalizes them.
+Provider quirks (field names, role spellings, where the org comes from) live here, not in rules.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from auditor.errors import InputError
+from auditor.inventory.loader import Document
+from auditor.model.inventory import Inventory
+
+
+class Adapter(Protocol):
+    provider: str
+    formats: tuple[str, ...]
+
+    def recognises(self, document: Document) -> bool: ...
+
+    def schema_for(self, document: Document) -> str: ...
+
+    def normalize(self, document: Document, options: dict) -> Inventory: ...
+
+
+def adapters() -> list[Adapter]:
+    from auditor.providers import huggingface, neutral
+
+    found: list[Adapter] = [huggingface.ADAPTER, neutral.ADAPTER]
+    try:  # GitHub and GitLab adapters register themselves when present
+        from auditor.providers import github, gitlab
+
+        found += [github.ADAPTER, gitlab.ADAPTER]
+    except ImportError:
+        pass
+    return found
+
+
+def known_formats() -> list[str]:
+    return sorted(f for a in adapters() for f in a.formats)
+
+
+def adapter_for(document: Document) -> Adapter:
+    declared = document.data.get("format") if isinstance(document.data, dict) else None
+    for adapter in adapters():
+        if declared is not None and declared in adapter.formats:
+            return adapter
+    if declared is not None:
+        raise InputError(
+            f"{document.where('/format')}: unknown format {declared!r}; known: {', '.join(known_formats())}"
+        )
+    for adapter in adapters():
+        if adapter.recognises(document):
+            return adapter
+    raise InputError(
+        f"{document.path}: cannot tell what this file is: no `format` field "
+        f"({', '.join(known_formats())}) and not a recognised API export"
+    )
+
+
+def link_secrets(document: Document, inventory: Inventory) -> None:
+    """Attach every secret found in the file, with the token whose entry holds it (if any)."""
+    by_pointer = sorted(
+        ((t["source"]["pointer"], t) for t in inventory.tokens if t["source"]["file"] == document.path),
+        key=lambda item: len(item[0]),
+        reverse=True,
+    )
+    for hit in document.secrets:
+        entry = hit.as_input()
+        owner = next((t for p, t in by_pointer if hit.pointer == p or hit.pointer.startswith(p + "/")), None)
+        entry["token"] = owner["key"] if owner else None
+        inventory.secrets.append(entry)

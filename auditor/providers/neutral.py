@@ -1,0 +1,54 @@
+"""The provider-neutral `token-inventory/v1`: already the normalized model, so little to do."""
+
+from __future__ import annotations
+
+import copy
+
+from auditor.inventory.loader import Document
+from auditor.model.inventory import InputSummary, Inventory, Skipped, complete_token
+from auditor.model.timestamps import normalize_time
+
+FORMAT = "token-inventory/v1"
+
+
+class NeutralAdapter:
+    provider = "any"
+    formats = (FORMAT,)
+
+    def recognises(self, document: Document) -> bool:
+        return False
+
+    def schema_for(self, document: Document) -> str:
+        return "token-inventory.v1"
+
+    def normalize(self, document: Document, options: dict) -> Inventory:
+        data = document.data
+        out = Inventory()
+        for index, raw in enumerate(data.get("tokens") or []):
+            pointer = f"/tokens/{index}"
+            token = copy.deepcopy(raw)
+            if token.get("active") is False:
+                out.skipped.append(Skipped(token["provider"], token["id"], token.get("name"),
+                                           "inactive (revoked or disabled)", document.path, pointer))
+                continue
+            for field in ("created_at", "expires_at", "last_used_at"):
+                token[field] = normalize_time(token.get(field))
+            token.setdefault("native", {})
+            out.tokens.append(complete_token(token, document.path, pointer))
+        for index, org in enumerate(data.get("orgs") or []):
+            entry = {"token_policy": None, "members": None, "settings": {}, **copy.deepcopy(org)}
+            if entry["members"] is not None:
+                entry["members"] = sorted(set(entry["members"]))
+            entry["source"] = {"file": document.path, "pointer": f"/orgs/{index}"}
+            out.orgs.append(entry)
+        for index, location in enumerate(data.get("locations") or []):
+            entry = {"provider": None, "public": None, "token_like_variables": [], **copy.deepcopy(location)}
+            entry["source"] = {"file": document.path, "pointer": f"/locations/{index}"}
+            out.locations.append(entry)
+        providers = sorted({t["provider"] for t in data.get("tokens") or []}) or ["any"]
+        out.inputs.append(InputSummary(document.path, document.sha256, FORMAT, ",".join(providers),
+                                       len(data.get("tokens") or [])))
+        return out
+
+
+ADAPTER = NeutralAdapter()

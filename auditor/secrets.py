@@ -1,0 +1,112 @@
+"""Detect real token values in inventories and redact them before anything else sees them.
+
+An inventory should hold ids, prefixes and last-four characters, never a secret. When one slips in,
+we replace it in memory, keep only a masked form and a one-way digest, and report that it was there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+# Each pattern matches a whole credential of a known shape. Long, random bodies only: `hf_` alone
+# (a prefix field) or `c90d` (a last-four field) must never match.
+_PATTERNS: tuple[tuple[str, str, str], ...] = (
+    ("huggingface", "hf_oauth_", r"hf_oauth_[A-Za-z0-9]{30,}"),
+    ("huggingface", "hf_jwt_", r"hf_jwt_[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"),
+    ("huggingface", "api_org_", r"api_org_[A-Za-z0-9]{30,}"),
+    ("huggingface", "hf_", r"hf_[A-Za-z0-9]{30,}"),
+    ("github", "github_pat_", r"github_pat_[A-Za-z0-9_]{60,}"),
+    ("github", "gh?_", r"gh[pousr]_[A-Za-z0-9]{36,}"),
+    ("gitlab", "glpat-", r"gl(?:pat|dt|rt|ptt|ft|imt|agent|oas|cbt|soat|ffct)-[A-Za-z0-9_\-]{20,}"),
+    ("npm", "npm_", r"npm_[A-Za-z0-9]{36,}"),
+    ("pypi", "pypi-", r"pypi-AgE[A-Za-z0-9_\-]{50,}"),
+    ("aws", "AKIA", r"(?:AKIA|ASIA)[0-9A-Z]{16}"),
+    ("slack", "xox", r"xox[abposr]-[A-Za-z0-9\-]{10,}"),
+)
+_COMBINED = re.compile(
+    r"(?<![A-Za-z0-9_\-])(?:" + "|".join(f"(?P<p{i}>{p[2]})" for i, p in enumerate(_PATTERNS)) + r")(?![A-Za-z0-9])"
+)
+REDACTED = "[REDACTED]"
+
+
+@dataclass(frozen=True)
+class SecretHit:
+    """A token value found in an input: where, of what shape, and a masked form safe to print."""
+
+    file: str
+    pointer: str
+    provider: str
+    prefix: str
+    masked: str
+    digest: str  # sha256 prefix of the value: correlates repeats, reveals nothing
+
+    def as_input(self) -> dict:
+        return {
+            "file": self.file,
+            "pointer": self.pointer,
+            "provider": self.provider,
+            "prefix": self.prefix,
+            "masked": self.masked,
+            "digest": self.digest,
+        }
+
+
+def _describe(match: re.Match) -> tuple[str, str, str, str]:
+    index = int(match.lastgroup[1:])
+    provider, label, _ = _PATTERNS[index]
+    value = match.group(0)
+    prefix = value[: len(label)] if not label.endswith("?_") else value[:4]
+    masked = f"{prefix}…{value[-4:]}"
+    digest = hashlib.sha256(value.encode()).hexdigest()[:16]
+    return provider, prefix, masked, digest
+
+
+def contains_secret(text: str) -> bool:
+    return _COMBINED.search(text) is not None
+
+
+def redact_text(text: str) -> str:
+    """Redact every token value in free text (error messages, logs)."""
+    return _COMBINED.sub(lambda m: f"{REDACTED}:{_describe(m)[2]}", text)
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def redact_document(document, file: str, raw_text: str | None = None) -> tuple[object, list[SecretHit]]:
+    """Return the document with token values replaced, and where they were.
+
+    `raw_text`, when given, lets a clean file skip the walk: one regex pass over the whole text.
+    """
+    if raw_text is not None and not contains_secret(raw_text):
+        return document, []
+    hits: list[SecretHit] = []
+
+    def scrub(value: str, pointer: str) -> str:
+        def replace(match: re.Match) -> str:
+            provider, prefix, masked, digest = _describe(match)
+            hits.append(SecretHit(file, pointer, provider, prefix, masked, digest))
+            return f"{REDACTED}:{masked}"
+
+        return _COMBINED.sub(replace, value)
+
+    def walk(node, pointer: str):
+        if isinstance(node, str):
+            return scrub(node, pointer) if _COMBINED.search(node) else node
+        if isinstance(node, list):
+            return [walk(item, f"{pointer}/{i}") for i, item in enumerate(node)]
+        if isinstance(node, dict):
+            out = {}
+            for key, item in node.items():
+                child = f"{pointer}/{_escape(str(key))}"
+                if isinstance(key, str) and _COMBINED.search(key):
+                    key = scrub(key, child)
+                    child = f"{pointer}/{_escape(key)}"
+                out[key] = walk(item, child)
+            return out
+        return node
+
+    return walk(document, ""), hits

@@ -1,0 +1,36 @@
+# METADATA
+# title: Legacy token with account-wide reach
+# description: |
+#   A classic (unscoped) token reaches every repository its owner can reach. A stolen read
+#   token leaks every private repository; a write token lets the thief push to all of them.
+# related_resources:
+#   - ref: https://huggingface.co/docs/hub/security-tokens
+#     description: Hugging Face user access tokens and fine-grained tokens
+# custom:
+#   id: legacy-token
+#   severity: high
+#   nhi: [NHI4, NHI5]
+#   recommended_action: replace
+package checks.legacy_token
+
+import data.lib.finding
+import data.lib.replacement
+import data.lib.tokens
+
+# METADATA
+# description: One finding per legacy token; high when it can write, medium when read-only.
+findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
+	"severity": _severity(tok),
+	"message": sprintf("%s token %s is a legacy token with %s access to everything %s can reach", [
+		tok.provider, tokens.label(tok), tokens.max_access(tok), tok.owner,
+	]),
+	"evidence": {"legacy": true, "access": tokens.max_access(tok), "reach": [g.resource | some g in tok.grants]},
+	"recommendation": replacement.replace(tok, "Replace it with a fine-grained token limited to what it is used for"),
+}) if {
+	some tok in input.tokens
+	tok.legacy
+}
+
+_severity(tok) := "high" if tokens.can_write(tok)
+
+_severity(tok) := "medium" if not tokens.can_write(tok)

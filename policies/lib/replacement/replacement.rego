@@ -1,0 +1,141 @@
+# METADATA
+# title: Fine-grained replacement
+# description: |
+#   Derives the fine-grained token to create instead of an over-broad one, never granting more
+#   than the token has today: from observed usage, else from the Spaces it is stored in (read
+#   only), else an explicit question for the owner.
+package lib.replacement
+
+import data.lib.tokens
+
+_hf := data.token_auditor.catalogue.providers.huggingface
+
+# METADATA
+# description: Hugging Face fine-grained token spec (the Hub's own shape) replacing tok.
+huggingface(tok) := {
+	"scoped": scoped,
+	"global": [],
+	"canReadGatedRepos": false,
+	"derived_from": "observed_usage",
+	"needs_owner_input": false,
+} if {
+	count(tok.observed_usage) > 0
+	scoped := _from_usage(tok)
+} else := {
+	"scoped": scoped,
+	"global": [],
+	"canReadGatedRepos": false,
+	"derived_from": "storage",
+	"needs_owner_input": false,
+} if {
+	scoped := _from_spaces(tok)
+	count(scoped) > 0
+} else := {
+	"scoped": [],
+	"global": [],
+	"canReadGatedRepos": false,
+	"derived_from": "none",
+	"needs_owner_input": true,
+	"question": sprintf(
+		"Which repositories does %s (owner %s) need, and does it need to write to them?",
+		[_label(tok), tok.owner],
+	),
+}
+
+_label(tok) := sprintf("token %s", [tokens.label(tok)])
+
+# A write the token cannot do today is recommended as a read.
+_action_permissions(tok, "write") := _hf.usage_permissions.read if not tokens.can_write(tok)
+
+_action_permissions(tok, action) := object.get(_hf.usage_permissions, action, []) if {
+	not _write_downgraded(tok, action)
+}
+
+_write_downgraded(tok, "write") if not tokens.can_write(tok)
+
+_from_usage(tok) := [{"entity": {"type": type, "name": name}, "permissions": permissions} |
+	some [type, name] in {[u.resource.type, u.resource.name] | some u in tok.observed_usage}
+	permissions := sort({p |
+		some u in tok.observed_usage
+		u.resource.type == type
+		u.resource.name == name
+		some action in u.actions
+		some p in _action_permissions(tok, action)
+	})
+	count(permissions) > 0
+]
+
+_from_spaces(tok) := [{"entity": {"type": "space", "name": name}, "permissions": ["repo.content.read"]} |
+	some name in {place.location |
+		some place in tok.stored_in
+		place.kind in {"hf_space_secret", "hf_space_variable"}
+	}
+]
+
+# METADATA
+# description: Steps to replace tok by the spec, then revoke it.
+huggingface_steps(tok, spec) := array.concat(
+	array.concat(
+		[_create_step(spec)],
+		[sprintf("Put the new token where %s is used today: %s", [_masked(tok), concat(", ", _places(tok))]) |
+			count(tok.stored_in) > 0
+		],
+	),
+	array.concat(
+		[sprintf("For CI (%s), prefer %s", [concat(", ", [p.location | some p in tokens.ci_places(tok)]), _hf.keyless_alternative]) |
+			count(tokens.ci_places(tok)) > 0
+		],
+		[sprintf("Revoke %s at https://huggingface.co/settings/tokens once nothing uses it", [_masked(tok)])],
+	),
+)
+
+_create_step(spec) := "Ask the owner which repositories the token needs, then create a fine-grained token with only those" if {
+	spec.needs_owner_input
+} else := sprintf(
+	"Create a fine-grained token at https://huggingface.co/settings/tokens/new?tokenType=fineGrained with only: %s",
+	[concat("; ", [sprintf("%s %s: %s", [s.entity.type, s.entity.name, concat(", ", s.permissions)]) | some s in spec.scoped])],
+)
+
+_masked(tok) := tok.masked if is_string(tok.masked)
+
+_masked(tok) := tok.id if not is_string(tok.masked)
+
+_places(tok) := [sprintf("%s %s%s", [p.kind, p.location, _key(p)]) | some p in tok.stored_in]
+
+_key(place) := sprintf(" (%s)", [place.key]) if is_string(place.key)
+
+_key(place) := "" if not is_string(place.key)
+
+# METADATA
+# description: The replacement spec for tok, by provider; other providers get an owner question.
+spec(tok) := huggingface(tok) if {
+	tok.provider == "huggingface"
+} else := {
+	"needs_owner_input": true,
+	"derived_from": "none",
+	"question": sprintf(
+		"Which resources does %s (owner %s) need, with which permissions, and for how long?",
+		[_label(tok), tok.owner],
+	),
+}
+
+# METADATA
+# description: The steps that take tok to spec.
+steps(tok, s) := huggingface_steps(tok, s) if {
+	tok.provider == "huggingface"
+} else := [
+	"Ask the owner which resources and permissions the token needs",
+	sprintf("Create a narrowly scoped, expiring %s token with only those", [tok.provider]),
+	sprintf("Revoke %s once nothing uses it", [_masked(tok)]),
+]
+
+# METADATA
+# description: The full recommendation for replacing tok with a fine-grained token.
+replace(tok, summary) := {
+	"action": "replace",
+	"summary": summary,
+	"replacement": s,
+	"steps": steps(tok, s),
+} if {
+	s := spec(tok)
+}

@@ -1,0 +1,12 @@
+# METADATA
+# title: token-auditor entry point
+# description: |
+#   The one rule the engine queries: every finding of every check under data.checks,
+#   for the tokens, organizations, locations and secrets in this input.
+package token_auditor.main
+
+# METADATA
+# description: All findings of all checks for this input.
+findings := [f |
+	some f in data.checks[_].findings
+]
