@@ -4,6 +4,10 @@ SHELL := /bin/bash
 
 OPA_VERSION   := v1.22.3
 REGAL_VERSION := v0.42.0
+# v0.42.0 is not served by this machine's Go module proxy; the nearest served release is
+# github.com/styrainc/regal v0.35.1 (the module's name before it moved), built from the module cache.
+REGAL_FALLBACK_MODULE  := github.com/styrainc/regal
+REGAL_FALLBACK_VERSION := v0.35.1
 PYTHON        ?= python3.11
 VENV          := .venv
 PY            := $(VENV)/bin/python
@@ -32,7 +36,11 @@ $(BIN)/.opa-$(OPA_VERSION):
 
 $(BIN)/.regal-$(REGAL_VERSION):
 	mkdir -p $(BIN)
-	GOBIN=$(BIN) CGO_ENABLED=0 go install github.com/open-policy-agent/regal@$(REGAL_VERSION)
+	GOBIN=$(BIN) CGO_ENABLED=0 go install github.com/open-policy-agent/regal@$(REGAL_VERSION) 2>/dev/null || { \
+	  echo "regal $(REGAL_VERSION) not served; building $(REGAL_FALLBACK_MODULE)@$(REGAL_FALLBACK_VERSION)"; \
+	  dir=$$(go mod download -json $(REGAL_FALLBACK_MODULE)@$(REGAL_FALLBACK_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
+	  test -n "$$dir" && cd "$$dir" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -o $(REGAL) . ; }
+	$(REGAL) version >/dev/null
 	touch $@
 
 demo: setup

@@ -25,7 +25,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 		tok.provider, tokens.label(tok), tokens.max_access(tok), tok.owner,
 	]),
 	"evidence": {"legacy": true, "access": tokens.max_access(tok), "reach": [g.resource | some g in tok.grants]},
-	"recommendation": replacement.replace(tok, "Replace it with a fine-grained token limited to what it is used for"),
+	"recommendation": replacement.recommend_replacement(tok, "Replace it with a fine-grained token limited to what it is used for"),
 }) if {
 	some tok in input.tokens
 	tok.legacy

@@ -3,9 +3,15 @@ package checks.legacy_token_test
 import data.checks.legacy_token
 import data.lib.testing
 
-_write := testing.token({"legacy": true, "grants": [{"resource": {"type": "user", "name": "jdoe"}, "permissions": ["role.write"]}]})
+_write := testing.token({
+	"legacy": true,
+	"grants": [{"resource": {"type": "user", "name": "jdoe"}, "permissions": ["role.write"]}],
+})
 
-_read := testing.token({"legacy": true, "grants": [{"resource": {"type": "user", "name": "jdoe"}, "permissions": ["role.read"]}]})
+_read := testing.token({
+	"legacy": true,
+	"grants": [{"resource": {"type": "user", "name": "jdoe"}, "permissions": ["role.read"]}],
+})
 
 test_write_legacy_token_is_high if {
 	some f in legacy_token.findings with input as testing.input_with([_write])
@@ -21,7 +27,8 @@ test_read_legacy_token_is_medium if {
 }
 
 test_replacement_from_usage_never_grants_more_than_today if {
-	tok := object.union(_read, {"observed_usage": [{"resource": {"type": "model", "name": "acme/bert"}, "actions": ["write", "inference"]}]})
+	usage := [{"resource": {"type": "model", "name": "acme/bert"}, "actions": ["write", "inference"]}]
+	tok := object.union(_read, {"observed_usage": usage})
 	some f in legacy_token.findings with input as testing.input_with([tok])
 	f.recommendation.replacement.scoped == [{
 		"entity": {"type": "model", "name": "acme/bert"},

@@ -13,6 +13,13 @@ thresholds := object.union(
 )
 
 # METADATA
+# description: The least-privilege catalogue with input.config.catalogue merged over it.
+catalogue := object.union(
+	data.token_auditor.catalogue,
+	object.get(input, ["config", "catalogue"], {}),
+)
+
+# METADATA
 # description: Current time in ns since the epoch, from input.now.
 now_ns := time.parse_rfc3339_ns(input.now)
 

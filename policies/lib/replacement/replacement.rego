@@ -6,9 +6,10 @@
 #   only), else an explicit question for the owner.
 package lib.replacement
 
+import data.lib.config
 import data.lib.tokens
 
-_hf := data.token_auditor.catalogue.providers.huggingface
+_hf := config.catalogue.providers.huggingface
 
 # METADATA
 # description: Hugging Face fine-grained token spec (the Hub's own shape) replacing tok.
@@ -131,7 +132,7 @@ steps(tok, s) := huggingface_steps(tok, s) if {
 
 # METADATA
 # description: The full recommendation for replacing tok with a fine-grained token.
-replace(tok, summary) := {
+recommend_replacement(tok, summary) := {
 	"action": "replace",
 	"summary": summary,
 	"replacement": s,

@@ -5,9 +5,11 @@
 #   (data.token_auditor.catalogue) so adapters report facts and policies judge them.
 package lib.tokens
 
+import data.lib.config
+
 _rank := {"none": 0, "read": 1, "write": 2, "admin": 3}
 
-_catalogue(provider) := object.get(data.token_auditor.catalogue.providers, provider, {})
+_catalogue(provider) := object.get(config.catalogue.providers, provider, {})
 
 # METADATA
 # description: Access level ("read", "write" or "admin") one provider permission or scope gives.
@@ -28,6 +30,7 @@ access_of(provider, permission) := level if {
 _writes(permission) if regex.match(`(?i)(^|[._:\-])(write|delete|manage)$`, permission)
 
 # METADATA
+# scope: document
 # description: "Access a grant gives: its explicit access, else its strongest permission."
 grant_access(_, grant) := grant.access
 
@@ -40,7 +43,7 @@ _strongest(levels) := "none" if count(levels) == 0
 
 _strongest(levels) := level if {
 	count(levels) > 0
-	top := max([_rank[l] | some l in levels])
+	top := max([r | some l in levels; r := _rank[l]])
 	some level, rank in _rank
 	rank == top
 }
@@ -100,6 +103,7 @@ ci_places(tok) := [place |
 ]
 
 # METADATA
+# scope: document
 # description: How messages name the token, quoted name or id.
 label(tok) := sprintf("%q", [tok.name]) if is_string(tok.name)
 

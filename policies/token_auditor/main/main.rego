@@ -7,6 +7,8 @@ package token_auditor.main
 
 # METADATA
 # description: All findings of all checks for this input.
+# entrypoint: true
 findings := [f |
-	some f in data.checks[_].findings
+	some check in data.checks
+	some f in check.findings
 ]

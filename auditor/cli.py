@@ -1,0 +1,199 @@
+"""Command line: audit, validate, normalize, rules, schema.
+
+Exit codes: 0 nothing at/above --fail-on · 1 findings at/above it · 2 usage or input error ·
+3 engine error. Errors are one line on stderr, never a traceback, never a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from auditor import __version__
+from auditor.audit import DEFAULT_POLICY_DIR, AuditOptions, EngineOptions, read_inventory, resolve_now, run_audit
+from auditor.errors import EXIT_FINDINGS, EXIT_OK, AuditorError, InputError, ValidationFailed
+from auditor.findings import load_rules
+from auditor.findings.finding import FAIL_ON, at_or_above
+from auditor.inventory.validate import load_schema, schema_names
+from auditor.report import formatters, render
+from auditor.secrets import redact_text
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write all or nothing: a temp file beside the target, then rename."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temp, target)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+def emit(text: str, output: str | None) -> None:
+    if output and output != "-":
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"token-auditor: error: {redact_text(message)}", err=True)
+    sys.exit(code)
+
+
+class Group(click.Group):
+    """Turns every AuditorError into its one-line message and exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ValidationFailed as exc:
+            for line in exc.errors:
+                click.echo(f"token-auditor: invalid: {redact_text(line)}", err=True)
+            sys.exit(exc.exit_code)
+        except AuditorError as exc:
+            _fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+
+
+def engine_options(func):
+    options = [
+        click.option("--opa-url", envvar="TOKEN_AUDITOR_OPA_URL", help="Use this OPA server instead of starting one."),
+        click.option("--opa-token-env", metavar="VAR", help="Environment variable holding the bearer token for --opa-url."),
+        click.option("--opa-ca", type=click.Path(exists=True, dir_okay=False), help="CA bundle for an https --opa-url."),
+        click.option("--opa-bin", help="OPA binary (else $OPA_BIN, .bin/opa, PATH)."),
+        click.option("--chunk-size", type=click.IntRange(1, 50000), default=2000, show_default=True,
+                     help="Tokens per OPA request."),
+        click.option("--workers", type=click.IntRange(1, 64), default=max(1, os.cpu_count() or 1), show_default=True,
+                     help="Chunks evaluated in parallel."),
+        click.option("--policy-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR,
+                     show_default="policies/", help="Rego policies and data to evaluate."),
+        click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML thresholds/catalogue overrides."),
+        click.option("--now", help="Pin the clock (ISO 8601) for every time-based rule."),
+        click.option("--max-input-bytes", type=click.IntRange(1), default=256 * 1024 * 1024, show_default=True),
+        click.option("--org", help="GitHub org / GitLab instance for bare API exports."),
+        click.option("--collected-at", help="Collection time (ISO 8601) for bare API exports."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _options(kw: dict) -> AuditOptions:
+    token = None
+    if kw.get("opa_token_env"):
+        token = os.environ.get(kw["opa_token_env"])
+        if token is None:
+            raise InputError(f"--opa-token-env {kw['opa_token_env']}: that variable is not set")
+    provider_options = {"org": kw.get("org"), "collected_at": kw.get("collected_at")}
+    return AuditOptions(
+        now=kw.get("now"),
+        config_file=kw.get("config_file"),
+        policy_dir=Path(kw.get("policy_dir") or DEFAULT_POLICY_DIR),
+        max_input_bytes=kw.get("max_input_bytes") or 256 * 1024 * 1024,
+        engine=EngineOptions(
+            opa_url=kw.get("opa_url"), opa_token=token, opa_ca=kw.get("opa_ca"), opa_bin=kw.get("opa_bin"),
+            chunk_size=kw.get("chunk_size") or 2000, workers=kw.get("workers") or 1,
+        ),
+        provider_options=provider_options,
+    )
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="token-auditor")
+def main():
+    """Audit exported API-token inventories against Rego policies on a real OPA server."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-f", "--format", "fmt", default="table", show_default=True,
+              help="Output format: " + ", ".join(sorted(formatters())) + ".")
+@click.option("-o", "--output", help="Write the report here (atomically) instead of stdout.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="high", show_default=True,
+              help="Exit 1 when a finding is at or above this severity.")
+@engine_options
+def audit(paths, fmt, output, fail_on, **kw):
+    """Audit inventories (files, directories, - for stdin) and report findings."""
+    if fmt not in formatters():
+        raise InputError(f"unknown format {fmt!r}; known: {', '.join(sorted(formatters()))}")
+    report = run_audit(list(paths), _options(kw))
+    emit(render(report, fmt), output)
+    failing = [f for f in report.findings if at_or_above(f["severity"], fail_on) and f.get("counts", True)]
+    sys.exit(EXIT_FINDINGS if failing else EXIT_OK)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--max-input-bytes", type=click.IntRange(1), default=256 * 1024 * 1024, show_default=True)
+@click.option("--org", help="GitHub org / GitLab instance for bare API exports.")
+@click.option("--collected-at", help="Collection time (ISO 8601) for bare API exports.")
+def validate(paths, max_input_bytes, org, collected_at):
+    """Check inventories against their schemas; print what each holds."""
+    options = AuditOptions(max_input_bytes=max_input_bytes,
+                           provider_options={"org": org, "collected_at": collected_at})
+    inventory, _ = read_inventory(list(paths), options)
+    for item in sorted(inventory.inputs, key=lambda i: i.path):
+        click.echo(f"ok {item.path}: {item.format}, {item.tokens} tokens")
+    if inventory.secrets:
+        click.echo(f"warning: {len(inventory.secrets)} token value(s) found in the inputs and redacted "
+                   "(raw-secret-in-inventory)", err=True)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output", help="Write here (atomically) instead of stdout.")
+@click.option("--now", help="The input.now the policies will see (default: current time).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML overrides, as input.config.")
+@click.option("--max-input-bytes", type=click.IntRange(1), default=256 * 1024 * 1024, show_default=True)
+@click.option("--org", help="GitHub org / GitLab instance for bare API exports.")
+@click.option("--collected-at", help="Collection time (ISO 8601) for bare API exports.")
+def normalize(paths, output, now, config_file, max_input_bytes, org, collected_at):
+    """Write the normalized input exactly as the policies receive it (for plain `opa eval`)."""
+    from auditor.audit import load_config
+
+    options = AuditOptions(now=now, config_file=config_file, max_input_bytes=max_input_bytes,
+                           provider_options={"org": org, "collected_at": collected_at})
+    config = load_config(config_file)
+    inventory, _ = read_inventory(list(paths), options)
+    document = inventory.policy_input(resolve_now(now), config or None)
+    emit(json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n", output)
+
+
+@main.command()
+@click.option("--policy-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table")
+def rules(policy_dir, fmt):
+    """Print the rule catalogue read from the policies' # METADATA annotations."""
+    catalogue = load_rules(policy_dir)
+    if fmt == "json":
+        click.echo(json.dumps([r.as_dict() for r in catalogue], indent=2))
+        return
+    from tabulate import tabulate
+
+    rows = [[r.id, r.severity, r.title, ", ".join(r.nhi), r.recommended_action] for r in catalogue]
+    headers = ["id", "severity", "title", "OWASP NHI 2025", "action"]
+    click.echo(tabulate(rows, headers=headers, tablefmt="github" if fmt == "markdown" else "simple"))
+
+
+@main.command()
+@click.argument("name", required=False)
+def schema(name):
+    """Print a shipped JSON Schema (no NAME: list them)."""
+    if not name:
+        click.echo("\n".join(schema_names()))
+        return
+    click.echo(json.dumps(load_schema(name), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""Find the OPA binary: --opa-bin, $OPA_BIN, .bin/opa beside the project, then PATH."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+from auditor.errors import EngineError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+INSTALL_HINT = "install it with `make setup` (builds .bin/opa) or `go install github.com/open-policy-agent/opa@v1.22.3`, or pass --opa-bin"
+
+
+def find_opa(explicit: str | None = None) -> str:
+    candidates: list[tuple[str, str | None]] = [
+        ("--opa-bin", explicit),
+        ("$OPA_BIN", os.environ.get("OPA_BIN")),
+        (".bin/opa", str(PROJECT_ROOT / ".bin" / "opa")),
+        ("PATH", shutil.which("opa")),
+    ]
+    for origin, candidate in candidates:
+        if not candidate:
+            continue
+        path = Path(candidate)
+        if path.is_file() and os.access(path, os.X_OK):
+            return str(path)
+        if origin in ("--opa-bin", "$OPA_BIN"):
+            raise EngineError(f"OPA not found at {candidate} ({origin}); {INSTALL_HINT}")
+    raise EngineError(f"OPA not found; {INSTALL_HINT}")
+
+
+@lru_cache(maxsize=None)
+def opa_version(binary: str) -> str:
+    try:
+        out = subprocess.run([binary, "version"], capture_output=True, text=True, timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise EngineError(f"cannot run {binary} version: {exc}") from None
+    for line in out.splitlines():
+        if line.startswith("Version:"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"

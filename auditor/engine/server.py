@@ -1,0 +1,151 @@
+"""A private OPA server for one run: loopback only, random port, bearer token, always stopped.
+
+The server admits only the token made for this run (system.authz). It dies with us: stopped on
+normal exit, errors, Ctrl-C and SIGTERM, and by PR_SET_PDEATHSIG if we are killed outright.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from auditor.errors import EngineError
+
+_AUTHZ = """package system.authz
+
+default allow := false
+
+allow if input.identity == "{token}"
+"""
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ManagedOpa:
+    """`opa run --server` on 127.0.0.1 for the length of a `with` block."""
+
+    def __init__(self, binary: str, startup_timeout: float = 30.0):
+        self.binary = binary
+        self.startup_timeout = startup_timeout
+        self.token = secrets.token_urlsafe(32)
+        self.port: int | None = None
+        self.process: subprocess.Popen | None = None
+        self._workdir: tempfile.TemporaryDirectory | None = None
+        self._previous_sigterm = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "ManagedOpa":
+        try:
+            self._previous_sigterm = signal.getsignal(signal.SIGTERM)
+            signal.signal(signal.SIGTERM, self._on_sigterm)
+        except ValueError:  # not the main thread: the caller owns signals
+            self._previous_sigterm = None
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _on_sigterm(self, signum, frame):
+        self.stop()
+        raise SystemExit(128 + signum)
+
+    def start(self) -> None:
+        self._workdir = tempfile.TemporaryDirectory(prefix="token-auditor-opa-")
+        authz = Path(self._workdir.name) / "authz.rego"
+        authz.write_text(_AUTHZ.format(token=self.token))
+        authz.chmod(0o600)
+        last_error = "did not start"
+        for _ in range(3):  # another process may take the port between pick and bind
+            self.port = _free_port()
+            log = open(Path(self._workdir.name) / "opa.log", "w+b")
+            self.process = subprocess.Popen(
+                [self.binary, "run", "--server", "--disable-telemetry",
+                 "--addr", f"127.0.0.1:{self.port}",
+                 "--authentication=token", "--authorization=basic",
+                 "--log-level", "error", str(authz)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                preexec_fn=_die_with_parent,
+            )
+            ready, last_error = self._wait_ready(log)
+            log.close()
+            if ready:
+                return
+            self._terminate()
+        raise EngineError(f"OPA server failed to start: {last_error}")
+
+    def _wait_ready(self, log) -> tuple[bool, str]:
+        deadline = time.monotonic() + self.startup_timeout
+        headers = {"Authorization": f"Bearer {self.token}"}
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                log.seek(0)
+                lines = log.read().decode(errors="replace").strip().splitlines()
+                return False, (lines[-1] if lines else f"exited with {self.process.returncode}")[:300]
+            try:
+                if requests.get(f"{self.url}/health", headers=headers, timeout=1).status_code == 200:
+                    return True, ""
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        return False, f"no healthy answer within {self.startup_timeout:.0f}s"
+
+    def _terminate(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+    def stop(self) -> None:
+        self._terminate()
+        if self._workdir is not None:
+            self._workdir.cleanup()
+            self._workdir = None
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+            self._previous_sigterm = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -1,0 +1,68 @@
+"""`--format table`: findings grouped by severity, most severe first, with what to do."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from tabulate import tabulate
+
+from auditor.report.model import Report
+
+
+def _token(subject: dict) -> str:
+    name = subject.get("name") or subject.get("id") or ""
+    fingerprint = subject.get("fingerprint")
+    return f"{name}\n{fingerprint}" if fingerprint else str(name)
+
+
+def _todo(finding: dict) -> str:
+    recommendation = finding.get("recommendation") or {}
+    text = f"{recommendation.get('action', '')}: {recommendation.get('summary', '')}".strip(": ")
+    replacement = recommendation.get("replacement") or {}
+    if replacement.get("needs_owner_input"):
+        text += f"\nask owner: {replacement.get('question', '')}"
+    for scoped in replacement.get("scoped") or []:
+        entity = scoped.get("entity", {})
+        text += f"\n+ {entity.get('type')} {entity.get('name')}: {', '.join(scoped.get('permissions', []))}"
+    if replacement.get("repositories"):
+        text += f"\n+ repos: {', '.join(replacement['repositories'])}"
+    if replacement.get("permissions") and isinstance(replacement["permissions"], dict):
+        text += "\n+ " + ", ".join(f"{k}:{v}" for k, v in sorted(replacement["permissions"].items()))
+    if replacement.get("scopes"):
+        text += f"\n+ scopes: {', '.join(replacement['scopes'])}"
+    return text
+
+
+class TableFormat:
+    def format(self, report: Report) -> str:
+        data = report.data
+        summary = data["summary"]
+        lines = [
+            f"token-auditor {data['tool']['version']} · OPA {data['engine']['opa_version']} · now {data['now']}",
+            f"{summary['tokens']} tokens ({summary['audited']} audited, {summary['skipped']} skipped) · "
+            f"{summary['findings']} findings on {summary['tokens_with_findings']} tokens · "
+            + ", ".join(f"{count} {sev}" for sev, count in summary["by_severity"].items() if count),
+            "",
+        ]
+        for severity, group in groupby(data["findings"], key=lambda f: f["severity"]):
+            group = list(group)
+            lines.append(f"{severity.upper()} ({len(group)})")
+            rows = [
+                [f["rule_id"], f["subject"].get("provider") or "", _token(f["subject"]),
+                 f["subject"].get("owner") or "", f["message"], _todo(f)]
+                for f in group
+            ]
+            lines.append(tabulate(rows, headers=["rule", "provider", "token", "owner", "finding", "do"],
+                                  tablefmt="simple_grid", maxcolwidths=[22, 11, 26, 14, 48, 60]))
+            lines.append("")
+        if not data["findings"]:
+            lines.append("No findings.")
+            lines.append("")
+        if data["skipped"]:
+            lines.append(f"SKIPPED ({len(data['skipped'])})")
+            rows = [[s["provider"], s.get("name") or s["id"], s["reason"],
+                     f"{s['source']['file']}#{s['source']['pointer']}"] for s in data["skipped"]]
+            lines.append(tabulate(rows, headers=["provider", "item", "reason", "where"], tablefmt="simple",
+                                  maxcolwidths=[12, 30, 50, 50]))
+            lines.append("")
+        return "\n".join(lines)
