@@ -136,6 +136,8 @@ class _Builder:
         "tag:yaml.org,2002:binary",
     }
 
+    _COLLECTIONS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+
     def __init__(self, path: str):
         self.path = path
         self.constructor = yaml.SafeLoader("")
@@ -148,6 +150,8 @@ class _Builder:
             raise InputError(f"{self.path}: YAML expands to more than {MAX_YAML_NODES} nodes (alias bomb?)")
         self.lines.setdefault(pointer, node.start_mark.line + 1)
         where = f"{self.path}:{node.start_mark.line + 1}"
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in self._COLLECTIONS:
+            raise InputError(f"{where}: YAML tag {node.tag!r} is not allowed (only plain data)")
         if isinstance(node, yaml.MappingNode):
             self.constructor.flatten_mapping(node)
             out: dict = {}
