@@ -144,8 +144,20 @@ def build_report(inventory: Inventory, documents: dict[str, Document], findings:
         "skipped": skipped,
         "secrets_redacted": len(inventory.secrets),
         "rules": [r.as_dict() for r in rules],
+        "tokens": token_facts(inventory.tokens),
     }
     return Report(data)
+
+
+# What each audited token can do today, for reports that show it beside the replacement. The provider's
+# native object stays out (it may hold fields no report needs); values were redacted at load.
+TOKEN_FACTS = ("key", "id", "provider", "kind", "name", "owner", "masked", "legacy", "org_wide", "grants",
+               "global_permissions", "scopes", "created_at", "expires_at", "last_used_at", "expiry_supported",
+               "orgs", "approval", "stored_in", "observed_usage", "source")
+
+
+def token_facts(tokens: list[dict]) -> list[dict]:
+    return [{name: token.get(name) for name in TOKEN_FACTS} for token in sorted(tokens, key=lambda t: t["key"])]
 
 
 def _catalogue_meta(policy_dir: Path) -> dict:
