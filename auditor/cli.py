@@ -195,5 +195,66 @@ def schema(name):
     click.echo(json.dumps(load_schema(name), indent=2))
 
 
+@main.command()
+@click.argument("result", type=click.Path(dir_okay=False))
+@click.option("-f", "--format", "fmt", default="html", show_default=True,
+              help="Output format: " + ", ".join(sorted(formatters())) + ".")
+@click.option("-o", "--output", help="Write here (atomically) instead of stdout.")
+def report(result, fmt, output):
+    """Render a saved JSON report (from `audit --format json`) in any format, without re-auditing."""
+    from auditor.report.saved import load_report
+
+    if fmt not in formatters():
+        raise InputError(f"unknown format {fmt!r}; known: {', '.join(sorted(formatters()))}")
+    emit(render(load_report(result), fmt), output)
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--policy-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR,
+              show_default="policies/", help="Policies whose frameworks/ and rule catalogue to use.")
+@click.option("--report", "result", type=click.Path(dir_okay=False),
+              help="A saved JSON report: show pass/fail/manual per requirement for its inventory.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table")
+def frameworks(name, policy_dir, result, fmt):
+    """Compliance coverage: each framework requirement and the rules that check it (no NAME: every framework)."""
+    from tabulate import tabulate
+
+    from auditor.frameworks import assess, coverage, find_framework, load_frameworks
+
+    found = load_frameworks(policy_dir)
+    chosen = [find_framework(found, name)] if name else found
+    saved = None
+    if result:
+        from auditor.report.saved import load_report
+
+        saved = load_report(result).data
+    catalogue = [r.as_dict() for r in load_rules(policy_dir)]
+    tables = [(f, assess(f, saved) if saved else coverage(f, catalogue)) for f in chosen]
+    if fmt == "json":
+        click.echo(json.dumps([{"id": f.id, "title": f.title, "version": f.version, "url": f.url,
+                                "requirements": rows} for f, rows in tables], indent=2))
+        return
+    style = "github" if fmt == "markdown" else "simple"
+    if not name and not saved:
+        rows = [[f.id, f.title, len(r), sum(x["coverage"] == "automated" for x in r),
+                 sum(x["coverage"] == "partial" for x in r), sum(x["coverage"] == "manual" for x in r)]
+                for f, r in tables]
+        click.echo(tabulate(rows, headers=["framework", "title", "requirements", "automated", "partial", "manual"],
+                            tablefmt=style))
+        return
+    for framework, rows in tables:
+        click.echo(f"{framework.title} [{framework.id}]")
+        columns = ["id", "title", "status" if saved else "coverage", "rules"]
+        body = [[r["id"], r["title"], r["status"] if saved else r["coverage"],
+                 ", ".join(r["failed_rules"] if saved and r["failed_rules"] else r["rules"]) or "manual"]
+                for r in rows]
+        click.echo(tabulate(body, headers=columns, tablefmt=style, maxcolwidths=[None, 60, None, 60]))
+        missing = sorted({m for r in rows for m in r["missing_rules"]})
+        if missing:
+            click.echo(f"mapped rules not in this catalogue: {', '.join(missing)}")
+        click.echo("")
+
+
 if __name__ == "__main__":
     main()
