@@ -108,3 +108,22 @@ ci_places(tok) := [place |
 label(tok) := sprintf("%q", [tok.name]) if is_string(tok.name)
 
 label(tok) := tok.id if not is_string(tok.name)
+
+# METADATA
+# description: The token has an expiry date before input.now (it no longer works).
+expired(tok) if {
+	is_string(tok.expires_at)
+	time.parse_rfc3339_ns(tok.expires_at) < config.now_ns
+}
+
+# METADATA
+# description: |
+#   What a storage kind is ("app_secret", "public_variable", …) according to the providers'
+#   catalogues (storage_kinds), whatever the token's own provider; "other" when no catalogue knows it.
+storage_class(kind) := min({class |
+	some catalogue in config.catalogue.providers
+	class := catalogue.storage_kinds[kind]
+}) if {
+	some catalogue in config.catalogue.providers
+	catalogue.storage_kinds[kind]
+} else := "other"

@@ -1,0 +1,55 @@
+# METADATA
+# title: Organization administration permission
+# description: |
+#   A token that can administer an organization (settings, members, service accounts, network
+#   security, resource groups, tokens, billing) lets whoever holds it take the organization over:
+#   add themselves, remove owners, open network restrictions. Automation rarely needs it.
+# related_resources:
+#   - ref: https://huggingface.co/docs/hub/security-tokens
+#     description: Fine-grained token permissions
+#   - ref: https://huggingface.co/docs/hub/enterprise-hub-tokens-management
+#     description: Organization token management
+# custom:
+#   id: admin-permission
+#   severity: critical
+#   nhi: [NHI5]
+#   recommended_action: replace
+package checks.admin_permission
+
+import data.lib.finding
+import data.lib.replacement
+import data.lib.tokens
+
+# METADATA
+# description: One finding per token holding any permission or scope the catalogue rates admin.
+findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
+	"message": sprintf("%s token %s of %s holds administration permission%s %s%s", [
+		tok.provider, tokens.label(tok), tok.owner, _plural(admin), concat(", ", admin), _on(tok, admin),
+	]),
+	"evidence": {"admin_permissions": admin, "on": _entities(tok, admin)},
+	"recommendation": replacement.recommend_replacement(
+		tok,
+		concat(" ", [
+			"Replace it with a fine-grained token without administration permissions;",
+			"administer the organization as a person, not with a stored token",
+		]),
+	),
+}) if {
+	some tok in input.tokens
+	admin := tokens.admin_permissions(tok)
+	count(admin) > 0
+}
+
+_plural(list) := "s" if count(list) > 1
+
+_plural(list) := "" if count(list) == 1
+
+_entities(tok, admin) := sort({sprintf("%s %s", [g.resource.type, g.resource.name]) |
+	some g in tok.grants
+	some p in g.permissions
+	p in admin
+})
+
+_on(tok, admin) := sprintf(" on %s", [concat(", ", _entities(tok, admin))]) if count(_entities(tok, admin)) > 0
+
+_on(tok, admin) := "" if count(_entities(tok, admin)) == 0

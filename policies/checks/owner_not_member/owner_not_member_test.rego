@@ -1,0 +1,53 @@
+package checks.owner_not_member_test
+
+import data.checks.owner_not_member
+import data.lib.testing
+
+_org(members) := {"provider": "huggingface", "name": "acme", "token_policy": null, "members": members, "settings": {}}
+
+_with_org(toks, org) := object.union(testing.input_with(toks), {"orgs": [org]})
+
+test_approved_token_of_non_member_is_high if {
+	tok := testing.token({"owner": "intern", "grants": [], "orgs": ["acme"], "approval": {"acme": "APPROVED"}})
+	some f in owner_not_member.findings with input as _with_org([tok], _org(["jdoe"]))
+	f.rule_id == "owner-not-member"
+	f.severity == "high"
+	f.instance == "acme"
+	contains(f.message, "intern, who is not a member of acme, yet the token is approved for it (APPROVED)")
+	f.recommendation.action == "revoke"
+}
+
+test_scoped_token_without_approval_data_fires if {
+	tok := testing.token({"owner": "intern"})
+	some f in owner_not_member.findings with input as _with_org([tok], _org(["jdoe"]))
+	contains(f.message, "is scoped to it")
+}
+
+test_denied_but_scoped_still_fires if {
+	tok := testing.token({"owner": "intern", "approval": {"acme": "DENIED"}})
+	some f in owner_not_member.findings with input as _with_org([tok], _org(["jdoe"]))
+	contains(f.message, "scoped to it (approval DENIED)")
+}
+
+test_denied_and_not_scoped_does_not_fire if {
+	tok := testing.token({
+		"owner": "intern", "orgs": ["acme"], "approval": {"acme": "DENIED"},
+		"grants": [{"resource": {"type": "model", "name": "intern/bert"}, "permissions": ["repo.content.read"]}],
+	})
+	count(owner_not_member.findings) == 0 with input as _with_org([tok], _org(["jdoe"]))
+}
+
+test_member_owner_does_not_fire if {
+	count(owner_not_member.findings) == 0 with input as _with_org([testing.token({})], _org(["jdoe"]))
+}
+
+test_members_not_exported_does_not_fire if {
+	tok := testing.token({"owner": "intern"})
+	count(owner_not_member.findings) == 0 with input as _with_org([tok], _org(null))
+}
+
+test_org_owned_token_and_other_orgs_do_not_fire if {
+	org_token := testing.token({"id": "o", "owner": "acme", "kind": "org_api_token"})
+	elsewhere := testing.token({"id": "e", "owner": "intern", "orgs": ["other"], "grants": []})
+	count(owner_not_member.findings) == 0 with input as _with_org([org_token, elsewhere], _org(["jdoe"]))
+}

@@ -1,0 +1,35 @@
+package checks.sensitive_permission_test
+
+import data.checks.sensitive_permission
+import data.lib.testing
+
+test_spend_permissions_fire_and_narrow_to_the_rest if {
+	tok := testing.token({"grants": [
+		{"resource": {"type": "user", "name": "jdoe"}, "permissions": ["inference.endpoints.write", "user.billing.read"]},
+		{"resource": {"type": "model", "name": "jdoe/bert"}, "permissions": ["repo.content.read"]},
+	]})
+	some f in sensitive_permission.findings with input as testing.input_with([tok])
+	f.rule_id == "sensitive-permission"
+	f.severity == "medium"
+	f.evidence.sensitive_permissions == ["inference.endpoints.write", "user.billing.read"]
+	contains(f.message, "permissions inference.endpoints.write, user.billing.read")
+	f.recommendation.action == "narrow"
+	f.recommendation.replacement.grants == [
+		{"resource": {"type": "model", "name": "jdoe/bert"}, "permissions": ["repo.content.read"]},
+	]
+	f.recommendation.replacement.removed == ["inference.endpoints.write", "user.billing.read"]
+}
+
+test_global_sensitive_permission_fires if {
+	tok := testing.token({"global_permissions": ["job.write", "discussion.write"]})
+	some f in sensitive_permission.findings with input as testing.input_with([tok])
+	contains(f.message, "permission job.write")
+	f.recommendation.replacement.global_permissions == ["discussion.write"]
+}
+
+test_plain_repo_permissions_do_not_fire if {
+	tok := testing.token({
+		"grants": [{"resource": {"type": "model", "name": "a/b"}, "permissions": ["repo.content.read", "repo.write"]}],
+	})
+	count(sensitive_permission.findings) == 0 with input as testing.input_with([tok])
+}
