@@ -116,19 +116,36 @@ def main():
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("-f", "--format", "fmt", default="table", show_default=True,
-              help="Output format: " + ", ".join(sorted(formatters())) + ".")
-@click.option("-o", "--output", help="Write the report here (atomically) instead of stdout.")
+@click.option("-f", "--format", "fmts", multiple=True,
+              help="Output format (repeatable): " + ", ".join(sorted(formatters())) + ". Default: table.")
+@click.option("-o", "--output", "outputs", multiple=True,
+              help="Write the report here (atomically) instead of stdout; one per --format, in order.")
+@click.option("--output-dir", type=click.Path(file_okay=False),
+              help="Write every --format to DIR/token-auditor.<ext> (txt, json, sarif, xml, md, html).")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="high", show_default=True,
-              help="Exit 1 when a finding is at or above this severity.")
+              help="Exit 1 when a finding is at or above this severity (waived and baseline findings excepted).")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
+              help="Earlier JSON report or baseline: its findings (by fingerprint) do not count.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False), help="Write this run's findings as a baseline.")
+@click.option("--waivers", "waivers_file", type=click.Path(dir_okay=False),
+              help="YAML waivers (schema: token-auditor schema waivers).")
 @engine_options
-def audit(paths, fmt, output, fail_on, **kw):
+def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseline, waivers_file, **kw):
     """Audit inventories (files, directories, - for stdin) and report findings."""
-    if fmt not in formatters():
-        raise InputError(f"unknown format {fmt!r}; known: {', '.join(sorted(formatters()))}")
+    from auditor.gate import apply_gate, baseline_document, load_baseline, load_waivers
+    from auditor.gate.outputs import plan_outputs
+
+    plan = plan_outputs(fmts, outputs, output_dir, formatters())
+    now = resolve_now(kw.get("now"))
+    kw["now"] = now
+    waivers = (waivers_file, load_waivers(waivers_file, now)) if waivers_file else None
+    baseline = (baseline_file, load_baseline(baseline_file)) if baseline_file else None
     report = run_audit(list(paths), _options(kw))
-    emit(render(report, fmt), output)
-    failing = [f for f in report.findings if at_or_above(f["severity"], fail_on) and f.get("counts", True)]
+    failing = apply_gate(report, fail_on, baseline, waivers)
+    for fmt, output in plan:
+        emit(render(report, fmt), output)
+    if write_baseline:
+        write_atomic(write_baseline, baseline_document(report.findings))
     sys.exit(EXIT_FINDINGS if failing else EXIT_OK)
 
 
