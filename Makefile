@@ -17,7 +17,7 @@ REGAL         := $(BIN)/regal
 COVERAGE_MIN  := 90
 export OPA_BIN := $(OPA)
 
-.PHONY: setup demo test test-policies test-python lint-policies bench clean
+.PHONY: setup demo test test-policies test-python lint-policies bench readme clean
 
 setup: $(VENV)/.installed $(BIN)/.opa-$(OPA_VERSION) $(BIN)/.regal-$(REGAL_VERSION)
 
@@ -64,6 +64,9 @@ test: test-policies test-python
 
 bench: setup
 	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+readme: setup
+	$(PY) scripts/update_readme.py
 
 clean:
 	rm -rf $(VENV) $(BIN) .pytest_cache
