@@ -18,7 +18,9 @@ import data.lib.finding
 import data.lib.tokens
 
 # METADATA
-# description: One finding per public app (Space) whose secrets hold the token; critical when it can write.
+# description: |
+#   One finding per public app (Space) whose secrets hold the token; critical when it can
+#   write, or when its access is unknown (not introspectable), else high.
 findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	"severity": _severity(tok),
 	"instance": sprintf("%s:%s", [place.kind, place.location]),
@@ -27,7 +29,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	]),
 	"evidence": {
 		"location": place.location, "kind": place.kind,
-		"key": object.get(place, "key", null), "can_write": _severity(tok) == "critical",
+		"key": object.get(place, "key", null), "can_write": _can_write(tok),
 	},
 	"recommendation": {
 		"action": "narrow",
@@ -50,12 +52,25 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 
 _severity(tok) := "critical" if tokens.can_write(tok)
 
-_severity(tok) := "high" if not tokens.can_write(tok)
+_severity(tok) := "critical" if _unknown(tok)
 
-_access(tok) := "unknown" if {
-	object.get(tok, "introspected", true) == false
-} else := tokens.max_access(tok)
+_severity(tok) := "high" if {
+	not tokens.can_write(tok)
+	not _unknown(tok)
+}
+
+_unknown(tok) if object.get(tok, "introspected", true) == false
+
+_access(tok) := "unknown" if _unknown(tok)
+
+else := tokens.max_access(tok)
 
 _key(place) := sprintf(" %s", [place.key]) if is_string(object.get(place, "key", null))
 
 _key(place) := "" if not is_string(object.get(place, "key", null))
+
+_can_write(tok) := null if {
+	_unknown(tok)
+} else if {
+	tokens.can_write(tok)
+} else := false

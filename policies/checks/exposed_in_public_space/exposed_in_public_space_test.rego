@@ -24,18 +24,20 @@ test_read_token_in_public_space_is_high_once_per_space if {
 	{f.instance | some f in found} == {"hf_space_secret:acme/demo", "hf_space_secret:acme/other"}
 	every f in found {
 		f.severity == "high"
+		f.evidence.can_write == false
 		f.recommendation.action == "narrow"
 	}
 }
 
-test_unintrospected_token_says_access_unknown if {
+test_unintrospected_token_is_critical_with_access_unknown if {
 	tok := testing.token({
 		"grants": [],
 		"introspected": false,
 		"stored_in": [{"kind": "hf_space_secret", "location": "acme/demo", "public": true}],
 	})
 	some f in exposed_in_public_space.findings with input as testing.input_with([tok])
-	f.severity == "high"
+	f.severity == "critical"
+	f.evidence.can_write == null
 	contains(f.message, "(unknown access) is a secret of the public Space")
 }
 
