@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 from auditor.errors import InputError
 from auditor.report.model import Report
 
 
-def load_report(path: str) -> Report:
-    """The report in path, checked against the published `report.v1` schema; InputError (exit 2) otherwise."""
-    import jsonschema
+@lru_cache(maxsize=1)
+def _validator():
+    """The published report schema, compiled: fastjsonschema checks a 100k-finding report in about a second,
+    where the interpreting validator takes half a minute. The schema only uses draft-07 keywords."""
+    import fastjsonschema
 
     from auditor.inventory.validate import load_schema
+
+    schema = {**load_schema("report.v1"), "$schema": "http://json-schema.org/draft-07/schema#"}
+    return fastjsonschema.compile(schema)
+
+
+def load_report(path: str) -> Report:
+    """The report in path, checked against the published `report.v1` schema; InputError (exit 2) otherwise."""
+    import fastjsonschema
 
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -30,9 +41,10 @@ def load_report(path: str) -> Report:
     if not isinstance(tool, dict) or tool.get("name") != "token-auditor":
         raise InputError(f"{path}: not a token-auditor report (no tool.name \"token-auditor\"); expected the output "
                          "of `token-auditor audit --format json`")
-    validator = jsonschema.Draft202012Validator(load_schema("report.v1"))
-    error = next(iter(sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))), None)
-    if error is not None:
-        pointer = "/" + "/".join(str(p) for p in error.absolute_path)
-        raise InputError(f"{path}: {pointer}: not a valid token-auditor report: {error.message[:200]}")
+    try:
+        _validator()(data)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        pointer = "/" + "/".join(str(p) for p in (exc.path or [])[1:])
+        message = exc.message.split(" ", 1)[1] if exc.message.startswith("data") else exc.message
+        raise InputError(f"{path}: {pointer}: not a valid token-auditor report: {message[:200]}") from None
     return Report(data)

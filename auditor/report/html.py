@@ -1,0 +1,310 @@
+"""`--format html`: one self-contained page for security reviewers.
+
+No network requests: CSS, script and SVG charts are inline, and a Content-Security-Policy that admits only those
+inline blocks (by hash) makes the browser refuse anything else. Every value goes through Jinja2 autoescaping.
+Large audits stay a bounded file: each section renders at most a fixed number of items and says how many more the
+JSON report holds; the summary, charts and compliance tables are computed over everything.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections import Counter, defaultdict
+from datetime import datetime
+from functools import lru_cache
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from auditor.findings.finding import SEVERITIES, severity_rank
+from auditor.report.model import Report
+
+# Inline caps: what a reviewer can act on in one page; the JSON report always holds everything.
+MAX_FIRST = 200  # critical/high findings in "What to do first"
+MAX_FIRST_OWNERS = 60
+MAX_TOKEN_SECTIONS = 250
+MAX_FINDINGS_PER_TOKEN = 40
+MAX_ROWS = 500  # clean tokens, other findings, waived, baseline, skipped
+MAX_OPTIONS = 300  # owners offered in the filter
+
+NHI_TITLES = {
+    "NHI1": "Improper Offboarding", "NHI2": "Secret Leakage", "NHI3": "Vulnerable Third-Party NHI",
+    "NHI4": "Insecure Authentication", "NHI5": "Overprivileged NHI",
+    "NHI6": "Insecure Cloud Deployment Configurations", "NHI7": "Long-Lived Secrets",
+    "NHI8": "Environment Isolation", "NHI9": "NHI Reuse", "NHI10": "Human Use of NHI",
+}
+UNUSED_RULES = {"stale-token", "never-used-token"}
+# Replacement keys rendered in their own way; any other key is listed as key: value.
+_SHOWN_KEYS = {"scoped", "global", "repositories", "permissions", "scopes", "needs_owner_input", "question",
+               "derived_from"}
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("auditor.report", "templates"),
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["compact"] = _compact
+    env.filters["sha12"] = _anchor
+    return env
+
+
+def _compact(value) -> str:
+    """A short, readable rendering of any JSON value (escaped later by the template)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return ", ".join(str(v) for v in value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+
+
+def _anchor(key: str) -> str:
+    return "t-" + hashlib.sha256(str(key).encode()).hexdigest()[:12]
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def _days_between(earlier: str | None, later: str | None) -> int | None:
+    if not earlier or not later:
+        return None
+    try:
+        start = datetime.fromisoformat(earlier.replace("Z", "+00:00"))
+        end = datetime.fromisoformat(later.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (end - start).days
+
+
+def _bars(items: list[tuple[str, int, str]], total: int | None = None, percent: bool = False) -> dict:
+    """An inline SVG horizontal bar chart's geometry: label, value, css class, bar width (0..300)."""
+    top = total if total else max([v for _, v, _ in items] or [0])
+    rows = []
+    for index, (label, value, css) in enumerate(items):
+        width = round(300 * value / top, 1) if top else 0
+        shown = f"{value} ({round(100 * value / total)}%)" if percent and total else str(value)
+        rows.append({"label": label, "value": value, "shown": shown, "css": css, "width": width, "y": index * 26})
+    return {"rows": rows, "height": max(26 * len(rows), 26)}
+
+
+def _subject_label(subject: dict) -> str:
+    return str(subject.get("name") or subject.get("id") or subject.get("key") or "")
+
+
+def _token_from_subject(subject: dict) -> dict:
+    """A token entry for reports written before the `tokens` section existed: what the findings say of it."""
+    return {"key": subject.get("key"), "id": subject.get("id"), "provider": subject.get("provider"),
+            "kind": subject.get("kind"), "name": subject.get("name"), "owner": subject.get("owner"),
+            "masked": subject.get("fingerprint"), "source": subject.get("source"), "partial": True}
+
+
+def _worst(findings: list[dict]) -> str:
+    return min((f["severity"] for f in findings), key=severity_rank, default="info")
+
+
+def _steps(findings: list[dict]) -> list[str]:
+    seen: dict[str, None] = {}
+    for finding in findings:
+        for step in (finding.get("recommendation") or {}).get("steps") or []:
+            seen.setdefault(str(step), None)
+    return list(seen)
+
+
+def _replacement(findings: list[dict]) -> dict | None:
+    """The replacement of the most severe finding that proposes one, split into shown and other keys."""
+    for finding in findings:
+        recommendation = finding.get("recommendation") or {}
+        replacement = recommendation.get("replacement")
+        if isinstance(replacement, dict) and replacement:
+            permissions = replacement.get("permissions")
+            return {
+                "rule_id": finding["rule_id"],
+                "summary": recommendation.get("summary"),
+                "needs_owner_input": bool(replacement.get("needs_owner_input")),
+                "question": replacement.get("question"),
+                "derived_from": replacement.get("derived_from"),
+                "scoped": [s for s in replacement.get("scoped") or [] if isinstance(s, dict)],
+                "global": replacement.get("global") or [],
+                "repositories": replacement.get("repositories") or [],
+                "permissions": sorted(permissions.items()) if isinstance(permissions, dict) else [],
+                "permission_list": permissions if isinstance(permissions, list) else [],
+                "scopes": replacement.get("scopes") or [],
+                "other": sorted((k, v) for k, v in replacement.items() if k not in _SHOWN_KEYS and v not in (None, [], {})),
+            }
+    return None
+
+
+def _finding_row(finding: dict) -> dict:
+    subject = finding.get("subject") or {}
+    recommendation = finding.get("recommendation") or {}
+    waiver = finding.get("waiver") if isinstance(finding.get("waiver"), dict) else None
+    return {
+        "rule_id": finding["rule_id"],
+        "severity": finding["severity"],
+        "title": finding.get("title") or finding["rule_id"],
+        "message": finding.get("message") or "",
+        "action": recommendation.get("action") or "",
+        "summary": recommendation.get("summary") or "",
+        "fingerprint": finding.get("fingerprint") or "",
+        "provider": finding.get("provider") or subject.get("provider") or "",
+        "owner": subject.get("owner") or "",
+        "subject": _subject_label(subject),
+        "subject_type": subject.get("type") or "",
+        "masked": subject.get("fingerprint") or "",
+        "key": subject.get("key") or "",
+        "nhi": finding.get("nhi") or [],
+        "waived": finding.get("waived") is True,
+        "waiver": waiver,
+        "baseline": finding.get("baseline") is True,
+        "source": finding.get("source") or {},
+    }
+
+
+class HtmlFormat:
+    """Render the report as one self-contained HTML page."""
+
+    def format(self, report: Report) -> str:
+        view = build_view(report.data)
+        env = _environment()
+        # Static files, inlined verbatim (not templates: autoescaping would mangle their quotes).
+        style = env.loader.get_source(env, "report.css")[0]
+        script = env.loader.get_source(env, "report.js")[0]
+        view["style"] = style
+        view["script"] = script
+        view["csp"] = ("default-src 'none'; img-src data:; base-uri 'none'; form-action 'none'; "
+                       f"style-src {_csp_hash(style)}; script-src {_csp_hash(script)}")
+        return env.get_template("report.html.j2").render(**view)
+
+
+def build_view(data: dict) -> dict:
+    """Everything the template shows, computed over the whole report and capped where it is listed."""
+    from auditor.frameworks import assess_all
+
+    summary = data["summary"]
+    findings = data["findings"]
+    tokens = data.get("tokens")
+    by_subject: dict[str, list[dict]] = defaultdict(list)
+    others = []
+    for finding in findings:
+        subject = finding.get("subject") or {}
+        if subject.get("type") == "token" and subject.get("key"):
+            by_subject[subject["key"]].append(finding)
+        else:
+            others.append(finding)
+
+    token_index = {t["key"]: t for t in tokens or []}
+    for key, items in by_subject.items():
+        if key not in token_index:
+            token_index[key] = _token_from_subject(items[0]["subject"])
+
+    # Worst first, then most findings, then key: the tokens to look at before the others.
+    flagged = sorted(by_subject, key=lambda k: (severity_rank(_worst(by_subject[k])), -len(by_subject[k]), k))
+    sections = []
+    for key in flagged[:MAX_TOKEN_SECTIONS]:
+        token = token_index[key]
+        items = by_subject[key]
+        now = data.get("now")
+        sections.append({
+            "anchor": _anchor(key),
+            "token": token,
+            "worst": _worst(items),
+            "severities": sorted({f["severity"] for f in items}, key=severity_rank),
+            "rules": sorted({f["rule_id"] for f in items}),
+            "findings": [_finding_row(f) for f in items[:MAX_FINDINGS_PER_TOKEN]],
+            "more_findings": max(0, len(items) - MAX_FINDINGS_PER_TOKEN),
+            "replacement": _replacement(items),
+            "steps": _steps(items),
+            "age_days": _days_between(token.get("created_at"), now),
+            "idle_days": _days_between(token.get("last_used_at"), now),
+            "expires_in_days": _days_between(now, token.get("expires_at")),
+        })
+    clean = [t for k, t in sorted(token_index.items()) if k not in by_subject]
+
+    # What to do first: critical and high findings that still count, grouped by owner.
+    urgent = [f for f in findings if f["severity"] in ("critical", "high") and f.get("waived") is not True]
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for finding in urgent:
+        groups[(finding.get("subject") or {}).get("owner") or "(no owner)"].append(finding)
+    owner_order = sorted(groups, key=lambda o: (-sum(f["severity"] == "critical" for f in groups[o]),
+                                                -len(groups[o]), o))
+    first, budget = [], MAX_FIRST
+    for owner in owner_order[:MAX_FIRST_OWNERS]:
+        if budget <= 0:
+            break
+        rows = [_finding_row(f) for f in groups[owner][:budget]]
+        budget -= len(rows)
+        first.append({"owner": owner, "rows": rows, "total": len(groups[owner]),
+                      "critical": sum(f["severity"] == "critical" for f in groups[owner])})
+    first_shown = sum(len(g["rows"]) for g in first)
+
+    nhi = Counter(n for f in findings for n in set(f.get("nhi") or []))
+    audited_tokens = tokens or []
+    unused_keys = {k for k, items in by_subject.items() if any(f["rule_id"] in UNUSED_RULES for f in items)}
+    audited = summary.get("audited", len(audited_tokens))
+    shares = None
+    if tokens is not None:
+        shares = _bars([
+            ("legacy", sum(1 for t in audited_tokens if t.get("legacy")), "bar-legacy"),
+            ("org-wide", sum(1 for t in audited_tokens if t.get("org_wide")), "bar-orgwide"),
+            ("non-expiring", sum(1 for t in audited_tokens if not t.get("expires_at")), "bar-noexpiry"),
+            ("unused", sum(1 for t in audited_tokens if not t.get("last_used_at") or t["key"] in unused_keys),
+             "bar-unused"),
+        ], total=len(audited_tokens) or None, percent=True)
+
+    waived = [f for f in findings if f.get("waived") is True]
+    expired_waivers = [f for f in findings if isinstance(f.get("waiver"), dict) and f["waiver"].get("expired")]
+    baseline = [f for f in findings if f.get("baseline") is True]
+    rules_by_id = {r["id"]: r for r in data.get("rules") or []}
+    rule_rows = []
+    for rule_id, count in sorted((summary.get("by_rule") or {}).items(), key=lambda kv: (-kv[1], kv[0])):
+        rule = rules_by_id.get(rule_id, {})
+        rule_rows.append({"id": rule_id, "count": count, "title": rule.get("title", ""),
+                          "severity": rule.get("severity", ""), "nhi": rule.get("nhi") or []})
+
+    providers = sorted(set(summary.get("tokens_by_provider") or {}) | {r for r in
+                       (f.get("provider") or (f.get("subject") or {}).get("provider") for f in findings) if r})
+    owners = sorted({(f.get("subject") or {}).get("owner") or "" for f in findings} - {""})
+    return {
+        "data": data,
+        "summary": summary,
+        "severities": SEVERITIES,
+        "charts": {
+            "providers": _bars([(p, n, "bar-provider") for p, n in (summary.get("tokens_by_provider") or {}).items()]),
+            "severity": _bars([(s, (summary.get("by_severity") or {}).get(s, 0), f"bar-{s}") for s in SEVERITIES]),
+            "nhi": _bars([(f"{n} {NHI_TITLES[n]}", nhi.get(n, 0), "bar-nhi") for n in NHI_TITLES]),
+            "shares": shares,
+        },
+        "audited": audited,
+        "first": first,
+        "first_total": len(urgent),
+        "first_hidden": len(urgent) - first_shown,
+        "sections": sections,
+        "rendered": {s["token"]["key"] for s in sections},
+        "sections_hidden": max(0, len(flagged) - MAX_TOKEN_SECTIONS),
+        "clean": clean[:MAX_ROWS],
+        "clean_hidden": max(0, len(clean) - MAX_ROWS),
+        "others": [_finding_row(f) for f in others[:MAX_ROWS]],
+        "others_hidden": max(0, len(others) - MAX_ROWS),
+        "waived": [_finding_row(f) for f in waived[:MAX_ROWS]],
+        "waived_hidden": max(0, len(waived) - MAX_ROWS),
+        "expired_waivers": [_finding_row(f) for f in expired_waivers[:MAX_ROWS]],
+        "waivers": data.get("waivers"),
+        "baseline": [_finding_row(f) for f in baseline[:MAX_ROWS]],
+        "baseline_total": len(baseline),
+        "baseline_info": data.get("baseline"),
+        "gate": data.get("gate"),
+        "skipped": data.get("skipped", [])[:MAX_ROWS],
+        "skipped_hidden": max(0, len(data.get("skipped", [])) - MAX_ROWS),
+        "rule_rows": rule_rows,
+        "frameworks": assess_all(data),
+        "filter_providers": providers,
+        "filter_owners": owners[:MAX_OPTIONS],
+        "filter_owners_hidden": max(0, len(owners) - MAX_OPTIONS),
+        "filter_rules": sorted(summary.get("by_rule") or {}),
+        "nhi_titles": NHI_TITLES,
+    }
+
+
+FORMAT = HtmlFormat
