@@ -45,7 +45,7 @@ secret(s) := {
 	"id": s.digest,
 	"provider": s.provider,
 	"kind": "secret",
-	"name": s.masked,
+	"name": sprintf("%s token value", [s.provider]),
 	"owner": null,
 	"fingerprint": s.masked,
 	"token": object.get(s, "token", null),
