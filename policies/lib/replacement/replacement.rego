@@ -111,6 +111,10 @@ _key(place) := "" if not is_string(place.key)
 # description: The replacement spec for tok, by provider; other providers get an owner question.
 spec(tok) := huggingface(tok) if {
 	tok.provider == "huggingface"
+} else := github(tok) if {
+	tok.provider == "github"
+} else := gitlab(tok) if {
+	tok.provider == "gitlab"
 } else := {
 	"needs_owner_input": true,
 	"derived_from": "none",
@@ -124,6 +128,10 @@ spec(tok) := huggingface(tok) if {
 # description: The steps that take tok to spec.
 steps(tok, s) := huggingface_steps(tok, s) if {
 	tok.provider == "huggingface"
+} else := github_steps(tok, s) if {
+	tok.provider == "github"
+} else := gitlab_steps(tok, s) if {
+	tok.provider == "gitlab"
 } else := [
 	"Ask the owner which resources and permissions the token needs",
 	sprintf("Create a narrowly scoped, expiring %s token with only those", [tok.provider]),

@@ -1,0 +1,47 @@
+package checks.broad_scope_test
+
+import data.checks.broad_scope
+import data.lib.testing
+
+_classic := testing.token({
+	"key": "github:classic_pat:1", "id": "1", "provider": "github", "kind": "classic_pat", "owner": "bob",
+	"legacy": true, "scopes": ["read:org", "repo", "workflow"], "orgs": ["acme"], "expiry_supported": true,
+	"grants": [{"resource": {"type": "org", "name": "acme"}, "permissions": ["read:org", "repo", "workflow"]}],
+})
+
+_gitlab := testing.token({
+	"key": "gitlab:personal_access_token:1", "id": "1", "provider": "gitlab", "kind": "personal_access_token",
+	"scopes": ["api", "read_user"], "grants": [{"resource": {"type": "user", "name": "jdoe"}, "permissions": ["api", "read_user"]}],
+})
+
+test_github_classic_repo_and_workflow_fire if {
+	some f in broad_scope.findings with input as testing.input_with([_classic])
+	f.rule_id == "broad-scope"
+	f.severity == "high"
+	f.evidence.broad_scopes == ["repo", "workflow"]
+	"contents:write" in f.evidence.narrower.repo
+	f.recommendation.replacement.type == "fine_grained_pat"
+}
+
+test_gitlab_api_fires_with_narrow_alternatives if {
+	some f in broad_scope.findings with input as testing.input_with([_gitlab])
+	f.evidence.broad_scopes == ["api"]
+	"read_api" in f.evidence.narrower.api
+}
+
+test_narrow_scopes_do_not_fire if {
+	narrow := object.union(_gitlab, {"scopes": ["read_api", "read_repository"]})
+	count(broad_scope.findings) == 0 with input as testing.input_with([narrow])
+}
+
+test_third_party_app_token_is_left_to_third_party_check if {
+	oauth := object.union(_classic, {"kind": "oauth_app_token", "legacy": false})
+	count(broad_scope.findings) == 0 with input as testing.input_with([oauth])
+}
+
+test_config_catalogue_override_adds_a_broad_scope_without_alternative if {
+	tok := object.union(_classic, {"scopes": ["site_admin"]})
+	cfg := {"catalogue": {"providers": {"github": {"broad_scopes": ["site_admin"]}}}}
+	some f in broad_scope.findings with input as object.union(testing.input_with([tok]), {"config": cfg})
+	f.evidence.narrower.site_admin == []
+}

@@ -1,0 +1,51 @@
+# METADATA
+# title: Write access to every repository of an organization or group
+# description: |
+#   A fine-grained GitHub token granted to all repositories of an organization, or a GitLab
+#   group access token, that can write: one leak lets the holder push to every repository or
+#   project, including ones created after the token. Limit it to the repositories it changes.
+# related_resources:
+#   - ref: https://docs.github.com/en/rest/orgs/personal-access-tokens
+#     description: Fine-grained token grants and their repository_selection
+#   - ref: https://docs.gitlab.com/user/group/settings/group_access_tokens/
+#     description: GitLab group access tokens
+# custom:
+#   id: org-wide-token
+#   severity: high
+#   nhi: [NHI5]
+#   recommended_action: replace
+#   providers: [github, gitlab]
+package checks.org_wide_token
+
+import data.lib.finding
+import data.lib.replacement
+import data.lib.tokens
+
+# METADATA
+# description: |
+#   One finding per write-capable token that reaches a whole organization or group. Legacy
+#   tokens (legacy-token) and third-party apps (third-party-broad-access) are judged elsewhere.
+findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
+	"message": sprintf("%s %s %s of %s can %s every repository of %s", [
+		tok.provider, replace(tok.kind, "_", " "), tokens.label(tok), tok.owner,
+		tokens.max_access(tok), concat(", ", _reach(tok)),
+	]),
+	"evidence": {
+		"org_wide": true, "access": tokens.max_access(tok), "reach": _reach(tok),
+		"repository_selection": object.get(tok, "repository_selection", null),
+	},
+	"recommendation": replacement.recommend_replacement(
+		tok,
+		"Replace it with a token limited to the repositories it really writes to",
+	),
+}) if {
+	some tok in input.tokens
+	tok.org_wide
+	not tok.legacy
+	not tok.kind in object.get(tokens.catalogue(tok), "third_party_kinds", [])
+	tokens.can_write(tok)
+}
+
+_reach(tok) := [sprintf("%s %s", [g.resource.type, g.resource.name]) | some g in tok.grants] if {
+	count(tok.grants) > 0
+} else := tok.orgs

@@ -1,0 +1,76 @@
+package lib.replacement_test
+
+import data.lib.replacement
+import data.lib.testing
+
+_classic := testing.token({
+	"key": "github:classic_pat:1", "id": "1", "provider": "github", "kind": "classic_pat", "name": "laptop",
+	"owner": "bob", "legacy": true, "scopes": ["admin:org", "repo"], "orgs": ["acme"], "prefix": "ghp_",
+	"last4": "71c3fc11", "masked": "ghp_…71c3fc11",
+	"grants": [{"resource": {"type": "org", "name": "acme"}, "permissions": ["admin:org", "repo"]}],
+})
+
+test_github_classic_with_usage_gets_subset_of_repos_and_only_used_permissions if {
+	usage := [
+		{"resource": {"type": "repository", "name": "acme/web"}, "actions": ["read"]},
+		{"resource": {"type": "repository", "name": "acme/api"}, "actions": ["push", "pull_request", "workflow"]},
+	]
+	s := replacement.spec(object.union(_classic, {"observed_usage": usage})) with input as testing.input_with([])
+	s.type == "fine_grained_pat"
+	s.repository_selection == "subset"
+	s.repositories == ["acme/api", "acme/web"]
+
+	# workflow is not implied by the scopes (repo, admin:org): never granted
+	s.permissions == {"repository": {"contents": "write", "metadata": "read", "pull_requests": "write"}}
+	s.expires_at == "2027-02-23"
+	not s.needs_owner_input
+	not s.github_app_recommended
+}
+
+test_github_usage_never_raises_a_fine_grained_level if {
+	tok := testing.token({
+		"key": "github:fine_grained_pat:2", "id": "2", "provider": "github", "kind": "fine_grained_pat",
+		"owner": "alice", "orgs": ["acme"], "org_wide": true,
+		"grants": [{"resource": {"type": "org_repositories", "name": "acme"}, "permissions": ["contents:read", "metadata:read"]}],
+		"observed_usage": [{"resource": {"type": "repository", "name": "acme/api"}, "actions": ["push"]}],
+	})
+	s := replacement.spec(tok) with input as testing.input_with([])
+	s.permissions.repository == {"contents": "read", "metadata": "read"}
+	s.derived_from == "observed_usage"
+}
+
+test_github_without_usage_asks_the_owner_and_maps_scopes if {
+	s := replacement.spec(_classic) with input as testing.input_with([])
+	s.needs_owner_input
+	s.derived_from == "scopes"
+	s.permissions.organization == {"members": "write", "organization_administration": "write"}
+	s.permissions.repository.contents == "write"
+	contains(s.question, "Which repositories of acme")
+}
+
+test_github_org_automation_gets_a_github_app_step if {
+	place := {"kind": "github_actions_secret", "location": "acme/api", "key": "TOKEN", "public": null}
+	tok := object.union(_classic, {"stored_in": [place]})
+	s := replacement.spec(tok) with input as testing.input_with([])
+	s.github_app_recommended
+	steps := replacement.steps(tok, s) with input as testing.input_with([])
+	contains(steps[1], "GitHub App installed on acme")
+	contains(steps[2], "github_actions_secret acme/api (TOKEN)")
+	contains(steps[3], "credential-authorizations/1")
+}
+
+test_github_revoke_step_by_kind if {
+	grant := object.union(_classic, {"kind": "fine_grained_pat", "scopes": [], "native": {"id": 25381}})
+	grant_steps := replacement.steps(grant, replacement.spec(grant)) with input as testing.input_with([])
+	contains(grant_steps[1], "personal-access-tokens/25381")
+	request := object.union(grant, {"kind": "fine_grained_pat_request"})
+	request_steps := replacement.steps(request, replacement.spec(request)) with input as testing.input_with([])
+	contains(request_steps[1], "personal-access-token-requests/1 with action deny")
+}
+
+test_github_unmappable_scopes_say_so if {
+	tok := object.union(_classic, {"scopes": ["site_admin"], "grants": [], "orgs": []})
+	s := replacement.spec(tok) with input as testing.input_with([])
+	s.resource_owner == "bob"
+	contains(s.question, "none the catalogue can map")
+}
