@@ -273,5 +273,35 @@ def frameworks(name, policy_dir, result, fmt):
         click.echo("")
 
 
+
+@main.command()
+@click.argument("base")
+@click.argument("head")
+@click.option("-f", "--format", "fmts", multiple=True, help="table, json, markdown, sarif (repeatable). Default: table.")
+@click.option("-o", "--output", "outputs", multiple=True, help="Write here instead of stdout; one per --format.")
+@click.option("--output-dir", type=click.Path(file_okay=False), help="Write every --format to DIR/token-auditor-diff.<ext>.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="high", show_default=True,
+              help="Exit 1 when HEAD introduces a finding at or above this severity (waived ones excepted).")
+@click.option("--fail-on-broadening", is_flag=True, help="Also exit 1 when any token's access got broader.")
+@click.option("--waivers", "waivers_file", type=click.Path(dir_okay=False), help="YAML waivers for introduced findings.")
+@click.option("--no-findings", is_flag=True, help="Compare tokens only; do not evaluate the policies (no OPA needed).")
+@engine_options
+def diff(base, head, fmts, outputs, output_dir, fail_on, fail_on_broadening, waivers_file, no_findings, **kw):
+    """Compare two inventories (BASE before, HEAD after): access broader/narrower per token, findings new/resolved."""
+    from auditor.gate import load_waivers
+    from auditor.gate.diff_format import FORMATS, RENDERERS
+    from auditor.gate.diff_run import run_diff
+    from auditor.gate.outputs import plan_outputs
+
+    plan = plan_outputs(fmts, outputs, output_dir, set(FORMATS), stem="token-auditor-diff")
+    now = resolve_now(kw.get("now"))
+    kw["now"] = now
+    waivers = (waivers_file, load_waivers(waivers_file, now)) if waivers_file else None
+    data = run_diff([base], [head], _options(kw), fail_on=fail_on, fail_on_broadening=fail_on_broadening,
+                    with_findings=not no_findings, waivers=waivers)
+    for fmt, output in plan:
+        emit(RENDERERS[fmt](data), output)
+    sys.exit(EXIT_OK if data["gate"]["passed"] else EXIT_FINDINGS)
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,129 @@
+"""`--format junit`: JUnit XML as CI servers read it (Jenkins/GitLab/Azure test reports).
+
+One <testsuite> per rule, one <testcase> per audited token the rule applies to (rules without a provider
+list apply to every token), plus one per non-token subject (org, location) that has a finding.
+A finding that counts and is at or above --fail-on is a <failure>; a waived or baseline finding is
+<skipped> with its reason; a finding below --fail-on is listed in <system-out> so the suite stays green
+exactly when the gate passes.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+
+from auditor.findings.finding import at_or_above
+from auditor.report.model import Report
+
+# XML 1.0 forbids most control characters; drop them rather than emit an unreadable file.
+_INVALID = {c: None for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)}
+
+
+def _clean(text) -> str:
+    return str(text if text is not None else "").translate(_INVALID)
+
+
+def _label(subject: dict) -> str:
+    name = subject.get("name") or subject.get("id") or subject.get("key") or "?"
+    masked = subject.get("masked") or subject.get("fingerprint")
+    owner = subject.get("owner")
+    text = f"{subject.get('provider') or 'any'} {name}"
+    if owner:
+        text += f" (owner {owner})"
+    if masked:
+        text += f" {masked}"
+    return text
+
+
+def _details(finding: dict) -> str:
+    lines = [finding.get("message", "")]
+    source = finding.get("source") or {}
+    if source.get("file"):
+        where = f"{source['file']}:{source['line']}" if source.get("line") else source["file"]
+        lines.append(f"where: {where} {source.get('pointer', '')}".rstrip())
+    recommendation = finding.get("recommendation") or {}
+    if recommendation.get("summary"):
+        lines.append(f"do: {recommendation.get('action', '')}: {recommendation['summary']}")
+    lines.extend(f"  - {step}" for step in recommendation.get("steps") or [])
+    lines.append(f"fingerprint: {finding.get('fingerprint', '')}")
+    return "\n".join(_clean(line) for line in lines)
+
+
+def _skip_reason(finding: dict) -> str | None:
+    if finding.get("waived"):
+        waiver = finding.get("waiver") or {}
+        ticket = f", {waiver['ticket']}" if waiver.get("ticket") else ""
+        return (f"waived: {waiver.get('reason', '')} (approved by {waiver.get('approved_by', '')}{ticket}, "
+                f"until {waiver.get('expires', '')})")
+    if finding.get("baseline"):
+        return "in the baseline (known before this change)"
+    return None
+
+
+class JunitFormat:
+    def format(self, report: Report) -> str:
+        data = report.data
+        fail_on = (data.get("gate") or {}).get("fail_on", "high")
+        tokens = data.get("tokens") or []
+        by_rule_subject: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        extra_subjects: dict[str, dict[str, dict]] = defaultdict(dict)
+        token_keys = {t["key"] for t in tokens}
+        for finding in report.findings:
+            subject = finding.get("subject") or {}
+            key = subject.get("key") or ""
+            by_rule_subject[(finding["rule_id"], key)].append(finding)
+            if key not in token_keys:
+                extra_subjects[finding["rule_id"]][key] = subject
+        rules = list(data.get("rules") or [])
+        known = {r["id"] for r in rules}
+        rules += [{"id": rule_id, "title": rule_id, "severity": "medium", "providers": []}
+                  for rule_id in sorted({f["rule_id"] for f in report.findings} - known)]
+
+        root = ET.Element("testsuites", name="token-auditor")
+        totals = {"tests": 0, "failures": 0, "skipped": 0}
+        for rule in rules:
+            providers = set(rule.get("providers") or [])
+            subjects = [t for t in tokens if not providers or t["provider"] in providers]
+            subjects += sorted(extra_subjects.get(rule["id"], {}).values(), key=lambda s: s.get("key") or "")
+            suite = ET.SubElement(root, "testsuite", name=_clean(rule["id"]))
+            properties = ET.SubElement(suite, "properties")
+            for name, value in (("title", rule.get("title", "")), ("severity", rule.get("severity", "")),
+                                ("nhi", ",".join(rule.get("nhi", []))), ("fail_on", fail_on)):
+                ET.SubElement(properties, "property", name=name, value=_clean(value))
+            counts = {"tests": 0, "failures": 0, "skipped": 0}
+            for subject in subjects:
+                counts["tests"] += 1
+                case = ET.SubElement(suite, "testcase", name=_clean(_label(subject)),
+                                     classname=_clean(f"token-auditor.{rule['id']}.{subject.get('provider') or 'any'}"),
+                                     time="0")
+                findings = by_rule_subject.get((rule["id"], subject.get("key") or ""), [])
+                failing = [f for f in findings if f.get("counts", True) and at_or_above(f["severity"], fail_on)]
+                skipped = [f for f in findings if _skip_reason(f)]
+                below = [f for f in findings if f not in failing and f not in skipped]
+                if skipped and not failing:
+                    counts["skipped"] += 1
+                    ET.SubElement(case, "skipped").text = _clean("; ".join(_skip_reason(f) for f in skipped))
+                for finding in failing:
+                    failure = ET.SubElement(case, "failure", type=finding["severity"],
+                                            message=_clean(finding.get("message", "")))
+                    failure.text = _details(finding)
+                if failing:
+                    counts["failures"] += 1
+                notes = [f"[{f['severity']}, below --fail-on {fail_on}] {_details(f)}" for f in below]
+                notes += [f"[{_skip_reason(f)}] {_details(f)}" for f in skipped] if failing else []
+                if notes:
+                    ET.SubElement(case, "system-out").text = _clean("\n\n".join(notes))
+            for key, value in counts.items():
+                suite.set(key, str(value))
+                totals[key] += value
+            suite.set("errors", "0")
+            suite.set("time", "0")
+        root.set("tests", str(totals["tests"]))
+        root.set("failures", str(totals["failures"]))
+        root.set("errors", "0")
+        root.set("time", "0")
+        ET.indent(root)
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+FORMAT = JunitFormat
