@@ -273,20 +273,27 @@ def test_usage_rules(audit_hf, rule, fires, quiet, needle):
     assert rules_of(report, "0000000000000000000000h2") == set()
 
 
-def test_expired_token_is_low_and_silences_usage_rules(audit_hf):
+def test_expired_token_is_low_and_the_only_finding_of_its_token(audit_hf):
     report = audit_hf(HEADER + "tokens:\n"
                       + token("0000000000000000000000i1", "expired-old", "null", kind="oauth_token_exchange",
                               prefix="hf_oauth_", created_at='"2024-01-01T00:00:00Z"', last_used_at="null",
                               expires_at='"2026-10-01T00:00:00Z"')
                       + token("0000000000000000000000i2", "expired-stale", READ_MODEL,
                               last_used_at='"2025-01-01T00:00:00Z"', expires_at='"2026-11-24T00:00:00Z"')
-                      + token("0000000000000000000000i3", "valid", READ_MODEL, expires_at='"2027-01-01T00:00:00Z"'))
+                      + token("0000000000000000000000i3", "valid", READ_MODEL, expires_at='"2027-01-01T00:00:00Z"')
+                      + token("0000000000000000000000i4", "expired-legacy-public", "{auth: {accessToken: {role: write}}}",
+                              expires_at='"2026-11-01T00:00:00Z"', stored_in=(
+                                  "[{kind: hf_space_secret, location: acme-ml/demo, key: HF_TOKEN}, "
+                                  "{kind: hf_space_variable, location: acme-ml/demo, key: HF_TOKEN_COPY}]"))
+                      + "spaces:\n  - info: {id: acme-ml/demo, private: false}\n")
     expired = one(report, "expired-token", "0000000000000000000000i1")
     assert expired["severity"] == "low"
     assert "expired 55 days ago" in expired["message"]
     assert rules_of(report, "0000000000000000000000i1") == {"expired-token"}
     assert rules_of(report, "0000000000000000000000i2") == {"expired-token"}
     assert rules_of(report, "0000000000000000000000i3") == set()
+    # A dead token is only clean-up, however it was scoped or stored.
+    assert rules_of(report, "0000000000000000000000i4") == {"expired-token"}
 
 
 def test_token_reuse(audit_hf):

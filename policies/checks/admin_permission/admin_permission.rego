@@ -36,6 +36,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	),
 }) if {
 	some tok in input.tokens
+	not tokens.expired(tok) # expired tokens get only expired-token
 	admin := tokens.admin_permissions(tok)
 	count(admin) > 0
 }

@@ -46,3 +46,8 @@ test_classic_admin_scope_of_other_provider_fires if {
 	f.evidence.admin_permissions == ["admin:org"]
 	f.recommendation.replacement.needs_owner_input
 }
+
+test_expired_token_is_left_to_expired_token if {
+	tok := object.union(_admin, {"expires_at": "2026-01-01T00:00:00Z"})
+	count(admin_permission.findings) == 0 with input as testing.input_with([tok])
+}

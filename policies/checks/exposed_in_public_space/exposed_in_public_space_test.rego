@@ -53,3 +53,8 @@ test_variables_and_ci_secrets_are_not_this_rule if {
 	]})
 	count(exposed_in_public_space.findings) == 0 with input as testing.input_with([tok])
 }
+
+test_expired_token_is_left_to_expired_token if {
+	tok := testing.token({"stored_in": [_place("acme/demo", true)], "expires_at": "2026-01-01T00:00:00Z"})
+	count(exposed_in_public_space.findings) == 0 with input as testing.input_with([tok])
+}

@@ -40,3 +40,8 @@ test_replacement_from_usage_never_grants_more_than_today if {
 test_fine_grained_token_is_not_legacy if {
 	count(legacy_token.findings) == 0 with input as testing.input_with([testing.token({})])
 }
+
+test_expired_legacy_token_is_left_to_expired_token if {
+	tok := object.union(_write, {"expires_at": "2026-01-01T00:00:00Z"})
+	count(legacy_token.findings) == 0 with input as testing.input_with([tok])
+}

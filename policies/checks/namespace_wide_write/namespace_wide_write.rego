@@ -37,6 +37,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	),
 }) if {
 	some tok in input.tokens
+	not tokens.expired(tok) # expired tokens get only expired-token
 	not tok.legacy
 	wide := _wide_grants(tok)
 	count(wide) > 0

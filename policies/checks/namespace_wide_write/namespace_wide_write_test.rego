@@ -63,3 +63,8 @@ test_provider_without_write_list_uses_write_level if {
 	some f in namespace_wide_write.findings with input as inp
 	f.evidence.permissions == ["write_repository"]
 }
+
+test_expired_token_is_left_to_expired_token if {
+	tok := object.union(_wide, {"expires_at": "2026-01-01T00:00:00Z"})
+	count(namespace_wide_write.findings) == 0 with input as testing.input_with([tok])
+}

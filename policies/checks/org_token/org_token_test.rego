@@ -35,3 +35,8 @@ test_other_provider_org_wide_token_does_not_fire if {
 	tok := testing.token({"provider": "gitlab", "kind": "group_access_token", "prefix": "glpat-", "org_wide": true})
 	count(org_token.findings) == 0 with input as testing.input_with([tok])
 }
+
+test_expired_org_token_is_left_to_expired_token if {
+	tok := testing.token({"kind": "org_api_token", "expires_at": "2026-01-01T00:00:00Z"})
+	count(org_token.findings) == 0 with input as testing.input_with([tok])
+}

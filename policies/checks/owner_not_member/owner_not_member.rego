@@ -42,6 +42,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	},
 }) if {
 	some tok in input.tokens
+	not tokens.expired(tok) # expired tokens get only expired-token
 	some org in input.orgs
 	org.provider == tok.provider
 	is_array(org.members)

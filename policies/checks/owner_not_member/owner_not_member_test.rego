@@ -51,3 +51,8 @@ test_org_owned_token_and_other_orgs_do_not_fire if {
 	elsewhere := testing.token({"id": "e", "owner": "intern", "orgs": ["other"], "grants": []})
 	count(owner_not_member.findings) == 0 with input as _with_org([org_token, elsewhere], _org(["jdoe"]))
 }
+
+test_expired_token_is_left_to_expired_token if {
+	tok := testing.token({"owner": "intern", "expires_at": "2026-01-01T00:00:00Z"})
+	count(owner_not_member.findings) == 0 with input as _with_org([tok], _org(["jdoe"]))
+}

@@ -38,6 +38,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	},
 }) if {
 	some tok in input.tokens
+	not tokens.expired(tok) # expired tokens get only expired-token
 	held := _sensitive(tok)
 	count(held) > 0
 }

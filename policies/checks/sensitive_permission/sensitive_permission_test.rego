@@ -33,3 +33,8 @@ test_plain_repo_permissions_do_not_fire if {
 	})
 	count(sensitive_permission.findings) == 0 with input as testing.input_with([tok])
 }
+
+test_expired_token_is_left_to_expired_token if {
+	tok := testing.token({"global_permissions": ["job.write"], "expires_at": "2026-01-01T00:00:00Z"})
+	count(sensitive_permission.findings) == 0 with input as testing.input_with([tok])
+}

@@ -49,3 +49,11 @@ test_secrets_and_clean_locations_do_not_fire if {
 	loc := {"provider": "huggingface", "kind": "hf_space", "name": "acme/demo", "public": true, "token_like_variables": []}
 	count(token_in_variable.findings) == 0 with input as object.union(testing.input_with([tok]), {"locations": [loc]})
 }
+
+test_expired_token_is_left_to_expired_token if {
+	tok := testing.token({
+		"stored_in": [{"kind": "hf_space_variable", "location": "acme/demo", "key": "HF_TOKEN"}],
+		"expires_at": "2026-01-01T00:00:00Z",
+	})
+	count(token_in_variable.findings) == 0 with input as testing.input_with([tok])
+}

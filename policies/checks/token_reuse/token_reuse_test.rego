@@ -22,3 +22,11 @@ test_one_place_even_under_two_keys_does_not_fire if {
 	]})
 	count(token_reuse.findings) == 0 with input as testing.input_with([tok])
 }
+
+test_expired_token_is_left_to_expired_token if {
+	tok := testing.token({
+		"stored_in": [{"kind": "k8s_secret", "location": "a/b"}, {"kind": "ci_variable", "location": "c/d"}],
+		"expires_at": "2026-01-01T00:00:00Z",
+	})
+	count(token_reuse.findings) == 0 with input as testing.input_with([tok])
+}
