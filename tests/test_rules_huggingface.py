@@ -61,7 +61,8 @@ def findings(report: dict, rule: str, token_id: str | None = None) -> list[dict]
 
 
 def rules_of(report: dict, subject_id: str) -> set[str]:
-    return {f["rule_id"] for f in report["findings"] if f["subject"]["id"] == subject_id}
+    """The rules of the Hugging Face table that fired on one subject (other providers' rules may add more)."""
+    return {f["rule_id"] for f in report["findings"] if f["subject"]["id"] == subject_id} & HF_RULES
 
 
 def one(report: dict, rule: str, token_id: str | None = None) -> dict:
@@ -280,7 +281,7 @@ def test_expired_token_is_low_and_the_only_finding_of_its_token(audit_hf):
                               expires_at='"2026-10-01T00:00:00Z"')
                       + token("0000000000000000000000i2", "expired-stale", READ_MODEL,
                               last_used_at='"2025-01-01T00:00:00Z"', expires_at='"2026-11-24T00:00:00Z"')
-                      + token("0000000000000000000000i3", "valid", READ_MODEL, expires_at='"2027-01-01T00:00:00Z"')
+                      + token("0000000000000000000000i3", "valid", READ_MODEL, expires_at='"2026-12-15T00:00:00Z"')
                       + token("0000000000000000000000i4", "expired-legacy-public", "{auth: {accessToken: {role: write}}}",
                               expires_at='"2026-11-01T00:00:00Z"', stored_in=(
                                   "[{kind: hf_space_secret, location: acme-ml/demo, key: HF_TOKEN}, "
