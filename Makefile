@@ -16,8 +16,10 @@ OPA           := $(BIN)/opa
 REGAL         := $(BIN)/regal
 COVERAGE_MIN  := 90
 export OPA_BIN := $(OPA)
+# Debian's Chromium drives the HTML report test (Playwright uses it; it never downloads a browser).
+export CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup demo test test-policies test-python lint-policies bench readme clean
+.PHONY: setup demo test test-policies test-python lint-policies bench readme clean browser
 
 setup: $(VENV)/.installed $(BIN)/.opa-$(OPA_VERSION) $(BIN)/.regal-$(REGAL_VERSION)
 
@@ -57,7 +59,14 @@ test-policies: lint-policies
 	@rm -f .cache-coverage.json
 	$(OPA) test policies
 
-test-python: setup
+# Installs Chromium where it can (root + apt); elsewhere the browser test fails and says how to install it.
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else echo "warning: $(CHROMIUM) missing and not root: run 'sudo apt-get install chromium' (the HTML browser test needs it)"; fi
+
+test-python: setup browser
 	$(PY) -m pytest -q
 
 test: test-policies test-python
