@@ -94,7 +94,9 @@ def _shown(page, selector: str) -> int:
 def _screenshot(page, name: str, capsys) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / name
-    page.screenshot(path=str(path))
+    page.evaluate("window.scrollTo(0, 0)")
+    height = min(1600, page.evaluate("document.documentElement.scrollHeight"))
+    page.screenshot(path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": 1300, "height": height})
     with capsys.disabled():
         print(f"\nscreenshot: {path}")
     return path

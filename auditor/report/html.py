@@ -79,11 +79,11 @@ def _days_between(earlier: str | None, later: str | None) -> int | None:
 
 
 def _bars(items: list[tuple[str, int, str]], total: int | None = None, percent: bool = False) -> dict:
-    """An inline SVG horizontal bar chart's geometry: label, value, css class, bar width (0..300)."""
+    """An inline SVG horizontal bar chart's geometry: label, value, css class, bar width (0..260)."""
     top = total if total else max([v for _, v, _ in items] or [0])
     rows = []
     for index, (label, value, css) in enumerate(items):
-        width = round(300 * value / top, 1) if top else 0
+        width = round(260 * value / top, 1) if top else 0
         shown = f"{value} ({round(100 * value / total)}%)" if percent and total else str(value)
         rows.append({"label": label, "value": value, "shown": shown, "css": css, "width": width, "y": index * 26})
     return {"rows": rows, "height": max(26 * len(rows), 26)}
