@@ -169,7 +169,7 @@ waivers:
     location = by_token["tok-legacy-1"]["locations"][0]
     assert location["physicalLocation"]["artifactLocation"]["uri"] == "tests/data/gate/head.json"
     assert location["logicalLocations"][0]["fullyQualifiedName"].endswith("#/tokens/0")
-    assert "hf_" not in json.dumps(sarif).replace("hf_…", "")  # only masked tokens
+    assert not re.search(r"hf_[A-Za-z0-9]{8,}", json.dumps(sarif, ensure_ascii=False))  # only masked tokens
 
 
 def test_sarif_of_a_large_synthetic_report_validates():

@@ -120,9 +120,7 @@ def render_markdown(data: dict, limit: int = md.LIMIT) -> str:
     if not data["tokens"] and not introduced and not resolved:
         parts += ["No token or finding changed.", ""]
     text = "\n".join(parts + footer)
-    if len(text) > limit:
-        text = text[: limit - 80].rsplit("\n", 1)[0] + "\n\n_… truncated; see the JSON diff._\n"
-    return text
+    return md.clip(text, limit, "JSON diff")
 
 
 def _broadening_result(entry: dict, change: dict, level: str) -> dict:

@@ -127,6 +127,15 @@ def waiver_rows(entries: list[dict]) -> list[str]:
     return rows
 
 
+def clip(text: str, limit: int, where: str) -> str:
+    """Last resort when the budgets' estimates were short: cut at a line, keep <details> balanced."""
+    if len(text) <= limit:
+        return text
+    text = text[: limit - 200].rsplit("\n", 1)[0]
+    text += "\n\n" + "</details>\n\n" * max(0, text.count("<details>") - text.count("</details>"))
+    return text + f"_… truncated; see the {where}._\n"
+
+
 class MarkdownFormat:
     def format(self, report: Report, limit: int = LIMIT) -> str:
         data = report.data
@@ -160,7 +169,7 @@ class MarkdownFormat:
         tail = self._tail(data)
         footer = [f"<sub>token-auditor {esc(data['tool']['version'])} · OPA {esc(data['engine']['opa_version'])} · "
                   f"catalogue {esc((data.get('policy') or {}).get('catalogue_version'))} · now {esc(data['now'])}</sub>", ""]
-        budget = limit - len("\n".join(parts + tail + footer)) - 400
+        budget = limit - len("\n".join(parts + tail + footer)) - 1500  # headings and <details> wrappers
         if failing:
             blocks, used = fit([finding_block(f) for f in failing], int(budget * 0.6),
                                "_… and {n} more failing finding(s), listed in the table below and in the JSON/SARIF report._\n")
@@ -181,9 +190,7 @@ class MarkdownFormat:
         if not findings:
             parts += ["No findings.", ""]
         text = "\n".join(parts + tail + footer)
-        if len(text) > limit:  # budgets are estimates; never post an over-long comment
-            text = text[: limit - 80].rsplit("\n", 1)[0] + "\n\n_… truncated; see the JSON report._\n"
-        return text
+        return clip(text, limit, "JSON report")
 
     def _tail(self, data: dict) -> list[str]:
         parts: list[str] = []
