@@ -144,11 +144,11 @@ def assess_all(report: dict, policy_dir: Path | None = None) -> list[dict]:
 
 
 def compliance_markdown(report: dict, policy_dir: Path | None = None) -> str:
-    """A Markdown section (one table per framework) for the Markdown report to include."""
-    lines = ["## Compliance", ""]
+    """Markdown tables (one per framework) of each requirement's status, for the Markdown report to include."""
+    lines = []
     for result in assess_all(report, policy_dir):
         counts = ", ".join(f"{n} {s}" for s, n in result["counts"].items() if n)
-        lines += [f"### {_md(result['title'])}", "", f"{counts}", "",
+        lines += [f"**{_md(result['title'])}**: {counts}", "",
                   "| requirement | title | status | rules that fired |", "|---|---|---|---|"]
         for row in result["requirements"]:
             fired = ", ".join(f"`{r}`" for r in row["failed_rules"])

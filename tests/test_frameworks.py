@@ -85,7 +85,8 @@ def test_rules_missing_from_catalogue_are_reported_not_counted():
 
 def test_compliance_markdown_hook_escapes_and_lists_statuses():
     text = compliance_markdown(_report([_finding("legacy-token")]))
-    assert "## Compliance" in text and "| NHI4 | Insecure Authentication | fail | `legacy-token` |" in text
+    assert "**OWASP Top 10 Non-Human Identities 2025**:" in text
+    assert "| NHI4 | Insecure Authentication | fail | `legacy-token` |" in text
 
 
 def test_bad_mapping_file_is_a_one_line_input_error(tmp_path):
