@@ -100,3 +100,17 @@ def test_missing_file_and_unknown_format(saved, tmp_path):
     assert result.returncode == 2 and "no such file" in result.stderr
     result = run_cli("report", str(path), "-f", "pdf")
     assert result.returncode == 2 and "unknown format 'pdf'" in result.stderr
+
+
+def test_frameworks_status_for_a_saved_report(saved):
+    path, report = saved
+    result = run_cli("frameworks", "owasp-nhi-2025", "--report", str(path), "-f", "json")
+    assert result.returncode == 0, result.stderr
+    rows = {r["id"]: r for r in json.loads(result.stdout)[0]["requirements"]}
+    assert rows["NHI4"]["status"] == "fail" and "legacy-token" in rows["NHI4"]["failed_rules"]
+    assert rows["NHI10"]["status"] == "manual"
+    fired = {f["rule_id"] for f in report["findings"]}
+    for row in rows.values():
+        assert (row["status"] == "fail") == bool(set(row["rules"]) & fired)
+    result = run_cli("frameworks", "cis-github-benchmark", "--report", str(path))
+    assert result.returncode == 0 and "1.4.3" in result.stdout and "manual" in result.stdout
