@@ -109,6 +109,7 @@ def test_action_fails_the_job_on_findings_and_writes_reports(workspace):
     assert code == 1, log
     audit = outputs["audit"]
     assert audit["exit-code"] == "1" and audit["report-dir"] == "token-auditor-report"
+    assert outputs["install"] == {"python": sys.executable, "opa": OPA_BIN}
     sarif_path = workspace / audit["sarif"]
     sarif = json.loads(sarif_path.read_text())
     assert sarif_errors(sarif) == [] and github_upload_problems(sarif) == []
@@ -170,3 +171,16 @@ def test_pre_commit_hook_matches_inventory_files_and_blocks_on_findings(workspac
     assert "legacy-token" in result.stdout
     nothing = subprocess.run([str(entry)], cwd=workspace, env=env, capture_output=True, text=True, timeout=60)
     assert nothing.returncode == 0
+
+
+def test_documented_workflow_uses_only_real_inputs_and_outputs():
+    text = (ROOT / "docs" / "ci-gate.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    workflow = [yaml.safe_load(b) for b in blocks if "jobs:" in b][0]
+    steps = workflow["jobs"]["audit"]["steps"]
+    [audit] = [s for s in steps if s.get("id") == "audit"]
+    assert set(audit["with"]) <= set(ACTION["inputs"]), set(audit["with"]) - set(ACTION["inputs"])
+    used_outputs = set(re.findall(r"steps\.audit\.outputs\.([\w-]+)", text))
+    assert used_outputs and used_outputs <= set(ACTION["outputs"])
+    hook = yaml.safe_load([b for b in blocks if "repos:" in b][0])
+    assert hook["repos"][0]["hooks"][0]["id"] == HOOKS[0]["id"]
