@@ -128,12 +128,23 @@ def _replacement(findings: list[dict]) -> dict | None:
                 "scoped": [s for s in replacement.get("scoped") or [] if isinstance(s, dict)],
                 "global": replacement.get("global") or [],
                 "repositories": replacement.get("repositories") or [],
-                "permissions": sorted(permissions.items()) if isinstance(permissions, dict) else [],
+                "permissions": _permission_rows(permissions) if isinstance(permissions, dict) else [],
                 "permission_list": permissions if isinstance(permissions, list) else [],
                 "scopes": replacement.get("scopes") or [],
                 "other": sorted((k, v) for k, v in replacement.items() if k not in _SHOWN_KEYS and v not in (None, [], {})),
             }
     return None
+
+
+def _permission_rows(permissions: dict) -> list[tuple[str, str]]:
+    """{name: level} or GitHub's {group: {name: level}} as (name or group, "name: level, …") rows."""
+    rows = []
+    for key, value in sorted(permissions.items()):
+        if isinstance(value, dict):
+            rows.append((key, ", ".join(f"{name}: {_compact(level)}" for name, level in sorted(value.items()))))
+        else:
+            rows.append((key, _compact(value)))
+    return rows
 
 
 def _finding_row(finding: dict) -> dict:
