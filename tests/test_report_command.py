@@ -114,3 +114,12 @@ def test_frameworks_status_for_a_saved_report(saved):
         assert (row["status"] == "fail") == bool(set(row["rules"]) & fired)
     result = run_cli("frameworks", "cis-github-benchmark", "--report", str(path))
     assert result.returncode == 0 and "1.4.3" in result.stdout and "manual" in result.stdout
+
+
+def test_markdown_report_shows_compliance_status(saved):
+    path, _ = saved
+    result = run_cli("report", str(path), "-f", "markdown")
+    assert result.returncode == 0, result.stderr
+    assert "Compliance: OWASP NHI 2025 and CIS GitHub" in result.stdout
+    assert "| NHI4 | Insecure Authentication | fail | `legacy-token` |" in result.stdout
+    assert "| NHI10 | Human Use of NHI | manual |  |" in result.stdout

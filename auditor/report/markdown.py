@@ -206,6 +206,12 @@ class MarkdownFormat:
         if baseline:
             parts += [f"Baseline `{esc(baseline['file'])}`: {baseline['matched']} known, {baseline['new']} new, "
                       f"{baseline['resolved']} resolved since.", ""]
+        from auditor.frameworks import compliance_markdown
+
+        compliance = compliance_markdown(data)
+        if compliance:
+            parts += details("Compliance: OWASP NHI 2025 and CIS GitHub, pass / fail / manual per requirement",
+                             compliance.splitlines())
         skipped = data.get("skipped") or []
         if skipped:
             rows = ["| provider | item | reason |", "|---|---|---|"]
