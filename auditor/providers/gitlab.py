@@ -1,0 +1,198 @@
+"""GitLab: token API answers read as-is, bare or in the `gitlab-inventory/v1` wrapper.
+
+`GET /personal_access_tokens`, `/groups/:id/access_tokens` and `/projects/:id/access_tokens`
+answer the same object shape (group and project tokens add `access_level`). Ids are unique only
+per kind, so every token's identity (`key`) includes its kind. A bare file cannot say whether
+`access_level` tokens belong to a group or a project: its name must contain `group` or
+`project` (as the export commands in docs/github-gitlab.md write them), or use the wrapper.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import PurePath
+
+from auditor.errors import InputError
+from auditor.inventory.loader import Document
+from auditor.model.inventory import InputSummary, Inventory, Skipped, complete_token
+from auditor.model.timestamps import normalize_time
+
+PROVIDER = "gitlab"
+FORMAT = "gitlab-inventory/v1"
+API_FORMAT = "gitlab-api"
+SCHEMA = "gitlab-inventory.v1"
+SECTIONS = (
+    ("personal_access_tokens", "personal_access_token"),
+    ("group_access_tokens", "group_access_token"),
+    ("project_access_tokens", "project_access_token"),
+)
+RESOURCE_TYPE = {"personal_access_token": "user", "group_access_token": "group", "project_access_token": "project"}
+ACCESS_LEVELS = {10: "guest", 15: "planner", 20: "reporter", 30: "developer", 40: "maintainer", 50: "owner"}
+
+
+def is_token(item) -> bool:
+    return isinstance(item, dict) and "scopes" in item and "revoked" in item and "user_id" in item
+
+
+def _flatten(value) -> list:
+    """`--slurp`-style pages (arrays of arrays) become one list."""
+    if not isinstance(value, list):
+        return []
+    out = []
+    for item in value:
+        out.extend(_flatten(item) if isinstance(item, list) else [item])
+    return out
+
+
+def _pointers(value, base: str) -> list[str]:
+    out = []
+    for index, item in enumerate(value if isinstance(value, list) else []):
+        out.extend(_pointers(item, f"{base}/{index}") if isinstance(item, list) else [f"{base}/{index}"])
+    return out
+
+
+def holder_from_path(path: str) -> tuple[str, str] | None:
+    """`…/groups/PATH/<file>` or `…/projects/PATH/<file>` (the API path): (kind, group or project path)."""
+    parts = PurePath(path).parts[:-1]
+    for index in range(len(parts) - 2, -1, -1):
+        if parts[index] in ("groups", "projects") and index + 1 < len(parts):
+            kind = "group_access_token" if parts[index] == "groups" else "project_access_token"
+            return kind, "/".join(parts[index + 1:])
+    return None
+
+
+def _bare_kind(document: Document, items: list) -> str:
+    if not any("access_level" in item for item in items):
+        return "personal_access_token"
+    found = holder_from_path(document.path)
+    if found:
+        return found[0]
+    name = PurePath(document.path).name.lower()
+    if "group" in name:
+        return "group_access_token"
+    if "project" in name:
+        return "project_access_token"
+    raise InputError(f"{document.path}: group or project access tokens? Save a bare export of tokens with "
+                     "access_level under groups/PATH/ or projects/PATH/ (or with `group` or `project` in "
+                     "its name), or use the gitlab-inventory/v1 wrapper")
+
+
+def _time(document: Document, pointer: str, value):
+    try:
+        return normalize_time(value)
+    except ValueError:
+        raise InputError(f"{document.where(pointer)}: {value!r} is not an ISO 8601 date or date-time") from None
+
+
+def _access_level(level) -> str | None:
+    if level is None:
+        return None
+    return f"access_level:{ACCESS_LEVELS.get(level, level)}"
+
+
+class GitLabAdapter:
+    provider = PROVIDER
+    formats = (FORMAT,)
+
+    def recognises(self, document: Document) -> bool:
+        items = _flatten(document.data) if isinstance(document.data, list) else []
+        return bool(items) and all(is_token(item) for item in items)
+
+    def schema_for(self, document: Document) -> str:
+        return SCHEMA
+
+    def normalize(self, document: Document, options: dict) -> Inventory:
+        data = document.data
+        if isinstance(data, dict) and data.get("format") == FORMAT:
+            org = data.get("instance") or data.get("group")
+            users = {u["id"]: u["username"] for u in data.get("users") or []}
+            sections = [(f"/{key}", kind, data[key]) for key, kind in SECTIONS if key in data]
+            fmt, collected_at = FORMAT, data.get("collected_at")
+            defaults = {"group_access_token": data.get("group"), "project_access_token": data.get("project")}
+        else:
+            items = _flatten(data)
+            kind = _bare_kind(document, items)
+            holder = (holder_from_path(document.path) or (None, None))[1]
+            org = options.get("org") or (holder.split("/")[0] if holder else None)
+            if not org:
+                raise InputError(f"{document.path}: a bare GitLab token export does not say its instance or "
+                                 "group: pass --org NAME or use the gitlab-inventory/v1 wrapper")
+            users, fmt, collected_at = {}, API_FORMAT, options.get("collected_at")
+            sections = [("", kind, data)]
+            defaults = {"group_access_token": holder or org, "project_access_token": holder}
+        out = Inventory()
+        org_entry = {"provider": PROVIDER, "name": org, "token_policy": None, "members": None, "settings": {},
+                     "source": {"file": document.path, "pointer": ""}}
+        if collected_at:
+            try:
+                org_entry["settings"]["collected_at"] = normalize_time(collected_at)
+            except ValueError:
+                raise InputError(f"--collected-at {collected_at!r} is not an ISO 8601 date-time") from None
+        count = 0
+        for base, kind, value in sections:
+            # {"group/path": [tokens…]} names each list's group or project; a plain list uses the default
+            groups = value.items() if isinstance(value, dict) else [(None, value)]
+            for holder, listing in groups:
+                where = f"{base}/{holder.replace('~', '~0').replace('/', '~1')}" if holder is not None else base
+                holder = holder or defaults.get(kind)
+                for item, pointer in zip(_flatten(listing), _pointers(listing, where)):
+                    count += 1
+                    token = self._token(document, pointer, item, kind, org, holder, users, out)
+                    if token is not None:
+                        out.tokens.append(token)
+        out.orgs.append(org_entry)
+        out.inputs.append(InputSummary(document.path, document.sha256, fmt, PROVIDER, count))
+        return out
+
+    def _token(self, document, pointer, item, kind, org, holder, users, out) -> dict | None:
+        if not is_token(item):
+            raise InputError(f"{document.where(pointer)}: not a GitLab access token object "
+                             "(needs id, scopes, revoked, user_id)")
+        token_id = str(item["id"])
+        if item.get("revoked"):
+            out.skipped.append(Skipped(PROVIDER, token_id, item.get("name"), "revoked", document.path, pointer))
+            return None
+        if item.get("active") is False:
+            out.skipped.append(Skipped(PROVIDER, token_id, item.get("name"), "inactive (expired or revoked)",
+                                       document.path, pointer))
+            return None
+        user_id = item.get("user_id")
+        owner = users.get(user_id) or f"user-{user_id}"
+        scopes = sorted(set(item.get("scopes") or []))
+        permissions = list(scopes)
+        level = _access_level(item.get("access_level"))
+        if level:
+            permissions.append(level)
+        resource_type = RESOURCE_TYPE[kind]
+        resource_name = owner if kind == "personal_access_token" else holder or f"(unknown {resource_type})"
+        token = {
+            "id": token_id,
+            "provider": PROVIDER,
+            "kind": kind,
+            "name": item.get("name"),
+            "owner": owner,
+            "prefix": "glpat-",
+            "legacy": False,
+            "org_wide": kind == "group_access_token",
+            "grants": [{"resource": {"type": resource_type, "name": resource_name}, "permissions": sorted(permissions)}],
+            "scopes": scopes,
+            "created_at": _time(document, pointer + "/created_at", item.get("created_at")),
+            "expires_at": _time(document, pointer + "/expires_at", item.get("expires_at")),
+            "last_used_at": _time(document, pointer + "/last_used_at", item.get("last_used_at")),
+            "expiry_supported": True,
+            "active": True,
+            "orgs": [org],
+            "access_level": item.get("access_level"),
+            "stored_in": [{"kind": p["kind"], "location": p["location"], "key": p.get("key"),
+                           "public": p.get("public")} for p in item.get("stored_in") or []],
+            "observed_usage": [
+                {"resource": {"type": u["resource"]["type"], "name": u["resource"]["name"]},
+                 "actions": sorted(set(u.get("actions") or []))}
+                for u in item.get("observed_usage") or []
+            ],
+            "native": copy.deepcopy(item),
+        }
+        return complete_token(token, document.path, pointer)
+
+
+ADAPTER = GitLabAdapter()
