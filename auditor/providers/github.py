@@ -324,7 +324,7 @@ class GitHubAdapter:
         else:
             items = _flatten(data)
             endpoint = next(iter(_endpoints(items)), None)
-            org = options.get("org") or org_from_path(document.path)
+            org = org_from_path(document.path) or options.get("org")  # the per-file path is the more specific
             if items and not org:
                 raise InputError(f"{document.path}: a bare `gh api` export ({endpoint}) does not say its "
                                  "organization: pass --org ORG, save it under orgs/ORG/, "

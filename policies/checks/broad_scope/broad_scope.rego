@@ -34,6 +34,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	)),
 }) if {
 	some tok in input.tokens
+	not tokens.expired(tok) # expired tokens get only expired-token
 	not tok.kind in object.get(tokens.catalogue(tok), "third_party_kinds", [])
 	broad := sort([s | some s in tok.scopes; s in object.get(tokens.catalogue(tok), "broad_scopes", [])])
 	count(broad) > 0

@@ -45,3 +45,8 @@ test_config_catalogue_override_adds_a_broad_scope_without_alternative if {
 	some f in broad_scope.findings with input as object.union(testing.input_with([tok]), {"config": cfg})
 	f.evidence.narrower.site_admin == []
 }
+
+test_expired_token_gets_only_expired_token if {
+	gone := object.union(_gitlab, {"expires_at": "2026-01-01T00:00:00Z"})
+	count(broad_scope.findings) == 0 with input as testing.input_with([gone])
+}

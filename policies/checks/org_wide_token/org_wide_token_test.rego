@@ -45,3 +45,8 @@ test_reach_falls_back_to_orgs if {
 	some f in org_wide_token.findings with input as testing.input_with([bare])
 	f.evidence.reach == ["acme"]
 }
+
+test_expired_token_gets_only_expired_token if {
+	gone := object.union(_group, {"expires_at": "2026-01-01T00:00:00Z"})
+	count(org_wide_token.findings) == 0 with input as testing.input_with([gone])
+}

@@ -42,6 +42,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(app), {
 
 _apps contains tok if {
 	some tok in input.tokens
+	not tokens.expired(tok) # expired tokens get only expired-token
 	tok.kind in object.get(tokens.catalogue(tok), "third_party_kinds", [])
 }
 

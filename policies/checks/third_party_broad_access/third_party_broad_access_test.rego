@@ -50,3 +50,8 @@ test_personal_tokens_are_not_third_party if {
 	classic := object.union(_oauth, {"kind": "classic_pat", "legacy": true})
 	count(third_party_broad_access.findings) == 0 with input as testing.input_with([classic])
 }
+
+test_expired_oauth_token_gets_only_expired_token if {
+	gone := object.union(_oauth, {"expires_at": "2026-01-01T00:00:00Z"})
+	count(third_party_broad_access.findings) == 0 with input as testing.input_with([gone])
+}

@@ -56,7 +56,10 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	not tokens.catalogue(tok).kinds[tok.kind]
 }
 
-_subjects contains tok if some tok in input.tokens
+_subjects contains tok if {
+	some tok in input.tokens
+	not tokens.expired(tok) # expired tokens get only expired-token
+}
 
 _subjects contains installation if {
 	some org in input.orgs

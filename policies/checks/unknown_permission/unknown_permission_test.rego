@@ -42,3 +42,8 @@ test_known_permissions_and_providers_without_the_flag_do_not_fire if {
 	known := object.union(_gitlab, {"scopes": ["read_api"], "grants": []})
 	count(unknown_permission.findings) == 0 with input as testing.input_with([known, testing.token({})])
 }
+
+test_expired_token_gets_only_expired_token if {
+	gone := object.union(_gitlab, {"expires_at": "2026-01-01T00:00:00Z"})
+	count(unknown_permission.findings) == 0 with input as testing.input_with([gone])
+}
