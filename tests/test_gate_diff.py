@@ -8,10 +8,22 @@ import json
 import pytest
 
 from auditor.gate.diff import token_changes
+from auditor.inventory.validate import load_schema
 from tests.conftest import NOW, ROOT, run_cli
 from tests.test_gate_formats import github_upload_problems, sarif_errors
 
 DATA = ROOT / "tests" / "data" / "gate"
+
+
+def diff_schema_errors(data: dict) -> list[str]:
+    """Validate against diff.v1 (which refers to report.v1 for findings and sources)."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    diff, report = load_schema("diff.v1"), load_schema("report.v1")
+    registry = Registry().with_resources([(s["$id"], Resource.from_contents(s)) for s in (diff, report)])
+    validator = Draft202012Validator(diff, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(data)]
 
 
 def token(**overrides) -> dict:
@@ -89,6 +101,8 @@ CASES = [
 @pytest.mark.parametrize("before,after,expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_change_kinds(before, after, expected):
     assert sorted(kinds(token(**before), token(**after))) == sorted(expected)
+    known = set(load_schema("diff.v1")["$defs"]["change"]["properties"]["kind"]["enum"])
+    assert {kind for kind, _ in expected} <= known
 
 
 def test_hugging_face_namespace_widening_names_the_repositories():
@@ -120,6 +134,7 @@ def test_cli_diff_without_engine_classifies_each_token(tmp_path):
     assert status == {"t1": ("changed", "broader"), "new": ("added", "broader"),
                       "gone": ("removed", "narrower"), "narrowed": ("changed", "narrower")}
     assert data["summary"]["unchanged"] == 1 and data["summary"]["findings_compared"] is False
+    assert diff_schema_errors(data) == []
     strict = run_cli("diff", base, head, "--no-findings", "--fail-on-broadening", "--now", NOW)
     assert strict.returncode == 1 and "FAIL" in strict.stdout
     only_narrower = run_cli("diff", base, write_inventory(tmp_path / "h2.json", [
@@ -143,6 +158,10 @@ def test_cli_diff_findings_introduced_and_resolved_exit_codes_and_formats(tmp_pa
     assert ("legacy-token", "tok-old-4") in resolved
     assert ("legacy-token", "tok-legacy-2") not in introduced | resolved  # unchanged finding
     assert data["gate"]["failing_findings"] >= 1 and data["gate"]["passed"] is False
+    assert diff_schema_errors(data) == []
+    broken = copy.deepcopy(data)
+    broken["tokens"][0]["changes"][0]["classification"] = "wider"
+    assert diff_schema_errors(broken)
     ci = [t for t in data["tokens"] if t["id"] == "tok-legacy-1"][0]
     assert {c["kind"] for c in ci["changes"]} >= {"repository_selection_widened", "became_legacy", "expiry_removed"}
     assert ci["source"]["file"] == head
@@ -175,6 +194,7 @@ def test_cli_diff_waived_introduced_finding_does_not_fail(tmp_path, opa_server):
                      "--waivers", str(waivers), "--opa-url", url, "--opa-token-env", "T", env={"T": tok})
     data = json.loads(result.stdout)
     legacy = [f for f in data["findings"]["introduced"] if f["rule_id"] == "legacy-token"][0]
+    assert diff_schema_errors(data) == [] and data["waivers"]["active"][0]["matched"] == 1
     assert legacy["waived"] is True and legacy["counts"] is False
     others = [f for f in data["findings"]["introduced"]
               if f["counts"] and f["severity"] in ("critical", "high")]
