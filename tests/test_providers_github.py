@@ -294,3 +294,26 @@ def test_published_rest_api_examples_parse_and_audit(audit_json):
     kinds = {f["subject"]["kind"] for f in report["findings"]}
     assert {"classic_pat", "fine_grained_pat"} <= kinds
     assert report["summary"]["tokens_by_provider"] == {"github": 3}
+
+
+def test_requests_and_installations_of_one_org_from_several_files_add_up(tmp_path):
+    from auditor.audit import AuditOptions, read_inventory
+
+    root = tmp_path / "orgs" / "acme"
+    root.mkdir(parents=True)
+
+    def request(request_id: int) -> dict:
+        return {"id": request_id, "reason": "r", "owner": {"login": "erin", "id": 7}, "repository_selection": "subset",
+                "permissions": {"repository": {"contents": "read"}}, "created_at": "2026-11-20T00:00:00Z",
+                "token_id": request_id, "token_name": f"r{request_id}", "token_expired": False,
+                "token_expires_at": "2026-12-01T00:00:00Z", "token_last_used_at": None}
+
+    (root / "requests-1.json").write_text(json.dumps([request(1), request(2)]))
+    (root / "requests-2.json").write_text(json.dumps([request(2), request(3)]))
+    (root / "members.json").write_text(json.dumps([{"login": "erin", "id": 7}]))
+    inventory, _ = read_inventory([str(tmp_path)], AuditOptions())
+    [org] = inventory.orgs
+    assert [r["key"] for r in org["settings"]["pending_requests"]] == [
+        "github:fine_grained_pat_request:1", "github:fine_grained_pat_request:2", "github:fine_grained_pat_request:3"]
+    assert org["members"] == ["erin"]
+    assert inventory.tokens == []

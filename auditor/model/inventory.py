@@ -132,7 +132,18 @@ class Inventory:
                 known["members"] = sorted(set(known.get("members") or []) | set(org["members"]))
             if org.get("token_policy") and not known.get("token_policy"):
                 known["token_policy"] = org["token_policy"]
-            known.setdefault("settings", {}).update(org.get("settings") or {})
+            settings = known.setdefault("settings", {})
+            for key, value in (org.get("settings") or {}).items():
+                # lists of keyed items (GitHub pending requests, installations) from several files add up
+                if isinstance(value, list) and isinstance(settings.get(key), list):
+                    if all(isinstance(i, str) for i in settings[key] + value):
+                        settings[key] = sorted(set(settings[key]) | set(value))
+                    else:
+                        have = {item.get("key") for item in settings[key] if isinstance(item, dict)}
+                        settings[key] = settings[key] + [i for i in value
+                                                         if not (isinstance(i, dict) and i.get("key") in have)]
+                else:
+                    settings[key] = value
         locations = {(loc.get("provider"), loc["kind"], loc["name"]) for loc in self.locations}
         for location in other.locations:
             if (location.get("provider"), location["kind"], location["name"]) not in locations:

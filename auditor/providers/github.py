@@ -368,9 +368,9 @@ class GitHubAdapter:
                     org_entry["settings"].setdefault("pending_requests", []).append(request)
                 elif endpoint == "credentials":
                     token = _credential(document, pointer, item, org, out)
-                    tokens += 1
-                    if token is not None:
+                    if token is not None:  # SSH keys are not tokens
                         out.tokens.append(token)
+                        tokens += 1
                 elif endpoint == "installations":
                     installation = _installation(document, pointer, item, org, out)
                     if installation is not None:

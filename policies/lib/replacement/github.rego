@@ -65,6 +65,12 @@ _gh_repos(tok) := sort({u.resource.name |
 	u.resource.type == "repository"
 })
 
+# Repositories a subset grant already names (the collector resolved repositories_url): a starting point.
+_gh_granted_repos(tok) := sort({g.resource.name |
+	some g in tok.grants
+	g.resource.type == "repository"
+})
+
 _gh_grouped(perms) := {group: {name: level |
 	some name, level in perms
 	object.get(_gh.permission_groups, name, "repository") == group
@@ -123,13 +129,13 @@ github(tok) := object.union(_gh_base(tok), {
 	perms := _gh_from_usage(tok)
 	count(perms) > 0
 } else := object.union(_gh_base(tok), {
-	"repositories": [],
+	"repositories": _gh_granted_repos(tok),
 	"permissions": _gh_grouped(_gh_held(tok)),
 	"derived_from": _gh_held_from(tok),
 	"needs_owner_input": true,
 	"question": sprintf(
 		"Which repositories of %s does %s (owner %s) need, and which of these permissions: %s?",
-		[_gh_org(tok), _label(tok), tok.owner, _gh_describe(_gh_held(tok))],
+		[_gh_org(tok), _token_label(tok), tok.owner, _gh_describe(_gh_held(tok))],
 	),
 })
 
@@ -137,22 +143,33 @@ _gh_describe(perms) := "none the catalogue can map (ask what it does)" if count(
 
 _gh_describe(perms) := concat(", ", sort([sprintf("%s: %s", [n, l]) | some n, l in perms])) if count(perms) > 0
 
+_gh_permission_text(spec) := "permissions to be agreed with the owner" if count(spec.permissions) == 0
+
 _gh_permission_text(spec) := concat("; ", sort([sprintf("%s permissions %s", [group, _gh_describe(perms)]) |
 	some group, perms in spec.permissions
-]))
+])) if {
+	count(spec.permissions) > 0
+}
 
 _gh_create(tok, spec) := sprintf(
 	concat(" ", [
-		"Ask %s which repositories of %s the token needs, then create a fine-grained personal access token at %s",
+		"Ask %s which repositories of %s the token needs%s, then create a fine-grained personal access token at %s",
 		"with resource owner %s, only those repositories, %s, expiring by %s",
 	]),
-	[tok.owner, spec.resource_owner, _gh.fine_grained_new_url, spec.resource_owner, _gh_permission_text(spec), spec.expires_at],
+	[
+		tok.owner, spec.resource_owner, _gh_today(spec), _gh.fine_grained_new_url, spec.resource_owner,
+		_gh_permission_text(spec), spec.expires_at,
+	],
 ) if {
 	spec.needs_owner_input
 } else := sprintf(
 	"Create a fine-grained personal access token at %s: resource owner %s, only select repositories %s, %s, expiring by %s",
 	[_gh.fine_grained_new_url, spec.resource_owner, concat(", ", spec.repositories), _gh_permission_text(spec), spec.expires_at],
 )
+
+_gh_today(spec) := sprintf(" (today: %s)", [concat(", ", spec.repositories)]) if count(spec.repositories) > 0
+
+_gh_today(spec) := "" if count(spec.repositories) == 0
 
 _gh_app_step(spec) := [sprintf(
 	concat(" ", [
@@ -172,12 +189,12 @@ _gh_revoke(tok) := sprintf(
 	tok.kind == "fine_grained_pat_request"
 } else := sprintf(
 	"Revoke %s's access to %s: POST /orgs/%s/personal-access-tokens/%v with action revoke",
-	[_masked(tok), _gh_org(tok), _gh_org(tok), object.get(tok, ["native", "id"], tok.id)],
+	[_token_masked(tok), _gh_org(tok), _gh_org(tok), object.get(tok, ["native", "id"], tok.id)],
 ) if {
 	tok.kind == "fine_grained_pat"
 } else := sprintf(
 	"Delete %s at %s once nothing uses it (or revoke its SSO authorization: DELETE /orgs/%s/credential-authorizations/%s)",
-	[_masked(tok), _gh.token_settings_url, _gh_org(tok), tok.id],
+	[_token_masked(tok), _gh.token_settings_url, _gh_org(tok), tok.id],
 )
 
 # METADATA
@@ -185,9 +202,23 @@ _gh_revoke(tok) := sprintf(
 github_steps(tok, spec) := array.concat(
 	array.concat([_gh_create(tok, spec)], _gh_app_step(spec)),
 	array.concat(
-		[sprintf("Put the new token where %s is used today: %s", [_masked(tok), concat(", ", _places(tok))]) |
+		[sprintf("Put the new token where %s is used today: %s", [_token_masked(tok), concat(", ", _token_places(tok))]) |
 			count(tok.stored_in) > 0
 		],
 		[_gh_revoke(tok)],
 	),
 )
+
+# Naming helpers of the GitHub and GitLab specs. They repeat replacement.rego's on purpose: the
+# engine uploads one module at a time, so this file must not depend on the one that dispatches to it.
+_token_label(tok) := sprintf("token %s", [tokens.label(tok)])
+
+_token_masked(tok) := tok.masked if is_string(tok.masked)
+
+_token_masked(tok) := tok.id if not is_string(tok.masked)
+
+_token_places(tok) := [sprintf("%s %s%s", [p.kind, p.location, _token_place_key(p)]) | some p in tok.stored_in]
+
+_token_place_key(place) := sprintf(" (%s)", [place.key]) if is_string(place.key)
+
+_token_place_key(place) := "" if not is_string(place.key)

@@ -73,4 +73,19 @@ test_github_unmappable_scopes_say_so if {
 	s := replacement.spec(tok) with input as testing.input_with([])
 	s.resource_owner == "bob"
 	contains(s.question, "none the catalogue can map")
+	steps := replacement.steps(tok, s) with input as testing.input_with([])
+	contains(steps[0], "permissions to be agreed with the owner")
+}
+
+test_github_without_usage_starts_from_the_repositories_granted_today if {
+	tok := testing.token({
+		"key": "github:fine_grained_pat:4", "id": "4", "provider": "github", "kind": "fine_grained_pat",
+		"owner": "carol", "orgs": ["acme"],
+		"grants": [{"resource": {"type": "repository", "name": "acme/infra"}, "permissions": ["metadata:read", "secrets:write"]}],
+	})
+	s := replacement.spec(tok) with input as testing.input_with([])
+	s.needs_owner_input
+	s.repositories == ["acme/infra"]
+	steps := replacement.steps(tok, s) with input as testing.input_with([])
+	contains(steps[0], "needs (today: acme/infra)")
 }

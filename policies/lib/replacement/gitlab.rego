@@ -66,7 +66,7 @@ gitlab(tok) := object.union(_gl_base(tok), {
 	"needs_owner_input": true,
 	"question": sprintf(
 		"What does %s (owner %s) do? The proposal keeps read access only (%s); say which projects it must write to",
-		[_label(tok), tok.owner, concat(", ", sort(_gl_read_scopes(tok)))],
+		[_token_label(tok), tok.owner, concat(", ", sort(_gl_read_scopes(tok)))],
 	),
 })
 
@@ -101,11 +101,11 @@ gitlab_steps(tok, spec) := array.concat(
 		"Rotate it before expiry with its self_rotate scope: POST /personal_access_tokens/self/rotate",
 	],
 	array.concat(
-		[sprintf("Put the new token where %s is used today: %s", [_masked(tok), concat(", ", _places(tok))]) |
+		[sprintf("Put the new token where %s is used today: %s", [_token_masked(tok), concat(", ", _token_places(tok))]) |
 			count(tok.stored_in) > 0
 		],
 		[sprintf("Revoke %s once nothing uses it: %s", [
-			_masked(tok),
+			_token_masked(tok),
 			sprintf(object.get(_gl_kind, [tok.kind, "revoke"], "revoke token %s"), [tok.id]),
 		])],
 	),
