@@ -181,3 +181,13 @@ def test_100k_findings_render_into_a_bounded_file(tmp_path):
     urgent = sum(1 for f in data["findings"] if f["severity"] in ("critical", "high"))
     shown = len(re.findall(r'<li data-filter-item data-severity="(?:critical|high)"', page))
     assert shown == MAX_FIRST and f"{urgent - MAX_FIRST} more critical or high findings" in page
+
+
+def test_report_without_token_facts_still_renders_every_flagged_token(demo):
+    report, _ = demo
+    older = {k: v for k, v in report.items() if k != "tokens"}
+    page = HtmlFormat().format(Report(older))
+    flagged = {f["subject"]["key"] for f in report["findings"] if f["subject"]["type"] == "token"}
+    assert page.count('<article class="token') == len(flagged)
+    assert "This report predates per-token facts" in page
+    assert 'data-chart="shares"' not in page and 'data-chart="severity"' in page

@@ -276,7 +276,8 @@ def build_view(data: dict) -> dict:
 
     providers = sorted(set(summary.get("tokens_by_provider") or {}) | {r for r in
                        (f.get("provider") or (f.get("subject") or {}).get("provider") for f in findings) if r})
-    owners = sorted({(f.get("subject") or {}).get("owner") or "" for f in findings} - {""})
+    owners = sorted(({(f.get("subject") or {}).get("owner") or "" for f in findings}
+                     | {t.get("owner") or "" for t in token_index.values()}) - {""})
     return {
         "data": data,
         "summary": summary,
