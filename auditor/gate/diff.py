@@ -95,7 +95,7 @@ def _grant_changes(before: dict, after: dict) -> list[dict]:
     absorbed = {r for inside in widened_from.values() for r in inside if r in removed}
     for resource, inside in sorted(widened_from.items()):
         out.append(change("repository_selection_widened", BROADER, "grants",
-                          f"{len(inside)} selected repositories → every repository of {resource[1]} "
+                          f"{len(inside)} selected {'repository' if len(inside) == 1 else 'repositories'} → every repository of {resource[1]} "
                           f"({', '.join(sorted(new[resource]['permissions'])) or 'no permissions listed'})",
                           sorted(r[1] for r in inside), _label(resource),
                           permissions=sorted(new[resource]["permissions"])))

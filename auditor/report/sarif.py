@@ -21,7 +21,6 @@ from auditor.report.model import Report
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "tokenAuditorFinding/v1"
-INFORMATION_URI = "https://github.com/token-auditor/token-auditor"
 # GitHub maps security-severity to critical (≥9.0), high (7.0–8.9), medium (4.0–6.9), low (<4.0).
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.5"}
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
@@ -179,7 +178,6 @@ def build_log(findings: list[dict], rules: list[dict], inputs: list[dict], *, wi
             "name": "token-auditor",
             "semanticVersion": __version__,
             "version": __version__,
-            "informationUri": INFORMATION_URI,
             "rules": descriptors,
         }},
         "automationDetails": {"id": "token-auditor/"},
