@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import hashlib
 import re
 from html.parser import HTMLParser
@@ -191,3 +192,13 @@ def test_report_without_token_facts_still_renders_every_flagged_token(demo):
     assert page.count('<article class="token') == len(flagged)
     assert "This report predates per-token facts" in page
     assert 'data-chart="shares"' not in page and 'data-chart="severity"' in page
+
+
+def test_missing_optional_fields_render_empty_not_crash(demo):
+    report, _ = demo
+    data = json.loads(json.dumps(report))
+    data["tokens"][0].update(grants=[{"permissions": ["x"]}, {}], stored_in=[{}], approval=None)
+    data["findings"][0]["recommendation"]["replacement"] = {"scoped": [{}], "permissions": {"a": None}}
+    data["findings"][1]["subject"] = {"type": "token", "key": "provider:kind:only-a-key"}
+    page = HtmlFormat().format(Report(data))
+    assert 'data-summary="findings">' in page and page.count('<article class="token') >= 1

@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from functools import lru_cache
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
 
 from auditor.findings.finding import SEVERITIES, severity_rank
 from auditor.report.model import Report
@@ -44,7 +44,9 @@ _SHOWN_KEYS = {"scoped", "global", "repositories", "permissions", "scopes", "nee
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("auditor.report", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      # A saved report may lack optional fields (older versions, hand-written): render them empty.
+                      undefined=ChainableUndefined)
     env.filters["compact"] = _compact
     env.filters["sha12"] = _anchor
     return env
