@@ -40,6 +40,7 @@ class Framework:
     rules_from_metadata: str | None
     requirements: tuple[Requirement, ...]
     path: str
+    order: int = 100
 
     def rules_for(self, requirement: Requirement, catalogue: list[dict]) -> tuple[list[str], list[str]]:
         """(rule ids in the catalogue that check the requirement, mapped ids the catalogue lacks)."""
@@ -81,8 +82,9 @@ def load_frameworks(policy_dir: Path) -> list[Framework]:
             requirements=tuple(Requirement(r["id"], r["title"], tuple(r["rules"]), r.get("manual"))
                                for r in body["requirements"]),
             path=str(path),
+            order=body.get("order", 100),
         ))
-    return found
+    return sorted(found, key=lambda f: (f.order, f.id))
 
 
 def find_framework(frameworks: list[Framework], name: str) -> Framework:
