@@ -26,8 +26,13 @@ def _todo(finding: dict) -> str:
         text += f"\n+ {entity.get('type')} {entity.get('name')}: {', '.join(scoped.get('permissions', []))}"
     if replacement.get("repositories"):
         text += f"\n+ repos: {', '.join(replacement['repositories'])}"
-    if replacement.get("permissions") and isinstance(replacement["permissions"], dict):
-        text += "\n+ " + ", ".join(f"{k}:{v}" for k, v in sorted(replacement["permissions"].items()))
+    permissions = replacement.get("permissions")
+    if isinstance(permissions, dict) and permissions:
+        for group, value in sorted(permissions.items()):
+            if isinstance(value, dict):
+                text += f"\n+ {group}: " + ", ".join(f"{k}:{v}" for k, v in sorted(value.items()))
+            else:
+                text += f"\n+ {group}:{value}"
     if replacement.get("scopes"):
         text += f"\n+ scopes: {', '.join(replacement['scopes'])}"
     return text
