@@ -32,6 +32,9 @@ def write_atomic(path: str, text: str) -> None:
         handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
         os.replace(temp, target)
     except OSError as exc:
         raise InputError(f"{path}: cannot write: {exc.strerror}") from None

@@ -141,8 +141,16 @@ def test_killed_cli_leaves_no_opa_process(tmp_path, sig):
 
 
 def test_normal_exit_stops_opa(tmp_path):
-    path = write_yaml(tmp_path / "inv.yaml", _inventory("x", "none"))
-    before = {p.pid for p in psutil.process_iter(["exe"]) if (p.info["exe"] or "").endswith("/opa")}
-    assert run_cli("audit", str(path), "--now", NOW, "--fail-on", "never").returncode == 0
-    after = {p.pid for p in psutil.process_iter(["exe"]) if (p.info["exe"] or "").endswith("/opa")}
-    assert after <= before
+    path = _big_inventory(tmp_path / "big.json", count=8000)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "auditor", "audit", str(path), "--now", NOW, "-f", "json", "-o", str(tmp_path / "r.json"),
+         "--fail-on", "never", "--chunk-size", "500", "--workers", "1"],
+        env={**os.environ, "OPA_BIN": OPA_BIN}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    opa = _wait_for_opa_child(process)
+    assert process.wait(timeout=120) == 0, process.stderr.read().decode()
+    try:
+        opa.wait(timeout=1)
+    except psutil.TimeoutExpired:
+        raise AssertionError("OPA still runs after the CLI exited normally") from None
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["tokens"] == 8000
