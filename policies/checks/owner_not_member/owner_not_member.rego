@@ -24,31 +24,48 @@ import data.lib.tokens
 #   One finding per token and organization whose exported member list lacks the token's owner.
 #   Organizations without a member list (members null) are not judged.
 findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
-	"instance": org.name,
+	"instance": org,
 	"message": sprintf("%s token %s belongs to %s, who is not a member of %s, yet the token %s", [
-		tok.provider, tokens.label(tok), tok.owner, org.name, _how(tok, org.name),
+		tok.provider, tokens.label(tok), tok.owner, org, _how(tok, org),
 	]),
 	"evidence": {
-		"org": org.name, "owner": tok.owner,
-		"approval": _approval(tok, org.name), "members": count(org.members),
+		"org": org, "owner": tok.owner,
+		"approval": _approval(tok, org), "members": count(members),
 	},
 	"recommendation": {
 		"action": "revoke",
-		"summary": sprintf("Revoke %s's access to %s", [tok.owner, org.name]),
+		"summary": sprintf("Revoke %s's access to %s", [tok.owner, org]),
 		"steps": [
-			sprintf("In %s's token management, revoke the token's access (approval) to %s", [org.name, org.name]),
-			sprintf("If %s still needs it, re-create it under an account that is a member of %s", [tokens.label(tok), org.name]),
+			sprintf("In %s's token management, revoke the token's access (approval) to %s", [org, org]),
+			sprintf("If %s still needs it, re-create it under an account that is a member of %s", [tokens.label(tok), org]),
 		],
 	},
 }) if {
 	some tok in input.tokens
 	not tokens.expired(tok) # expired tokens get only expired-token
+	some org in _candidates(tok)
+	tok.owner != org
+	members := _member_sets[concat(":", [tok.provider, org])]
+	not members[tok.owner]
+	_reaches(tok, org)
+}
+
+# Exported member lists as sets, by "provider:org" (built once per evaluation, not per token).
+_member_sets[key] := {m |
+	some other in input.orgs
+	concat(":", [other.provider, other.name]) == key
+	is_array(other.members)
+	some m in other.members
+} if {
 	some org in input.orgs
-	org.provider == tok.provider
 	is_array(org.members)
-	tok.owner != org.name
-	_reaches(tok, org.name)
-	not tok.owner in org.members
+	key := concat(":", [org.provider, org.name])
+}
+
+# Organizations the token may reach: its orgs, approvals and the namespaces of its grants.
+_candidates(tok) := ({o | some o in tok.orgs} | {o | some o, _ in object.get(tok, "approval", {})}) | {namespace |
+	some g in tok.grants
+	namespace := split(g.resource.name, "/")[0]
 }
 
 # Scoped to the org (a grant on it or on one of its repositories), or approved for it.
