@@ -390,3 +390,43 @@ def test_huggingface_fixtures_trigger_every_rule(audit_json):
         assert finding["recommendation"]["summary"] and finding["recommendation"]["steps"]
     expired = [f for f in report["findings"] if f["rule_id"] == "expired-token"]
     assert expired and all(not (rules_of(report, f["subject"]["id"]) & USAGE_RULES) for f in expired)
+
+
+def test_the_same_rules_judge_tokens_of_the_neutral_model(audit_hf):
+    """The checks read the normalized model, so a token-inventory/v1 file of any system gets the same verdicts."""
+    def neutral(token_id: str, **fields: str) -> str:
+        values = {"provider": "pypi", "owner": "jdoe", "created_at": '"2026-10-01T00:00:00Z"',
+                  "last_used_at": '"2026-11-20T00:00:00Z"', "orgs": "[acme]",
+                  "grants": "[{resource: {type: project, name: ml-utils}, permissions: [upload], access: write}]",
+                  **fields}
+        return f"  - id: {token_id}\n" + "".join(f"    {k}: {v}\n" for k, v in values.items())
+
+    report = audit_hf(dedent("""\
+        format: token-inventory/v1
+        collected_at: "2026-11-20T09:00:00Z"
+        orgs:
+          - {provider: pypi, name: acme, token_policy: allow_all, members: [jdoe, release-bot]}
+        tokens:
+        """) + neutral("n-good", owner="release-bot")
+        + neutral("n-stale", last_used_at='"2026-05-01T00:00:00Z"')
+        + neutral("n-never", created_at='"2026-09-01T00:00:00Z"', last_used_at="null")
+        + neutral("n-old", created_at='"2025-06-01T00:00:00Z"')
+        + neutral("n-expired", created_at='"2024-01-01T00:00:00Z"', last_used_at="null", legacy="true",
+                  expires_at='"2026-10-01T00:00:00Z"')
+        + neutral("n-legacy", legacy="true")
+        + neutral("n-contractor", owner="contractor-x")
+        + neutral("n-admin", grants="[{resource: {type: org, name: acme}, permissions: [org.owner], access: admin}]")
+        + neutral("n-reuse", stored_in="[{kind: ci_variable, location: acme/ci}, {kind: k8s_secret, location: prod/x}]"),
+        "neutral.yaml")
+    assert rules_of(report, "n-good") == set()
+    assert rules_of(report, "n-stale") == {"stale-token"}
+    assert rules_of(report, "n-never") == {"never-used-token"}
+    assert rules_of(report, "n-old") == {"unrotated-token"}
+    assert rules_of(report, "n-expired") == {"expired-token"}
+    assert rules_of(report, "n-legacy") == {"legacy-token"}
+    assert rules_of(report, "n-contractor") == {"owner-not-member"}
+    assert rules_of(report, "n-admin") == {"admin-permission"}
+    assert rules_of(report, "n-reuse") == {"token-reuse"}
+    assert one(report, "org-allows-legacy-tokens")["subject"]["key"] == "org:pypi:acme"
+    legacy = one(report, "legacy-token", "n-legacy")
+    assert legacy["recommendation"]["replacement"]["needs_owner_input"] is True

@@ -37,7 +37,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 }) if {
 	some tok in input.tokens
 	not tokens.expired(tok) # expired tokens get only expired-token
-	admin := tokens.admin_permissions(tok)
+	admin := _admin(tok)
 	count(admin) > 0
 }
 
@@ -54,3 +54,11 @@ _entities(tok, admin) := sort({sprintf("%s %s", [g.resource.type, g.resource.nam
 _on(tok, admin) := sprintf(" on %s", [concat(", ", _entities(tok, admin))]) if count(_entities(tok, admin)) > 0
 
 _on(tok, admin) := "" if count(_entities(tok, admin)) == 0
+
+# Permissions the catalogue rates admin, plus those of grants that declare admin access
+# (the neutral model may state access instead of naming provider permissions).
+_admin(tok) := sort({p | some p in tokens.admin_permissions(tok)} | {p |
+	some g in tok.grants
+	object.get(g, "access", null) == "admin"
+	some p in g.permissions
+})

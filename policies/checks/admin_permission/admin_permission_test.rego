@@ -51,3 +51,13 @@ test_expired_token_is_left_to_expired_token if {
 	tok := object.union(_admin, {"expires_at": "2026-01-01T00:00:00Z"})
 	count(admin_permission.findings) == 0 with input as testing.input_with([tok])
 }
+
+test_grant_declaring_admin_access_fires if {
+	tok := testing.token({
+		"provider": "npm",
+		"grants": [{"resource": {"type": "org", "name": "acme"}, "permissions": ["team.manage_members"], "access": "admin"}],
+	})
+	some f in admin_permission.findings with input as testing.input_with([tok])
+	f.evidence.admin_permissions == ["team.manage_members"]
+	f.evidence.on == ["org acme"]
+}
