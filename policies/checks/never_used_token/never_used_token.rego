@@ -4,7 +4,7 @@
 #   A token created weeks ago and never used was not needed, or was handed to something that
 #   never started. It still works for whoever finds it.
 # related_resources:
-#   - ref: https://owasp.org/www-project-non-human-identities-top-10/2025/1-improper-offboarding/
+#   - ref: https://owasp.org/www-project-non-human-identities-top-10/2025/top-10-2025
 #     description: OWASP NHI1 Improper offboarding
 # custom:
 #   id: never-used-token

@@ -5,7 +5,7 @@
 #   approved for that organization: a former member's (or an outsider's) credential still
 #   touching the organization's repositories. Offboarding missed it.
 # related_resources:
-#   - ref: https://owasp.org/www-project-non-human-identities-top-10/2025/1-improper-offboarding/
+#   - ref: https://owasp.org/www-project-non-human-identities-top-10/2025/top-10-2025
 #     description: OWASP NHI1 Improper offboarding
 #   - ref: https://huggingface.co/docs/hub/enterprise-hub-tokens-management
 #     description: Organization token management (revoke a member's access)

@@ -5,7 +5,7 @@
 #   found here (redacted before evaluation) has been copied into a file that is shared, stored
 #   and versioned: treat the token as leaked.
 # related_resources:
-#   - ref: https://owasp.org/www-project-non-human-identities-top-10/2025/2-secret-leakage/
+#   - ref: https://owasp.org/www-project-non-human-identities-top-10/2025/top-10-2025
 #     description: OWASP NHI2 Secret leakage
 # custom:
 #   id: raw-secret-in-inventory

@@ -4,7 +4,7 @@
 #   A token nobody has used for months is a standing risk with no benefit: it still works for
 #   whoever finds it. Revoke it; whoever still needs it will ask.
 # related_resources:
-#   - ref: https://owasp.org/www-project-non-human-identities-top-10/2025/1-improper-offboarding/
+#   - ref: https://owasp.org/www-project-non-human-identities-top-10/2025/top-10-2025
 #     description: OWASP NHI1 Improper offboarding
 # custom:
 #   id: stale-token

@@ -5,7 +5,7 @@
 #   never is; a leak from any one place exposes all the others' access. Give each place its own
 #   token, scoped to what that place does.
 # related_resources:
-#   - ref: https://owasp.org/www-project-non-human-identities-top-10/2025/9-nhi-reuse/
+#   - ref: https://owasp.org/www-project-non-human-identities-top-10/2025/top-10-2025
 #     description: OWASP NHI9 NHI reuse
 # custom:
 #   id: token-reuse

@@ -4,7 +4,7 @@
 #   A long-lived token accumulates copies: laptops, CI logs, old Space duplicates, former
 #   colleagues. Rotating it regularly bounds how long a silent leak stays useful.
 # related_resources:
-#   - ref: https://owasp.org/www-project-non-human-identities-top-10/2025/7-long-lived-secrets/
+#   - ref: https://owasp.org/www-project-non-human-identities-top-10/2025/top-10-2025
 #     description: OWASP NHI7 Long-lived secrets
 # custom:
 #   id: unrotated-token
