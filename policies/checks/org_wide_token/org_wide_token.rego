@@ -44,6 +44,20 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	tok.org_wide
 	not tok.legacy
 	not tok.kind in object.get(tokens.catalogue(tok), "third_party_kinds", [])
+	_writes_widely(tok)
+}
+
+# The write must be on the whole-org resource (catalogue wide_resource_types): an org-wide grant
+# that writes only organization settings is admin-permission's matter, not this one's.
+_writes_widely(tok) if {
+	types := tokens.catalogue(tok).wide_resource_types
+	some g in tok.grants
+	g.resource.type in types
+	tokens.grant_access(tok.provider, g) in {"write", "admin"}
+}
+
+_writes_widely(tok) if {
+	not tokens.catalogue(tok).wide_resource_types
 	tokens.can_write(tok)
 }
 

@@ -41,7 +41,7 @@ test_legacy_and_third_party_are_judged_elsewhere if {
 }
 
 test_reach_falls_back_to_orgs if {
-	bare := object.union(_all_repos, {"grants": [], "scopes": ["repo"]})
+	bare := object.union(_all_repos, {"provider": "npm", "grants": [], "scopes": ["publish:write"]})
 	some f in org_wide_token.findings with input as testing.input_with([bare])
 	f.evidence.reach == ["acme"]
 }
@@ -49,4 +49,18 @@ test_reach_falls_back_to_orgs if {
 test_expired_token_gets_only_expired_token if {
 	gone := object.union(_group, {"expires_at": "2026-01-01T00:00:00Z"})
 	count(org_wide_token.findings) == 0 with input as testing.input_with([gone])
+}
+
+test_org_permission_write_alone_is_not_repository_write if {
+	tok := object.union(_all_repos, {"grants": [
+		{"resource": {"type": "org_repositories", "name": "acme"}, "permissions": ["contents:read", "metadata:read"]},
+		{"resource": {"type": "org", "name": "acme"}, "permissions": ["members:write"]},
+	]})
+	count(org_wide_token.findings) == 0 with input as testing.input_with([tok])
+}
+
+test_provider_without_wide_resource_types_uses_any_write if {
+	grant := {"resource": {"type": "scope", "name": "@acme"}, "permissions": ["publish:write"]}
+	tok := object.union(_all_repos, {"provider": "npm", "grants": [grant]})
+	count(org_wide_token.findings) == 1 with input as testing.input_with([tok])
 }
