@@ -127,6 +127,7 @@ def test_well_scoped_gitlab_tokens_produce_nothing(gitlab_report):
     found = by_token(gitlab_report)
     assert not found.get("read-only-reports") and not found.get("ci-reader")
     assert "broad-scope" not in found["group-owner"] and "no-expiry" not in found["registry-push"]
+    assert "org-wide-token" not in found["group-owner"]  # owner role, but read_api: cannot write
 
 
 def test_gitlab_replacement_narrows_scopes_lowers_role_and_rotates(gitlab_report):

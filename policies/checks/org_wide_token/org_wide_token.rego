@@ -53,7 +53,11 @@ _writes_widely(tok) if {
 	types := tokens.catalogue(tok).wide_resource_types
 	some g in tok.grants
 	g.resource.type in types
-	tokens.grant_access(tok.provider, g) in {"write", "admin"}
+	some p in g.permissions
+
+	# a role (GitLab access_level) is capped by the scopes: only a scope can make the token write
+	not p in object.get(tokens.catalogue(tok), "role_permissions", [])
+	tokens.access_of(tok.provider, p) in {"write", "admin"}
 }
 
 _writes_widely(tok) if {

@@ -64,3 +64,9 @@ test_provider_without_wide_resource_types_uses_any_write if {
 	tok := object.union(_all_repos, {"provider": "npm", "grants": [grant]})
 	count(org_wide_token.findings) == 1 with input as testing.input_with([tok])
 }
+
+test_gitlab_owner_role_with_read_scopes_is_not_org_wide_write if {
+	grant := {"resource": {"type": "group", "name": "acme"}, "permissions": ["access_level:owner", "read_api"]}
+	tok := object.union(_group, {"scopes": ["read_api"], "grants": [grant]})
+	count(org_wide_token.findings) == 0 with input as testing.input_with([tok])
+}
