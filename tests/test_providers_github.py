@@ -317,3 +317,11 @@ def test_requests_and_installations_of_one_org_from_several_files_add_up(tmp_pat
         "github:fine_grained_pat_request:1", "github:fine_grained_pat_request:2", "github:fine_grained_pat_request:3"]
     assert org["members"] == ["erin"]
     assert inventory.tokens == []
+
+
+def test_empty_pages_are_an_empty_export(tmp_path):
+    path = tmp_path / "requests.json"
+    path.write_text("[][]")  # `gh api --paginate` of an org with nothing pending
+    document, inventory = normalize(path)
+    assert document.pages == 2
+    assert inventory.tokens == [] and inventory.orgs == [] and inventory.inputs[0].tokens == 0
