@@ -326,3 +326,28 @@ def test_schema_command_lists_and_prints():
     printed = json.loads(run_cli("schema", "huggingface-inventory").stdout)
     assert printed["properties"]["format"]["const"] == "huggingface-inventory/v1"
     assert run_cli("schema", "nope").returncode == 2
+
+
+def test_compile_error_in_a_multi_file_package_names_the_right_file_and_line(tmp_path):
+    """Files of one package are uploaded as one module; errors still point into the original file."""
+    policies = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", policies)
+    target = policies / "lib" / "replacement" / "replacement.rego"
+    lines = target.read_text().splitlines()
+    target.write_text("\n".join(lines + ["", "broken if {", "\tno_such_function(1)", "}"]) + "\n")
+    path = write_yaml(tmp_path / "inv.yaml", LEGACY_WRITE)
+    result = audit(str(path), "--policy-dir", str(policies))
+    assert result.returncode == 3
+    assert f"replacement/replacement.rego:{len(lines) + 3}: undefined function no_such_function" in result.stderr
+
+
+def test_files_of_one_package_that_call_each_other_load(tmp_path):
+    policies = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", policies)
+    (policies / "lib" / "tokens" / "cycle_a.rego").write_text(
+        "package lib.tokens\n\ndouble(x) := add_self(x)\n")
+    (policies / "lib" / "tokens" / "cycle_b.rego").write_text(
+        "package lib.tokens\n\nadd_self(x) := x + x\n\nfour := double(2)\n")
+    path = write_yaml(tmp_path / "inv.yaml", LEGACY_WRITE)
+    result = audit(str(path), "--policy-dir", str(policies), "-f", "json")
+    assert result.returncode == 1, result.stderr

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -46,6 +47,67 @@ def policy_files(policy_dir: Path) -> list[Path]:
         p for p in policy_dir.rglob("*.rego")
         if not p.name.endswith("_test.rego") and "testing" not in p.relative_to(policy_dir).parts
     )
+
+
+@dataclass(frozen=True)
+class PolicyUnit:
+    """One upload: a package's files joined into one module, so files of one package that call
+    each other load together (the REST API compiles one module per PUT)."""
+
+    policy_id: str
+    text: str
+    files: tuple[Path, ...]
+    segments: tuple[tuple[int, int, int], ...]  # (first line in text, file index, first line in file)
+
+    def origin(self, row: int) -> tuple[Path, int]:
+        """The file and line of a line of the joined text."""
+        for start, index, first in reversed(self.segments):
+            if row >= start:
+                return self.files[index], first + (row - start)
+        return self.files[0], row
+
+
+_PACKAGE = re.compile(r"^package\s+([\w.]+)\s*$", re.MULTILINE)
+
+
+def policy_units(policy_dir: Path) -> list[PolicyUnit]:
+    groups: dict[str, list[Path]] = {}
+    for path in policy_files(policy_dir):
+        match = _PACKAGE.search(path.read_text())
+        groups.setdefault(match.group(1) if match else str(path), []).append(path)
+    units = []
+    for package, files in groups.items():
+        first = files[0]
+        if len(files) == 1:
+            policy_id = f"{POLICY_PREFIX}/{first.relative_to(policy_dir).as_posix()}"
+            units.append(PolicyUnit(policy_id, first.read_text(), (first,), ((1, 0, 1),)))
+            continue
+        header: list[str] = []
+        imports: list[str] = []
+        bodies: list[tuple[int, int, list[str]]] = []
+        for index, path in enumerate(files):
+            lines = path.read_text().splitlines()
+            package_line = next(i for i, line in enumerate(lines) if _PACKAGE.match(line))
+            if index == 0:
+                header = lines[: package_line + 1]
+            rest = lines[package_line + 1:]
+            body_start = 0
+            for offset, line in enumerate(rest):
+                if line.startswith("import "):
+                    if line not in imports:
+                        imports.append(line)
+                    body_start = offset + 1
+                elif line.strip() and not line.startswith("#"):
+                    break
+            bodies.append((index, package_line + 2 + body_start, rest[body_start:]))
+        text_lines = header + imports
+        segments = []
+        for index, first_line, body in bodies:
+            segments.append((len(text_lines) + 1, index, first_line))
+            text_lines += body
+        policy_id = f"{POLICY_PREFIX}/{package.replace('.', '/')}.rego"
+        units.append(PolicyUnit(policy_id, "\n".join(text_lines) + "\n", tuple(files), tuple(segments)))
+    return units
 
 
 def data_files(policy_dir: Path) -> list[Path]:
@@ -127,33 +189,33 @@ class Engine:
                 raise EngineError(f"{path}: OPA refused the data document: {exc.message}") from None
             except requests.RequestException as exc:
                 raise self._fail(f"loading {path}", exc) from None
-        pending = policy_files(policy_dir)
+        pending = policy_units(policy_dir)
         if not pending:
             raise EngineError(f"no .rego policies under {policy_dir}")
         while pending:
-            failed: list[tuple[Path, RegoParseError]] = []
-            for path in pending:
-                policy_id = f"{POLICY_PREFIX}/{path.relative_to(policy_dir).as_posix()}"
+            failed: list[tuple[PolicyUnit, RegoParseError]] = []
+            for unit in pending:
                 try:
-                    client.update_policy_from_string(path.read_text(), policy_id, rego_compat=False)
+                    client.update_policy_from_string(unit.text, unit.policy_id, rego_compat=False)
                 except RegoParseError as exc:
-                    failed.append((path, exc))
+                    failed.append((unit, exc))
                 except (requests.RequestException, ValueError) as exc:
                     if isinstance(exc, ValueError) and not isinstance(exc, requests.RequestException):
                         raise EngineError(f"OPA at {self.settings.url} answered a policy upload with non-JSON (wrong URL?)") from None
-                    raise self._fail(f"loading {path.name}", exc) from None
+                    raise self._fail(f"loading {unit.policy_id}", exc) from None
             if len(failed) == len(pending):  # no progress: a real compile error
-                path, exc = failed[0]
-                raise EngineError(f"policy compile error: {self._compile_error(exc, policy_dir)}")
-            pending = [p for p, _ in failed]
+                # Report a cause, not a module that only failed because a dependency did not load.
+                unit, exc = min(failed, key=lambda item: _is_knock_on(item[1]))
+                raise EngineError(f"policy compile error: {self._compile_error(exc, unit, policy_dir)}")
+            pending = [unit for unit, _ in failed]
 
-    def _compile_error(self, exc: RegoParseError, policy_dir: Path) -> str:
+    def _compile_error(self, exc: RegoParseError, unit: "PolicyUnit", policy_dir: Path) -> str:
         if exc.errors:
             first = exc.errors[0]
-            location = first.get("location") or {}
-            file = str(location.get("file", "")).removeprefix(f"{POLICY_PREFIX}/")
-            shown = str(Path(policy_dir.name) / file) if file else str(policy_dir)
-            return f"{shown}:{location.get('row', '?')}: {first.get('message', exc.message)}"
+            row = (first.get("location") or {}).get("row")
+            file, line = unit.origin(row) if isinstance(row, int) else (unit.files[0], "?")
+            shown = Path(policy_dir.name) / file.relative_to(policy_dir)
+            return f"{shown}:{line}: {first.get('message', exc.message)}"
         if exc.expression == "unauthorized" or (exc.message and "unauthorized" in str(exc.message)):
             return f"OPA at {self.settings.url} refused our bearer token (401 Unauthorized)"
         return str(exc.message)
@@ -195,6 +257,13 @@ class Engine:
         client = getattr(self._local, "client", None)
         if client is not None:
             client.close_connection()
+
+
+def _is_knock_on(exc: RegoParseError) -> bool:
+    messages = [str(e.get("message", "")) for e in exc.errors or [] if isinstance(e, dict)]
+    return bool(messages) and all(
+        m.startswith(("undefined function data.", "undefined ref: data.")) for m in messages
+    )
 
 
 def _located(error: dict) -> str:
