@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
@@ -37,6 +38,97 @@ def validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(load_schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
+# Keywords fastjsonschema (draft-07 code) checks exactly as draft 2020-12 does, once `$ref` siblings are
+# moved into an allOf (draft-07 ignores them). A schema using anything else is only checked by jsonschema.
+_FAST_KEYWORDS = {
+    "$schema", "$id", "$ref", "$defs", "$comment", "title", "description", "type", "properties", "required",
+    "additionalProperties", "items", "enum", "const", "anyOf", "allOf", "oneOf", "not", "if", "then", "else",
+    "pattern", "minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems", "minProperties",
+    "maxProperties", "propertyNames", "format", "default", "examples",
+}
+_NAMED_SCHEMAS = ("properties", "$defs")  # their keys are names; their values are schemas
+_VALUES = ("enum", "const", "default", "examples", "required", "title", "description", "$comment")
+
+
+def _fast_form(node):
+    """The schema for fastjsonschema, or None when it cannot check it exactly like jsonschema."""
+    if isinstance(node, list):
+        items = [_fast_form(item) for item in node]
+        return None if any(item is None for item in items) else items
+    if not isinstance(node, dict):
+        return node
+    if not set(node) <= _FAST_KEYWORDS:
+        return None
+    out = {}
+    for key, value in node.items():
+        if key in _NAMED_SCHEMAS:
+            value = {name: _fast_form(sub) for name, sub in value.items()}
+            if any(sub is None for sub in value.values()):
+                return None
+        elif key in ("enum", "const"):
+            values = value if key == "enum" else [value]
+            if not all(v is None or isinstance(v, str) for v in values):
+                return None  # Python's == would let True match 1
+        elif key == "items" and isinstance(value, list):
+            return None  # draft-07 tuple form; 2020-12 spells it prefixItems
+        elif key not in _VALUES:
+            value = _fast_form(value)
+            if value is None:
+                return None
+        out[key] = value
+    if "$ref" in out and set(out) - {"$ref", "title", "description", "$comment", "$id", "$schema", "$defs"}:
+        siblings = {k: v for k, v in out.items() if k not in ("$ref", "$id", "$schema", "$defs")}
+        out = {k: v for k, v in out.items() if k not in siblings}
+        out["allOf"] = [{"$ref": out.pop("$ref")}, siblings]
+    return out
+
+
+def _formats(node, found: set) -> set:
+    if isinstance(node, dict):
+        if isinstance(node.get("format"), str):
+            found.add(node["format"])
+        for value in node.values():
+            _formats(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _formats(value, found)
+    return found
+
+
+def _conforms(name: str, value) -> bool:
+    return Draft202012Validator.FORMAT_CHECKER.conforms(value, name)
+
+
+@lru_cache(maxsize=None)
+def fast_validator(name: str):
+    """A compiled fastjsonschema check (about 20x faster) that accepts exactly what jsonschema accepts.
+
+    Formats are checked by jsonschema's own format checker. None when the schema uses a keyword outside
+    the exact subset; then only jsonschema runs.
+    """
+    schema = _fast_form(load_schema(name))
+    if schema is None:
+        return None
+    schema.pop("$schema", None)
+    formats = {f: partial(_conforms, f) for f in _formats(schema, set())}
+    try:
+        return fastjsonschema.compile(schema, formats=formats, use_default=False)
+    except fastjsonschema.JsonSchemaDefinitionException:
+        return None
+
+
+def is_valid(instance, schema: str) -> bool | None:
+    """True when the fast check accepts; None when it cannot tell (ask jsonschema for the errors)."""
+    check = fast_validator(schema)
+    if check is None:
+        return None
+    try:
+        check(instance)
+    except fastjsonschema.JsonSchemaValueException:
+        return None
+    return True
+
+
 def pointer_of(path) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
@@ -44,6 +136,8 @@ def pointer_of(path) -> str:
 def schema_errors(document: Document, schema: str, data=None, base: str = "") -> list[str]:
     """Every schema error as `file:line: /pointer: message`, sorted by place."""
     instance = document.data if data is None else data
+    if is_valid(instance, schema):
+        return []  # the common case; jsonschema below only to name every error
     errors = []
     for error in validator(schema).iter_errors(instance):
         if error.validator in ("anyOf", "oneOf") and error.context:
