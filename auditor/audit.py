@@ -104,12 +104,13 @@ def evaluate(inventory: Inventory, now: str, config: dict, options: AuditOptions
         else:
             binary = find_opa(engine_options.opa_bin)
             version = opa_version(binary)
-            server = stack.enter_context(ManagedOpa(binary))
+            server = stack.enter_context(ManagedOpa(binary, policy_dir=options.policy_dir))
             settings = _engine_settings(engine_options, server.url, server.token)
         engine = Engine(settings)
         stack.callback(engine.close)
         engine.check()
-        engine.load_policies(options.policy_dir)
+        if engine_options.opa_url or not server.preloaded:
+            engine.load_policies(options.policy_dir)
         if engine_options.opa_url:
             version = engine.server_version() or "remote"
         findings = engine.evaluate(inventory, now, config or None)

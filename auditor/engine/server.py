@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -45,8 +46,13 @@ def _free_port() -> int:
 class ManagedOpa:
     """`opa run --server` on 127.0.0.1 for the length of a `with` block."""
 
-    def __init__(self, binary: str, startup_timeout: float = 30.0):
+    def __init__(self, binary: str, startup_timeout: float = 30.0, policy_dir: Path | None = None):
         self.binary = binary
+        # Policies given at start are compiled once; loaded over REST, every PUT recompiles all modules
+        # (about 30 compiles). When they do not start (compile error), we start bare and the caller
+        # loads them over REST, which names the failing file and line.
+        self.policy_dir = policy_dir
+        self.preloaded = False
         self.startup_timeout = startup_timeout
         self.token = secrets.token_urlsafe(32)
         self.port: int | None = None
@@ -78,29 +84,58 @@ class ManagedOpa:
         self.stop()
         raise SystemExit(128 + signum)
 
+    def _bundle(self) -> list[str]:
+        """The engine's modules and data documents, copied as `token-auditor/<relative path>` so module
+        ids match those of a REST load."""
+        from auditor.engine.client import POLICY_PREFIX, data_files, policy_files
+
+        if self.policy_dir is None or not self.policy_dir.is_dir():
+            return []
+        files = [*policy_files(self.policy_dir), *data_files(self.policy_dir)]
+        if not any(f.suffix == ".rego" for f in files):
+            return []
+        root = Path(self._workdir.name) / POLICY_PREFIX
+        for path in files:
+            target = root / path.relative_to(self.policy_dir)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+        return [POLICY_PREFIX]
+
     def start(self) -> None:
         self._workdir = tempfile.TemporaryDirectory(prefix="token-auditor-opa-")
         authz = Path(self._workdir.name) / "authz.rego"
         authz.write_text(_AUTHZ.format(token=self.token))
         authz.chmod(0o600)
+        bundle = self._bundle()
+        if bundle:
+            if self._launch(authz, bundle, attempts=1)[0]:
+                self.preloaded = True
+                return
+            self._terminate()
+        ready, last_error = self._launch(authz, [])
+        if not ready:
+            self._terminate()
+            raise EngineError(f"OPA server failed to start: {last_error}")
+
+    def _launch(self, authz: Path, extra: list[str], attempts: int = 3) -> tuple[bool, str]:
         last_error = "did not start"
-        for _ in range(3):  # another process may take the port between pick and bind
+        for _ in range(attempts):  # another process may take the port between pick and bind
             self.port = _free_port()
             log = open(Path(self._workdir.name) / "opa.log", "w+b")
             self.process = subprocess.Popen(
                 [self.binary, "run", "--server", "--disable-telemetry",
                  "--addr", f"127.0.0.1:{self.port}",
                  "--authentication=token", "--authorization=basic",
-                 "--log-level", "error", str(authz)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                 "--log-level", "error", str(authz), *extra],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=self._workdir.name,
                 preexec_fn=_die_with_parent,
             )
             ready, last_error = self._wait_ready(log)
             log.close()
             if ready:
-                return
+                return True, ""
             self._terminate()
-        raise EngineError(f"OPA server failed to start: {last_error}")
+        return False, last_error
 
     def _wait_ready(self, log) -> tuple[bool, str]:
         deadline = time.monotonic() + self.startup_timeout
