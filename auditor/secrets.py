@@ -77,15 +77,22 @@ def _escape(token: str) -> str:
 
 
 def redact_document(document, file: str, raw_text: str | None = None) -> tuple[object, list[SecretHit]]:
-    """Return the document with token values replaced, and where they were.
+    """Return the document with token values replaced (in place), and where they were.
 
     `raw_text`, when given, lets a clean file skip the walk: one regex pass over the whole text.
+    Pointers are built only for hits: a large inventory with one pasted secret walks fast.
     """
     if raw_text is not None and not contains_secret(raw_text):
         return document, []
     hits: list[SecretHit] = []
+    search = _COMBINED.search
 
-    def scrub(value: str, pointer: str) -> str:
+    def pointer_of(path: list) -> str:
+        return "".join("/" + _escape(str(step)) for step in path)
+
+    def scrub(value: str, path: list) -> str:
+        pointer = pointer_of(path)
+
         def replace(match: re.Match) -> str:
             provider, prefix, masked, digest = _describe(match)
             hits.append(SecretHit(file, pointer, provider, prefix, masked, digest))
@@ -93,20 +100,32 @@ def redact_document(document, file: str, raw_text: str | None = None) -> tuple[o
 
         return _COMBINED.sub(replace, value)
 
-    def walk(node, pointer: str):
-        if isinstance(node, str):
-            return scrub(node, pointer) if _COMBINED.search(node) else node
-        if isinstance(node, list):
-            return [walk(item, f"{pointer}/{i}") for i, item in enumerate(node)]
+    def walk(node, path: list):
         if isinstance(node, dict):
-            out = {}
-            for key, item in node.items():
-                child = f"{pointer}/{_escape(str(key))}"
-                if isinstance(key, str) and _COMBINED.search(key):
-                    key = scrub(key, child)
-                    child = f"{pointer}/{_escape(key)}"
-                out[key] = walk(item, child)
-            return out
-        return node
+            if any(isinstance(key, str) and search(key) for key in node):
+                renamed = {}
+                for key, item in node.items():
+                    if isinstance(key, str) and search(key):
+                        clean = _COMBINED.sub(lambda m: f"{REDACTED}:{_describe(m)[2]}", key)
+                        key = scrub(key, [*path, clean])  # the pointer names the redacted key
+                    renamed[key] = item
+                node.clear()
+                node.update(renamed)
+            items = node.items()
+        elif isinstance(node, list):
+            items = enumerate(node)
+        else:
+            return
+        for key, item in list(items):
+            if isinstance(item, str):
+                if search(item):
+                    node[key] = scrub(item, [*path, key])
+            elif isinstance(item, (dict, list)):
+                path.append(key)
+                walk(item, path)
+                path.pop()
 
-    return walk(document, ""), hits
+    if isinstance(document, str):
+        return (scrub(document, []) if search(document) else document), hits
+    walk(document, [])
+    return document, hits

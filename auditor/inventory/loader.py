@@ -89,11 +89,13 @@ def _read_bytes(path: str, max_bytes: int) -> bytes:
 
 def _no_duplicates(path: str):
     def hook(pairs):
-        obj = {}
-        for key, value in pairs:
-            if key in obj:
-                raise InputError(f"{path}: duplicate key {redact_text(json.dumps(key))} in a JSON object")
-            obj[key] = value
+        obj = dict(pairs)  # in C; the loop below runs only when a key repeats
+        if len(obj) != len(pairs):
+            seen: set = set()
+            for key, _ in pairs:
+                if key in seen:
+                    raise InputError(f"{path}: duplicate key {redact_text(json.dumps(key))} in a JSON object")
+                seen.add(key)
         return obj
 
     return hook
