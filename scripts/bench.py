@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import resource
+
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +61,7 @@ def measure(command: list[str], env: dict | None = None) -> dict:
 
     Output goes to temporary files, not pipes, so a chatty child never blocks on a full pipe.
     """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = psutil.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=ROOT,
@@ -78,9 +81,11 @@ def measure(command: list[str], env: dict | None = None) -> dict:
             peak = max(peak, total)
             time.sleep(POLL_SECONDS)
         wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # includes grandchildren the child reaped (OPA)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         out.seek(0)
         err.seek(0)
-        return {"wall": wall, "rss": peak, "returncode": process.returncode, "stdout": out.read(),
+        return {"wall": wall, "cpu": cpu, "rss": peak, "returncode": process.returncode, "stdout": out.read(),
                 "stderr": err.read()}
 
 
@@ -114,10 +119,11 @@ def per_token_worker(normalized: str, sample: int, seed: int, policy_dir: str, o
                           secrets=document["secrets"])
     del document, tokens
     started = time.perf_counter()
-    with ManagedOpa(opa) as server:
+    with ManagedOpa(opa, policy_dir=Path(policy_dir)) as server:
         engine = Engine(EngineSettings(url=server.url, token=server.token, chunk_size=1, workers=1))
         engine.check()
-        engine.load_policies(Path(policy_dir))
+        if not server.preloaded:
+            engine.load_policies(Path(policy_dir))
         ready = time.perf_counter()
         findings = engine.evaluate(inventory, NOW, None)
         done = time.perf_counter()
@@ -160,7 +166,7 @@ def run_size(size: int, args, work: Path, bundle: Path, opa: str) -> dict:
     return {
         "size": size, "bytes": inventory.stat().st_size, "generated": generated,
         "normalize": norm, "audit": audit, "raw": raw, "raw_findings": raw_findings,
-        "per_token": {"wall": per_token_wall, "rss": worker["rss"], "sample": timings},
+        "per_token": {"wall": per_token_wall, "cpu": None, "rss": worker["rss"], "sample": timings},
         "commands": {"normalize": normalize_cmd, "audit": audit_cmd, "opa eval": eval_cmd,
                      "per-token": worker_cmd},
     }
@@ -173,29 +179,32 @@ def report(results: list[dict], args, opa: str) -> None:
           f"({len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'} usable); "
           f"Python {sys.version.split()[0]}; seed {args.seed}; per-token sample {args.sample}")
     print()
-    header = f"{'tokens':>9} | {'input':>9} | {'measurement':<34} | {'wall':>11} | {'peak RSS (tree)':>15}"
+    header = (f"{'tokens':>9} | {'input':>9} | {'measurement':<34} | {'wall':>11} | {'CPU (tree)':>11} | "
+              f"{'peak RSS (tree)':>15}")
     print(header)
     print("-" * len(header))
     for r in results:
         size = f"{r['size']:,}"
         rows = [
-            ("token-auditor normalize (info)", r["normalize"]["wall"], r["normalize"]["rss"]),
-            ("(a) token-auditor audit", r["audit"]["wall"], r["audit"]["rss"]),
-            ("(b) raw opa eval (normalized)", r["raw"]["wall"], r["raw"]["rss"]),
-            (f"(c) per-token, {r['per_token']['sample']['tokens']} extrapolated", r["per_token"]["wall"],
-             r["per_token"]["rss"]),
+            ("token-auditor normalize (info)", r["normalize"]),
+            ("(a) token-auditor audit", r["audit"]),
+            ("(b) raw opa eval (normalized)", r["raw"]),
+            (f"(c) per-token, {r['per_token']['sample']['tokens']} extrapolated", r["per_token"]),
         ]
-        for name, wall, rss in rows:
-            rss_text = _mib(rss) + (" (sample)" if name.startswith("(c)") else "")
-            print(f"{size:>9} | {_mib(r['bytes']):>9} | {name:<34} | {_secs(wall):>11} | {rss_text:>15}")
+        for name, m in rows:
+            rss_text = _mib(m["rss"]) + (" (sample)" if name.startswith("(c)") else "")
+            cpu = "-" if m["cpu"] is None else _secs(m["cpu"])
+            print(f"{size:>9} | {_mib(r['bytes']):>9} | {name:<34} | {_secs(m['wall']):>11} | {cpu:>11} | "
+                  f"{rss_text:>15}")
             size = ""
     print()
     for r in results:
         audit, raw, per = r["audit"]["wall"], r["raw"]["wall"], r["per_token"]["wall"]
         over = audit / raw
         speedup = per / audit
+        cpu_over = r["audit"]["cpu"] / max(r["raw"]["cpu"], 1e-9)
         print(f"{r['size']:>9,} tokens: audit / raw opa eval = {over:.2f}x (target <= {AUDIT_TARGET}x: "
-              f"{'met' if over <= AUDIT_TARGET else 'NOT met'}); "
+              f"{'met' if over <= AUDIT_TARGET else 'NOT met'}; CPU {cpu_over:.2f}x); "
               f"per-token / audit = {speedup:.1f}x (target >= {PER_TOKEN_TARGET:.0f}x: "
               f"{'met' if speedup >= PER_TOKEN_TARGET else 'NOT met'}); "
               f"raw opa eval findings {r['raw_findings']:,}; "
