@@ -161,3 +161,13 @@ def test_one_run_covers_huggingface_github_and_gitlab(audit_json):
     assert {i["provider"] for i in report["inputs"]} >= {"huggingface", "github", "gitlab"}
     assert {f["subject"]["provider"] for f in report["findings"]} >= {"huggingface", "github", "gitlab"}
     assert report["policy"]["catalogue_version"]
+
+
+def test_wrappers_must_name_their_org_or_instance(tmp_path):
+    github = tmp_path / "gh.json"
+    github.write_text(json.dumps({"format": "github-inventory/v1", "collected_at": "2026-11-24T00:00:00Z"}))
+    gitlab = tmp_path / "gl.json"
+    gitlab.write_text(json.dumps({"format": "gitlab-inventory/v1", "collected_at": "2026-11-24T00:00:00Z"}))
+    for path, missing in ((github, "'org' is a required property"), (gitlab, "instance")):
+        result = run_cli("validate", str(path))
+        assert result.returncode == 2 and str(path) in result.stderr and missing in result.stderr, result.stderr

@@ -2,9 +2,9 @@
 # title: Permission, scope or credential type the catalogue does not know
 # description: |
 #   The provider added a permission, scope or kind of credential after this catalogue version.
-#   The token is still audited (unknown names are rated by their spelling: write/delete/manage
-#   as write, admin as admin, else read), but someone should check what it grants and add it to
-#   the catalogue (or to --config catalogue:).
+#   The token is still audited (unknown names are rated by their spelling: containing admin as
+#   admin, ending in :write, .delete, _manage… as write, anything else as read, which may be too
+#   low), so someone should check what it grants and add it to the catalogue (or --config catalogue:).
 # related_resources:
 #   - ref: https://docs.github.com/en/rest/authentication/permissions-required-for-fine-grained-personal-access-tokens
 #     description: GitHub fine-grained permissions
