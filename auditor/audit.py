@@ -21,7 +21,8 @@ from auditor.model.timestamps import format_time, parse_time
 from auditor.providers import adapter_for, link_secrets
 from auditor.report.model import SCHEMA_VERSION, Report, build_summary
 
-DEFAULT_POLICY_DIR = PROJECT_ROOT / "policies"
+# The checkout's policies/ (auditor/policies links to it; an installed wheel holds a copy there).
+DEFAULT_POLICY_DIR = Path(__file__).resolve().parent / "policies"
 
 
 @dataclass(frozen=True)
