@@ -61,3 +61,28 @@ test_grant_declaring_admin_access_fires if {
 	f.evidence.admin_permissions == ["team.manage_members"]
 	f.evidence.on == ["org acme"]
 }
+
+test_replacement_leaves_out_every_admin_permission if {
+	tok := testing.token({"provider": "github", "kind": "classic_pat", "grants": [], "scopes": ["repo", "admin:org"]})
+	some f in admin_permission.findings with input as testing.input_with([tok])
+	granted := {sprintf("%s:%s", [name, level]) |
+		some entries in f.recommendation.replacement.permissions
+		some name, level in entries
+	}
+	"contents:write" in granted
+	every p in granted {
+		p != "organization_administration:write"
+		p != "members:write"
+	}
+}
+
+test_gitlab_owner_role_becomes_maintainer_at_most if {
+	tok := testing.token({
+		"provider": "gitlab", "kind": "group_access_token", "grants": [],
+		"scopes": ["api", "sudo"], "access_level": 50,
+		"observed_usage": [{"resource": {"type": "project", "name": "acme/app"}, "actions": ["write"]}],
+	})
+	some f in admin_permission.findings with input as testing.input_with([tok])
+	not "sudo" in f.recommendation.replacement.scopes
+	f.recommendation.replacement.access_level <= 40
+}

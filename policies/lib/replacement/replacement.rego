@@ -148,3 +148,59 @@ recommend_replacement(tok, summary) := {
 } if {
 	s := spec(tok)
 }
+
+# METADATA
+# description: |
+#   The replacement recommendation with every permission, scope or role the catalogue rates
+#   admin taken out: administration belongs to people, not to stored tokens.
+recommend_without_admin(tok, summary) := {
+	"action": "replace",
+	"summary": summary,
+	"replacement": s,
+	"steps": steps(tok, s),
+} if {
+	s := without_admin(tok, spec(tok))
+}
+
+# METADATA
+# description: A replacement spec without admin-rated permissions, scopes or Owner role.
+without_admin(tok, s) := object.union(object.remove(s, object.keys(stripped)), stripped) if {
+	stripped := object.union_n([
+		_scoped_without_admin(tok, s),
+		_permissions_without_admin(tok, s),
+		_scopes_without_admin(tok, s),
+		_level_without_owner(s),
+	])
+}
+
+_scoped_without_admin(tok, s) := {"scoped": [entry |
+	some scoped in s.scoped
+	kept := [p | some p in scoped.permissions; tokens.access_of(tok.provider, p) != "admin"]
+	count(kept) > 0
+	entry := object.union(scoped, {"permissions": kept})
+]} if is_array(s.scoped)
+
+_scoped_without_admin(_, s) := {} if not is_array(object.get(s, "scoped", null))
+
+_permissions_without_admin(tok, s) := {"permissions": {group: kept |
+	some group, entries in s.permissions
+	kept := {name: level |
+		some name, level in entries
+		tokens.access_of(tok.provider, sprintf("%s:%s", [name, level])) != "admin"
+	}
+	count(kept) > 0
+}} if is_object(s.permissions)
+
+_permissions_without_admin(_, s) := {} if not is_object(object.get(s, "permissions", null))
+
+_scopes_without_admin(tok, s) := {"scopes": [scope |
+	some scope in s.scopes
+	tokens.access_of(tok.provider, scope) != "admin"
+]} if is_array(s.scopes)
+
+_scopes_without_admin(_, s) := {} if not is_array(object.get(s, "scopes", null))
+
+# Maintainer (40) is the highest role a token needs; Owner (50) administers the group.
+_level_without_owner(s) := {"access_level": 40} if s.access_level == 50
+
+_level_without_owner(s) := {} if object.get(s, "access_level", null) != 50
