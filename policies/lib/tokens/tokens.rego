@@ -27,7 +27,7 @@ access_of(provider, permission) := level if {
 	_writes(permission)
 } else := "read"
 
-_writes(permission) if regex.match(`(?i)(^|[._:\-])(write|delete|manage)$`, permission)
+_writes(permission) if regex.match(`(?i)(^|[._:\-])(write|delete|manage)($|[._:\-])`, permission)
 
 # METADATA
 # scope: document
