@@ -15,7 +15,6 @@ _severities := {"critical", "high", "medium", "low", "info"}
 new(chain, subject, details) := {
 	"rule_id": meta.custom.id,
 	"title": meta.title,
-	"description": meta.description,
 	"severity": _severity(meta, details),
 	"nhi": object.get(meta.custom, "nhi", []),
 	"subject": subject,
