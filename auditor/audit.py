@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import os
 from collections import Counter
 from contextlib import ExitStack
@@ -70,6 +72,24 @@ def load_config(path: str | None) -> dict:
     return documents[0].data or {}
 
 
+def bulk(func):
+    """Run without the cyclic GC. A large inventory is millions of small acyclic objects that each GC
+    generation pass would rescan; pausing it makes load, normalize and report about 2x faster."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return wrapper
+
+
+@bulk
 def read_inventory(paths: list[str], options: AuditOptions) -> tuple[Inventory, dict[str, Document]]:
     """Load, validate and normalize every input; all schema errors of all files at once."""
     documents = load_paths(paths, options.max_input_bytes)
@@ -172,6 +192,7 @@ def _catalogue_meta(policy_dir: Path) -> dict:
     return {"version": document.get("version"), "date": document.get("date")}
 
 
+@bulk
 def run_audit(paths: list[str], options: AuditOptions) -> Report:
     now = resolve_now(options.now)
     config = load_config(options.config_file)
