@@ -4,7 +4,7 @@ A bare file is one endpoint's answer: a JSON array (or `--paginate` pages back t
 `--slurp` pages in an array). It does not say which endpoint or org it came from, so the endpoint
 is recognised from the objects' shape and the org comes from `--org`.
 
-How GitHub objects land in the normalized model (see docs/github-gitlab.md):
+How GitHub objects land in the normalized model (see README.md, "GitHub and GitLab"):
 - fine-grained PAT grants (`/orgs/ORG/personal-access-tokens`) → tokens of kind `fine_grained_pat`;
 - SAML credential authorizations → `classic_pat`, `oauth_app_token`, `github_app_user_token`
   (unknown credential types kept as `unknown_credential`); SSH keys are skipped (not a token);
@@ -278,7 +278,7 @@ def _installation(document: Document, pointer: str, item: dict, org: str, out: I
 
 
 def token_policy(settings: dict) -> str | None:
-    """The org's PAT policy in the normalized vocabulary (docs/github-gitlab.md)."""
+    """The org's PAT policy in the normalized vocabulary (README.md, "GitHub and GitLab")."""
     classic = settings.get("classic_pats_allowed")
     fine = settings.get("fine_grained_pats_allowed")
     approval = settings.get("fine_grained_pats_require_approval")
