@@ -351,3 +351,20 @@ def test_files_of_one_package_that_call_each_other_load(tmp_path):
     path = write_yaml(tmp_path / "inv.yaml", LEGACY_WRITE)
     result = audit(str(path), "--policy-dir", str(policies), "-f", "json")
     assert result.returncode == 1, result.stderr
+
+
+def test_json_inputs_get_line_numbers_too(tmp_path):
+    document = {"format": "token-inventory/v1", "collected_at": NOW,
+                "tokens": [{"id": "a", "provider": "npm", "owner": "x", "legacy": True},
+                           {"id": "b", "provider": "npm", "owner": 7}]}
+    path = tmp_path / "inv.json"
+    path.write_text(json.dumps(document, indent=2))
+    result = run_cli("validate", str(path))
+    assert result.returncode == 2
+    expected_line = json.dumps(document, indent=2).splitlines().index('      "owner": 7') + 1
+    assert f"{path}:{expected_line}: /tokens/1/owner: 7 is not of type 'string'" in result.stderr
+    document["tokens"][1]["owner"] = "y"
+    path.write_text(json.dumps(document, indent=2))
+    report = json.loads(audit(str(path), "-f", "json").stdout)
+    legacy = [f for f in report["findings"] if f["rule_id"] == "legacy-token"][0]
+    assert legacy["source"]["line"] == json.dumps(document, indent=2).splitlines().index('    {') + 1

@@ -142,7 +142,7 @@ def test_wrapper_with_an_object_of_the_wrong_endpoint_is_an_input_error(tmp_path
                                                             "credential_id": 5, "credential_type": "SSH key"}]}))
     result = run_cli("validate", str(path))
     assert result.returncode == 2
-    assert f"{path}: /personal_access_tokens/0" in result.stderr and "expected a grants object" in result.stderr
+    assert f"{path}:1: /personal_access_tokens/0" in result.stderr and "expected a grants object" in result.stderr
 
 
 def test_schema_errors_name_file_and_pointer(tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ class Document:
     lines: dict[str, int] = field(default_factory=dict)
     secrets: list[SecretHit] = field(default_factory=list)
     pages: int = 1  # >1 when the file held several JSON values back to back (`gh api --paginate`)
+    json_text: str | None = field(default=None, repr=False)  # small JSON files: lines mapped on first use
 
     def where(self, pointer: str) -> str:
         """`file:line: /pointer` for messages, with the nearest known line."""
@@ -39,6 +41,8 @@ class Document:
         return f"{self.path}:{line}: {pointer or '/'}" if line else f"{self.path}: {pointer or '/'}"
 
     def line_of(self, pointer: str) -> int | None:
+        if self.json_text is not None:
+            self.lines, self.json_text = json_line_map(self.json_text), None
         probe = pointer
         while True:
             if probe in self.lines:
@@ -99,6 +103,73 @@ def _no_duplicates(path: str):
         return obj
 
     return hook
+
+
+JSON_LINE_MAP_MAX_CHARS = 2 * 1024 * 1024  # line numbers for JSON files up to this size (~0.5 s/MB)
+_JSON_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\],:\n]')
+
+
+def json_line_map(text: str) -> dict[str, int]:
+    """JSON pointer → line of every object and array member, for messages and SARIF regions.
+
+    Top-level arrays back to back (`gh api --paginate` pages) continue one list, as the loader joins them.
+    """
+    lines: dict[str, int] = {}
+    stack: list[list] = []  # [kind, pointer, index or pending key]
+    line = 1
+    expect_key = False
+    top_index = 0
+    for match in _JSON_TOKENS.finditer(text):
+        token = match.group(0)
+        if token == "\n":
+            line += 1
+            continue
+        if token in "{[":
+            if stack:
+                kind, pointer, slot = stack[-1]
+                child = f"{pointer}/{slot}"
+                lines.setdefault(child, line)
+            else:
+                child = ""
+                lines.setdefault("", line)
+            if token == "[" and not stack:
+                stack.append(["a", "", top_index])
+            else:
+                stack.append(["o" if token == "{" else "a", child, 0 if token == "[" else None])
+            expect_key = token == "{"
+            continue
+        if token in "}]":
+            closed = stack.pop()
+            if not stack and closed[0] == "a":
+                top_index = closed[2] + (1 if _had_value(text, match.start()) else 0)
+            continue
+        if not stack:
+            continue
+        frame = stack[-1]
+        if token == ",":
+            if frame[0] == "a":
+                frame[2] += 1
+            else:
+                expect_key = True
+            continue
+        if token == ":":
+            continue
+        if frame[0] == "o" and expect_key:  # a string token in key position
+            key = json.loads(token).replace("~", "~0").replace("/", "~1")
+            frame[2] = key
+            lines.setdefault(f"{frame[1]}/{key}", line)
+            expect_key = False
+        elif frame[0] == "a":
+            lines.setdefault(f"{frame[1]}/{frame[2]}", line)
+    return lines
+
+
+def _had_value(text: str, end: int) -> bool:
+    """Whether the array closing at `end` held anything (`[]` adds no index)."""
+    probe = end - 1
+    while probe >= 0 and text[probe] in " \t\r\n":
+        probe -= 1
+    return probe >= 0 and text[probe] != "["
 
 
 def _parse_json(path: str, text: str) -> tuple[object, int]:
@@ -223,6 +294,8 @@ def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
         lines=lines,
         secrets=hits,
         pages=pages,
+        # Redaction keeps every newline, so lines still match; no token value stays in memory.
+        json_text=(redact_text(text) if hits else text) if looks_json and len(text) <= JSON_LINE_MAP_MAX_CHARS else None,
     )
 
 
