@@ -57,7 +57,7 @@ def resolve_now(now: str | None) -> str:
         return format_time(datetime.now(timezone.utc).replace(microsecond=0))
     try:
         return format_time(parse_time(now))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise InputError(f"--now {now!r} is not an ISO 8601 date-time (e.g. 2026-11-25T00:00:00Z)") from None
 
 
@@ -151,7 +151,7 @@ def build_report(inventory: Inventory, documents: dict[str, Document], findings:
     skipped = sorted((s.as_dict() for s in inventory.skipped),
                      key=lambda s: (s["provider"], s["source"]["file"], s["source"]["pointer"]))
     providers = Counter(t["provider"] for t in inventory.tokens)
-    total = len(inventory.tokens) + len(skipped)
+    total = inventory.total_tokens  # SSH keys and other non-tokens are listed as skipped, not counted
     data = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "token-auditor", "version": __version__},

@@ -74,7 +74,7 @@ def engine_options(func):
         click.option("--opa-token-env", metavar="VAR", help="Environment variable holding the bearer token for --opa-url."),
         click.option("--opa-ca", type=click.Path(exists=True, dir_okay=False), help="CA bundle for an https --opa-url."),
         click.option("--opa-bin", help="OPA binary (else $OPA_BIN, .bin/opa, PATH)."),
-        click.option("--chunk-size", type=click.IntRange(1, 50000), default=2000, show_default=True,
+        click.option("--chunk-size", type=click.IntRange(1, 10000), default=2000, show_default=True,
                      help="Tokens per OPA request."),
         click.option("--workers", type=click.IntRange(1, 64), default=max(1, os.cpu_count() or 1), show_default=True,
                      help="Chunks evaluated in parallel."),

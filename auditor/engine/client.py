@@ -19,14 +19,13 @@ import requests
 from opa_client.errors import ConnectionsError, RegoParseError
 from opa_client.opa import OpaClient
 
-from auditor.errors import EngineError
+from auditor.errors import EngineError, InputError
 from auditor.model.inventory import Inventory
 from auditor.secrets import redact_text
 
 POLICY_PREFIX = "token-auditor"
 ENTRY_PACKAGE = "token_auditor.main"
 ENTRY_RULE = "findings"
-MAX_BODY_BYTES = 64 * 1024 * 1024  # OPA refuses bodies over 128 MB; stay far below
 
 
 @dataclass(frozen=True)
@@ -120,12 +119,20 @@ class Engine:
     def __init__(self, settings: EngineSettings):
         self.settings = settings
         parsed = urlparse(settings.url)
+        try:
+            port = parsed.port
+        except ValueError:
+            raise InputError(f"--opa-url {settings.url!r}: the port is not a number from 1 to 65535") from None
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise EngineError(f"--opa-url {settings.url!r} is not an http(s) URL")
+            raise InputError(f"--opa-url {settings.url!r} is not an http(s) URL")
+        if parsed.username or parsed.password:
+            raise InputError("--opa-url must not hold credentials; pass the bearer token with --opa-token-env VAR")
         self._host = parsed.hostname
         self._https = parsed.scheme == "https"
-        self._port = parsed.port or (443 if self._https else 80)
+        self._port = port or (443 if self._https else 80)
         self._local = threading.local()
+        self._clients: list[OpaClient] = []
+        self._clients_lock = threading.Lock()
 
     def _client(self) -> OpaClient:
         client = getattr(self._local, "client", None)
@@ -134,6 +141,8 @@ class Engine:
             client = OpaClient(host=self._host, port=self._port, ssl=ssl, token=self.settings.token,
                                timeout=self.settings.timeout, retries=0)
             self._local.client = client
+            with self._clients_lock:
+                self._clients.append(client)
         return client
 
     def _fail(self, what: str, exc: Exception) -> EngineError:
@@ -254,8 +263,10 @@ class Engine:
         return findings
 
     def close(self) -> None:
-        client = getattr(self._local, "client", None)
-        if client is not None:
+        """Close the HTTP session of every thread that talked to OPA."""
+        with self._clients_lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
             client.close_connection()
 
 

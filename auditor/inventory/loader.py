@@ -98,7 +98,7 @@ def _no_duplicates(path: str):
             seen: set = set()
             for key, _ in pairs:
                 if key in seen:
-                    raise InputError(f"{path}: duplicate key {redact_text(json.dumps(key))} in a JSON object")
+                    raise InputError(f"{path}: duplicate key {json.dumps(redact_text(key))} in a JSON object")
                 seen.add(key)
         return obj
 
@@ -226,7 +226,10 @@ class _Builder:
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in self._COLLECTIONS:
             raise InputError(f"{where}: YAML tag {node.tag!r} is not allowed (only plain data)")
         if isinstance(node, yaml.MappingNode):
-            self.constructor.flatten_mapping(node)
+            try:
+                self.constructor.flatten_mapping(node)
+            except yaml.YAMLError as exc:
+                raise InputError(f"{where}: {redact_text(str(exc).splitlines()[0])}") from None
             out: dict = {}
             for key_node, value_node in node.value:
                 key = self.build(key_node, pointer + "/?")
@@ -234,7 +237,7 @@ class _Builder:
                     raise InputError(f"{where}: a mapping key must be a scalar")
                 key = "null" if key is None else key if isinstance(key, str) else str(key).lower() if isinstance(key, bool) else str(key)
                 if key in out:
-                    raise InputError(f"{self.path}:{key_node.start_mark.line + 1}: duplicate key {redact_text(json.dumps(key))}")
+                    raise InputError(f"{self.path}:{key_node.start_mark.line + 1}: duplicate key {json.dumps(redact_text(key))}")
                 escaped = key.replace("~", "~0").replace("/", "~1")
                 out[key] = self.build(value_node, f"{pointer}/{escaped}")
             self.lines.pop(pointer + "/?", None)
@@ -282,11 +285,16 @@ def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     looks_json = name.lower().endswith(".json") or (name == "<stdin>" and stripped[:1] in "[{")
     lines: dict[str, int] = {}
     pages = 1
-    if looks_json:
-        data, pages = _parse_json(name, text)
-    else:
-        data, lines = _parse_yaml(name, text)
-    data, hits = redact_document(data, name, raw_text=text)
+    try:
+        if looks_json:
+            data, pages = _parse_json(name, text)
+        else:
+            data, lines = _parse_yaml(name, text)
+        data, hits = redact_document(data, name, raw_text=text)
+    except RecursionError:
+        raise InputError(f"{name}: nested too deeply (or a YAML alias that contains itself)") from None
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(data):
+        raise InputError(f"{name}: holds a lone UTF-16 surrogate (\\ud800–\\udfff), which is not text")
     return Document(
         path=name,
         sha256=hashlib.sha256(raw).hexdigest(),
@@ -297,6 +305,27 @@ def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
         # Redaction keeps every newline, so lines still match; no token value stays in memory.
         json_text=(redact_text(text) if hits else text) if looks_json and len(text) <= JSON_LINE_MAP_MAX_CHARS else None,
     )
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\[uU]0{0,4}[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(node) -> bool:
+    """JSON may escape half a surrogate pair; such a string cannot be written out again."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def load_paths(paths: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> list[Document]:

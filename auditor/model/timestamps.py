@@ -26,4 +26,7 @@ def normalize_time(value) -> str | None:
     """None stays None; any accepted ISO 8601 text becomes canonical RFC 3339 UTC."""
     if value is None:
         return None
-    return format_time(parse_time(str(value)))
+    try:
+        return format_time(parse_time(str(value)))
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 has no UTC date-time
+        raise ValueError(f"{value!r} is out of range") from None

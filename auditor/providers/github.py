@@ -23,6 +23,7 @@ from auditor.errors import InputError
 from auditor.inventory.loader import Document
 from auditor.model.inventory import InputSummary, Inventory, Skipped, complete_token
 from auditor.model.timestamps import normalize_time
+from auditor.providers import time_at
 
 PROVIDER = "github"
 FORMAT = "github-inventory/v1"
@@ -156,11 +157,6 @@ def _stored_in(item: dict) -> list[dict]:
             for p in item.get("stored_in") or []]
 
 
-def _time(document: Document, pointer: str, value):
-    try:
-        return normalize_time(value)
-    except ValueError:
-        raise InputError(f"{document.where(pointer)}: {value!r} is not an ISO 8601 date-time") from None
 
 
 def _fine_grained(document: Document, pointer: str, item: dict, org: str, kind: str) -> dict:
@@ -190,10 +186,10 @@ def _fine_grained(document: Document, pointer: str, item: dict, org: str, kind: 
         "org_wide": item.get("repository_selection") == "all",
         "grants": grants,
         "scopes": [],
-        "created_at": _time(document, pointer + ("/created_at" if request else "/access_granted_at"),
+        "created_at": time_at(document, pointer + ("/created_at" if request else "/access_granted_at"),
                             item.get("created_at") if request else item.get("access_granted_at")),
-        "expires_at": _time(document, pointer + "/token_expires_at", item.get("token_expires_at")),
-        "last_used_at": _time(document, pointer + "/token_last_used_at", item.get("token_last_used_at")),
+        "expires_at": time_at(document, pointer + "/token_expires_at", item.get("token_expires_at")),
+        "last_used_at": time_at(document, pointer + "/token_last_used_at", item.get("token_last_used_at")),
         "expiry_supported": True,
         "active": True,
         "orgs": [org],
@@ -231,10 +227,10 @@ def _credential(document: Document, pointer: str, item: dict, org: str, out: Inv
         "org_wide": kind in ("classic_pat", "oauth_app_token"),
         "grants": [{"resource": {"type": "org", "name": org}, "permissions": scopes}] if scopes else [],
         "scopes": scopes,
-        "created_at": _time(document, pointer + "/credential_authorized_at", item.get("credential_authorized_at")),
-        "expires_at": _time(document, pointer + "/authorized_credential_expires_at",
+        "created_at": time_at(document, pointer + "/credential_authorized_at", item.get("credential_authorized_at")),
+        "expires_at": time_at(document, pointer + "/authorized_credential_expires_at",
                             item.get("authorized_credential_expires_at")),
-        "last_used_at": _time(document, pointer + "/credential_accessed_at", item.get("credential_accessed_at")),
+        "last_used_at": time_at(document, pointer + "/credential_accessed_at", item.get("credential_accessed_at")),
         "expiry_supported": True,
         "active": True,
         "orgs": [org],
@@ -267,7 +263,7 @@ def _installation(document: Document, pointer: str, item: dict, org: str, out: I
         "prefix": PREFIXES["github_app_installation"],
         "org_wide": item.get("repository_selection") == "all",
         "grants": grants,
-        "created_at": _time(document, pointer + "/created_at", item.get("created_at")),
+        "created_at": time_at(document, pointer + "/created_at", item.get("created_at")),
         # installation tokens live one hour; the installation itself has no expiry to set
         "expiry_supported": False,
         "orgs": [org],

@@ -16,6 +16,7 @@ from auditor.errors import InputError
 from auditor.inventory.loader import Document
 from auditor.model.inventory import InputSummary, Inventory, Skipped, complete_token
 from auditor.model.timestamps import normalize_time
+from auditor.providers import time_at
 
 PROVIDER = "gitlab"
 FORMAT = "gitlab-inventory/v1"
@@ -77,11 +78,6 @@ def _bare_kind(document: Document, items: list) -> str:
                      "its name), or use the gitlab-inventory/v1 wrapper")
 
 
-def _time(document: Document, pointer: str, value):
-    try:
-        return normalize_time(value)
-    except ValueError:
-        raise InputError(f"{document.where(pointer)}: {value!r} is not an ISO 8601 date or date-time") from None
 
 
 def _access_level(level) -> str | None:
@@ -176,9 +172,9 @@ class GitLabAdapter:
             "org_wide": kind == "group_access_token",
             "grants": [{"resource": {"type": resource_type, "name": resource_name}, "permissions": sorted(permissions)}],
             "scopes": scopes,
-            "created_at": _time(document, pointer + "/created_at", item.get("created_at")),
-            "expires_at": _time(document, pointer + "/expires_at", item.get("expires_at")),
-            "last_used_at": _time(document, pointer + "/last_used_at", item.get("last_used_at")),
+            "created_at": time_at(document, pointer + "/created_at", item.get("created_at")),
+            "expires_at": time_at(document, pointer + "/expires_at", item.get("expires_at")),
+            "last_used_at": time_at(document, pointer + "/last_used_at", item.get("last_used_at")),
             "expiry_supported": True,
             "active": True,
             "orgs": [org],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auditor.inventory.loader import Document
 from auditor.model.inventory import InputSummary, Inventory, Skipped, complete_token
-from auditor.model.timestamps import normalize_time
+from auditor.providers import time_at
 
 PROVIDER = "huggingface"
 FORMAT = "huggingface-inventory/v1"
@@ -164,9 +164,10 @@ class HuggingFaceAdapter:
                 "grants": grants,
                 "global_permissions": global_permissions,
                 "scopes": [],
-                "created_at": normalize_time(facts.get("created_at") or (access or {}).get("createdAt")),
-                "expires_at": normalize_time(facts.get("expires_at")),
-                "last_used_at": normalize_time(facts.get("last_used_at")),
+                "created_at": time_at(document, f"{pointer}/inventory/created_at",
+                                      facts.get("created_at") or (access or {}).get("createdAt")),
+                "expires_at": time_at(document, f"{pointer}/inventory/expires_at", facts.get("expires_at")),
+                "last_used_at": time_at(document, f"{pointer}/inventory/last_used_at", facts.get("last_used_at")),
                 "expiry_supported": kind in EXPIRING_KINDS,
                 "active": True,
                 "introspected": access is not None,

@@ -6,7 +6,7 @@ import copy
 
 from auditor.inventory.loader import Document
 from auditor.model.inventory import InputSummary, Inventory, Skipped, complete_token
-from auditor.model.timestamps import normalize_time
+from auditor.providers import time_at
 
 FORMAT = "token-inventory/v1"
 
@@ -32,7 +32,7 @@ class NeutralAdapter:
                                            "inactive (revoked or disabled)", document.path, pointer))
                 continue
             for field in ("created_at", "expires_at", "last_used_at"):
-                token[field] = normalize_time(token.get(field))
+                token[field] = time_at(document, f"{pointer}/{field}", token.get(field))
             token.setdefault("native", {})
             out.tokens.append(complete_token(token, document.path, pointer))
         for index, org in enumerate(data.get("orgs") or []):
