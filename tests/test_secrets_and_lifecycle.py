@@ -154,3 +154,29 @@ def test_normal_exit_stops_opa(tmp_path):
     except psutil.TimeoutExpired:
         raise AssertionError("OPA still runs after the CLI exited normally") from None
     assert json.loads((tmp_path / "r.json").read_text())["summary"]["tokens"] == 8000
+
+
+def test_escaped_and_newline_prefixed_values_are_redacted(tmp_path):
+    """`\\u0067hp_…` and `…\\nghp_…` only look like tokens once parsed: the walk must still see them."""
+    value = PLANTED["github"]
+    escaped = "\\u0067" + value[1:]
+    path = tmp_path / "inv.json"
+    path.write_text(
+        '{"format": "token-inventory/v1", "collected_at": "2026-11-20T09:00:00Z", "tokens": ['
+        f'{{"id": "a", "provider": "npm", "owner": "o", "name": "{escaped}"}},'
+        f'{{"id": "b", "provider": "npm", "owner": "o", "name": "note:\\n{value}"}}]}}'
+    )
+    result = run_cli("normalize", str(path), "--now", NOW)
+    assert result.returncode == 0, result.stderr
+    assert value not in result.stdout and value[4:30] not in result.stdout
+    report = json.loads(run_cli("audit", str(path), "--now", NOW, "-f", "json", "--fail-on", "never").stdout)
+    assert report["secrets_redacted"] == 2
+
+
+def test_duplicate_key_holding_a_value_after_a_newline_is_redacted(tmp_path):
+    value = PLANTED["github"]
+    path = tmp_path / "dup.json"
+    path.write_text(f'{{"a\\n{value}": 1, "a\\n{value}": 2}}')
+    result = run_cli("validate", str(path))
+    assert result.returncode == 2 and "duplicate key" in result.stderr
+    assert value not in result.stderr and value[4:30] not in result.stderr
