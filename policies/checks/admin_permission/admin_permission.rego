@@ -27,7 +27,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 		tok.provider, tokens.label(tok), tok.owner, _plural(admin), concat(", ", admin), _on(tok, admin),
 	]),
 	"evidence": {"admin_permissions": admin, "on": _entities(tok, admin)},
-	"recommendation": replacement.recommend_without_admin(
+	"recommendation": replacement.recommend_replacement(
 		tok,
 		concat(" ", [
 			"Replace it with a fine-grained token without administration permissions;",

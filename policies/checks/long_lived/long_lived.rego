@@ -38,6 +38,6 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	is_string(tok.created_at)
 	not tokens.expired(tok)
 	limit := config.thresholds.max_lifetime_days
+	config.longer_than(tok.created_at, tok.expires_at, limit)
 	days := config.days_between(tok.created_at, tok.expires_at)
-	days > limit
 }

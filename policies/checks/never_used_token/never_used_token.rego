@@ -41,6 +41,6 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	tok.last_used_at == null
 	is_string(tok.created_at)
 	limit := config.thresholds.unused_grace_days
+	config.older_than(tok.created_at, limit)
 	days := config.days_since(tok.created_at)
-	days > limit
 }

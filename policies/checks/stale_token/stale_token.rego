@@ -40,6 +40,6 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	not tokens.expired(tok)
 	is_string(tok.last_used_at)
 	limit := config.thresholds.stale_days
+	config.older_than(tok.last_used_at, limit)
 	days := config.days_since(tok.last_used_at)
-	days > limit
 }

@@ -31,3 +31,10 @@ test_expired_or_never_used_tokens_are_not_stale if {
 	never := testing.token({"id": "n", "last_used_at": null})
 	count(stale_token.findings) == 0 with input as testing.input_with([expired, never])
 }
+
+test_just_past_the_threshold_fires if {
+	# 90 days and 23 hours: more than 90 days, though the whole-day count is 90.
+	tok := testing.token({"last_used_at": "2026-08-26T01:00:00Z"})
+	some f in stale_token.findings with input as testing.input_with([tok])
+	f.evidence.days_since_use == 90
+}

@@ -40,6 +40,6 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	not tokens.expired(tok)
 	is_string(tok.created_at)
 	limit := config.thresholds.max_age_days
+	config.older_than(tok.created_at, limit)
 	days := config.days_since(tok.created_at)
-	days > limit
 }

@@ -30,3 +30,11 @@ days_since(ts) := floor((now_ns - time.parse_rfc3339_ns(ts)) / 86400000000000)
 # METADATA
 # description: Whole days from RFC 3339 time a to b.
 days_between(a, b) := floor((time.parse_rfc3339_ns(b) - time.parse_rfc3339_ns(a)) / 86400000000000)
+
+# METADATA
+# description: "More than the given number of days (to the nanosecond) lie between RFC 3339 times a and b."
+longer_than(a, b, days) if time.parse_rfc3339_ns(b) - time.parse_rfc3339_ns(a) > days * 86400000000000
+
+# METADATA
+# description: More than the given number of days (to the nanosecond) have passed since RFC 3339 time ts.
+older_than(ts, days) if now_ns - time.parse_rfc3339_ns(ts) > days * 86400000000000

@@ -135,9 +135,15 @@ github(tok) := object.union(_gh_base(tok), {
 	"needs_owner_input": true,
 	"question": sprintf(
 		"Which repositories of %s does %s (owner %s) need, and which of these permissions: %s?",
-		[_gh_org(tok), _token_label(tok), tok.owner, _gh_describe(_gh_held(tok))],
+		[_gh_org(tok), _token_label(tok), tok.owner, _gh_describe(_gh_without_admin(_gh_held(tok)))],
 	),
 })
+
+# Administration is not asked about: the spec leaves it out (see without_admin).
+_gh_without_admin(perms) := {name: level |
+	some name, level in perms
+	tokens.access_of("github", sprintf("%s:%s", [name, level])) != "admin"
+}
 
 _gh_describe(perms) := "none the catalogue can map (ask what it does)" if count(perms) == 0
 
@@ -219,6 +225,7 @@ _token_masked(tok) := tok.id if not is_string(tok.masked)
 
 _token_places(tok) := [sprintf("%s %s%s", [p.kind, p.location, _token_place_key(p)]) | some p in tok.stored_in]
 
-_token_place_key(place) := sprintf(" (%s)", [place.key]) if is_string(place.key)
-
-_token_place_key(place) := "" if not is_string(place.key)
+_token_place_key(place) := sprintf(" (%s)", [key]) if {
+	key := object.get(place, "key", null)
+	is_string(key)
+} else := ""

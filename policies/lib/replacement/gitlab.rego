@@ -5,6 +5,7 @@
 package lib.replacement
 
 import data.lib.config
+import data.lib.tokens
 
 _gl := config.catalogue.providers.gitlab
 
@@ -32,10 +33,12 @@ _gl_read_scopes(tok) := {held |
 	some held in tok.scopes
 	not held in _gl.broad_scopes
 	not _gl.narrow_alternatives[held]
+	tokens.access_of("gitlab", held) == "read"
 } | {alternatives[0] |
 	some held in tok.scopes
 	alternatives := object.get(_gl.narrow_alternatives, held, [])
 	count(alternatives) > 0
+	tokens.access_of("gitlab", alternatives[0]) == "read"
 }
 
 _gl_level(tok, _) := null if not is_number(object.get(tok, "access_level", null))

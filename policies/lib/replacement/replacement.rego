@@ -22,6 +22,7 @@ huggingface(tok) := {
 } if {
 	count(tok.observed_usage) > 0
 	scoped := _from_usage(tok)
+	count(scoped) > 0
 } else := {
 	"scoped": scoped,
 	"global": [],
@@ -103,13 +104,18 @@ _masked(tok) := tok.id if not is_string(tok.masked)
 
 _places(tok) := [sprintf("%s %s%s", [p.kind, p.location, _key(p)]) | some p in tok.stored_in]
 
-_key(place) := sprintf(" (%s)", [place.key]) if is_string(place.key)
-
-_key(place) := "" if not is_string(place.key)
+_key(place) := sprintf(" (%s)", [key]) if {
+	key := object.get(place, "key", null)
+	is_string(key)
+} else := ""
 
 # METADATA
-# description: The replacement spec for tok, by provider; other providers get an owner question.
-spec(tok) := huggingface(tok) if {
+# description: |
+#   The replacement spec for tok, by provider (other providers get an owner question), with every
+#   admin-rated permission, scope or Owner role left out: administration belongs to people.
+spec(tok) := without_admin(tok, _provider_spec(tok))
+
+_provider_spec(tok) := huggingface(tok) if {
 	tok.provider == "huggingface"
 } else := github(tok) if {
 	tok.provider == "github"
@@ -147,19 +153,6 @@ recommend_replacement(tok, summary) := {
 	"steps": steps(tok, s),
 } if {
 	s := spec(tok)
-}
-
-# METADATA
-# description: |
-#   The replacement recommendation with every permission, scope or role the catalogue rates
-#   admin taken out: administration belongs to people, not to stored tokens.
-recommend_without_admin(tok, summary) := {
-	"action": "replace",
-	"summary": summary,
-	"replacement": s,
-	"steps": steps(tok, s),
-} if {
-	s := without_admin(tok, spec(tok))
 }
 
 # METADATA

@@ -85,29 +85,30 @@ catalogue(tok) := _catalogue(tok.provider)
 # description: The subject object findings about this token carry.
 subject(tok) := {
 	"type": "token",
-	"key": tok.key,
+	"key": object.get(tok, "key", sprintf("%s:%s:%s", [tok.provider, object.get(tok, "kind", "token"), tok.id])),
 	"id": tok.id,
 	"provider": tok.provider,
-	"kind": tok.kind,
-	"name": tok.name,
+	"kind": object.get(tok, "kind", "token"),
+	"name": object.get(tok, "name", null),
 	"owner": tok.owner,
-	"fingerprint": tok.masked,
-	"source": tok.source,
+	"fingerprint": object.get(tok, "masked", null),
+	"source": object.get(tok, "source", null),
 }
 
 # METADATA
 # description: Stored places of the token that are CI systems (where keyless auth is possible).
 ci_places(tok) := [place |
 	some place in tok.stored_in
-	place.kind in {"github_actions_secret", "ci_variable"}
+	storage_class(place.kind) == "ci_secret"
 ]
 
 # METADATA
 # scope: document
 # description: How messages name the token, quoted name or id.
-label(tok) := sprintf("%q", [tok.name]) if is_string(tok.name)
-
-label(tok) := tok.id if not is_string(tok.name)
+label(tok) := sprintf("%q", [name]) if {
+	name := object.get(tok, "name", null)
+	is_string(name)
+} else := tok.id
 
 # METADATA
 # description: The token has an expiry date before input.now (it no longer works).
