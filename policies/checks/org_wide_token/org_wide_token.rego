@@ -47,8 +47,8 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	_writes_widely(tok)
 }
 
-# The write must be on the whole-org resource (catalogue wide_resource_types): an org-wide grant
-# that writes only organization settings is admin-permission's matter, not this one's.
+# The write must be on the whole-org resource (catalogue wide_resource_types), unless the provider's
+# catalogue says any write of an org-wide token counts (org_wide_any_write).
 _writes_widely(tok) if {
 	types := tokens.catalogue(tok).wide_resource_types
 	some g in tok.grants
@@ -62,6 +62,12 @@ _writes_widely(tok) if {
 
 _writes_widely(tok) if {
 	not tokens.catalogue(tok).wide_resource_types
+	tokens.can_write(tok)
+}
+
+# GitHub's rule (issue table): repository_selection all and any write permission, org-level ones too.
+_writes_widely(tok) if {
+	tokens.catalogue(tok).org_wide_any_write
 	tokens.can_write(tok)
 }
 

@@ -51,10 +51,17 @@ test_expired_token_gets_only_expired_token if {
 	count(org_wide_token.findings) == 0 with input as testing.input_with([gone])
 }
 
-test_org_permission_write_alone_is_not_repository_write if {
+test_any_org_level_write_on_an_all_repositories_token_fires if {
 	tok := object.union(_all_repos, {"grants": [
 		{"resource": {"type": "org_repositories", "name": "acme"}, "permissions": ["contents:read", "metadata:read"]},
-		{"resource": {"type": "org", "name": "acme"}, "permissions": ["members:write"]},
+		{"resource": {"type": "org", "name": "acme"}, "permissions": ["organization_projects:write"]},
+	]})
+	count(org_wide_token.findings) == 1 with input as testing.input_with([tok])
+}
+
+test_read_only_all_repositories_token_does_not_fire if {
+	tok := object.union(_all_repos, {"grants": [
+		{"resource": {"type": "org_repositories", "name": "acme"}, "permissions": ["contents:read", "metadata:read"]},
 	]})
 	count(org_wide_token.findings) == 0 with input as testing.input_with([tok])
 }

@@ -46,14 +46,36 @@ huggingface(tok) := {
 
 _label(tok) := sprintf("token %s", [tokens.label(tok)])
 
-# A write the token cannot do today is recommended as a read.
-_action_permissions(tok, "write") := _hf.usage_permissions.read if not tokens.can_write(tok)
+# A write the token cannot do today on that repository (or on a whole namespace, which the
+# replacement must not grant) is recommended as a read.
+_action_permissions(tok, entity, "write") := _hf.usage_permissions.read if not _writes_to(tok, entity)
 
-_action_permissions(tok, action) := object.get(_hf.usage_permissions, action, []) if {
-	not _write_downgraded(tok, action)
+_action_permissions(tok, entity, action) := object.get(_hf.usage_permissions, action, []) if {
+	not _write_downgraded(tok, entity, action)
 }
 
-_write_downgraded(tok, "write") if not tokens.can_write(tok)
+_write_downgraded(tok, entity, "write") if not _writes_to(tok, entity)
+
+_writes_to(tok, entity) if {
+	not entity.type in _hf.namespace_types
+	some grant in tok.grants
+	_covers(grant.resource, entity)
+	tokens.grant_access(tok.provider, grant) in {"write", "admin"}
+}
+
+# A legacy write token writes wherever its owner can, beyond the namespaces the inventory lists.
+_writes_to(tok, entity) if {
+	not entity.type in _hf.namespace_types
+	tok.legacy
+	tokens.can_write(tok)
+}
+
+_covers(resource, entity) if resource == entity
+
+_covers(resource, entity) if {
+	resource.type in _hf.namespace_types
+	resource.name == split(entity.name, "/")[0]
+}
 
 _from_usage(tok) := [{"entity": {"type": type, "name": name}, "permissions": permissions} |
 	some [type, name] in {[u.resource.type, u.resource.name] | some u in tok.observed_usage}
@@ -62,7 +84,7 @@ _from_usage(tok) := [{"entity": {"type": type, "name": name}, "permissions": per
 		u.resource.type == type
 		u.resource.name == name
 		some action in u.actions
-		some p in _action_permissions(tok, action)
+		some p in _action_permissions(tok, {"type": type, "name": name}, action)
 	})
 	count(permissions) > 0
 ]

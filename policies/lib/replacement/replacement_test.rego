@@ -43,3 +43,29 @@ test_gitlab_read_only_proposal_keeps_no_write_scope if {
 		scope != "api"
 	}
 }
+
+test_write_is_recommended_only_where_the_token_writes_today if {
+	tok := testing.token({
+		"grants": [
+			{"resource": {"type": "user", "name": "jdoe"}, "permissions": ["repo.write"]},
+			{"resource": {"type": "model", "name": "acme/bert"}, "permissions": ["repo.content.read"]},
+		],
+		"observed_usage": [
+			{"resource": {"type": "model", "name": "acme/bert"}, "actions": ["write"]},
+			{"resource": {"type": "model", "name": "jdoe/tiny"}, "actions": ["write"]},
+			{"resource": {"type": "user", "name": "jdoe"}, "actions": ["write"]},
+		],
+	})
+	s := replacement.spec(tok) with input as testing.input_with([])
+	s.scoped == [
+		{"entity": {"type": "model", "name": "acme/bert"}, "permissions": ["repo.content.read"]},
+		{"entity": {"type": "model", "name": "jdoe/tiny"}, "permissions": ["repo.content.read", "repo.write"]},
+		{"entity": {"type": "user", "name": "jdoe"}, "permissions": ["repo.content.read"]},
+	]
+}
+
+test_legacy_write_token_keeps_write_where_usage_shows_it if {
+	usage := [{"resource": {"type": "dataset", "name": "other-org/data"}, "actions": ["write"]}]
+	s := replacement.spec(object.union(_legacy, {"observed_usage": usage})) with input as testing.input_with([])
+	s.scoped == [{"entity": {"type": "dataset", "name": "other-org/data"}, "permissions": ["repo.content.read", "repo.write"]}]
+}
