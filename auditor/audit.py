@@ -13,11 +13,11 @@ from pathlib import Path
 
 from auditor import __version__
 from auditor.engine import Engine, EngineSettings, ManagedOpa, find_opa
-from auditor.engine.binary import PROJECT_ROOT, opa_version
+from auditor.engine.binary import opa_version
 from auditor.errors import EngineError, InputError, ValidationFailed
 from auditor.findings import load_rules, prepare_findings
 from auditor.inventory.loader import DEFAULT_MAX_BYTES, Document, load_paths
-from auditor.inventory.validate import schema_errors
+from auditor.inventory.validate import capped, schema_errors
 from auditor.model.inventory import Inventory
 from auditor.model.timestamps import format_time, parse_time
 from auditor.providers import adapter_for, link_secrets
@@ -97,8 +97,7 @@ def read_inventory(paths: list[str], options: AuditOptions) -> tuple[Inventory, 
     plan = []
     for document in documents:
         adapter = adapter_for(document)
-        found = schema_errors(document, adapter.schema_for(document))
-        errors.extend(found)
+        errors.extend(capped(document, schema_errors(document, adapter.schema_for(document))))
         plan.append((document, adapter))
     if errors:
         raise ValidationFailed(errors)

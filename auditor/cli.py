@@ -18,7 +18,7 @@ from auditor import __version__
 from auditor.audit import DEFAULT_POLICY_DIR, AuditOptions, EngineOptions, read_inventory, resolve_now, run_audit
 from auditor.errors import EXIT_FINDINGS, EXIT_OK, AuditorError, InputError, ValidationFailed
 from auditor.findings import load_rules
-from auditor.findings.finding import FAIL_ON, at_or_above
+from auditor.findings.finding import FAIL_ON
 from auditor.inventory.validate import load_schema, schema_names
 from auditor.report import formatters, render
 from auditor.secrets import redact_text

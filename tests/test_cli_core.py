@@ -368,3 +368,13 @@ def test_json_inputs_get_line_numbers_too(tmp_path):
     report = json.loads(audit(str(path), "-f", "json").stdout)
     legacy = [f for f in report["findings"] if f["rule_id"] == "legacy-token"][0]
     assert legacy["source"]["line"] == json.dumps(document, indent=2).splitlines().index('    {') + 1
+
+
+def test_schema_errors_of_one_file_are_capped(tmp_path):
+    tokens = [{"id": f"t{i}", "provider": "npm", "owner": i} for i in range(60)]
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps({"format": "token-inventory/v1", "collected_at": NOW, "tokens": tokens}))
+    result = run_cli("validate", str(path))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 51 and lines[-1].endswith("… and 10 more schema errors")

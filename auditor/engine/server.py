@@ -7,7 +7,6 @@ normal exit, errors, Ctrl-C and SIGTERM, and by PR_SET_PDEATHSIG if we are kille
 from __future__ import annotations
 
 import ctypes
-import os
 import secrets
 import shutil
 import signal
@@ -176,11 +175,3 @@ class ManagedOpa:
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

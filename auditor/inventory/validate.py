@@ -10,7 +10,7 @@ import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from auditor.errors import InputError, ValidationFailed
+from auditor.errors import InputError
 from auditor.inventory.loader import Document
 from auditor.secrets import redact_text
 
@@ -153,10 +153,9 @@ def _short(message: str, limit: int = 200) -> str:
     return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
-def require_valid(document: Document, schema: str) -> None:
-    errors = schema_errors(document, schema)
-    if errors:
-        if len(errors) > MAX_ERRORS_SHOWN:
-            more = len(errors) - MAX_ERRORS_SHOWN
-            errors = errors[:MAX_ERRORS_SHOWN] + [f"{document.path}: … and {more} more schema errors"]
-        raise ValidationFailed(errors)
+def capped(document: Document, errors: list[str]) -> list[str]:
+    """At most MAX_ERRORS_SHOWN errors of one file, and how many more there were."""
+    if len(errors) <= MAX_ERRORS_SHOWN:
+        return errors
+    more = len(errors) - MAX_ERRORS_SHOWN
+    return errors[:MAX_ERRORS_SHOWN] + [f"{document.path}: … and {more} more schema errors"]
