@@ -106,16 +106,22 @@ def _big_inventory(path, count=40000):
 
 
 def _wait_for_opa_child(process: subprocess.Popen, timeout: float = 60) -> psutil.Process:
+    """The CLI's `opa run --server` child (not a short-lived `opa version`)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            for child in psutil.Process(process.pid).children(recursive=True):
-                if os.path.basename(child.exe()) == "opa":
-                    return child
+            children = psutil.Process(process.pid).children(recursive=True)
         except psutil.NoSuchProcess:
             break
+        for child in children:
+            try:
+                command = child.cmdline()
+            except psutil.Error:  # exited (or exec'ing) between listing and asking
+                continue
+            if command and os.path.basename(command[0]) == "opa" and "run" in command[1:3]:
+                return child
         time.sleep(0.05)
-    raise AssertionError("the CLI never started an OPA child")
+    raise AssertionError("the CLI never started an OPA server child")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=["kill", "term", "int"])
