@@ -378,3 +378,13 @@ def test_schema_errors_of_one_file_are_capped(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 51 and lines[-1].endswith("… and 10 more schema errors")
+
+
+def test_table_header_counts_tokens_and_other_skipped_items_apart():
+    result = audit(str(ROOT / "fixtures"), "--fail-on", "never")
+    report = json.loads(audit(str(ROOT / "fixtures"), "--fail-on", "never", "-f", "json").stdout)
+    summary = report["summary"]
+    header = result.stdout.splitlines()[1]
+    skipped_tokens = summary["tokens"] - summary["audited"]
+    assert header.startswith(f"{summary['tokens']} tokens ({summary['audited']} audited, {skipped_tokens} skipped")
+    assert "not a token" in header  # the fixtures hold an SSH key

@@ -42,9 +42,14 @@ class TableFormat:
     def format(self, report: Report) -> str:
         data = report.data
         summary = data["summary"]
+        skipped_tokens = summary["tokens"] - summary["audited"]
+        others = summary["skipped"] - skipped_tokens  # skipped items that are not tokens (SSH keys)
+        counted = f"{summary['audited']} audited, {skipped_tokens} skipped"
+        if others > 0:
+            counted += f"; {others} other item{'s' if others != 1 else ''} skipped, not a token"
         lines = [
             f"token-auditor {data['tool']['version']} · OPA {data['engine']['opa_version']} · now {data['now']}",
-            f"{summary['tokens']} tokens ({summary['audited']} audited, {summary['skipped']} skipped) · "
+            f"{summary['tokens']} tokens ({counted}) · "
             f"{summary['findings']} findings on {summary['tokens_with_findings']} tokens · "
             + ", ".join(f"{count} {sev}" for sev, count in summary["by_severity"].items() if count),
             "",
