@@ -72,7 +72,8 @@ def redact_text(text: str) -> str:
     return _COMBINED.sub(lambda m: f"{REDACTED}:{_describe(m)[2]}", text)
 
 
-def _escape(token: str) -> str:
+def escape_pointer_token(token: str) -> str:
+    """One JSON Pointer reference token (RFC 6901): `~` → `~0`, `/` → `~1`."""
     return token.replace("~", "~0").replace("/", "~1")
 
 
@@ -89,7 +90,7 @@ def redact_document(document, file: str, raw_text: str | None = None) -> tuple[o
     search = _COMBINED.search
 
     def pointer_of(path: list) -> str:
-        return "".join("/" + _escape(str(step)) for step in path)
+        return "".join("/" + escape_pointer_token(str(step)) for step in path)
 
     def scrub(value: str, path: list) -> str:
         pointer = pointer_of(path)

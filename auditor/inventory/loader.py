@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from auditor.errors import InputError
-from auditor.secrets import SecretHit, redact_document, redact_text
+from auditor.secrets import SecretHit, escape_pointer_token, redact_document, redact_text
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 MAX_YAML_NODES = 5_000_000  # alias expansion beyond this is a "billion laughs" document
@@ -155,7 +155,7 @@ def json_line_map(text: str) -> dict[str, int]:
         if token == ":":
             continue
         if frame[0] == "o" and expect_key:  # a string token in key position
-            key = json.loads(token).replace("~", "~0").replace("/", "~1")
+            key = escape_pointer_token(json.loads(token))
             frame[2] = key
             lines.setdefault(f"{frame[1]}/{key}", line)
             expect_key = False
@@ -238,7 +238,7 @@ class _Builder:
                 key = "null" if key is None else key if isinstance(key, str) else str(key).lower() if isinstance(key, bool) else str(key)
                 if key in out:
                     raise InputError(f"{self.path}:{key_node.start_mark.line + 1}: duplicate key {json.dumps(redact_text(key))}")
-                escaped = key.replace("~", "~0").replace("/", "~1")
+                escaped = escape_pointer_token(key)
                 out[key] = self.build(value_node, f"{pointer}/{escaped}")
             self.lines.pop(pointer + "/?", None)
             return out

@@ -12,7 +12,7 @@ from jsonschema.exceptions import best_match
 
 from auditor.errors import InputError
 from auditor.inventory.loader import Document
-from auditor.secrets import redact_text
+from auditor.secrets import escape_pointer_token, redact_text
 
 MAX_ERRORS_SHOWN = 50
 
@@ -130,7 +130,7 @@ def is_valid(instance, schema: str) -> bool | None:
 
 
 def pointer_of(path) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    return "".join("/" + escape_pointer_token(str(p)) for p in path)
 
 
 def schema_errors(document: Document, schema: str, data=None, base: str = "") -> list[str]:

@@ -70,13 +70,12 @@ def time_at(document: Document, pointer: str, value) -> str | None:
 
 def link_secrets(document: Document, inventory: Inventory) -> None:
     """Attach every secret found in the file, with the token whose entry holds it (if any)."""
-    by_pointer = sorted(
-        ((t["source"]["pointer"], t) for t in inventory.tokens if t["source"]["file"] == document.path),
-        key=lambda item: len(item[0]),
-        reverse=True,
-    )
+    by_pointer = {t["source"]["pointer"]: t for t in inventory.tokens if t["source"]["file"] == document.path}
     for hit in document.secrets:
         entry = hit.as_input()
-        owner = next((t for p, t in by_pointer if hit.pointer == p or hit.pointer.startswith(p + "/")), None)
+        owner, probe = None, hit.pointer
+        while owner is None and probe:  # the nearest enclosing token entry, if any
+            owner = by_pointer.get(probe)
+            probe = probe.rsplit("/", 1)[0]
         entry["token"] = owner["key"] if owner else None
         inventory.secrets.append(entry)
