@@ -38,9 +38,10 @@ def terminal_width(stream) -> int | None:
     isatty = getattr(stream, "isatty", None)
     if isatty and isatty():
         try:
-            return os.get_terminal_size(stream.fileno()).columns
+            columns = os.get_terminal_size(stream.fileno()).columns
         except (OSError, ValueError):
             return None
+        return columns or None  # 0: a terminal that reports no size
     return None
 
 
@@ -143,7 +144,7 @@ class TableFormat:
         if not self.colour:
             return text
         colour, bold = COLOURS.get(severity, ("white", False))
-        return click.style(text, fg=colour, bold=bold)
+        return click.style(text, fg=colour, bold=bold or None)
 
     def format(self, report: Report) -> str:
         data = report.data
@@ -235,7 +236,7 @@ class TableFormat:
             rows = [[s["provider"], s.get("name") or s["id"], s["reason"],
                      f"{s['source']['file']}#{s['source']['pointer']}"] for s in data["skipped"]]
             lines.append(tabulate(rows, headers=["provider", "item", "reason", "where"], tablefmt="simple",
-                                  maxcolwidths=[12, 30, 40, 40] if self.width else [12, 30, 50, 50]))
+                                  maxcolwidths=[12, 24, 36, 40] if self.width else [12, 30, 50, 50]))
         return lines + [""]
 
     def _skipped_rules(self, data: dict) -> list[str]:
