@@ -279,3 +279,30 @@ def test_csv_reads_back_one_row_per_finding_with_formulas_defused(cli, tmp_path)
     assert rows[3]["token_name"] == "'-2+3" and rows[3]["owner"] == "'\tcarol"
     # no cell a spreadsheet would evaluate
     assert [c for r in rows for c in r.values() if c[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
+
+
+def test_documented_shell_completion_completes_options_and_choices():
+    script = os.path.join(os.path.dirname(sys.executable), "token-auditor")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMP_")}
+
+    def complete(words: str, index: int) -> list[str]:
+        result = subprocess.run([script], env={**env, "_TOKEN_AUDITOR_COMPLETE": "bash_complete",
+                                               "COMP_WORDS": words, "COMP_CWORD": str(index)},
+                                capture_output=True, text=True, timeout=60)
+        return result.stdout.splitlines()
+
+    assert complete("token-auditor audit --sk", 2) == ["plain,--skip-rule"]
+    assert complete("token-auditor audit --show ", 3) == ["plain,counted", "plain,all"]
+    readme = (ROOT / "README.md").read_text()
+    assert 'eval "$(_TOKEN_AUDITOR_COMPLETE=bash_source token-auditor)"' in readme
+
+
+def test_readme_config_example_is_valid(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    example = readme.split("```yaml\nthresholds: {stale_days: 60", 1)[1].split("```", 1)[0]
+    config = write_yaml(tmp_path / ".token-auditor.yaml", "thresholds: {stale_days: 60" + example)
+    result = run_cli("normalize", str(HEAD), "--now", NOW, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["config"] == {"thresholds": {"stale_days": 60, "max_lifetime_days": 90},
+                                                   "catalogue": {}}
+    assert config.is_file()
