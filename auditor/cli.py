@@ -281,7 +281,9 @@ def schema(name):
 @click.option("-f", "--format", "fmt", default="html", show_default=True,
               help="Output format: " + ", ".join(sorted(formatters())) + ".")
 @click.option("-o", "--output", help="Write here (atomically) instead of stdout.")
-def report(result, fmt, output):
+@click.option("--show", type=click.Choice(SHOW), default="counted", show_default=True,
+              help="Table rows: counted (new findings only) or all (baseline and waived ones too).")
+def report(result, fmt, output, show):
     """Render a saved JSON report (from `audit --format json`) in any format, without re-auditing."""
     from auditor.report.saved import load_report
 
@@ -289,7 +291,7 @@ def report(result, fmt, output):
         raise InputError(f"unknown format {fmt!r}; known: {', '.join(sorted(formatters()))}")
     saved = load_report(result)
     if fmt == "table":
-        emit_table(saved, output, "counted")
+        emit_table(saved, output, show)
     else:
         emit(render(saved, fmt), output)
 

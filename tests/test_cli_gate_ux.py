@@ -14,8 +14,10 @@ import select
 import subprocess
 import sys
 
+import jsonschema
 import pytest
 
+from auditor.inventory.validate import load_schema
 from tests.conftest import NOW, OPA_BIN, ROOT, run_cli, write_yaml
 
 HEAD = ROOT / "tests" / "data" / "gate" / "head.json"
@@ -163,6 +165,7 @@ def test_skip_rule_leaves_findings_out_and_lists_the_rule(cli, tmp_path):
                                                   "reason": "skipped by configuration (--skip-rule)"}]
     assert "legacy-token" not in report["policy"]["rules"]
     assert report["summary"]["by_rule"] == {"long-lived": 2, "no-expiry": 1}
+    jsonschema.validate(report, load_schema("report.v1"))
     assert result.returncode == 1  # no-expiry is high
     table = cli("audit", str(HEAD), "--skip-rule", "legacy-token", "--skip-rule", "no-expiry",
                 env={"COLUMNS": "200"})
@@ -306,3 +309,14 @@ def test_readme_config_example_is_valid(tmp_path):
     assert json.loads(result.stdout)["config"] == {"thresholds": {"stale_days": 60, "max_lifetime_days": 90},
                                                    "catalogue": {}}
     assert config.is_file()
+
+
+def test_report_command_renders_the_saved_gate(cli, gated, tmp_path):
+    saved = tmp_path / "saved.json"
+    cli("audit", str(HEAD), *gated, "-f", "json", "-o", str(saved))
+    counted = run_cli("report", str(saved), "-f", "table", env={"COLUMNS": "200"})
+    assert counted.stdout.splitlines()[-1] == (
+        "gate: FAIL (fail-on high): 1 new high finding; 1 new below high, 2 in baseline, 1 waived, 1 waiver expired")
+    assert "[baseline]" not in counted.stdout
+    every = run_cli("report", str(saved), "-f", "table", "--show", "all", env={"COLUMNS": "200"})
+    assert every.stdout.count("[baseline]") == 2 and every.stdout.count("[waived]") == 1
