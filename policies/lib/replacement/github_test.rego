@@ -44,8 +44,8 @@ test_github_without_usage_asks_the_owner_and_maps_scopes if {
 	s.needs_owner_input
 	s.derived_from == "scopes"
 
-	# admin:org maps to organization administration, which a replacement never carries
-	object.get(s.permissions, "organization", {}) == {}
+	# admin:org's organization administration and members: write are never carried; its Projects level is not administration
+	s.permissions.organization == {"organization_projects": "admin"}
 	s.permissions.repository.contents == "write"
 	contains(s.question, "Which repositories of acme")
 	not contains(s.question, "organization_administration")

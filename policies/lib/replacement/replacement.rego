@@ -13,26 +13,26 @@ _hf := config.catalogue.providers.huggingface
 
 # METADATA
 # description: Hugging Face fine-grained token spec (the Hub's own shape) replacing tok.
-huggingface(tok) := {
+huggingface(tok) := object.union(_hf_base(tok), {
 	"scoped": scoped,
 	"global": [],
 	"canReadGatedRepos": false,
 	"derived_from": "observed_usage",
 	"needs_owner_input": false,
-} if {
+}) if {
 	count(tok.observed_usage) > 0
 	scoped := _from_usage(tok)
 	count(scoped) > 0
-} else := {
+} else := object.union(_hf_base(tok), {
 	"scoped": scoped,
 	"global": [],
 	"canReadGatedRepos": false,
 	"derived_from": "storage",
 	"needs_owner_input": false,
-} if {
+}) if {
 	scoped := _from_spaces(tok)
 	count(scoped) > 0
-} else := {
+} else := object.union(_hf_base(tok), {
 	"scoped": [],
 	"global": [],
 	"canReadGatedRepos": false,
@@ -42,7 +42,15 @@ huggingface(tok) := {
 		"Which repositories does %s (owner %s) need, and does it need to write to them?",
 		[_label(tok), tok.owner],
 	),
-}
+})
+
+# A service account's token is replaced by a service-account token; every other kind by a user's
+# fine-grained token (org API tokens are deprecated and can no longer be created).
+_hf_type(tok) := "service_account_token" if tok.kind == "service_account_token"
+
+_hf_type(tok) := "user_access_token" if tok.kind != "service_account_token"
+
+_hf_base(tok) := {"provider": "huggingface", "type": _hf_type(tok)}
 
 _label(tok) := sprintf("token %s", [tokens.label(tok)])
 
@@ -144,6 +152,7 @@ _provider_spec(tok) := huggingface(tok) if {
 } else := gitlab(tok) if {
 	tok.provider == "gitlab"
 } else := {
+	"provider": tok.provider,
 	"needs_owner_input": true,
 	"derived_from": "none",
 	"question": sprintf(
