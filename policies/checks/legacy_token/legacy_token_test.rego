@@ -32,8 +32,11 @@ test_replacement_from_usage_never_grants_more_than_today if {
 	some f in legacy_token.findings with input as testing.input_with([tok])
 	f.recommendation.replacement.scoped == [{
 		"entity": {"type": "model", "name": "acme/bert"},
-		"permissions": ["inference.serverless.write", "repo.content.read"],
+		"permissions": ["repo.content.read"],
 	}]
+
+	# the Hub grants Inference Providers calls per user or org, never on a model
+	f.recommendation.replacement.global == ["inference.serverless.write"]
 	not f.recommendation.replacement.needs_owner_input
 }
 

@@ -160,3 +160,36 @@ _gl_any_type_accepts(scope) if {
 	some spec in _reg.gitlab.token_types
 	scope in spec.scopes
 }
+
+# Every "METHOD /path" the registry knows for provider (GitHub keys them; GitLab lists them by token type and action).
+_endpoints("github") := object.keys(_reg.github.endpoints)
+
+_endpoints("gitlab") := {e |
+	some actions in _reg.gitlab.endpoints
+	some list in actions
+	some e in list
+}
+
+_endpoints(provider) := set() if not provider in {"github", "gitlab"}
+
+# A registry path as a pattern: each :placeholder or {placeholder} segment matches one segment.
+_pattern(endpoint) := concat("", ["^", regex.replace(_escaped(endpoint), `(:[a-z_]+|\{[a-z_]+\})`, `[^/ ]+`), "$"])
+
+_escaped(endpoint) := regex.replace(endpoint, `[.]`, `\.`)
+
+_endpoint_pattern := `(GET|POST|PUT|PATCH|DELETE) /[A-Za-z0-9_:{}./%@-]+`
+
+_named(text) := {trim_right(m[0], ".,;)") | some m in regex.find_all_string_submatch_n(_endpoint_pattern, text, -1)}
+
+# METADATA
+# description: API endpoints the steps name that the provider's registry does not have.
+step_problems(provider, steps) := {sprintf("%s endpoint %s is not in the registry", [provider, named]) |
+	some step in steps
+	some named in _named(step)
+	not _known(provider, named)
+}
+
+_known(provider, named) if {
+	some endpoint in _endpoints(provider)
+	regex.match(_pattern(endpoint), named)
+}

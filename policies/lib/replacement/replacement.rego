@@ -15,14 +15,15 @@ _hf := config.catalogue.providers.huggingface
 # description: Hugging Face fine-grained token spec (the Hub's own shape) replacing tok.
 huggingface(tok) := object.union(_hf_base(tok), {
 	"scoped": scoped,
-	"global": [],
+	"global": global,
 	"canReadGatedRepos": false,
 	"derived_from": "observed_usage",
 	"needs_owner_input": false,
 }) if {
 	count(tok.observed_usage) > 0
 	scoped := _from_usage(tok)
-	count(scoped) > 0
+	global := _global_from_usage(tok)
+	count(scoped) + count(global) > 0
 } else := object.union(_hf_base(tok), {
 	"scoped": scoped,
 	"global": [],
@@ -85,6 +86,63 @@ _covers(resource, entity) if {
 	resource.name == split(entity.name, "/")[0]
 }
 
+_hf_reg := data.token_auditor.registry.huggingface
+
+# Where a permission can be granted: "repo" for models, datasets and Spaces, else the entity type.
+_grantable(permission, entity_type) if {
+	entity_type in _hf_reg.repo_entity_types
+	"repo" in _hf_reg.permissions[permission].on
+}
+
+_grantable(permission, entity_type) if {
+	not entity_type in _hf_reg.repo_entity_types
+	entity_type in _hf_reg.permissions[permission].on
+}
+
+# Role tokens (read/write, org API tokens) can call Inference Providers; fine-grained ones only when granted.
+_hf_holds(tok, _) if tok.legacy
+
+_hf_holds(tok, _) if tok.kind == "org_api_token"
+
+_hf_holds(tok, permission) if permission in tok.global_permissions
+
+_hf_holds(tok, permission) if {
+	some grant in tok.grants
+	permission in grant.permissions
+}
+
+# The token can use permission on entity today: a role token by its role, a fine-grained one by a
+# grant on the entity or its namespace (repo.write includes reading the repository).
+_hf_may(tok, _, _) if {
+	tok.legacy
+	tokens.can_write(tok)
+}
+
+_hf_may(tok, permission, _) if {
+	tok.legacy
+	tokens.access_of(tok.provider, permission) == "read"
+}
+
+_hf_may(tok, permission, entity) if {
+	some grant in tok.grants
+	_covers(grant.resource, entity)
+	_hf_grant_has(grant, permission)
+}
+
+_hf_grant_has(grant, permission) if permission in grant.permissions
+
+_hf_grant_has(grant, "repo.content.read") if "repo.write" in grant.permissions
+
+# Usage that needs a permission the Hub grants only per user or org (Inference Providers), never on a repository.
+_global_from_usage(tok) := sort({p |
+	some u in tok.observed_usage
+	some action in u.actions
+	some p in object.get(_hf.usage_permissions, action, [])
+	not _grantable(p, u.resource.type)
+	"global" in object.get(_hf_reg.permissions, [p, "on"], [])
+	_hf_holds(tok, p)
+})
+
 _from_usage(tok) := [{"entity": {"type": type, "name": name}, "permissions": permissions} |
 	some [type, name] in {[u.resource.type, u.resource.name] | some u in tok.observed_usage}
 	permissions := sort({p |
@@ -93,6 +151,8 @@ _from_usage(tok) := [{"entity": {"type": type, "name": name}, "permissions": per
 		u.resource.name == name
 		some action in u.actions
 		some p in _action_permissions(tok, {"type": type, "name": name}, action)
+		_grantable(p, type)
+		_hf_may(tok, p, {"type": type, "name": name})
 	})
 	count(permissions) > 0
 ]
@@ -125,7 +185,10 @@ _create_step(spec) := "Ask the owner which repositories the token needs, then cr
 	spec.needs_owner_input
 } else := sprintf(
 	"Create a fine-grained token at https://huggingface.co/settings/tokens/new?tokenType=fineGrained with only: %s",
-	[concat("; ", [sprintf("%s %s: %s", [s.entity.type, s.entity.name, concat(", ", s.permissions)]) | some s in spec.scoped])],
+	[concat("; ", array.concat(
+		[sprintf("%s %s: %s", [s.entity.type, s.entity.name, concat(", ", s.permissions)]) | some s in spec.scoped],
+		[sprintf("user permissions: %s", [concat(", ", spec.global)]) | count(spec.global) > 0],
+	))],
 )
 
 _masked(tok) := tok.masked if is_string(tok.masked)
