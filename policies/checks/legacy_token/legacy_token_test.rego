@@ -48,3 +48,28 @@ test_expired_legacy_token_is_left_to_expired_token if {
 	tok := object.union(_write, {"expires_at": "2026-01-01T00:00:00Z"})
 	count(legacy_token.findings) == 0 with input as testing.input_with([tok])
 }
+
+_npm_classic := testing.token({
+	"key": "npm:classic_publish_token:n1", "provider": "npm", "kind": "classic_publish_token", "legacy": true,
+	"grants": [{"resource": {"type": "org", "name": "acme"}, "permissions": ["package.publish"], "access": "write"}],
+})
+
+test_npm_classic_token_after_the_revocation_is_a_stale_inventory if {
+	some f in legacy_token.findings with input as testing.input_with([_npm_classic])
+	endswith(f.message, concat(" ", [
+		"; npm revoked every classic token on 2025-12-09, so this one no longer works:",
+		"the inventory is stale (export it again)",
+	]))
+	f.evidence.stale_inventory
+	f.recommendation.steps[1] == concat(" ", [
+		"Create a granular access token with only the packages it publishes, read-write only where it publishes,",
+		"and an expiry (https://www.npmjs.com/settings/~/tokens)",
+	])
+}
+
+test_npm_classic_token_before_the_revocation_is_not_called_stale if {
+	inp := object.union(testing.input_with([_npm_classic]), {"now": "2025-11-01T00:00:00Z"})
+	some f in legacy_token.findings with input as inp
+	not f.evidence.stale_inventory
+	endswith(f.message, "to everything jdoe can reach")
+}

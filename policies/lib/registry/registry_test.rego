@@ -22,32 +22,73 @@ _gl(overrides) := testing.token(object.union(
 	overrides,
 ))
 
+_use(type, name, actions) := [{"resource": {"type": type, "name": name}, "actions": actions}]
+
+_grant(type, name, permissions) := [{"resource": {"type": type, "name": name}, "permissions": permissions}]
+
+_secret(kind, location) := [{"kind": kind, "location": location, "key": "TOKEN", "public": true}]
+
 # Over-broad tokens of every provider and kind: every check fires on some of them.
 _tokens := [
-	_gh({"id": "1", "key": "github:classic_pat:1", "name": "deploy-bot", "scopes": ["admin:org", "delete_repo", "repo", "workflow", "write:packages"], "stored_in": [{"kind": "github_actions_secret", "location": "acme/api", "key": "T", "public": null}]}),
-	_gh({"id": "2", "key": "github:classic_pat:2", "scopes": ["read:packages", "write:packages"], "observed_usage": [{"resource": {"type": "repository", "name": "acme/api"}, "actions": ["packages_write"]}]}),
 	_gh({
-		"id": "3", "key": "github:fine_grained_pat:3", "kind": "fine_grained_pat", "legacy": false, "org_wide": true, "prefix": "github_pat_",
-		"grants": [{"resource": {"type": "org_repositories", "name": "acme"}, "permissions": ["administration:write", "contents:write", "metadata:read", "packages:write", "secrets:write"]}],
-		"observed_usage": [{"resource": {"type": "repository", "name": "acme/api"}, "actions": ["push", "packages_write"]}],
+		"id": "1", "key": "github:classic_pat:1", "name": "deploy-bot",
+		"scopes": ["admin:org", "delete_repo", "repo", "workflow", "write:packages"],
+		"stored_in": _secret("github_actions_secret", "acme/api"),
 	}),
-	_gh({"id": "4", "key": "github:classic_pat:4", "scopes": ["workflow"], "observed_usage": [{"resource": {"type": "repository", "name": "acme/api"}, "actions": ["workflow"]}]}),
-	_gl({"id": "5", "key": "gitlab:group_access_token:5", "scopes": ["api", "write_registry"], "access_level": 50, "org_wide": true}),
-	_gl({"id": "6", "key": "gitlab:project_access_token:6", "kind": "project_access_token", "scopes": ["api"], "access_level": 40, "observed_usage": [{"resource": {"type": "project", "name": "acme/app"}, "actions": ["registry_write", "push"]}]}),
-	_gl({"id": "7", "key": "gitlab:personal_access_token:7", "kind": "personal_access_token", "owner": "alice", "scopes": ["api", "sudo", "read_user"]}),
-	testing.token({"id": "8", "key": "huggingface:user_access_token:8", "legacy": true, "grants": [{"resource": {"type": "user", "name": "jdoe"}, "permissions": ["role.write"]}], "stored_in": [{"kind": "hf_space_secret", "location": "acme/demo", "key": "HF_TOKEN", "public": true}]}),
+	_gh({
+		"id": "2", "key": "github:classic_pat:2", "scopes": ["read:packages", "write:packages"],
+		"observed_usage": _use("repository", "acme/api", ["packages_write"]),
+	}),
+	_gh({
+		"id": "3", "key": "github:fine_grained_pat:3", "kind": "fine_grained_pat", "legacy": false, "org_wide": true,
+		"prefix": "github_pat_",
+		"grants": _grant("org_repositories", "acme", [
+			"administration:write", "contents:write", "metadata:read", "packages:write", "secrets:write",
+		]),
+		"observed_usage": _use("repository", "acme/api", ["push", "packages_write"]),
+	}),
+	_gh({
+		"id": "4", "key": "github:classic_pat:4", "scopes": ["workflow"],
+		"observed_usage": _use("repository", "acme/api", ["workflow"]),
+	}),
+	_gl({
+		"id": "5", "key": "gitlab:group_access_token:5", "scopes": ["api", "write_registry"], "access_level": 50,
+		"org_wide": true,
+	}),
+	_gl({
+		"id": "6", "key": "gitlab:project_access_token:6", "kind": "project_access_token", "scopes": ["api"],
+		"access_level": 40, "observed_usage": _use("project", "acme/app", ["registry_write", "push"]),
+	}),
+	_gl({
+		"id": "7", "key": "gitlab:personal_access_token:7", "kind": "personal_access_token", "owner": "alice",
+		"scopes": ["api", "sudo", "read_user"],
+	}),
+	testing.token({
+		"id": "8", "key": "huggingface:user_access_token:8", "legacy": true,
+		"grants": _grant("user", "jdoe", ["role.write"]), "stored_in": _secret("hf_space_secret", "acme/demo"),
+	}),
 	testing.token({
 		"id": "9", "key": "huggingface:user_access_token:9",
-		"grants": [{"resource": {"type": "org", "name": "acme"}, "permissions": ["org.write", "repo.write", "inference.serverless.write"]}],
+		"grants": _grant("org", "acme", ["org.write", "repo.write", "inference.serverless.write"]),
 		"global_permissions": ["inference.serverless.write"],
-		"observed_usage": [{"resource": {"type": "model", "name": "acme/bert"}, "actions": ["write", "inference"]}],
+		"observed_usage": _use("model", "acme/bert", ["write", "inference"]),
 	}),
-	testing.token({"id": "10", "key": "huggingface:service_account_token:10", "kind": "service_account_token", "owner": "acme-bot", "grants": [{"resource": {"type": "org", "name": "acme"}, "permissions": ["repo.write", "org.members.write"]}]}),
-	testing.token({"id": "11", "key": "huggingface:org_api_token:11", "kind": "org_api_token", "legacy": true, "org_wide": true, "prefix": "api_org_", "owner": "acme", "grants": [{"resource": {"type": "org", "name": "acme"}, "permissions": ["role.write"]}]}),
-	testing.token({"id": "12", "key": "npm:classic:12", "provider": "npm", "kind": "classic", "legacy": true, "grants": [], "scopes": ["publish"]}),
+	testing.token({
+		"id": "10", "key": "huggingface:service_account_token:10", "kind": "service_account_token", "owner": "acme-bot",
+		"grants": _grant("org", "acme", ["repo.write", "org.members.write"]),
+	}),
+	testing.token({
+		"id": "11", "key": "huggingface:org_api_token:11", "kind": "org_api_token", "legacy": true, "org_wide": true,
+		"prefix": "api_org_", "owner": "acme", "grants": _grant("org", "acme", ["role.write"]),
+	}),
+	testing.token({
+		"id": "12", "key": "npm:classic:12", "provider": "npm", "kind": "classic", "legacy": true, "grants": [],
+		"scopes": ["publish"],
+	}),
 ]
 
 _findings := fs if {
+	# regal ignore:with-outside-test-context
 	fs := main.findings with input as object.union(_inp, {"tokens": _tokens})
 }
 
@@ -80,7 +121,10 @@ test_catalogues_name_only_registry_entries if {
 
 test_a_catalogue_entry_the_provider_lacks_is_reported if {
 	inp := object.union(_inp, {"config": {"catalogue": {"providers": {
-		"github": object.union(data.token_auditor.catalogue.providers.github, {"permissions": {"custom_properties_for_repositories:read": "read", "profile:read": "read"}}),
+		"github": object.union(data.token_auditor.catalogue.providers.github, {"permissions": {
+			"custom_properties_for_repositories:read": "read",
+			"profile:read": "read",
+		}}),
 		"gitlab": object.union(data.token_auditor.catalogue.providers.gitlab, {"scopes": {"read_everything": "read"}}),
 		"huggingface": object.union(data.token_auditor.catalogue.providers.huggingface, {"permissions": {"model.delete": "write"}}),
 	}}}})
@@ -89,7 +133,8 @@ test_a_catalogue_entry_the_provider_lacks_is_reported if {
 		"github catalogue permission profile:read is not in the registry",
 	} with input as inp
 	registry.catalogue_problems("gitlab") == {"gitlab catalogue scope read_everything is not in the registry"} with input as inp
-	registry.catalogue_problems("huggingface") == {"huggingface catalogue permission model.delete is not in the registry"} with input as inp
+	hf := registry.catalogue_problems("huggingface") with input as inp
+	hf == {"huggingface catalogue permission model.delete is not in the registry"}
 }
 
 test_github_refusals if {
@@ -97,7 +142,9 @@ test_github_refusals if {
 		"provider": "github", "type": "fine_grained_pat",
 		"permissions": {
 			"account": {"profile": "read"},
-			"repository": {"packages": "read", "custom_properties_for_repositories": "read", "administration": "write", "members": "read"},
+			"repository": {
+				"packages": "read", "custom_properties_for_repositories": "read", "administration": "write", "members": "read",
+			},
 		},
 		"also": [{"provider": "github", "type": "classic_pat", "scopes": ["read:packages", "admin:org", "write:everything"]}],
 	}) == {
@@ -109,7 +156,8 @@ test_github_refusals if {
 		"github scope admin:org is admin-rated",
 		"github scope write:everything does not exist",
 	} with input as _inp
-	registry.problems({"provider": "github", "type": "deploy_key"}) == {"github token type deploy_key does not exist"} with input as _inp
+	key := registry.problems({"provider": "github", "type": "deploy_key"}) with input as _inp
+	key == {"github token type deploy_key does not exist"}
 }
 
 test_projects_admin_levels_are_offered_and_not_admin_rated if {
@@ -120,24 +168,34 @@ test_projects_admin_levels_are_offered_and_not_admin_rated if {
 }
 
 test_gitlab_refusals if {
-	registry.problems({"provider": "gitlab", "type": "project_access_token", "scopes": ["write_registry", "sudo", "read_virtual_registry"], "access_level": 50}) == {
+	project := {"provider": "gitlab", "type": "project_access_token", "access_level": 50}
+	registry.problems(object.union(project, {"scopes": ["write_registry", "sudo", "read_virtual_registry"]})) == {
 		"gitlab access level 50 (owner) is admin-rated",
 		"gitlab project_access_token does not accept scope sudo",
 		"gitlab project_access_token does not accept scope read_virtual_registry",
 		"gitlab project_access_token with write_registry also needs read_registry",
 		"gitlab scope sudo is admin-rated",
 	} with input as _inp
-	registry.problems({"provider": "gitlab", "type": "personal_access_token", "scopes": ["read_api"], "access_level": 30}) == {"gitlab personal_access_token has no access level"} with input as _inp
-	registry.problems({"provider": "gitlab", "type": "group_access_token", "scopes": ["read_api"], "access_level": 35}) == {"gitlab access level 35 does not exist"} with input as _inp
-	registry.problems({"provider": "gitlab", "type": "deploy_token", "scopes": []}) == {"gitlab token type deploy_token does not exist"} with input as _inp
-	registry.problems({"provider": "gitlab", "type": "group_access_token", "scopes": ["read_registry", "write_registry"], "access_level": 30}) == set() with input as _inp
+	gl := {"provider": "gitlab", "type": "group_access_token", "scopes": ["read_api"], "access_level": 30}
+	personal := registry.problems(object.union(gl, {"type": "personal_access_token"})) with input as _inp
+	personal == {"gitlab personal_access_token has no access level"}
+	level := registry.problems(object.union(gl, {"access_level": 35})) with input as _inp
+	level == {"gitlab access level 35 does not exist"}
+	deploy := registry.problems(object.union(gl, {"type": "deploy_token"})) with input as _inp
+	deploy == {"gitlab token type deploy_token does not exist"}
+	registry.problems(object.union(gl, {"scopes": ["read_registry", "write_registry"]})) == set() with input as _inp
 }
 
 test_huggingface_refusals if {
 	registry.problems({
 		"provider": "huggingface", "type": "user_access_token",
 		"scoped": [
-			{"entity": {"type": "model", "name": "acme/bert"}, "permissions": ["inference.serverless.write", "repo.content.read"]},
+			{
+				"entity": {
+					"type": "model", "name": "acme/bert",
+				},
+				"permissions": ["inference.serverless.write", "repo.content.read"],
+			},
 			{"entity": {"type": "org", "name": "acme"}, "permissions": ["org.members.write", "model.delete"]},
 			{"entity": {"type": "notebook", "name": "x"}, "permissions": ["repo.content.read"]},
 		],
@@ -149,13 +207,24 @@ test_huggingface_refusals if {
 		"huggingface entity type notebook does not exist",
 		"huggingface permission org.read cannot be granted on a global",
 	} with input as _inp
-	registry.problems({"provider": "huggingface", "type": "org_api_token", "scoped": []}) == {"huggingface org_api_token can no longer be created"} with input as _inp
-	registry.problems({"provider": "huggingface", "type": "hf_classic"}) == {"huggingface token type hf_classic does not exist"} with input as _inp
+	org := registry.problems({"provider": "huggingface", "type": "org_api_token", "scoped": []}) with input as _inp
+	org == {"huggingface org_api_token can no longer be created"}
+	classic := registry.problems({"provider": "huggingface", "type": "hf_classic"}) with input as _inp
+	classic == {"huggingface token type hf_classic does not exist"}
 	registry.problems({"provider": "npm", "needs_owner_input": true}) == set() with input as _inp
 }
 
 test_steps_naming_unknown_endpoints_are_reported if {
-	registry.step_problems("gitlab", ["POST /groups/:id/access_tokens/self/rotate", "POST /personal_access_tokens/self/rotatex"]) == {"gitlab endpoint POST /personal_access_tokens/self/rotatex is not in the registry"}
-	registry.step_problems("github", ["Revoke: POST /orgs/acme/personal-access-tokens/12 with action revoke.", "PUT /orgs/acme/personal-access-tokens/12"]) == {"github endpoint PUT /orgs/acme/personal-access-tokens/12 is not in the registry"}
-	registry.step_problems("npm", ["DELETE /-/npm/v1/tokens/token/abc"]) == {"npm endpoint DELETE /-/npm/v1/tokens/token/abc is not in the registry"}
+	gitlab := registry.step_problems("gitlab", [
+		"POST /groups/:id/access_tokens/self/rotate",
+		"POST /personal_access_tokens/self/rotatex",
+	])
+	gitlab == {"gitlab endpoint POST /personal_access_tokens/self/rotatex is not in the registry"}
+	github := registry.step_problems("github", [
+		"Revoke: POST /orgs/acme/personal-access-tokens/12 with action revoke.",
+		"PUT /orgs/acme/personal-access-tokens/12",
+	])
+	github == {"github endpoint PUT /orgs/acme/personal-access-tokens/12 is not in the registry"}
+	npm := registry.step_problems("npm", ["DELETE /-/npm/v1/tokens/token/abc"])
+	npm == {"npm endpoint DELETE /-/npm/v1/tokens/token/abc is not in the registry"}
 }

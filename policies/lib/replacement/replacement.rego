@@ -2,8 +2,8 @@
 # title: Fine-grained replacement
 # description: |
 #   Derives the fine-grained token to create instead of an over-broad one, never granting more
-#   than the token has today: from observed usage, else from the Spaces it is stored in (read
-#   only), else an explicit question for the owner.
+#   than the token has today: from observed usage, else an explicit question for the owner
+#   (naming the Spaces it runs in, whose loaded repositories it needs).
 package lib.replacement
 
 import data.lib.config
@@ -24,25 +24,22 @@ huggingface(tok) := object.union(_hf_base(tok), {
 	scoped := _from_usage(tok)
 	global := _global_from_usage(tok)
 	count(scoped) + count(global) > 0
-} else := object.union(_hf_base(tok), {
-	"scoped": scoped,
-	"global": [],
-	"canReadGatedRepos": false,
-	"derived_from": "storage",
-	"needs_owner_input": false,
-}) if {
-	scoped := _from_spaces(tok)
-	count(scoped) > 0
-} else := object.union(_hf_base(tok), {
+} else := object.union(_hf_ask(tok), {"derived_from": "storage", "question": sprintf(
+	"%s runs in the Space%s %s: which models and datasets does it load (or push to)? Grant read on those only, not on the Space",
+	[_label(tok), _plural_s(spaces), concat(", ", spaces)],
+)}) if {
+	spaces := _from_spaces(tok)
+	count(spaces) > 0
+} else := object.union(_hf_ask(tok), {"derived_from": "none", "question": sprintf(
+	"Which repositories does %s (owner %s) need, and does it need to write to them?",
+	[_label(tok), tok.owner],
+)})
+
+_hf_ask(tok) := object.union(_hf_base(tok), {
 	"scoped": [],
 	"global": [],
 	"canReadGatedRepos": false,
-	"derived_from": "none",
 	"needs_owner_input": true,
-	"question": sprintf(
-		"Which repositories does %s (owner %s) need, and does it need to write to them?",
-		[_label(tok), tok.owner],
-	),
 })
 
 # A service account's token is replaced by a service-account token; every other kind by a user's
@@ -157,12 +154,15 @@ _from_usage(tok) := [{"entity": {"type": type, "name": name}, "permissions": per
 	count(permissions) > 0
 ]
 
-_from_spaces(tok) := [{"entity": {"type": "space", "name": name}, "permissions": ["repo.content.read"]} |
-	some name in {place.location |
-		some place in tok.stored_in
-		place.kind in {"hf_space_secret", "hf_space_variable"}
-	}
-]
+# Spaces the token is stored in: what it needs is what the Space's code loads, which the inventory does not say.
+_from_spaces(tok) := sort({place.location |
+	some place in tok.stored_in
+	place.kind in {"hf_space_secret", "hf_space_variable"}
+})
+
+_plural_s(list) := "s" if count(list) > 1
+
+_plural_s(list) := "" if count(list) == 1
 
 # METADATA
 # description: Steps to replace tok by the spec, then revoke it.
@@ -177,19 +177,39 @@ huggingface_steps(tok, spec) := array.concat(
 		[sprintf("For CI (%s), prefer %s", [concat(", ", [p.location | some p in tokens.ci_places(tok)]), _hf.keyless_alternative]) |
 			count(tokens.ci_places(tok)) > 0
 		],
-		[sprintf("Revoke %s at https://huggingface.co/settings/tokens once nothing uses it", [_masked(tok)])],
+		[_hf_revoke(tok)],
 	),
 )
+
+_hf_revoke(tok) := sprintf(
+	"Revoke the deprecated organization API token %s in %s's organization settings (%s) once nothing uses it",
+	[_masked(tok), tok.owner, sprintf(_hf.org_api_token_revoke_url, [tok.owner])],
+) if {
+	tok.kind == "org_api_token"
+} else := sprintf(
+	"Revoke %s in the service account's settings (%s) once nothing uses it",
+	[_masked(tok), sprintf(_hf.service_account_settings_url, [_hf_org(tok)])],
+) if {
+	tok.kind == "service_account_token"
+} else := sprintf("Revoke %s at https://huggingface.co/settings/tokens once nothing uses it", [_masked(tok)])
+
+_hf_org(tok) := tok.orgs[0] if count(tok.orgs) > 0
+
+_hf_org(tok) := tok.owner if count(tok.orgs) == 0
 
 _create_step(spec) := "Ask the owner which repositories the token needs, then create a fine-grained token with only those" if {
 	spec.needs_owner_input
 } else := sprintf(
-	"Create a fine-grained token at https://huggingface.co/settings/tokens/new?tokenType=fineGrained with only: %s",
-	[concat("; ", array.concat(
+	"Create a fine-grained %s with only: %s",
+	[_hf_where_created(spec), concat("; ", array.concat(
 		[sprintf("%s %s: %s", [s.entity.type, s.entity.name, concat(", ", s.permissions)]) | some s in spec.scoped],
 		[sprintf("user permissions: %s", [concat(", ", spec.global)]) | count(spec.global) > 0],
 	))],
 )
+
+_hf_where_created(spec) := "service-account token (the organization's Settings → Service accounts)" if {
+	spec.type == "service_account_token"
+} else := "token at https://huggingface.co/settings/tokens/new?tokenType=fineGrained"
 
 _masked(tok) := tok.masked if is_string(tok.masked)
 
@@ -232,11 +252,15 @@ steps(tok, s) := huggingface_steps(tok, s) if {
 	tok.provider == "github"
 } else := gitlab_steps(tok, s) if {
 	tok.provider == "gitlab"
-} else := [
-	"Ask the owner which resources and permissions the token needs",
-	sprintf("Create a narrowly scoped, expiring %s token with only those", [tok.provider]),
-	sprintf("Revoke %s once nothing uses it", [_masked(tok)]),
-]
+} else := array.concat(
+	array.concat(["Ask the owner which resources and permissions the token needs"], _generic_create(tok)),
+	[sprintf("Revoke %s once nothing uses it", [_masked(tok)])],
+)
+
+# The provider's own way to create a narrow token (npm granular tokens, PyPI project tokens), else a generic step.
+_generic_create(tok) := tokens.catalogue(tok).replacement_steps if {
+	tokens.catalogue(tok).replacement_steps
+} else := [sprintf("Create a narrowly scoped, expiring %s token with only those", [tok.provider])]
 
 # METADATA
 # description: The full recommendation for replacing tok with a fine-grained token.
