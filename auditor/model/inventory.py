@@ -106,21 +106,30 @@ class Inventory:
     inputs: list[InputSummary] = field(default_factory=list)
 
     def merge(self, other: "Inventory") -> None:
-        seen = {t["key"]: t for t in self.tokens}
+        # identity: what makes two listed tokens one (GitLab lists a bot's token under two kinds);
+        # of two listings the one with the higher identity_priority is audited, the other skipped
+        seen = {t.get("identity", t["key"]): t for t in self.tokens}
         for token in other.tokens:
-            first = seen.get(token["key"])
+            identity = token.get("identity", token["key"])
+            first = seen.get(identity)
             if first is None:
-                seen[token["key"]] = token
+                seen[identity] = token
                 self.tokens.append(token)
-            else:
-                where = first["source"]
-                self.skipped.append(
-                    Skipped(
-                        token["provider"], token["id"], token.get("name"),
-                        f"duplicate of the token at {where['file']}#{where['pointer']}",
-                        token["source"]["file"], token["source"]["pointer"],
-                    )
+                continue
+            kept, dropped = first, token
+            if token.get("identity_priority", 0) > first.get("identity_priority", 0):
+                kept, dropped = token, first
+                self.tokens[self.tokens.index(first)] = token
+                seen[identity] = token
+            where = kept["source"]
+            reason = kept.get("duplicate_reason", "duplicate of the token")
+            self.skipped.append(
+                Skipped(
+                    dropped["provider"], dropped["id"], dropped.get("name"),
+                    f"{reason} at {where['file']}#{where['pointer']}",
+                    dropped["source"]["file"], dropped["source"]["pointer"],
                 )
+            )
         orgs = {(o["provider"], o["name"]): o for o in self.orgs}
         for org in other.orgs:
             known = orgs.get((org["provider"], org["name"]))

@@ -247,14 +247,23 @@ _gh_app_step(spec) := [sprintf(
 	spec.github_app_recommended
 ] if spec.type != "classic_pat"
 
+# The org's fine-grained PAT endpoints answer only GitHub App installation tokens; org owners use the settings page.
+_gh_app_only(tok, permission, page) := sprintf(
+	"(with a GitHub App installation token holding %s: write, or as an owner at https://github.com/organizations/%s/settings/%s)",
+	[permission, _gh_org(tok), page],
+)
+
 _gh_revoke(tok) := sprintf(
-	"Deny the request: POST /orgs/%s/personal-access-token-requests/%s with action deny",
-	[_gh_org(tok), tok.id],
+	"Deny the request: POST /orgs/%s/personal-access-token-requests/%s with action deny %s",
+	[_gh_org(tok), tok.id, _gh_app_only(tok, "organization_personal_access_token_requests", "personal-access-token-requests")],
 ) if {
 	tok.kind == "fine_grained_pat_request"
 } else := sprintf(
-	"Revoke %s's access to %s: POST /orgs/%s/personal-access-tokens/%v with action revoke",
-	[_token_masked(tok), _gh_org(tok), _gh_org(tok), object.get(tok, ["native", "id"], tok.id)],
+	"Revoke %s's access to %s: POST /orgs/%s/personal-access-tokens/%v with action revoke %s",
+	[
+		_token_masked(tok), _gh_org(tok), _gh_org(tok), object.get(tok, ["native", "id"], tok.id),
+		_gh_app_only(tok, "organization_personal_access_tokens", "personal-access-tokens/active"),
+	],
 ) if {
 	tok.kind == "fine_grained_pat"
 } else := sprintf(

@@ -69,6 +69,10 @@ test_github_revoke_step_by_kind if {
 	request := object.union(grant, {"kind": "fine_grained_pat_request"})
 	request_steps := replacement.steps(request, replacement.spec(request)) with input as testing.input_with([])
 	contains(request_steps[1], "personal-access-token-requests/1 with action deny")
+
+	# the org's PAT endpoints answer only GitHub App installation tokens
+	contains(grant_steps[1], "with a GitHub App installation token holding organization_personal_access_tokens: write")
+	contains(request_steps[1], "https://github.com/organizations/acme/settings/personal-access-token-requests")
 }
 
 test_github_unmappable_scopes_say_so if {

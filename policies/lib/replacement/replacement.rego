@@ -263,8 +263,13 @@ _generic_create(tok) := tokens.catalogue(tok).replacement_steps if {
 } else := [sprintf("Create a narrowly scoped, expiring %s token with only those", [tok.provider])]
 
 # METADATA
-# description: The full recommendation for replacing tok with a fine-grained token.
-recommend_replacement(tok, summary) := {
+# description: |
+#   The full recommendation for replacing tok with a fine-grained token. A third-party app's
+#   token (OAuth app, GitHub App) is no one's to replace with a personal token: the advice
+#   concerns the app's authorization and the organization's access restrictions.
+recommend_replacement(tok, summary) := _app_advice(tok) if {
+	tok.kind in object.get(tokens.catalogue(tok), "third_party_kinds", [])
+} else := {
 	"action": "replace",
 	"summary": summary,
 	"replacement": s,
@@ -272,6 +277,24 @@ recommend_replacement(tok, summary) := {
 } if {
 	s := spec(tok)
 }
+
+_app_advice(tok) := {
+	"action": "narrow",
+	"summary": sprintf("Narrow the %s's authorization instead: a personal token does not replace an app", [_app_word(tok)]),
+	"replacement": null,
+	"steps": [
+		sprintf("Ask %s what the app behind %s does with %s", [tok.owner, _label(tok), concat(", ", _app_grants(tok))]),
+		concat(" ", [
+			"Revoke the authorization (the user's Settings → Applications, or the org's credential authorizations)",
+			"and re-authorize with fewer scopes, or replace the app by a GitHub App installed on selected repositories",
+		]),
+		"Enable the organization's OAuth app access restrictions so only approved apps reach its resources",
+	],
+}
+
+_app_word(tok) := replace(tok.kind, "_", " ")
+
+_app_grants(tok) := sort({p | some [p, _] in tokens.permission_levels(tok)})
 
 # METADATA
 # description: A replacement spec without admin-rated permissions, scopes or Owner role.
