@@ -106,23 +106,28 @@ class Inventory:
     inputs: list[InputSummary] = field(default_factory=list)
 
     def merge(self, other: "Inventory") -> None:
-        # identity: what makes two listed tokens one (GitLab lists a bot's token under two kinds);
-        # of two listings the one with the higher identity_priority is audited, the other skipped
-        seen = {t.get("identity", t["key"]): t for t in self.tokens}
+        # identity: what makes two listings one token (GitLab lists a bot's token as a personal one
+        # too). Listings of equal identity_priority are one token only under the same key; otherwise
+        # the higher priority is audited and the other skipped.
+        seen: dict[str, list[dict]] = {}
+        for token in self.tokens:
+            seen.setdefault(token.get("identity", token["key"]), []).append(token)
         for token in other.tokens:
-            identity = token.get("identity", token["key"])
-            first = seen.get(identity)
+            peers = seen.setdefault(token.get("identity", token["key"]), [])
+            rank = token.get("identity_priority", 0)
+            first = next((t for t in peers if t["key"] == token["key"] or t.get("identity_priority", 0) != rank), None)
             if first is None:
-                seen[identity] = token
+                peers.append(token)
                 self.tokens.append(token)
                 continue
             kept, dropped = first, token
-            if token.get("identity_priority", 0) > first.get("identity_priority", 0):
+            if rank > first.get("identity_priority", 0):
                 kept, dropped = token, first
                 self.tokens[self.tokens.index(first)] = token
-                seen[identity] = token
+                peers[peers.index(first)] = token
             where = kept["source"]
-            reason = kept.get("duplicate_reason", "duplicate of the token")
+            reason = kept.get("duplicate_reason", "duplicate of the token") if kept["key"] != dropped["key"] \
+                else "duplicate of the token"
             self.skipped.append(
                 Skipped(
                     dropped["provider"], dropped["id"], dropped.get("name"),
