@@ -63,6 +63,10 @@ def test_github_catalogue_names_exactly_the_registry_permissions_and_levels():
     assert set(_catalogue("github")["scopes"]) <= set(registry("github")["classic_scopes"])
     mapping = {s: i["fine_grained"] for s, i in registry("github")["classic_scopes"].items() if i["fine_grained"] is not None}
     assert _catalogue("github")["classic_to_fine_grained"] == mapping
+    for action, permissions in _catalogue("github")["usage_permissions"].items():
+        for name, level in permissions.items():
+            assert level in reg[name]["levels"], (action, name, level)
+    assert set(_catalogue("github")["sensitive"]) <= offered | set(registry("github")["classic_scopes"])
 
 
 def test_github_projects_levels_are_not_organization_administration():

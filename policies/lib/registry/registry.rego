@@ -133,27 +133,43 @@ _hf_permission(name, where) := {sprintf("huggingface permission %v does not exis
 	_reg.huggingface.permissions[name].admin
 } else := set()
 
-# METADATA
-# description: Catalogue entries (permission:level or scope) the provider's registry does not offer.
-catalogue_problems(provider) := (({sprintf("%s catalogue permission %s is not in the registry", [provider, key]) |
-	provider == "github"
+# Every catalogue entry, of every provider, that the provider's registry does not offer.
+_catalogue_problems := (((({sprintf("%s catalogue permission %s is not in the registry", [provider, key]) |
+	provider := "github"
 	some key, _ in config.catalogue.providers.github.permissions
 	[name, level] := split(key, ":")
 	not level in object.get(_reg.github.permissions, [name, "levels"], [])
-} | {sprintf("%s catalogue scope %s is not in the registry", [provider, scope]) |
-	provider == "github"
+} | {sprintf("%s catalogue usage %s names %s:%s, not in the registry", [provider, action, name, level]) |
+	provider := "github"
+	some action, permissions in config.catalogue.providers.github.usage_permissions
+	some name, level in permissions
+	not level in object.get(_reg.github.permissions, [name, "levels"], [])
+}) | {sprintf("%s catalogue sensitive entry %s is not in the registry", [provider, entry]) |
+	provider := "github"
+	some entry in config.catalogue.providers.github.sensitive
+	not config.catalogue.providers.github.permissions[entry]
+	not _reg.github.classic_scopes[entry]
+}) | {sprintf("%s catalogue scope %s is not in the registry", [provider, scope]) |
+	provider := "github"
 	some scope, _ in config.catalogue.providers.github.scopes
 	not _reg.github.classic_scopes[scope]
 }) | {sprintf("%s catalogue scope %s is not in the registry", [provider, scope]) |
-	provider == "gitlab"
+	provider := "gitlab"
 	some scope, _ in config.catalogue.providers.gitlab.scopes
 	not _gl_any_type_accepts(scope)
 }) | {sprintf("%s catalogue permission %s is not in the registry", [provider, name]) |
-	provider == "huggingface"
+	provider := "huggingface"
 	some name, _ in config.catalogue.providers.huggingface.permissions
 	not startswith(name, "role.")
 	name != "gated.read"
 	not _reg.huggingface.permissions[name]
+}
+
+# METADATA
+# description: Catalogue entries of provider (permission:level, scope, usage or sensitive entry) its registry lacks.
+catalogue_problems(provider) := {p |
+	some p in _catalogue_problems
+	startswith(p, concat("", [provider, " "]))
 }
 
 _gl_any_type_accepts(scope) if {

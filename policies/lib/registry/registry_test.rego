@@ -121,16 +121,19 @@ test_catalogues_name_only_registry_entries if {
 
 test_a_catalogue_entry_the_provider_lacks_is_reported if {
 	inp := object.union(_inp, {"config": {"catalogue": {"providers": {
-		"github": object.union(data.token_auditor.catalogue.providers.github, {"permissions": {
-			"custom_properties_for_repositories:read": "read",
-			"profile:read": "read",
-		}}),
+		"github": object.union(data.token_auditor.catalogue.providers.github, {
+			"permissions": {"custom_properties_for_repositories:read": "read", "profile:read": "read"},
+			"usage_permissions": {"workflow": {"workflows": "read"}},
+			"sensitive": ["workflows:admin"],
+		}),
 		"gitlab": object.union(data.token_auditor.catalogue.providers.gitlab, {"scopes": {"read_everything": "read"}}),
 		"huggingface": object.union(data.token_auditor.catalogue.providers.huggingface, {"permissions": {"model.delete": "write"}}),
 	}}}})
 	registry.catalogue_problems("github") == {
 		"github catalogue permission custom_properties_for_repositories:read is not in the registry",
 		"github catalogue permission profile:read is not in the registry",
+		"github catalogue usage workflow names workflows:read, not in the registry",
+		"github catalogue sensitive entry workflows:admin is not in the registry",
 	} with input as inp
 	registry.catalogue_problems("gitlab") == {"gitlab catalogue scope read_everything is not in the registry"} with input as inp
 	hf := registry.catalogue_problems("huggingface") with input as inp
