@@ -21,7 +21,7 @@ BIN           := $(CURDIR)/.bin
 OPA           := $(BIN)/opa
 REGAL         := $(BIN)/regal
 ACTIONLINT    := $(BIN)/actionlint
-COVERAGE_MIN  := 90
+COVERAGE_MIN  := 95
 export OPA_BIN := $(OPA)
 # Debian's Chromium drives the HTML report test (Playwright uses it; it never downloads a browser).
 export CHROMIUM ?= /usr/bin/chromium
