@@ -21,6 +21,7 @@ from auditor.findings import load_rules
 from auditor.findings.finding import FAIL_ON
 from auditor.inventory.validate import load_schema, schema_names
 from auditor.report import formatters, render
+from auditor.report.text import terminal_safe
 from auditor.secrets import redact_text
 
 
@@ -48,7 +49,7 @@ def emit(text: str, output: str | None) -> None:
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"token-auditor: error: {redact_text(message)}", err=True)
+    click.echo(f"token-auditor: error: {terminal_safe(redact_text(message))}", err=True)
     sys.exit(code)
 
 
@@ -60,7 +61,7 @@ class Group(click.Group):
             return super().invoke(ctx)
         except ValidationFailed as exc:
             for line in exc.errors:
-                click.echo(f"token-auditor: invalid: {redact_text(line)}", err=True)
+                click.echo(f"token-auditor: invalid: {terminal_safe(redact_text(line))}", err=True)
             sys.exit(exc.exit_code)
         except AuditorError as exc:
             _fail(str(exc), exc.exit_code)
@@ -163,7 +164,7 @@ def validate(paths, max_input_bytes, org, collected_at):
                            provider_options={"org": org, "collected_at": collected_at})
     inventory, _ = read_inventory(list(paths), options)
     for item in sorted(inventory.inputs, key=lambda i: i.path):
-        click.echo(f"ok {item.path}: {item.format}, {item.tokens} tokens")
+        click.echo(terminal_safe(f"ok {item.path}: {item.format}, {item.tokens} tokens"))
     if inventory.secrets:
         click.echo(f"warning: {len(inventory.secrets)} token value(s) found in the inputs and redacted "
                    "(raw-secret-in-inventory)", err=True)

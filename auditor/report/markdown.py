@@ -7,21 +7,17 @@ comment is kept under LIMIT by listing fewer findings in full and summarising th
 
 from __future__ import annotations
 
-import html
-
 from auditor.findings.finding import SEVERITIES, at_or_above
 from auditor.report.model import Report
+from auditor.report.text import markdown_escape
 
 LIMIT = 60_000  # below GitHub's 65,536-character comment limit, with room for a CI wrapper's header
 ICON = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦", "info": "⬜"}
 
 
 def esc(value) -> str:
-    """Inline text from inventories: no HTML, no table breaks, no stray Markdown emphasis or links."""
-    text = html.escape(" ".join(str(value if value is not None else "").split()), quote=False)
-    for char in "|`*_[]":
-        text = text.replace(char, "\\" + char)
-    return text
+    """Inline text from inventories: capped, no HTML, table breaks, mentions, headings or other markup."""
+    return markdown_escape(value)
 
 
 def token_label(subject: dict) -> str:
