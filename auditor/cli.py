@@ -133,8 +133,11 @@ def main():
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Write this run's findings as a baseline.")
 @click.option("--waivers", "waivers_file", type=click.Path(dir_okay=False),
               help="YAML waivers (schema: token-auditor schema waivers).")
+@click.option("--allow-broad-waivers", is_flag=True,
+              help="Accept waivers that pin no token (provider only, or a name of wildcards only).")
 @engine_options
-def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseline, waivers_file, **kw):
+def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseline, waivers_file,
+          allow_broad_waivers, **kw):
     """Audit inventories (files, directories, - for stdin) and report findings."""
     from auditor.gate import apply_gate, baseline_document, load_baseline, load_waivers
     from auditor.gate.outputs import plan_outputs
@@ -142,7 +145,8 @@ def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseli
     plan = plan_outputs(fmts, outputs, output_dir, formatters())
     now = resolve_now(kw.get("now"))
     kw["now"] = now
-    waivers = (waivers_file, load_waivers(waivers_file, now)) if waivers_file else None
+    waivers = (waivers_file, load_waivers(waivers_file, now, policy_dir=kw.get("policy_dir"),
+                                          allow_broad=allow_broad_waivers)) if waivers_file else None
     baseline = (baseline_file, load_baseline(baseline_file)) if baseline_file else None
     report = run_audit(list(paths), _options(kw))
     failing = apply_gate(report, fail_on, baseline, waivers)
@@ -288,9 +292,12 @@ def frameworks(name, policy_dir, result, fmt):
               help="Exit 1 when HEAD introduces a finding at or above this severity (waived ones excepted).")
 @click.option("--fail-on-broadening", is_flag=True, help="Also exit 1 when any token's access got broader.")
 @click.option("--waivers", "waivers_file", type=click.Path(dir_okay=False), help="YAML waivers for introduced findings.")
+@click.option("--allow-broad-waivers", is_flag=True,
+              help="Accept waivers that pin no token (provider only, or a name of wildcards only).")
 @click.option("--no-findings", is_flag=True, help="Compare tokens only; do not evaluate the policies (no OPA needed).")
 @engine_options
-def diff(base, head, fmts, outputs, output_dir, fail_on, fail_on_broadening, waivers_file, no_findings, **kw):
+def diff(base, head, fmts, outputs, output_dir, fail_on, fail_on_broadening, waivers_file, allow_broad_waivers,
+         no_findings, **kw):
     """Compare two inventories (BASE before, HEAD after): access broader/narrower per token, findings new/resolved."""
     from auditor.gate import load_waivers
     from auditor.gate.diff_format import FORMATS, RENDERERS
@@ -300,7 +307,8 @@ def diff(base, head, fmts, outputs, output_dir, fail_on, fail_on_broadening, wai
     plan = plan_outputs(fmts, outputs, output_dir, set(FORMATS), stem="token-auditor-diff")
     now = resolve_now(kw.get("now"))
     kw["now"] = now
-    waivers = (waivers_file, load_waivers(waivers_file, now)) if waivers_file else None
+    waivers = (waivers_file, load_waivers(waivers_file, now, policy_dir=kw.get("policy_dir"),
+                                          allow_broad=allow_broad_waivers)) if waivers_file else None
     data = run_diff([base], [head], _options(kw), fail_on=fail_on, fail_on_broadening=fail_on_broadening,
                     with_findings=not no_findings, waivers=waivers)
     for fmt, output in plan:
