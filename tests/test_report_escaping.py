@@ -150,3 +150,21 @@ def test_a_one_megabyte_name_renders_fast_and_capped(opa_server, tmp_path):
     assert sizes["table"][0] < 20, sizes  # was 339 s for one such name
     assert sizes["table"][1] < 20_000 and sizes["markdown"][1] < 20_000 and sizes["html"][1] < 200_000, sizes
     assert sizes["json"][1] > 3_000_000, sizes  # the JSON keeps every value whole
+
+
+def test_text_helpers_literal_cases():
+    from auditor.report.text import cap_cell, markdown_code, markdown_escape, terminal_safe, xml_safe
+
+    assert terminal_safe(f"a{OSC52}b\u202e\n") == "a\\x1b]52;c;ZXZpbA==\\x07b\\u202e\\x0a"
+    assert terminal_safe("line\nnext\x1b", keep_newlines=True) == "line\nnext\\x1b"
+    assert cap_cell("x" * 10_000_000) == "x" * 199 + "…"
+    assert cap_cell("\x1b" * 300) == "\\x1b" * 49 + "\\x1…"
+    assert markdown_escape("# ✅ Gate passed") == "\\# ✅ Gate passed"
+    assert markdown_escape("cc @team and @org/admins") == "cc @\u2060team and @\u2060org/admins"
+    assert markdown_escape("- item\n\n> quote") == "\\- item &gt; quote"
+    assert markdown_escape("1. first") == "1\\. first"
+    assert markdown_escape("<img src=x> [a](http://e) *b* `c` |d|") == (
+        "&lt;img src=x&gt; \\[a\\](http://e) \\*b\\* \\`c\\` \\|d\\|")
+    assert markdown_escape("n" * 600) == "n" * 499 + "…"
+    assert markdown_code("rule`x|y\nz\x1b") == "`rule'x\\|y z\\x1b`"
+    assert xml_safe("a\ufffe\uffff\ufdd0\U0010ffff\x00\x85\ud800é😀\t\n") == "a\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffdé😀\t\n"

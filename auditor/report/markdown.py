@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from auditor.findings.finding import SEVERITIES, at_or_above
 from auditor.report.model import Report
-from auditor.report.text import markdown_escape
+from auditor.report.text import markdown_code, markdown_escape
 
 LIMIT = 60_000  # below GitHub's 65,536-character comment limit, with room for a CI wrapper's header
 ICON = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦", "info": "⬜"}
@@ -68,7 +68,7 @@ def replacement_lines(replacement: dict | None) -> list[str]:
 def finding_block(finding: dict) -> str:
     subject = finding.get("subject") or {}
     recommendation = finding.get("recommendation") or {}
-    head = (f"#### {ICON.get(finding['severity'], '')} `{finding['rule_id']}` · {token_label(subject)}"
+    head = (f"#### {ICON.get(finding['severity'], '')} {markdown_code(finding['rule_id'])} · {token_label(subject)}"
             f" · {esc(subject.get('provider'))} · owner {esc(subject.get('owner'))}")
     lines = [head, "", esc(finding.get("message", ""))]
     if where(finding):
@@ -90,7 +90,7 @@ def finding_block(finding: dict) -> str:
 
 def finding_row(finding: dict) -> str:
     subject = finding.get("subject") or {}
-    return (f"| {ICON.get(finding['severity'], '')} {finding['severity']} | `{finding['rule_id']}` | "
+    return (f"| {ICON.get(finding['severity'], '')} {finding['severity']} | {markdown_code(finding['rule_id'])} | "
             f"{token_label(subject)} | {esc(subject.get('owner'))} | {esc(finding.get('message', ''))} | "
             f"{state(finding)} |")
 

@@ -61,11 +61,17 @@ def markdown_escape(value, limit: int | None = MARKDOWN_LIMIT) -> str:
     text = "" if value is None else str(value)
     if limit is not None:
         text = cap(text[: limit + 1], limit)
-    text = " ".join(terminal_safe(text).split())
+    text = terminal_safe(" ".join(text.split()))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_INLINE.sub(r"\\\1", text)
     text = _MD_LEADING.sub(lambda m: m.group()[:-1] + "\\" + m.group()[-1], text)
     return text.replace("@", _MENTION)
+
+
+def markdown_code(value, limit: int = 200) -> str:
+    """A value as one inline code span: no backtick, newline or pipe can end it or the table cell around it."""
+    text = terminal_safe(" ".join(cap(str(value if value is not None else "")[: limit + 1], limit).split()))
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
 
 
 _XML_DROP = re.compile("[^\t\n\r\u0020-\u007e\u00a0-\ud7ff\ue000-\ufdcf\ufdf0-\ufffd\U00010000-\U0010ffff]|"
@@ -82,4 +88,4 @@ def xml_safe(value) -> str:
     return _XML_DROP.sub("\ufffd", text)
 
 
-__all__ = ["CELL_LIMIT", "MARKDOWN_LIMIT", "cap", "cap_cell", "markdown_escape", "terminal_safe", "xml_safe"]
+__all__ = ["CELL_LIMIT", "MARKDOWN_LIMIT", "cap", "cap_cell", "markdown_code", "markdown_escape", "terminal_safe", "xml_safe"]
