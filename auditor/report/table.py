@@ -28,6 +28,7 @@ def _cell(text: str) -> str:
         shown.append(f"… {len(lines) - MAX_CELL_LINES} more lines (see the JSON report)")
     return "\n".join(shown)
 
+
 COMPACT_BELOW = 120
 SHOW = ("counted", "all")
 COLOURS = {"critical": ("red", True), "high": ("red", False), "medium": ("yellow", False),
