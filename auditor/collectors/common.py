@@ -141,6 +141,9 @@ class RetryBudget:
     def allows(self, attempt: int, wait: float) -> bool:
         return attempt < self.max_retries and wait <= self.max_wait
 
-    def wait(self, what: str, attempt: int, wait: float) -> None:
+    def announce(self, what: str, attempt: int, wait: float) -> None:
         self.progress(f"rate limited on {what}; waiting {wait:g} s (retry {attempt + 1} of {self.max_retries})")
+
+    def wait(self, what: str, attempt: int, wait: float) -> None:
+        self.announce(what, attempt, wait)
         self.sleep(max(0.0, wait))

@@ -39,6 +39,11 @@ NO_POLICY_API = ("GitHub's REST API does not expose the org's personal access to
                  "Settings → Personal access tokens into org_settings (see docs/collect.md)")
 
 
+def _delay(seconds: float) -> timedelta:
+    # githubkit sleeps 60 s for a zero (falsy) delay: `Retry-After: 0` must still mean "now"
+    return timedelta(seconds=max(seconds, 0.001))
+
+
 class _Retry:
     """githubkit retry decision: rate limits (primary and secondary) within the budget, 5xx a few times."""
 
@@ -49,14 +54,13 @@ class _Retry:
         if isinstance(exc, RateLimitExceeded):
             wait = exc.retry_after.total_seconds()
             if self.budget.allows(retry_count, wait):
-                self.budget.wait(f"{exc.request.method} {exc.request.url.path}", retry_count, wait)
-                return RetryOption(True, timedelta(0))  # the budget already slept
+                self.budget.announce(f"{exc.request.method} {exc.request.url.path}", retry_count, wait)
+                return RetryOption(True, _delay(wait))
             return RetryOption(False)
         if isinstance(exc, RequestFailed) and exc.response.status_code >= 500 and retry_count < min(
                 3, self.budget.max_retries):
             self.budget.progress(f"server error {exc.response.status_code} on {exc.request.url.path}; retrying")
-            self.budget.sleep(min(self.budget.max_wait, retry_count + 1))
-            return RetryOption(True, timedelta(0))
+            return RetryOption(True, _delay(min(self.budget.max_wait, retry_count + 1)))
         return RetryOption(False)
 
 

@@ -98,3 +98,17 @@ def clean_env(extra: dict | None = None) -> dict:
     env.update({"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})
     env.update(extra or {})
     return env
+
+
+def load(name: str, *overrides: dict) -> dict:
+    """A fixture with routes put in front (they win): override(path, responses, query=…, method=…)."""
+    data = json.loads((HERE / name).read_text())
+    data["routes"] = [*overrides, *data["routes"]]
+    return data
+
+
+def override(path: str, responses: list[dict], query: dict | None = None, method: str = "GET") -> dict:
+    route = {"method": method, "path": path, "responses": responses}
+    if query is not None:
+        route["query"] = query
+    return route
