@@ -188,8 +188,9 @@ class GitLabCollector:
             kept = [t for t in personal if t.get("id") not in bot_ids]
             if len(kept) != len(personal):
                 entry = self.log.endpoints["personal_access_tokens"]
-                entry["note"] = (f"{len(personal) - len(kept)} group/project access token(s) also listed here are "
-                                 "kept once, under their group or project")
+                note = (f"{len(personal) - len(kept)} group/project access token(s) also listed here are kept "
+                        "once, under their group or project")
+                entry["note"] = f"{entry['note']}; {note}" if entry.get("note") else note
             document["personal_access_tokens"] = kept
         document["group_access_tokens"] = group_tokens
         document["project_access_tokens"] = project_tokens
