@@ -426,5 +426,63 @@ def collect_gitlab(url, token_env, groups, **kw):
         document = collector.collect(list(groups))
     _finish_collect("gitlab", document, collector.log, collector.auth_mode, kw)
 
+
+@collect.command("huggingface")
+@click.option("--env", "env_names", multiple=True, metavar="VAR", help="A token in this environment variable (repeatable).")
+@click.option("--dotenv", "dotenv_files", multiple=True, type=click.Path(dir_okay=False),
+              help="A dotenv file; every value shaped like an HF token is collected (repeatable).")
+@click.option("--k8s-secret", "k8s_files", multiple=True, type=click.Path(dir_okay=False),
+              help="Kubernetes Secret manifests, YAML (data base64 or stringData) (repeatable).")
+@click.option("--ci-secrets", "ci_files", multiple=True, type=click.Path(dir_okay=False),
+              help="CI secrets export: YAML/JSON list of {location, key, value, kind?} (repeatable).")
+@click.option("--values-file", "value_files", multiple=True, type=click.Path(dir_okay=False),
+              help="One token value per line (# comments) (repeatable).")
+@click.option("--org", "orgs", multiple=True, help="Add this org's members and Spaces (needs --token-env).")
+@click.option("--token-env", metavar="VAR", help="Token used for --org: members, Spaces, their secret/variable names.")
+@click.option("--salt-env", metavar="VAR",
+              help="Salt for the values' HMAC (stable ids across runs); default: a new random salt per run.")
+@click.option("--endpoint", envvar="HF_ENDPOINT", default="https://huggingface.co", show_default=True,
+              help="Hub URL (env HF_ENDPOINT).")
+@collect_options
+def collect_huggingface(env_names, dotenv_files, k8s_files, ci_files, value_files, orgs, token_env, salt_env,
+                        endpoint, **kw):
+    """Hugging Face: whoami-v2 of every token value found; org members, Spaces, secret and variable names."""
+    from auditor.collectors.common import Progress, RetryBudget
+    from auditor.collectors.huggingface import HuggingFaceCollector, TokenSources
+
+    org_token = None
+    if orgs and not token_env:
+        raise InputError("collect huggingface: --org needs --token-env VAR (a token that can read the org)")
+    if token_env:
+        org_token = os.environ.get(token_env)
+        if not org_token:
+            raise InputError(f"--token-env {token_env}: that variable is not set")
+    salt = None
+    if salt_env:
+        salt_text = os.environ.get(salt_env)
+        if not salt_text:
+            raise InputError(f"--salt-env {salt_env}: that variable is not set")
+        salt = salt_text.encode("utf-8")
+    progress = Progress("huggingface", kw["quiet"])
+    with _collecting("huggingface"):
+        sources = TokenSources()
+        for name in env_names:
+            sources.env(name)
+        for path in dotenv_files:
+            sources.dotenv(path)
+        for path in k8s_files:
+            sources.k8s(path)
+        for path in ci_files:
+            sources.ci(path)
+        for path in value_files:
+            sources.values_file(path)
+        if not sources.found and not orgs:
+            raise InputError("collect huggingface: no token value found: give --env, --dotenv, --k8s-secret, "
+                             "--ci-secrets or --values-file (or --org)")
+        collector = HuggingFaceCollector(endpoint, progress, RetryBudget(kw["max_retries"], kw["max_wait"], progress),
+                                         salt)
+        document = collector.collect(sources, list(orgs), org_token)
+    _finish_collect("huggingface", document, collector.log, collector.auth_mode, kw)
+
 if __name__ == "__main__":
     main()

@@ -62,7 +62,9 @@ def test_app_collects_every_page_and_the_audit_accepts_it(app_key, tmp_path, aud
     assert endpoints["credential_authorizations"]["status"] == "not_applicable"
     assert "classic personal access tokens and OAuth tokens that reach it are invisible" in \
         endpoints["credential_authorizations"]["note"]
-    assert endpoints["org_settings"]["status"] == "not_applicable"
+    assert data["collection"]["notes"] == [
+        "GitHub's REST API does not expose the org's personal access token policy; copy it from Settings → "
+        "Personal access tokens into org_settings (see docs/collect.md)"]
     # the installation token lives in memory only
     assert INSTALLATION_TOKEN not in out.read_text() + result.stderr + result.stdout
     assert "Traceback" not in result.stderr

@@ -67,6 +67,7 @@ class EndpointLog:
     """Each endpoint's outcome: status, item count, and what went wrong (with the permission it needs)."""
 
     endpoints: dict[str, dict] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def _entry(self, name: str) -> dict:
         return self.endpoints.setdefault(name, {"status": OK, "items": 0})
@@ -120,13 +121,20 @@ class EndpointLog:
             lines.append(f"{name}: {entry['status']}{where}: {first.get('message', '')}{need}")
         return lines
 
+    def note(self, text: str) -> None:
+        """What no endpoint can supply (left out of `endpoints`, so a section added by hand still counts)."""
+        self.notes.append(text)
+
     def document(self, tool_detail: str, collected_at: str) -> dict:
-        return {
+        out = {
             "tool": f"token-auditor {__version__} ({tool_detail})",
             "collected_at": collected_at,
             "complete": self.complete,
             "endpoints": {name: self.endpoints[name] for name in sorted(self.endpoints)},
         }
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
 
 class RetryBudget:

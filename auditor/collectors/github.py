@@ -226,7 +226,7 @@ class GitHubCollector:
                             map_func=lambda r: r.json().get("installations") or [], org=org, per_page=100)
         if items is not None:
             document["installations"] = items
-        self.log.not_applicable("org_settings", NO_POLICY_API)
+        self.log.note(NO_POLICY_API)
         return document
 
 

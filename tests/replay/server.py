@@ -2,7 +2,7 @@
 
 A fixture is JSON: {"routes": [{"method", "path", "query"?, "responses": [{"status", "headers"?, "body"?}]}]}.
 A route matches the method, the path and, when given, exactly these query parameters (a null value:
-the parameter must be absent). Its responses are served in order; the last one repeats. `{base}` in a
+the parameter must be absent) and this Authorization header. Its responses are served in order; the last one repeats. `{base}` in a
 header or body is the server's own URL, so Link headers point back here. Every request is recorded.
 """
 
@@ -39,9 +39,11 @@ class ReplayServer:
     def paths(self, method: str = "GET") -> list[str]:
         return [r["path"] + (f"?{r['query']}" if r["query"] else "") for r in self.requests if r["method"] == method]
 
-    def _match(self, method: str, path: str, query: dict) -> int | None:
+    def _match(self, method: str, path: str, query: dict, authorization: str | None) -> int | None:
         for index, route in enumerate(self.routes):
             if route.get("method", "GET") != method or route["path"] != path:
+                continue
+            if "authorization" in route and route["authorization"] != authorization:
                 continue
             wanted = route.get("query")
             if wanted is not None and any(
@@ -69,7 +71,7 @@ class ReplayServer:
                     server.requests.append({"method": self.command, "path": parts.path, "query": parts.query,
                                             "authorization": self.headers.get("Authorization"),
                                             "private_token": self.headers.get("PRIVATE-TOKEN")})
-                    index = server._match(self.command, parts.path, query)
+                    index = server._match(self.command, parts.path, query, self.headers.get("Authorization"))
                     if index is None:
                         status, headers, body = 404, {}, {"message": "Not Found (no replay route)"}
                     else:
