@@ -309,6 +309,17 @@ def diff(base, head, fmts, outputs, output_dir, fail_on, fail_on_broadening, wai
 
 # -- collect: inventories straight from the providers' APIs (auditor/collectors, docs/collect.md) ----------
 
+def _iso_time(ctx, param, value):
+    from auditor.model.timestamps import normalize_time
+
+    if value is None:
+        return None
+    try:
+        return normalize_time(value)
+    except ValueError:
+        raise InputError(f"--collected-at {value!r} is not an ISO 8601 date-time") from None
+
+
 def collect_options(func):
     options = [
         click.option("-o", "--output", required=True, help="Write the inventory here (atomically); - for stdout."),
@@ -318,7 +329,7 @@ def collect_options(func):
                      help="Longest single wait in seconds; a longer Retry-After fails that endpoint."),
         click.option("--allow-partial", is_flag=True,
                      help="Exit 0 (with warnings) when some endpoints failed; the file still records them."),
-        click.option("--collected-at", help="Pin the file's collected_at (ISO 8601); default: now."),
+        click.option("--collected-at", callback=_iso_time, help="Pin the file's collected_at (ISO 8601); default: now."),
         click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr."),
     ]
     for option in reversed(options):

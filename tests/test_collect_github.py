@@ -81,8 +81,9 @@ def test_forbidden_endpoint_is_recorded_names_the_permission_and_exits_3(app_key
     out = tmp_path / "github.json"
     fixture = load("github.json", override("/orgs/acme/members", [FORBIDDEN_MEMBERS]))
     with ReplayServer(fixture) as server:
-        result = collect(server, out, *app_args(app_key))
+        result = collect(server, out, *app_args(app_key), "--collected-at", "2026-11-28T06:00:00Z")
     assert result.returncode == 3
+    assert json.loads(out.read_text())["collected_at"] == "2026-11-28T06:00:00Z"
     assert ('token-auditor: error: collect github: admins: forbidden: HTTP 403: Resource not accessible by '
             'integration; needs organization permission "Members" (read) (GitHub asked for: members=read)'
             in result.stderr)
