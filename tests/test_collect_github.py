@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.conftest import run_cli
+from conftest import run_cli
 from tests.replay.server import ReplayServer, clean_env, load, override
 
 INSTALLATION_TOKEN = "ghs_REPLAYinstallationTOKEN0000000000000001"
@@ -188,3 +188,14 @@ def test_usage_errors_exit_2():
     result = run_cli("collect", "github", "--org", "acme", "-o", "x.json", env=clean_env())
     assert result.returncode == 2
     assert "give --app-id and --private-key (GitHub App), or --token-env VAR" in result.stderr
+
+
+def test_saml_answer_422_is_also_not_applicable(app_key, tmp_path):
+    out = tmp_path / "github.json"
+    unprocessable = {"status": 422, "body": {"message": "This organization does not have SAML SSO enabled."}}
+    with ReplayServer(load("github.json", override("/orgs/acme/credential-authorizations", [unprocessable]))) as server:
+        result = collect(server, out, *app_args(app_key))
+    assert result.returncode == 0, result.stderr
+    endpoint = json.loads(out.read_text())["collection"]["endpoints"]["credential_authorizations"]
+    assert endpoint["status"] == "not_applicable"
+    assert endpoint["note"].endswith("(HTTP 422: This organization does not have SAML SSO enabled.)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import run_cli
+from conftest import run_cli
 from tests.replay.server import ReplayServer, clean_env, load, override
 
 TOKEN = "glpat-REPLAYtoken00000000000001"
@@ -124,3 +124,15 @@ def test_missing_token_variable_exits_2(tmp_path):
                      "-o", str(tmp_path / "x.json"), env=clean_env())
     assert result.returncode == 2
     assert "--token-env TA_TEST_UNSET_VAR: that variable is not set" in result.stderr
+
+
+def test_a_retry_after_beyond_max_wait_fails_the_endpoint_without_waiting(tmp_path):
+    out = tmp_path / "gitlab.json"
+    limited = {"status": 429, "headers": {"Retry-After": "3600"}, "body": {"message": "Retry later"}}
+    with ReplayServer(load("gitlab.json", override("/api/v4/users", [limited], query={"page": None}))) as server:
+        result = run(server, out, "--group", "acme", "--max-wait", "5")
+    assert result.returncode == 3
+    assert ("collect gitlab: users: failed: RateLimitTooLong: rate limited: Retry-After 3600 s exceeds --max-wait"
+            in result.stderr)
+    data = json.loads(out.read_text())
+    assert "users" in data and data["collection"]["endpoints"]["users"]["status"] == "failed"

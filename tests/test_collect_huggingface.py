@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from conftest import run_cli
 from tests.replay.server import ReplayServer, clean_env, load, override
 
 IN_ENV = "hf_PLANTEDenvAAAAAAAAAAAAAAAAAAAAAAAAAAAAa1b2"       # also in the Kubernetes Secret: reused
@@ -145,3 +145,11 @@ def test_bad_sources_name_the_place_never_the_value(tmp_path):
     for value in PLANTED:
         assert value not in yaml_result.stderr + values_result.stderr
     assert not (tmp_path / "o.json").exists()
+
+
+def test_org_needs_a_token_and_some_source_is_needed(tmp_path):
+    no_token = run_cli("collect", "huggingface", "--org", "acme-ml", "-o", str(tmp_path / "o.json"), env=clean_env())
+    nothing = run_cli("collect", "huggingface", "-o", str(tmp_path / "o.json"), env=clean_env())
+    assert no_token.returncode == 2 and nothing.returncode == 2
+    assert "--org needs --token-env VAR (a token that can read the org)" in no_token.stderr
+    assert "no token value found: give --env, --dotenv, --k8s-secret, --ci-secrets or --values-file" in nothing.stderr
