@@ -199,3 +199,18 @@ def test_saml_answer_422_is_also_not_applicable(app_key, tmp_path):
     endpoint = json.loads(out.read_text())["collection"]["endpoints"]["credential_authorizations"]
     assert endpoint["status"] == "not_applicable"
     assert endpoint["note"].endswith("(HTTP 422: This organization does not have SAML SSO enabled.)")
+
+
+def test_a_refused_installation_token_exits_3_at_once(app_key, tmp_path):
+    out = tmp_path / "github.json"
+    suspended = {"status": 403, "body": {"message": "This installation has been suspended"}}
+    fixture = load("github.json", override("/app/installations/4242/access_tokens", [suspended], method="POST"))
+    with ReplayServer(fixture) as server:
+        result = collect(server, out, *app_args(app_key))
+        gets = server.paths()
+    assert result.returncode == 3
+    assert result.stderr.strip().splitlines()[-1] == (
+        "token-auditor: error: github: cannot obtain an installation access token (HTTP 403: This installation "
+        "has been suspended): check that the App is installed, not suspended, on the organization")
+    assert gets == ["/orgs/acme/installation"]  # no endpoint was called without a token
+    assert not out.exists()

@@ -82,6 +82,15 @@ def _needs(exc: RequestFailed, endpoint: str) -> str | None:
     return documented
 
 
+def _token_refused(exc: GitHubException) -> CollectionFailed | None:
+    """githubkit mints the installation token inside the request; its refusal arrives wrapped."""
+    inner = getattr(exc, "exc", None)
+    if isinstance(exc, RequestError) and isinstance(inner, RequestFailed):
+        return CollectionFailed(f"github: cannot obtain an installation access token ({_message(inner)}): check "
+                                "that the App is installed, not suspended, on the organization")
+    return None
+
+
 class GitHubCollector:
     def __init__(self, org: str, api_url: str, progress: Progress, budget: RetryBudget, timeout: float = 30.0):
         self.org = org
@@ -145,6 +154,8 @@ class GitHubCollector:
             self.progress(f"{endpoint}{' ' + target if target else ''}: {outcome}: {one_line(message)}")
             return None
         except (RequestError, GitHubException) as exc:
+            if refused := _token_refused(exc):
+                raise refused from None
             self.log.problem(endpoint, FAILED, f"{type(exc).__name__}: {exc}", None, target)
             self.progress(f"{endpoint}: failed: {one_line(exc)}")
             return None
@@ -208,6 +219,8 @@ class GitHubCollector:
                 self.log.problem("credential_authorizations", outcome, _message(exc),
                                  _needs(exc, "credential_authorizations"), None, status)
         except (RequestError, GitHubException) as exc:
+            if refused := _token_refused(exc):
+                raise refused from None
             self.log.problem("credential_authorizations", FAILED, f"{type(exc).__name__}: {exc}")
 
         for key, kwargs in (("members", {}), ("admins", {"role": "admin"})):
