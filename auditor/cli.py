@@ -381,5 +381,194 @@ def diff(base, head, fmts, outputs, output_dir, fail_on, fail_on_broadening, wai
         emit(RENDERERS[fmt](data), output)
     sys.exit(EXIT_OK if data["gate"]["passed"] else EXIT_FINDINGS)
 
+
+# -- collect: inventories straight from the providers' APIs (auditor/collectors, docs/collect.md) ----------
+
+def _iso_time(ctx, param, value):
+    from auditor.model.timestamps import normalize_time
+
+    if value is None:
+        return None
+    try:
+        return normalize_time(value)
+    except ValueError:
+        raise InputError(f"--collected-at {value!r} is not an ISO 8601 date-time") from None
+
+
+def collect_options(func):
+    options = [
+        click.option("-o", "--output", required=True, help="Write the inventory here (atomically); - for stdout."),
+        click.option("--max-retries", type=click.IntRange(0, 20), default=5, show_default=True,
+                     help="Waits per call when rate limited (Retry-After, GitHub secondary limits)."),
+        click.option("--max-wait", type=click.FloatRange(0), default=300.0, show_default=True,
+                     help="Longest single wait in seconds; a longer Retry-After fails that endpoint."),
+        click.option("--allow-partial", is_flag=True,
+                     help="Exit 0 (with warnings) when some endpoints failed; the file still records them."),
+        click.option("--collected-at", callback=_iso_time, help="Pin the file's collected_at (ISO 8601); default: now."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _finish_collect(provider: str, document: dict, log, detail: str, kw: dict) -> None:
+    """Record the outcome in the file, write it atomically, exit by the documented contract."""
+    from auditor.collectors.common import utc_now
+
+    collected_at = utc_now(kw.get("collected_at"))
+    document["collected_at"] = collected_at
+    document["collection"] = log.document(detail, collected_at)
+    emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", kw["output"])
+    problems = log.problems()
+    if not problems:
+        return
+    word = "warning" if kw.get("allow_partial") else "error"
+    for line in problems:
+        click.echo(f"token-auditor: {word}: collect {provider}: {redact_text(line)}", err=True)
+    if not kw.get("allow_partial"):
+        click.echo(f"token-auditor: error: collect {provider}: incomplete collection written to {kw['output']} "
+                   "(its collection.endpoints say what is missing); exit 3", err=True)
+        sys.exit(3)
+
+
+def _collecting(provider: str):
+    """Run a collector: SDK logs silenced, any unexpected error one redacted line with exit 3."""
+    from contextlib import contextmanager
+
+    from auditor.collectors.common import CollectionFailed, silence_sdk_logs
+
+    @contextmanager
+    def guard():
+        silence_sdk_logs()
+        try:
+            yield
+        except (AuditorError, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - an SDK error must not print a traceback (or a token)
+            raise CollectionFailed(f"collect {provider}: {type(exc).__name__}: {exc}") from None
+
+    return guard()
+
+
+@main.group()
+def collect():
+    """Collect an inventory from a provider's API (GitHub, GitLab, Hugging Face) with its own SDK."""
+
+
+@collect.command("github")
+@click.option("--org", required=True, help="The GitHub organization.")
+@click.option("--app-id", envvar="GITHUB_APP_ID", help="GitHub App id (env GITHUB_APP_ID).")
+@click.option("--private-key", type=click.Path(dir_okay=False), envvar="GITHUB_APP_PRIVATE_KEY_FILE",
+              help="The App's private key, PEM (env GITHUB_APP_PRIVATE_KEY_FILE).")
+@click.option("--installation-id", type=click.IntRange(1), help="The App's installation on ORG (default: found).")
+@click.option("--token-env", metavar="VAR",
+              help="Instead of an App: a fine-grained PAT in this variable (the PAT-grant endpoints are then skipped).")
+@click.option("--api-url", envvar="GITHUB_API_URL", default="https://api.github.com", show_default=True,
+              help="REST API root (GitHub Enterprise Server: https://HOST/api/v3).")
+@click.option("--no-outside-collaborators", is_flag=True, help="Do not list outside collaborators.")
+@collect_options
+def collect_github(org, app_id, private_key, installation_id, token_env, api_url, no_outside_collaborators, **kw):
+    """GitHub org: fine-grained PAT grants and requests, SAML credential authorizations, members, installations."""
+    from auditor.collectors.common import Progress, RetryBudget
+    from auditor.collectors.github import GitHubCollector, read_private_key
+
+    if bool(token_env) == bool(app_id or private_key):
+        raise InputError("collect github: give --app-id and --private-key (GitHub App), or --token-env VAR")
+    if not token_env and not (app_id and private_key):
+        raise InputError("collect github: a GitHub App needs both --app-id and --private-key")
+    progress = Progress("github", kw["quiet"])
+    with _collecting("github"):
+        collector = GitHubCollector(org, api_url, progress, RetryBudget(kw["max_retries"], kw["max_wait"], progress))
+        if token_env:
+            token = os.environ.get(token_env)
+            if not token:
+                raise InputError(f"--token-env {token_env}: that variable is not set")
+            collector.login_token(token)
+        else:
+            collector.login_app(app_id, read_private_key(private_key), installation_id)
+        document = collector.collect(with_outside_collaborators=not no_outside_collaborators)
+    _finish_collect("github", document, collector.log, collector.auth_mode, kw)
+
+
+@collect.command("gitlab")
+@click.option("--url", "url", required=True, envvar="GITLAB_URL", help="GitLab instance, e.g. https://gitlab.com.")
+@click.option("--token-env", metavar="VAR", default="GITLAB_TOKEN", show_default=True,
+              help="Environment variable holding the access token (scope read_api).")
+@click.option("--group", "groups", multiple=True,
+              help="Walk this group (with subgroups and projects); repeatable. Default for admins: every group.")
+@collect_options
+def collect_gitlab(url, token_env, groups, **kw):
+    """GitLab: personal, group and project access tokens (all pages), users with admin/bot/state flags."""
+    from auditor.collectors.common import Progress, RetryBudget
+    from auditor.collectors.gitlab import GitLabCollector
+
+    token = os.environ.get(token_env)
+    if not token:
+        raise InputError(f"--token-env {token_env}: that variable is not set")
+    progress = Progress("gitlab", kw["quiet"])
+    with _collecting("gitlab"):
+        collector = GitLabCollector(url, token, progress, RetryBudget(kw["max_retries"], kw["max_wait"], progress))
+        document = collector.collect(list(groups))
+    _finish_collect("gitlab", document, collector.log, collector.auth_mode, kw)
+
+
+@collect.command("huggingface")
+@click.option("--env", "env_names", multiple=True, metavar="VAR", help="A token in this environment variable (repeatable).")
+@click.option("--dotenv", "dotenv_files", multiple=True, type=click.Path(dir_okay=False),
+              help="A dotenv file; every value shaped like an HF token is collected (repeatable).")
+@click.option("--k8s-secret", "k8s_files", multiple=True, type=click.Path(dir_okay=False),
+              help="Kubernetes Secret manifests, YAML (data base64 or stringData) (repeatable).")
+@click.option("--ci-secrets", "ci_files", multiple=True, type=click.Path(dir_okay=False),
+              help="CI secrets export: YAML/JSON list of {location, key, value, kind?} (repeatable).")
+@click.option("--values-file", "value_files", multiple=True, type=click.Path(dir_okay=False),
+              help="One token value per line (# comments) (repeatable).")
+@click.option("--org", "orgs", multiple=True, help="Add this org's members and Spaces (needs --token-env).")
+@click.option("--token-env", metavar="VAR", help="Token used for --org: members, Spaces, their secret/variable names.")
+@click.option("--salt-env", metavar="VAR",
+              help="Salt for the values' HMAC (stable ids across runs); default: a new random salt per run.")
+@click.option("--endpoint", envvar="HF_ENDPOINT", default="https://huggingface.co", show_default=True,
+              help="Hub URL (env HF_ENDPOINT).")
+@collect_options
+def collect_huggingface(env_names, dotenv_files, k8s_files, ci_files, value_files, orgs, token_env, salt_env,
+                        endpoint, **kw):
+    """Hugging Face: whoami-v2 of every token value found; org members, Spaces, secret and variable names."""
+    from auditor.collectors.common import Progress, RetryBudget
+    from auditor.collectors.huggingface import HuggingFaceCollector, TokenSources
+
+    org_token = None
+    if orgs and not token_env:
+        raise InputError("collect huggingface: --org needs --token-env VAR (a token that can read the org)")
+    if token_env:
+        org_token = os.environ.get(token_env)
+        if not org_token:
+            raise InputError(f"--token-env {token_env}: that variable is not set")
+    salt = None
+    if salt_env:
+        salt_text = os.environ.get(salt_env)
+        if not salt_text:
+            raise InputError(f"--salt-env {salt_env}: that variable is not set")
+        salt = salt_text.encode("utf-8")
+    progress = Progress("huggingface", kw["quiet"])
+    with _collecting("huggingface"):
+        sources = TokenSources()
+        for name in env_names:
+            sources.env(name)
+        for path in dotenv_files:
+            sources.dotenv(path)
+        for path in k8s_files:
+            sources.k8s(path)
+        for path in ci_files:
+            sources.ci(path)
+        for path in value_files:
+            sources.values_file(path)
+        if not sources.found and not orgs:
+            raise InputError("collect huggingface: no token value found: give --env, --dotenv, --k8s-secret, "
+                             "--ci-secrets or --values-file (or --org)")
+        collector = HuggingFaceCollector(endpoint, progress, RetryBudget(kw["max_retries"], kw["max_wait"], progress),
+                                         salt)
+        document = collector.collect(sources, list(orgs), org_token)
+    _finish_collect("huggingface", document, collector.log, collector.auth_mode, kw)
+
 if __name__ == "__main__":
     main()
