@@ -121,13 +121,18 @@ def engine_options(func):
     return func
 
 
+def _provider_options(org: str | None, collected_at: str | None) -> dict:
+    """--org lands in every report: a token pasted there is redacted like one in an inventory."""
+    return {"org": redact_text(org) if org else org, "collected_at": collected_at}
+
+
 def _options(kw: dict) -> AuditOptions:
     token = None
     if kw.get("opa_token_env"):
         token = os.environ.get(kw["opa_token_env"])
         if token is None:
             raise InputError(f"--opa-token-env {kw['opa_token_env']}: that variable is not set")
-    provider_options = {"org": kw.get("org"), "collected_at": kw.get("collected_at")}
+    provider_options = _provider_options(kw.get("org"), kw.get("collected_at"))
     return AuditOptions(
         now=kw.get("now"),
         config_file=kw.get("config_file"),
@@ -190,7 +195,7 @@ def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseli
 def validate(paths, max_input_bytes, org, collected_at):
     """Check inventories against their schemas; print what each holds."""
     options = AuditOptions(max_input_bytes=max_input_bytes,
-                           provider_options={"org": org, "collected_at": collected_at})
+                           provider_options=_provider_options(org, collected_at))
     inventory, _ = read_inventory(list(paths), options)
     for item in sorted(inventory.inputs, key=lambda i: i.path):
         click.echo(f"ok {item.path}: {item.format}, {item.tokens} tokens")
@@ -212,7 +217,7 @@ def normalize(paths, output, now, config_file, max_input_bytes, org, collected_a
     from auditor.audit import load_config
 
     options = AuditOptions(now=now, config_file=config_file, max_input_bytes=max_input_bytes,
-                           provider_options={"org": org, "collected_at": collected_at})
+                           provider_options=_provider_options(org, collected_at))
     config = load_config(config_file)
     inventory, _ = read_inventory(list(paths), options)
     document = inventory.policy_input(resolve_now(now), config or None)

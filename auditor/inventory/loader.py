@@ -11,7 +11,7 @@ import json
 import math
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -378,7 +378,7 @@ def _parse_yaml(path: str, text: str) -> tuple[object, dict[str, int]]:
 
 def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     raw = _read_bytes(path, max_bytes)
-    name = "<stdin>" if path == "-" else path
+    name, name_hits = ("<stdin>", []) if path == "-" else _redacted_name(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -393,6 +393,7 @@ def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
         else:
             data, lines = _parse_yaml(name, text)
         data, hits = redact_document(data, name, raw_text=text)
+        hits = name_hits + hits
     except RecursionError:
         raise InputError(f"{name}: nested too deeply (or a YAML alias that contains itself)") from None
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(data):
@@ -407,6 +408,12 @@ def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
         # Redaction keeps every newline, so lines still match; no token value stays in memory.
         json_text=(redact_text(text) if hits else text) if looks_json and len(text) <= JSON_LINE_MAP_MAX_CHARS else None,
     )
+
+
+def _redacted_name(path: str) -> tuple[str, list[SecretHit]]:
+    """The path as reports show it: a token in a directory or file name is redacted, and reported."""
+    redacted, hits = redact_document(path, "")
+    return redacted, [replace(hit, file=redacted) for hit in hits]
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\[uU]0{0,4}[dD][89a-fA-F]")
