@@ -17,6 +17,7 @@ import click
 
 from auditor import __version__
 from auditor.audit import DEFAULT_POLICY_DIR, AuditOptions, EngineOptions, read_inventory, resolve_now, run_audit
+from auditor.engine.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
 from auditor.errors import EXIT_ENGINE, EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, AuditorError, InputError, ValidationFailed
 from auditor.findings import load_rules
 from auditor.findings.finding import FAIL_ON
@@ -104,6 +105,10 @@ def engine_options(func):
         click.option("--opa-token-env", metavar="VAR", help="Environment variable holding the bearer token for --opa-url."),
         click.option("--opa-ca", type=click.Path(exists=True, dir_okay=False), help="CA bundle for an https --opa-url."),
         click.option("--opa-bin", help="OPA binary (else $OPA_BIN, .bin/opa, PATH)."),
+        click.option("--opa-timeout", type=click.FloatRange(0.1, 86400), default=DEFAULT_TIMEOUT, show_default=True,
+                     help="Seconds one OPA request (an upload, one chunk evaluated) may take."),
+        click.option("--opa-deadline", type=click.FloatRange(0.1, 604800), default=DEFAULT_DEADLINE, show_default=True,
+                     help="Seconds the whole conversation with OPA may take."),
         click.option("--chunk-size", type=click.IntRange(1, 10000), default=2000, show_default=True,
                      help="Tokens per OPA request."),
         click.option("--workers", type=click.IntRange(1, 64), default=max(1, os.cpu_count() or 1), show_default=True,
@@ -141,6 +146,7 @@ def _options(kw: dict) -> AuditOptions:
         engine=EngineOptions(
             opa_url=kw.get("opa_url"), opa_token=token, opa_ca=kw.get("opa_ca"), opa_bin=kw.get("opa_bin"),
             chunk_size=kw.get("chunk_size") or 2000, workers=kw.get("workers") or 1,
+            timeout=kw.get("opa_timeout") or DEFAULT_TIMEOUT, deadline=kw.get("opa_deadline") or DEFAULT_DEADLINE,
         ),
         provider_options=provider_options,
     )
