@@ -61,6 +61,8 @@ def build_plans(findings: list[dict], tokens: list[dict], now: str, catalogue: C
     grouped: dict[str, list[dict]] = defaultdict(list)
     for finding in findings:
         key = token_key_of(finding)
+        if key not in by_key and (finding.get("subject") or {}).get("type") == "token":
+            by_key[key] = _token_from_subject(finding)  # e.g. a pending request: not a token (yet)
         if key in by_key:
             grouped[key].append(finding)
     return [Planner(by_key[key], grouped[key], now, catalogue).plan() for key in sorted(grouped)]
@@ -73,6 +75,16 @@ def attach_plans(data: dict, tokens: list[dict], catalogue: Catalogue) -> None:
     for finding in data["findings"]:
         finding["plan_id"] = ids.get(token_key_of(finding))
     data["plans"] = plans
+
+
+def _token_from_subject(finding: dict) -> dict:
+    subject = finding["subject"]
+    replacement = (finding.get("recommendation") or {}).get("replacement") or {}
+    owner_org = replacement.get("resource_owner")
+    return {"key": subject["key"], "id": subject.get("id"), "provider": subject.get("provider"),
+            "kind": subject.get("kind"), "name": subject.get("name"), "owner": subject.get("owner"),
+            "masked": subject.get("fingerprint"), "orgs": [owner_org] if owner_org else [], "grants": [],
+            "global_permissions": [], "scopes": [], "stored_in": [], "observed_usage": []}
 
 
 def _date(now: str, days: int) -> str:
@@ -117,6 +129,7 @@ class Planner:
         kind = self.token.get("kind")
         if kind == "fine_grained_pat_request":
             action, summary, credentials = "deny", self._deny_summary(), []
+            self._base_spec()  # its question is what the requester is asked to request instead
         elif kind in APP_KINDS:
             action, credentials = "restrict-app", []
             summary = ("Restrict or remove the app's authorization; a personal token does not replace an app, "
@@ -202,21 +215,23 @@ class Planner:
         """Today's permissions (admin-rated ones decided below), with an expiry: the spec when no rule proposed one."""
         token, days = self.token, self.catalogue.lifetime_days
         if self.provider == "github":
-            pairs = {}
-            for name, level in _github_held(token, self.entry).items():
-                pairs[name] = level
+            pairs = {name: level for name, level in _github_held(token, self.entry).items()
+                     if self.catalogue.access_of("github", f"{name}:{level}") != "admin"}
             return {"type": "fine_grained_pat", "resource_owner": (token.get("orgs") or [token.get("owner")])[0],
                     "repository_selection": "subset", "repositories": _github_repos(token),
                     "permissions": self._group(pairs), "expires_in_days": days, "expires_at": _date(self.now, days),
                     "derived_from": "grants", "needs_owner_input": False}
         if self.provider == "gitlab":
-            return {"token_type": token.get("kind"), "scopes": sorted(set(token.get("scopes") or []) | {"self_rotate"}),
-                    "access_level": _gitlab_level(token, self.entry), "expires_in_days": days,
+            level = _gitlab_level(token, self.entry)
+            scopes = {s for s in token.get("scopes") or [] if self.catalogue.access_of("gitlab", s) != "admin"}
+            return {"token_type": token.get("kind"), "scopes": sorted(scopes | {"self_rotate"}),
+                    "access_level": 40 if level == 50 else level, "expires_in_days": days,
                     "expires_at": _date(self.now, days), "self_rotate": True, "derived_from": "scopes",
                     "needs_owner_input": False}
         if self.provider == "huggingface":
-            scoped = [{"entity": g["resource"], "permissions": sorted(g.get("permissions") or [])}
-                      for g in token.get("grants") or [] if g.get("permissions")]
+            scoped = [{"entity": g["resource"], "permissions": kept} for g in token.get("grants") or []
+                      if (kept := sorted(p for p in g.get("permissions") or []
+                                         if self.catalogue.access_of("huggingface", p) != "admin"))]
             return {"scoped": scoped, "global": sorted(token.get("global_permissions") or []),
                     "canReadGatedRepos": False, "derived_from": "grants", "needs_owner_input": False}
         question = (f"Which resources does {_label(token)} (owner {token.get('owner')}) need, with which "
