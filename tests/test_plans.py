@@ -108,8 +108,7 @@ def test_unknown_purpose_asks_the_owner_and_never_drops_silently():
     assert "members" not in granted and "organization_administration" not in granted
     asks = [s["text"] for s in plan["steps"] if s["kind"] == "ask"]
     assert ("Ask carol: Does the job of \"deploy-script\" need members: write? If it does, it is granted only on the "
-            "named resources with a 7-day expiry, or to a GitHub App (or the provider's equivalent); if not, it is "
-            "left out.") in asks
+            "named repositories with a 7-day expiry, or to a GitHub App; if not, it is left out.") in asks
     assert [s["kind"] for s in plan["steps"]][-4:] == ["create", "store", "verify", "revoke"]
 
 
@@ -157,7 +156,7 @@ def test_token_reuse_gives_one_credential_per_place_and_never_contradicts():
     assert [(s["order"], s["kind"], s["credential"]) for s in plan["steps"]] == [
         (1, "create", ids[0]), (2, "create", ids[1]), (3, "store", ids[0]), (4, "store", ids[1]),
         (5, "verify", None), (6, "revoke", None)]
-    assert plan["steps"][3]["text"] == f"Store {ids[1]} in hf_space_secret jdoe/app (HF_TOKEN) in place of hf_…e3d8"
+    assert plan["steps"][3]["text"] == f"Store credential {ids[1]} in hf_space_secret jdoe/app (HF_TOKEN) in place of hf_…e3d8"
     assert plan["rules"] == ["exposed-in-public-space", "namespace-wide-write", "token-reuse"]
 
 

@@ -383,10 +383,10 @@ class Planner:
                                        "because": "nothing shows what the token does (no observed usage, no purpose "
                                        "in its name): left out of the new credential until its owner says the job "
                                        "needs it"})
-                self.questions.append(
-                    f"Does the job of {_label(self.token)} need {shown}? If it does, it is granted only on the named "
-                    f"resources with a {KEEP_ADMIN_DAYS}-day expiry, or to a GitHub App (or the provider's "
-                    "equivalent); if not, it is left out.")
+                where = ("only on the named repositories with a {d}-day expiry, or to a GitHub App" if
+                         self.provider == "github" else "only on the named resources with a {d}-day expiry")
+                self.questions.append(f"Does the job of {_label(self.token)} need {shown}? If it does, it is granted "
+                                      f"{where.format(d=KEEP_ADMIN_DAYS)}; if not, it is left out.")
         return kept
 
     def _usage_needs(self) -> set[str]:
@@ -520,7 +520,8 @@ class Planner:
         for credential in credentials:
             places = credential.get("for") or []
             if not places:
-                add("store", f"Put {what} where {masked} is used today (the inventory lists no place: ask "
+                add("store", f"Put the new {'credential ' + what if what.startswith('plan-') else what} where "
+                             f"{masked} is used today (the inventory lists no place: ask "
                              f"{self.token.get('owner')})", credential.get("id"))
             for place in places:
                 key = f" ({place['key']})" if place.get("key") else ""
@@ -531,7 +532,8 @@ class Planner:
                                  "secrets and mint an installation token per run (actions/create-github-app-token) "
                                  f"instead of {masked}", credential.get("id"))
                 else:
-                    add("store", f"Store {what} in {place['kind']} {place['location']}{key}{how} in place of "
+                    add("store", f"Store {'credential ' + what if what.startswith('plan-') else what} in "
+                                 f"{place['kind']} {place['location']}{key}{how} in place of "
                                  f"{masked}", credential.get("id"))
 
 

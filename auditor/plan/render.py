@@ -39,11 +39,11 @@ def render(plans: list[dict], fmt: str, data: dict) -> str:
 def plan_heading(plan: dict) -> str:
     token = plan["token"]
     name = token.get("name") or token.get("id")
-    masked = f" ({token['masked']})" if token.get("masked") else ""
-    return f"{esc(name)}{esc(masked)} · {esc(token.get('provider'))} · owner {esc(token.get('owner'))}"
+    masked = f" ({esc(token['masked'])})" if token.get("masked") else ""
+    return f"{esc(name)}{masked} · {esc(token.get('provider'))} · owner {esc(token.get('owner'))}"
 
 
-def plan_markdown(plan: dict, level: str = "###") -> list[str]:
+def plan_markdown(plan: dict, level: str = "###", requests: bool = True) -> list[str]:
     lines = [f"{level} {plan_heading(plan)}", "",
              f"**{esc(plan['action'])}** ({esc(plan['severity'])}; fixes {', '.join(f'`{r}`' for r in plan['rules'])}):"
              f" {esc(plan['summary'])} <sub>`{plan['id']}`</sub>", ""]
@@ -54,10 +54,9 @@ def plan_markdown(plan: dict, level: str = "###") -> list[str]:
     if plan.get("decisions"):
         lines.append("")
     lines += [f"{step['order']}. {esc(step['text'])}" for step in plan["steps"]]
-    requests = plan.get("requests") or []
-    if requests:
+    if requests and plan.get("requests"):
         lines += ["", "<details><summary>Requests (nothing is sent)</summary>", ""]
-        for request in requests:
+        for request in plan["requests"]:
             lines += request_markdown(request)
         lines += ["</details>"]
     if plan.get("problems"):

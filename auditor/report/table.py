@@ -68,6 +68,13 @@ class TableFormat:
         if not data["findings"]:
             lines.append("No findings.")
             lines.append("")
+        if data.get("plans"):
+            from auditor.report.plans import table_rows
+
+            lines.append(f"PLANS ({len(data['plans'])}): one per token, fixing all of its findings")
+            lines.append(tabulate(table_rows(data), headers=["severity", "token", "plan", "steps"],
+                                  tablefmt="simple_grid", maxcolwidths=[9, 30, 50, 80]))
+            lines.append("")
         if data["skipped"]:
             lines.append(f"SKIPPED ({len(data['skipped'])})")
             rows = [[s["provider"], s.get("name") or s["id"], s["reason"],

@@ -3,7 +3,7 @@ with every field spelled out.
 
 - New fine-grained token: https://huggingface.co/settings/tokens/new?tokenType=fineGrained
   https://huggingface.co/docs/hub/security-tokens
-- A user revokes their own tokens at https://huggingface.co/settings/tokens (Manage → Invalidate and delete).
+- A user deletes (or rotates) their own tokens at https://huggingface.co/settings/tokens with the Manage button.
 - Organization admins (Team & Enterprise) see and revoke the tokens that reach the organization at
   https://huggingface.co/organizations/{org}/settings/tokens-management
   https://huggingface.co/docs/hub/enterprise-hub-tokens-management
@@ -53,7 +53,7 @@ def requests(plan: dict, token: dict, catalogue, now: str) -> list[dict]:
         else:
             url, doc = "https://huggingface.co/settings/tokens", DOC
         fields = {"Token": f"{token.get('name') or token.get('id')} ({token.get('masked')})",
-                  "Action": "Invalidate and delete" if purpose == "revoke" else "Invalidate and refresh"}
+                  "Action": "Manage → Delete" if purpose == "revoke" else "Manage → rotate (invalidate and refresh)"}
         out.append({"step": step, "purpose": purpose, "kind": "settings", "url": url, "fields": fields, "doc": doc})
         if purpose == "revoke" and org and kind not in ("org_api_token", "service_account_token"):
             out.append({"step": step, "purpose": purpose, "kind": "settings",
