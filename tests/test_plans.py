@@ -295,3 +295,27 @@ def test_plan_command_markdown_and_bad_input(fixture_report, tmp_path):
     result = run_cli("plan", str(bad))
     assert result.returncode == 2
     assert result.stderr.startswith(f"token-auditor: error: {bad}:1: not JSON")
+
+
+def test_sh_quotes_inventory_text_and_expands_only_declared_variables(tmp_path):
+    from auditor.plan.render import shell
+
+    hostile = "x$(touch pwned)'\n${HOME}"
+    plan = {"id": "plan-0123456789ab", "token": {"provider": "gitlab", "name": hostile, "masked": "glpat-…"},
+            "steps": [{"order": 1, "kind": "create", "text": hostile}],
+            "requests": [{"step": 1, "purpose": "create", "kind": "settings", "url": "https://h/new",
+                          "fields": {"Token name": hostile}},
+                         {"step": 1, "purpose": "create", "kind": "api", "method": "POST",
+                          "url": "https://h/api/v4/users/${GITLAB_USER_ID}/x/${HOME}",
+                          "auth": {"variable": "GITLAB_TOKEN", "needs": "a token with scope api"},
+                          "headers": {}, "body": {"name": hostile},
+                          "variables": {"GITLAB_USER_ID": "the user id of bob"}}]}
+    script = tmp_path / "p.sh"
+    script.write_text(shell([plan], NOW))
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    result = subprocess.run(["bash", str(script), "plan-0123456789ab/1"], capture_output=True, text=True,
+                            cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode != 0 and "GITLAB_TOKEN: a token with scope api" in result.stderr
+    assert result.stdout.splitlines() == ["Open https://h/new and set:", "  Token name: x$(touch pwned)' ${HOME}"]
+    assert not (tmp_path / "pwned").exists()
+    assert "    https://h/api/v4/users/\"${GITLAB_USER_ID:?the user id of bob}\"'/x/${HOME}'\n" in script.read_text()

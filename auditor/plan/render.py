@@ -102,6 +102,8 @@ def _word(text: str, messages: dict[str, str]) -> str:
     """text as one shell word; ${VAR} placeholders stay expandable (and required), the rest literal."""
     parts, last = [], 0
     for match in _VARIABLE.finditer(text):
+        if match.group(1) not in messages:  # only the request's own placeholders expand; the rest is literal
+            continue
         if match.start() > last:
             parts.append(shlex.quote(text[last:match.start()]))
         name = match.group(1)
