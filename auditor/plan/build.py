@@ -160,7 +160,7 @@ class Planner:
             "findings": [f.get("fingerprint") for f in self.findings],
             "credentials": credentials,
             "decisions": self.decisions,
-            "questions": self.questions,
+            "questions": list(dict.fromkeys(self.questions)),
         }
         plan["steps"] = self._steps(plan)
         from auditor.plan.emit import requests_for
@@ -262,6 +262,7 @@ class Planner:
                 spec = self._read_only(spec)
             if kept:
                 spec = self._with_kept(spec, kept, github_app)
+            spec = self._within_today(spec)
             credential = {"id": f"{plan_id(self.token['key'])}/{index}", "provider": self.provider,
                           "type": self._type(spec, github_app), "name": self._name(places if split else []),
                           "for": places, **{k: v for k, v in spec.items() if k not in ("question", "type")}}
@@ -271,6 +272,53 @@ class Planner:
                     "(make it private first if it must write)")
             credentials.append(credential)
         return credentials
+
+    def _within_today(self, spec: dict) -> dict:
+        """Leave out (and say so) anything a proposed spec would grant beyond what the token holds today."""
+        probe = {"provider": self.provider, **spec}
+        if not exceeds_today(probe, self.token, self.catalogue):
+            return spec
+        left_out: list[str] = []
+        if self.provider == "github" and isinstance(spec.get("permissions"), dict):
+            held = _github_held(self.token, self.entry)
+            for group, perms in list(spec["permissions"].items()):
+                for name, level in list(perms.items()):
+                    single = {"provider": "github", "permissions": {group: {name: level}}}
+                    if exceeds_today(single, self.token, self.catalogue):
+                        left_out.append(f"{name}: {level}")
+                        if held.get(name) == "read" and f"{name}:read" in (self.entry.get("permissions") or {}):
+                            perms[name] = "read"
+                        else:
+                            del perms[name]
+            spec["permissions"] = {g: p for g, p in spec["permissions"].items() if p}
+        elif self.provider == "gitlab":
+            for scope in list(spec.get("scopes") or []):
+                if exceeds_today({"provider": "gitlab", "scopes": [scope]}, self.token, self.catalogue):
+                    left_out.append(scope)
+                    spec["scopes"] = [s for s in spec["scopes"] if s != scope]
+            today = _gitlab_level(self.token, self.entry)
+            if spec.get("access_level") is not None and today is not None and spec["access_level"] > today:
+                left_out.append(f"access level {spec['access_level']}")
+                spec["access_level"] = today
+        elif self.provider == "huggingface":
+            scoped = []
+            for entry in spec.get("scoped") or []:
+                kept = []
+                for permission in entry.get("permissions") or []:
+                    single = {"provider": "huggingface", "scoped": [{"entity": entry["entity"],
+                                                                      "permissions": [permission]}]}
+                    if exceeds_today(single, self.token, self.catalogue):
+                        left_out.append(f"{permission} on {entry['entity'].get('type')} {entry['entity'].get('name')}")
+                    else:
+                        kept.append(permission)
+                if kept:
+                    scoped.append({**entry, "permissions": kept})
+            spec["scoped"] = scoped
+        if left_out:
+            spec["left_out_not_held_today"] = sorted(set(left_out))
+            self.questions.append(f"{_label(self.token)} does not hold {', '.join(sorted(set(left_out)))} today, so "
+                                  "the new credential leaves it out: which resources does the job really need?")
+        return spec
 
     def _type(self, spec: dict, github_app: bool) -> str:
         if github_app:
@@ -482,7 +530,7 @@ class Planner:
                 source = finding.get("source") or {}
                 add("purge", f"Delete the token value from {source.get('file')} at {source.get('pointer')}; "
                              f"it stays valid until {masked} is revoked below")
-        for question in self.questions:
+        for question in plan["questions"]:
             add("ask", f"Ask {token.get('owner')}: {question}")
         action = plan["action"]
         if action == "deny":
