@@ -101,6 +101,33 @@ def _inventory(n: int, seed: int) -> dict:
     return {"format": "token-inventory/v1", "collected_at": "2026-11-24T00:00:00Z", "tokens": tokens}
 
 
+LEVELS = {"Read-only": "read", "Read and write": "write", "Admin": "admin"}
+
+
+def _as_credential(request: dict) -> dict:
+    """What an emitted create request asks the provider for, in the credential shape the registry checks."""
+    groups = CATALOGUE.of("github").get("permission_groups") or {}
+    if request.get("manifest"):
+        permissions: dict = {}
+        for name, level in request["manifest"]["default_permissions"].items():
+            permissions.setdefault(groups.get(name, "repository"), {})[name] = level
+        return {"provider": "github", "type": "github_app", "permissions": permissions}
+    if "github.com/settings/personal-access-tokens" in request.get("url", ""):
+        fields = request["fields"]
+        return {"provider": "github", "type": "fine_grained_pat",
+                "permissions": {key.split()[0].lower(): {n: LEVELS[t] for n, t in value.items()}
+                                for key, value in fields.items() if key.endswith(" permissions")}}
+    if request["kind"] == "api" and "/api/v4/" in request["url"]:
+        kind = ("group_access_token" if "/groups/" in request["url"] else
+                "project_access_token" if "/projects/" in request["url"] else "personal_access_token")
+        return {"provider": "gitlab", "token_type": kind, "scopes": request["body"]["scopes"],
+                "access_level": request["body"].get("access_level")}
+    return {"provider": "huggingface", "scoped": [
+        {"entity": {"type": value.split(" ", 1)[0], "name": value.split(" ", 2)[1].rstrip(":")},
+         "permissions": value.split(": ", 1)[1].split(", ")}
+        for key, value in request["fields"].items() if key.startswith("Repositories permissions")]}
+
+
 def test_generated_inventories_of_every_provider_get_sound_plans(audit_json, tmp_path):
     path = tmp_path / "generated.yaml"
     path.write_text(yaml.safe_dump(_inventory(240, seed=11), sort_keys=False))
@@ -137,6 +164,9 @@ def test_generated_inventories_of_every_provider_get_sound_plans(audit_json, tmp
             assert decision["because"] and decision["decision"] in ("keep", "ask", "drop")
             if decision["decision"] == "ask":
                 assert any(decision["permission"] in q for q in plan["questions"]), plan["id"]
+        for request in plan["requests"]:
+            if request["purpose"] == "create":
+                assert credential_problems(_as_credential(request), CATALOGUE) == [], request
     planned = {p["id"] for p in plans}
     assert all(f["plan_id"] in planned for f in report["findings"] if f["subject"]["type"] == "token")
     script = tmp_path / "plan.sh"
