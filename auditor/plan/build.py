@@ -8,7 +8,6 @@ from any saved report (also from reports written before plans existed) without O
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import re
 from collections import defaultdict
@@ -85,6 +84,15 @@ def _token_from_subject(finding: dict) -> dict:
             "kind": subject.get("kind"), "name": subject.get("name"), "owner": subject.get("owner"),
             "masked": subject.get("fingerprint"), "orgs": [owner_org] if owner_org else [], "grants": [],
             "global_permissions": [], "scopes": [], "stored_in": [], "observed_usage": []}
+
+
+def _clone(value):
+    """A copy of JSON data (several times faster than copy.deepcopy, which plans call per token)."""
+    if isinstance(value, dict):
+        return {k: _clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clone(v) for v in value]
+    return value
 
 
 def _date(now: str, days: int) -> str:
@@ -205,7 +213,7 @@ class Planner:
         for finding in self.findings:
             replacement = (finding.get("recommendation") or {}).get("replacement")
             if isinstance(replacement, dict) and "needs_owner_input" in replacement:
-                spec = copy.deepcopy(replacement)
+                spec = _clone(replacement)
                 if spec.get("needs_owner_input") and spec.get("question"):
                     self.questions.append(spec["question"])
                 return spec
@@ -256,7 +264,7 @@ class Planner:
         groups = [[p] for p in self.places] if split else [self.places]
         credentials = []
         for index, places in enumerate(groups, start=1):
-            spec = copy.deepcopy(base)
+            spec = _clone(base)
             public = [p for p in places if self._public(p)]
             if public:
                 spec = self._read_only(spec)

@@ -35,6 +35,7 @@ class Catalogue:
     def __init__(self, providers: dict, lifetime_days: int = 90):
         self.providers = providers
         self.lifetime_days = lifetime_days
+        self._levels: dict[tuple[str, str], str | None] = {}
 
     @classmethod
     def load(cls, policy_dir: Path, config: dict | None = None) -> "Catalogue":
@@ -49,8 +50,14 @@ class Catalogue:
     def of(self, provider: str) -> dict:
         return self.providers.get(provider) or {}
 
-    def access_of(self, provider: str, permission: str) -> str:
+    def access_of(self, provider: str, permission: str) -> str | None:
         """Mirror of lib.tokens.access_of for the catalogue's explicit entries (unknown: None)."""
+        key = (provider, permission)
+        if key not in self._levels:
+            self._levels[key] = self._access_of(provider, permission)
+        return self._levels[key]
+
+    def _access_of(self, provider: str, permission: str) -> str | None:
         entry = self.of(provider)
         for table in ("permissions", "scopes"):
             level = (entry.get(table) or {}).get(permission)

@@ -6,12 +6,15 @@ catalogue's own permission, scope, level and kind tables do. Either way, a plan 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from auditor.plan.catalogue import Catalogue
 
 HF_ENTITY_TYPES = ("model", "dataset", "space", "user", "org", "collection", "bucket")
 GITHUB_SELECTIONS = ("subset", "selected", "all")
 
 
+@lru_cache(maxsize=1)
 def registry_validator():
     """auditor.registry.credential_problems when that module exists, else None."""
     try:
