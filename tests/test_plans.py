@@ -319,3 +319,21 @@ def test_sh_quotes_inventory_text_and_expands_only_declared_variables(tmp_path):
     assert result.stdout.splitlines() == ["Open https://h/new and set:", "  Token name: x$(touch pwned)' ${HOME}"]
     assert not (tmp_path / "pwned").exists()
     assert "    https://h/api/v4/users/\"${GITLAB_USER_ID:?the user id of bob}\"'/x/${HOME}'\n" in script.read_text()
+
+
+def test_a_pending_request_is_denied_then_the_requester_asked_for_less():
+    spec = {"type": "fine_grained_pat", "resource_owner": "acme", "repositories": [], "permissions": {},
+            "needs_owner_input": True, "question": "Which repositories of acme does it need?"}
+    request = {"rule_id": "pending-broad-request", "severity": "medium", "fingerprint": "c" * 32,
+               "subject": {"type": "token", "key": "github:fine_grained_pat_request:4101", "id": "4101",
+                           "provider": "github", "kind": "fine_grained_pat_request", "name": "org-admin-tool",
+                           "owner": "bob", "fingerprint": None},
+               "recommendation": {"action": "deny", "replacement": spec}}
+    plan = only(build_plans([request], [], NOW, CATALOGUE))
+    assert (plan["action"], plan["credentials"]) == ("deny", [])
+    assert [s["text"] for s in plan["steps"]] == [
+        "Deny the pending request 4101 of bob",
+        "Ask bob to request instead only what this answers: Which repositories of acme does it need?"]
+    assert [(r["method"], r["url"], r["body"]) for r in plan["requests"]] == [
+        ("POST", "https://api.github.com/orgs/acme/personal-access-token-requests/4101",
+         {"action": "deny", "reason": "Request only the repositories and permissions the job needs"})]

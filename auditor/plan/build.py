@@ -538,12 +538,14 @@ class Planner:
                 source = finding.get("source") or {}
                 add("purge", f"Delete the token value from {source.get('file')} at {source.get('pointer')}; "
                              f"it stays valid until {masked} is revoked below")
-        for question in plan["questions"]:
-            add("ask", f"Ask {token.get('owner')}: {question}")
         action = plan["action"]
         if action == "deny":
             add("deny", f"Deny the pending request {token.get('id')} of {token.get('owner')}")
+            for question in plan["questions"]:
+                add("ask", f"Ask {token.get('owner')} to request instead only what this answers: {question}")
             return steps
+        for question in plan["questions"]:
+            add("ask", f"Ask {token.get('owner')}: {question}")
         if action == "restrict-app":
             add("restrict", "Review the app's access: limit it to the repositories it needs, or remove its "
                             f"authorization of {token.get('owner')} if the app is not needed")

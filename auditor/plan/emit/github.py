@@ -39,13 +39,13 @@ APP_AUTH_REQUESTS = {"variable": "GITHUB_APP_INSTALLATION_TOKEN",
 OWNER_AUTH = {"variable": "GITHUB_TOKEN", "needs": "an organization owner's token (classic: admin:org)"}
 
 
-def _org(plan: dict, token: dict) -> str:
+def _org(token: dict) -> str:
     return (token.get("orgs") or [token.get("owner")])[0]
 
 
 def requests(plan: dict, token: dict, catalogue, now: str) -> list[dict]:
     out = []
-    org = _org(plan, token)
+    org = _org(token)
     for credential in plan["credentials"]:
         step = step_of(plan, "create", credential["id"])
         out.append(_app(credential, step) if credential["type"] == "github_app" else _pat(credential, step))
@@ -78,7 +78,7 @@ def requests(plan: dict, token: dict, catalogue, now: str) -> list[dict]:
                         "url": "https://github.com/settings/tokens",
                         "fields": {"Token": f"{token.get('name') or token.get('id')} ({token.get('masked')})",
                                    "Action": f"Delete (by its owner {token.get('owner')})"},
-                        "doc": DOC_PAT})
+                        "doc": DOC_PAT.split("#")[0] + "#deleting-a-personal-access-token"})
             out.append(_sso(plan, org, token, "revoke"))
     return out
 
