@@ -24,11 +24,21 @@ def registry_validator():
     return credential_problems
 
 
+# What the provider is asked to create; the plan's own bookkeeping (id, name, places, reasons) stays out.
+REQUESTED_FIELDS = ("provider", "type", "token_type", "resource_owner", "installed_on", "repository_selection",
+                    "repositories", "permissions", "scopes", "access_level", "expires_at", "scoped", "global",
+                    "canReadGatedRepos")
+
+
+def requested(credential: dict) -> dict:
+    return {k: credential[k] for k in REQUESTED_FIELDS if k in credential}
+
+
 def credential_problems(credential: dict, catalogue: Catalogue) -> list[str]:
     check = registry_validator()
     if check is not None:
-        return list(check(credential))
-    return catalogue_problems(credential, catalogue)
+        return list(check(requested(credential)))
+    return catalogue_problems(requested(credential), catalogue)
 
 
 def catalogue_problems(credential: dict, catalogue: Catalogue) -> list[str]:
