@@ -337,3 +337,17 @@ def test_a_pending_request_is_denied_then_the_requester_asked_for_less():
     assert [(r["method"], r["url"], r["body"]) for r in plan["requests"]] == [
         ("POST", "https://api.github.com/orgs/acme/personal-access-token-requests/4101",
          {"action": "deny", "reason": "Request only the repositories and permissions the job needs"})]
+
+
+def test_plans_validate_with_the_provider_registry_once_it_exists():
+    try:
+        from auditor.registry import credential_problems as registry
+    except ImportError:  # until the registries of issue 8 §1 are merged, the catalogue decides
+        registry = None
+    assert registry_validator() is registry
+    bogus = {"provider": "gitlab", "type": "project_access_token", "token_type": "project_access_token",
+             "scopes": ["write_everything"], "access_level": 30}
+    fine = {"provider": "gitlab", "type": "project_access_token", "token_type": "project_access_token",
+            "scopes": ["read_repository"], "access_level": 20}
+    assert credential_problems(bogus, CATALOGUE) != []
+    assert credential_problems(fine, CATALOGUE) == []
