@@ -6,6 +6,7 @@
 - Group / project access token: POST /groups/:id/access_tokens, POST /projects/:id/access_tokens
   {name, description, scopes, access_level, expires_at}. https://docs.gitlab.com/api/group_access_tokens/
   https://docs.gitlab.com/api/project_access_tokens/
+- Check usage: GET on the token's path answers its last_used_at.
 - Rotate: POST /personal_access_tokens/:id/rotate, /groups/:id/access_tokens/:token_id/rotate,
   /projects/:id/access_tokens/:token_id/rotate {expires_at}. Revoke: DELETE on the same token paths.
   https://docs.gitlab.com/api/personal_access_tokens/
@@ -81,6 +82,11 @@ def requests(plan: dict, token: dict, catalogue, now: str) -> list[dict]:
                     "url": f"{_token_url(token)}/rotate", "headers": {"Content-Type": "application/json"},
                     "auth": AUTH, "body": {"expires_at": _date(now, catalogue.lifetime_days)},
                     "doc": DOCS.get(kind, DOCS["personal_access_token"])})
+    verify = step_of(plan, "verify")
+    if verify is not None:
+        out.append({"step": verify, "purpose": "verify", "kind": "api", "method": "GET", "url": _token_url(token),
+                    "headers": {}, "auth": AUTH, "body": None, "doc": DOCS.get(kind, DOCS["personal_access_token"]),
+                    "note": "last_used_at must stay before the new credentials went in"})
     revoke = step_of(plan, "revoke")
     if revoke is not None:
         out.append({"step": revoke, "purpose": "revoke", "kind": "api", "method": "DELETE", "url": _token_url(token),
