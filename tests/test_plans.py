@@ -351,3 +351,20 @@ def test_plans_validate_with_the_provider_registry_once_it_exists():
             "scopes": ["read_repository"], "access_level": 20}
     assert credential_problems(bogus, CATALOGUE) != []
     assert credential_problems(fine, CATALOGUE) == []
+
+
+def test_huggingface_member_manager_keeps_org_members_write_on_its_org_only():
+    tok = token(provider="huggingface", kind="user_access_token", id="h1", name="member-invites", owner="jdoe",
+                orgs=["acme-ml"], masked="hf_…0001", expiry_supported=False,
+                grants=[{"resource": {"type": "org", "name": "acme-ml"},
+                         "permissions": ["org.members.write", "org.read", "repo.content.read"]}])
+    plan = only(build_plans([finding(tok, "admin-permission", "critical")], [tok], NOW, CATALOGUE))
+    [credential] = plan["credentials"]
+    assert credential["scoped"] == [{"entity": {"type": "org", "name": "acme-ml"},
+                                     "permissions": ["org.members.write", "org.read", "repo.content.read"]}]
+    assert plan["decisions"] == [{
+        "permission": "org.members.write on org acme-ml", "rating": "admin", "decision": "keep",
+        "via": "named_resources",
+        "because": "the token's name or storage key (member-invites) says it manages organization members, which "
+                   "needs it; kept only on the resources it is granted on today (this kind of token cannot expire)"}]
+    assert plan["problems"] == []

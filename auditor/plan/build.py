@@ -422,10 +422,14 @@ class Planner:
             reasons = [why for why, needs in purposes if name in needs or permission in needs]
             if reasons:
                 via = "github_app" if automation else "named_resources"
-                because = (f"the token's name or storage key ({evidence}) says it {reasons[0]}, which needs it; "
-                           + ("it serves automation, so it moves to a GitHub App whose installation tokens expire "
-                              "after an hour and belong to no person" if via == "github_app" else
-                              f"kept only on the named resources, expiring after {KEEP_ADMIN_DAYS} days"))
+                if via == "github_app":
+                    limit = ("it serves automation, so it moves to a GitHub App whose installation tokens expire "
+                             "after an hour and belong to no person")
+                elif self.token.get("expiry_supported") is False:
+                    limit = "kept only on the resources it is granted on today (this kind of token cannot expire)"
+                else:
+                    limit = f"kept only on the named resources, expiring after {KEEP_ADMIN_DAYS} days"
+                because = f"the token's name or storage key ({evidence}) says it {reasons[0]}, which needs it; {limit}"
                 self.decisions.append({"permission": shown, "rating": "admin", "decision": "keep", "via": via,
                                        "because": because})
                 kept.append(permission)
