@@ -368,3 +368,27 @@ def test_huggingface_member_manager_keeps_org_members_write_on_its_org_only():
         "because": "the token's name or storage key (member-invites) says it manages organization members, which "
                    "needs it; kept only on the resources it is granted on today (this kind of token cannot expire)"}]
     assert plan["problems"] == []
+
+
+def test_a_token_in_use_whose_owner_left_gets_a_replacement_with_a_new_owner():
+    tok = token(id="8", name="nightly", owner="dave-former",
+                grants=[{"resource": {"type": "repository", "name": "acme/a"}, "permissions": ["contents:read"]}],
+                stored_in=[{"kind": "github_actions_secret", "location": "acme/a", "key": "NIGHTLY"}])
+    gone = finding(tok, "owner-not-member", action="revoke")
+    gone["evidence"] = {"org": "acme", "owner": "dave-former"}
+    plan = only(build_plans([gone], [tok], NOW, CATALOGUE))
+    assert plan["action"] == "replace"
+    assert plan["questions"] == ["dave-former is not a member of acme: which member, or which app or service "
+                                 "account, owns the new credentials?"]
+    assert [s["kind"] for s in plan["steps"]] == ["ask", "create", "store", "verify", "revoke"]
+    tok["stored_in"] = []
+    assert only(build_plans([gone], [tok], NOW, CATALOGUE))["action"] == "revoke"
+
+
+def test_unknown_permission_alone_is_a_review_that_names_it():
+    tok = token(id="9", name="mystery", scopes=["read:quantum"])
+    unknown = finding(tok, "unknown-permission", "low", action="review")
+    unknown["evidence"] = {"unknown": ["read:quantum"], "catalogue_version": "x"}
+    plan = only(build_plans([unknown], [tok], NOW, CATALOGUE))
+    assert (plan["action"], plan["credentials"], plan["requests"]) == ("review", [], [])
+    assert [s["text"] for s in plan["steps"]] == ["Ask carol: What does \"mystery\" do, and what is read:quantum?"]

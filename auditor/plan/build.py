@@ -157,6 +157,11 @@ class Planner:
             action = "replace"
             credentials = self._credentials()
             summary = self._replace_summary(credentials)
+            for finding in self.findings:
+                if finding["rule_id"] == "owner-not-member":
+                    org = (finding.get("evidence") or {}).get("org") or "the organization"
+                    self.questions.append(f"{self.token.get('owner')} is not a member of {org}: which member, or "
+                                          "which app or service account, owns the new credentials?")
         plan = {
             "id": plan_id(self.token["key"]),
             "token": {name: self.token.get(name) for name in ("key", "id", "provider", "kind", "name", "owner",
@@ -186,7 +191,9 @@ class Planner:
         for f in self.findings:
             if f["rule_id"] == "unknown-permission":
                 evidence = f.get("evidence") or {}
-                names += [str(v) for v in evidence.get("unknown") or evidence.get("permissions") or []]
+                names += [str(v) for v in evidence.get("unknown") or []]
+                if evidence.get("credential_type"):
+                    names.append(f"a {evidence['credential_type']} credential")
         return sorted(set(names)) or ["the unknown entry"]
 
     def _deny_summary(self) -> str:
