@@ -256,6 +256,9 @@ def test_plan_command_sh_is_valid_bash_and_holds_no_values(fixture_report, tmp_p
     text = out.read_text()
     assert subprocess.run(["bash", "-n", str(out)], capture_output=True).returncode == 0
     assert "--data '{\"action\":\"revoke\",\"pat_ids\":[25382]}'" in text
+    assert ("echo '  or register it from this App manifest: {\"name\":\"secrets-sync\",\"url\":"
+            "\"https://github.com/acme-corp\",\"public\":false,\"default_permissions\":{\"metadata\":\"read\","
+            "\"organization_secrets\":\"write\",\"secrets\":\"write\"}}'") in text
     assert '"Authorization: Bearer ${GITHUB_APP_INSTALLATION_TOKEN:?' in text
     assert not re.search(r"(ghp|gho|glpat-|hf)_?[A-Za-z0-9]{20,}", text)
     listing = subprocess.run(["bash", str(out)], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})

@@ -164,7 +164,9 @@ def test_generated_inventories_of_every_provider_get_sound_plans(audit_json, tmp
             assert decision["because"] and decision["decision"] in ("keep", "ask", "drop")
             if decision["decision"] == "ask":
                 assert any(decision["permission"] in q for q in plan["questions"]), plan["id"]
+        orders = {s["order"] for s in plan["steps"]}
         for request in plan["requests"]:
+            assert request["step"] in orders, (plan["id"], request)
             if request["purpose"] == "create":
                 assert credential_problems(_as_credential(request), CATALOGUE) == [], request
     planned = {p["id"] for p in plans}

@@ -158,6 +158,9 @@ def shell(plans: list[dict], now: str) -> str:
                         if isinstance(value, dict):
                             value = ", ".join(f"{k}: {v}" for k, v in value.items())
                         lines.append(f"    echo {shlex.quote('  ' + ' '.join(f'{field}: {value}'.split()))}")
+                    if request.get("manifest"):
+                        manifest = json.dumps(request["manifest"], separators=(",", ":"))
+                        lines.append(f"    echo {shlex.quote('  or register it from this App manifest: ' + manifest)}")
             lines.append("    ;;")
     lines += ["  *)", "    cat <<'STEPS'", *(listing or ["(no step has a request)"]), "STEPS", "    ;;", "esac", ""]
     return "\n".join(lines)
