@@ -70,6 +70,8 @@ def test_the_plan_is_the_one_gitlab_project_token_the_job_needs():
         "Check that usage has moved: once every place holds its new credential, glpat-… shows no new use (last used "
         "2026-11-20T00:00:00Z) in the provider's audit log or the next export",
         "Revoke glpat-…"]
+    assert create["note"] == ("before it expires, the new token rotates itself (scope self_rotate): POST "
+                              "https://gitlab.example.com/api/v4/projects/acme%2Fapp/access_tokens/self/rotate")
     assert [(r["step"], r["method"], r["url"]) for r in plan["requests"][1:]] == [
         (3, "GET", "https://gitlab.example.com/api/v4/projects/acme%2Fapp/access_tokens/12"),
         (4, "DELETE", "https://gitlab.example.com/api/v4/projects/acme%2Fapp/access_tokens/12")]

@@ -72,6 +72,8 @@ def request_markdown(request: dict) -> list[str]:
         if request.get("body") is not None:
             lines += ["", "  ```json", *["  " + line for line in json.dumps(request["body"], indent=2).splitlines()],
                       "  ```"]
+        if request.get("note"):
+            lines.append(f"  ({esc(request['note'])})")
         return lines + [""]
     lines = [f"{head}: {request['url']}"]
     for field, value in (request.get("fields") or {}).items():
@@ -151,6 +153,8 @@ def shell(plans: list[dict], now: str) -> str:
             lines.append("    " + _comment(step["text"]))
             for request in requests:
                 if request["kind"] == "api":
+                    if request.get("note"):
+                        lines.append("    " + _comment(request["note"]))
                     lines += ["    " + line for line in _curl(request)]
                 else:
                     lines.append(f"    echo {shlex.quote('Open ' + request['url'] + ' and set:')}")

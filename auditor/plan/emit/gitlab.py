@@ -7,6 +7,8 @@
   {name, description, scopes, access_level, expires_at}. https://docs.gitlab.com/api/group_access_tokens/
   https://docs.gitlab.com/api/project_access_tokens/
 - Check usage: GET on the token's path answers its last_used_at.
+- Self-rotation of a token with scope self_rotate: POST /personal_access_tokens/self/rotate,
+  /groups/:id/access_tokens/self/rotate, /projects/:id/access_tokens/self/rotate (gitlab-org/gitlab#462419).
 - Rotate: POST /personal_access_tokens/:id/rotate, /groups/:id/access_tokens/:token_id/rotate,
   /projects/:id/access_tokens/:token_id/rotate {expires_at}. Revoke: DELETE on the same token paths.
   https://docs.gitlab.com/api/personal_access_tokens/
@@ -68,6 +70,11 @@ def _create(plan: dict, token: dict, credential: dict) -> dict:
                "auth": AUTH, "body": body, "doc": doc}
     if variables:
         request["variables"] = variables
+    if "self_rotate" in body["scopes"]:
+        where = {"group_access_token": f"groups/{_path(token)}/access_tokens",
+                 "project_access_token": f"projects/{_path(token)}/access_tokens"}.get(kind, "personal_access_tokens")
+        request["note"] = (f"before it expires, the new token rotates itself (scope self_rotate): "
+                           f"POST {base}/{where}/self/rotate")
     return request
 
 
