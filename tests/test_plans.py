@@ -395,3 +395,19 @@ def test_unknown_permission_alone_is_a_review_that_names_it():
     plan = only(build_plans([unknown], [tok], NOW, CATALOGUE))
     assert (plan["action"], plan["credentials"], plan["requests"]) == ("review", [], [])
     assert [s["text"] for s in plan["steps"]] == ["Ask carol: What does \"mystery\" do, and what is read:quantum?"]
+
+
+def test_a_classic_spec_is_created_as_a_classic_token_with_only_its_scopes():
+    tok = token(id="4", kind="classic_pat", name="pull-images", scopes=["read:packages", "repo"],
+                grants=[{"resource": {"type": "org", "name": "acme"}, "permissions": ["read:packages", "repo"]}])
+    spec = {"type": "classic_pat", "scopes": ["read:packages"], "expires_in_days": 90, "expires_at": "2027-02-23",
+            "derived_from": "scopes", "needs_owner_input": False}
+    plan = only(build_plans([finding(tok, "broad-scope", "high", spec)], [tok], NOW, CATALOGUE))
+    [credential] = plan["credentials"]
+    assert (credential["type"], credential["scopes"]) == ("classic_pat", ["read:packages"])
+    assert plan["steps"][0]["text"] == ("Create a personal access token (classic) \"pull-images\" with only the scopes "
+                                        "read:packages, expiring on 2027-02-23")
+    assert plan["requests"][0]["fields"] == {"Note": "pull-images", "Expiration": "Custom: 2027-02-23",
+                                             "Select scopes": "read:packages"}
+    wider = {"provider": "github", "type": "classic_pat", "scopes": ["read:packages", "write:packages"]}
+    assert exceeds_today(wider, tok, CATALOGUE) == ["grants scope write:packages, which the token does not hold"]

@@ -613,6 +613,9 @@ def describe(credential: dict) -> str:
         return (f"Register a GitHub App owned by {credential.get('installed_on')} with {_github_perms(credential)}, "
                 f"install it on {', '.join(credential.get('repositories') or []) or 'the repositories the owner names'}"
                 " only")
+    if provider == "github" and kind == "classic_pat":
+        return (f"Create a personal access token (classic) \"{credential['name']}\" with only the scopes "
+                f"{', '.join(credential.get('scopes') or [])}, expiring on {credential.get('expires_at')}")
     if provider == "github":
         return (f"Create a fine-grained personal access token \"{credential['name']}\": resource owner "
                 f"{credential.get('resource_owner')}, only repositories "
@@ -698,6 +701,8 @@ def exceeds_today(credential: dict, token: dict, catalogue: Catalogue) -> list[s
                     continue  # granted with any repository permission
                 if RANK.get(level, 9) > RANK.get(held.get(name, "none"), 0):
                     problems.append(f"grants {name}: {level}; the token holds {held.get(name, 'nothing')}")
+        problems += [f"grants scope {s}, which the token does not hold" for s in credential.get("scopes") or []
+                     if s not in (token.get("scopes") or [])]
     elif provider == "gitlab":
         scopes = set(token.get("scopes") or [])
         narrow = entry.get("narrow_alternatives") or {}

@@ -48,7 +48,12 @@ def requests(plan: dict, token: dict, catalogue, now: str) -> list[dict]:
     org = _org(token)
     for credential in plan["credentials"]:
         step = step_of(plan, "create", credential["id"])
-        out.append(_app(credential, step) if credential["type"] == "github_app" else _pat(credential, step))
+        if credential["type"] == "github_app":
+            out.append(_app(credential, step))
+        elif credential["type"] == "classic_pat":
+            out.append(_classic(credential, step))
+        else:
+            out.append(_pat(credential, step))
     kind, action = token.get("kind"), plan["action"]
     if action == "deny":
         out.append({"step": step_of(plan, "deny"), "purpose": "deny", "kind": "api", "method": "POST",
@@ -115,6 +120,15 @@ def _pat(credential: dict, step: int | None) -> dict:
     }
     return {"step": step, "purpose": "create", "credential": credential["id"], "kind": "settings",
             "url": "https://github.com/settings/personal-access-tokens/new", "fields": fields, "doc": DOC_PAT}
+
+
+def _classic(credential: dict, step: int | None) -> dict:
+    """Where only a classic token works (GitHub Packages registries): the fewest scopes, an expiry."""
+    return {"step": step, "purpose": "create", "credential": credential["id"], "kind": "settings",
+            "url": "https://github.com/settings/tokens/new",
+            "fields": {"Note": credential["name"], "Expiration": f"Custom: {credential.get('expires_at')}",
+                       "Select scopes": ", ".join(credential.get("scopes") or [])},
+            "doc": DOC_PAT.split("#")[0] + "#creating-a-personal-access-token-classic"}
 
 
 def _app(credential: dict, step: int | None) -> dict:
