@@ -115,3 +115,16 @@ def test_table_ends_with_plans_and_old_reports_render_as_before():
     assert "PLANS" not in render(Report(old), "table")
     assert "Put X in both" in render(Report(old), "markdown")
     assert 'class="plan-row"' not in render(Report(old), "html")
+
+
+def test_markdown_with_many_plans_stays_under_the_comment_limit():
+    from auditor.report.markdown import LIMIT
+    from tests.report_factory import synthetic_report
+
+    data = synthetic_report(5000)
+    attach_plans(data, data["tokens"], CATALOGUE)
+    assert len(data["plans"]) == 1000
+    text = render(Report(data), "markdown")
+    assert len(text) <= LIMIT
+    assert "### What to do first: " in text and "more token(s) with a plan: `token-auditor plan REPORT.json`" in text
+    assert text.count("<details>") == text.count("</details>")
