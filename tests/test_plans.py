@@ -411,3 +411,21 @@ def test_a_classic_spec_is_created_as_a_classic_token_with_only_its_scopes():
                                              "Select scopes": "read:packages"}
     wider = {"provider": "github", "type": "classic_pat", "scopes": ["read:packages", "write:packages"]}
     assert exceeds_today(wider, tok, CATALOGUE) == ["grants scope write:packages, which the token does not hold"]
+
+
+def test_what_the_token_does_not_hold_today_is_left_out_and_asked():
+    tok = token(provider="huggingface", kind="user_access_token", id="h2", name="space-reader", owner="jdoe",
+                orgs=[], masked="hf_…0002", grants=[{"resource": {"type": "model", "name": "acme/bert"},
+                                                    "permissions": ["repo.content.read"]}],
+                stored_in=[{"kind": "hf_space_secret", "location": "acme/app", "key": "HF_TOKEN", "public": False}])
+    spec = {"scoped": [{"entity": {"type": "space", "name": "acme/app"}, "permissions": ["repo.content.read"]},
+                       {"entity": {"type": "model", "name": "acme/bert"}, "permissions": ["repo.content.read"]}],
+            "global": [], "canReadGatedRepos": False, "derived_from": "storage", "needs_owner_input": False}
+    plan = only(build_plans([finding(tok, "namespace-wide-write", "high", spec)], [tok], NOW, CATALOGUE))
+    [credential] = plan["credentials"]
+    assert credential["scoped"] == [{"entity": {"type": "model", "name": "acme/bert"},
+                                     "permissions": ["repo.content.read"]}]
+    assert credential["left_out_not_held_today"] == ["repo.content.read on space acme/app"]
+    assert plan["questions"] == ["\"space-reader\" does not hold repo.content.read on space acme/app today, so the new "
+                                 "credential leaves it out: which resources does the job really need?"]
+    assert plan["problems"] == []

@@ -306,7 +306,11 @@ class Planner:
                         else:
                             del perms[name]
             spec["permissions"] = {g: p for g, p in spec["permissions"].items() if p}
-        elif self.provider == "gitlab":
+        if self.provider == "github" and isinstance(spec.get("scopes"), list):
+            held_scopes = self.token.get("scopes") or []
+            left_out += [s for s in spec["scopes"] if s not in held_scopes]
+            spec["scopes"] = [s for s in spec["scopes"] if s in held_scopes]
+        if self.provider == "gitlab":
             for scope in list(spec.get("scopes") or []):
                 if exceeds_today({"provider": "gitlab", "scopes": [scope]}, self.token, self.catalogue):
                     left_out.append(scope)
