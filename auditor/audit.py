@@ -168,7 +168,18 @@ def build_report(inventory: Inventory, documents: dict[str, Document], findings:
         "rules": [r.as_dict() for r in rules],
         "tokens": token_facts(inventory.tokens),
     }
+    from auditor.plan import Catalogue, attach_plans
+
+    attach_plans(data, plan_tokens(data["tokens"], inventory.tokens), Catalogue.load(options.policy_dir, config))
     return Report(data)
+
+
+def plan_tokens(facts: list[dict], tokens: list[dict]) -> list[dict]:
+    """Token facts plus the id GitHub's org endpoints revoke or deny by (the grant's or request's own `id`)."""
+    revoke_ids = {t["key"]: (t.get("native") or {}).get("id") for t in tokens
+                  if t.get("provider") == "github" and t.get("kind") in ("fine_grained_pat", "fine_grained_pat_request")}
+    return [{**fact, "revoke_id": revoke_ids[fact["key"]]} if revoke_ids.get(fact["key"]) is not None else fact
+            for fact in facts]
 
 
 # What each audited token can do today, for reports that show it beside the replacement. The provider's

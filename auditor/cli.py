@@ -1,4 +1,4 @@
-"""Command line: audit, validate, normalize, rules, schema.
+"""Command line: audit, validate, normalize, rules, schema, report, plan.
 
 Exit codes: 0 nothing at/above --fail-on · 1 findings at/above it · 2 usage or input error ·
 3 engine error. Errors are one line on stderr, never a traceback, never a secret.
@@ -333,6 +333,23 @@ def report(result, fmt, output, show):
     saved = load_report(result)
     to_stdout = not output or output == "-"
     emit(table_text(saved, to_stdout, show) if fmt == "table" else render(saved, fmt), output)
+
+
+@main.command()
+@click.argument("result", type=click.Path(dir_okay=False))
+@click.option("-f", "--format", "fmt", type=click.Choice(["json", "markdown", "sh"]), default="markdown",
+              show_default=True, help="json (the plans), markdown (for a ticket or PR), sh (curl lines; sends nothing "
+              "unless run with PLAN_ID/STEP).")
+@click.option("-o", "--output", help="Write here (atomically) instead of stdout.")
+@click.option("--policy-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR,
+              show_default="policies/", help="Catalogue to rebuild plans with, for reports saved without plans.")
+def plan(result, fmt, output, policy_dir):
+    """Remediation plans of a saved JSON report: one per token, with the providers' own requests."""
+    from auditor.plan.render import plans_of, render as render_plans
+    from auditor.report.saved import load_report
+
+    data = load_report(result).data
+    emit(render_plans(plans_of(data, policy_dir), fmt, data), output)
 
 
 @main.command()

@@ -184,6 +184,88 @@ def _finding_row(finding: dict) -> dict:
     }
 
 
+def _first(data: dict, urgent: list[dict], token_index: dict) -> tuple[list[dict], int]:
+    """Owner groups of "What to do first": plan rows (a token and its plan) and finding rows, most critical first."""
+    plans = {p["id"]: p for p in data.get("plans") or [] if isinstance(p, dict) and p.get("id")}
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for finding in urgent:
+        groups[(finding.get("subject") or {}).get("owner") or "(no owner)"].append(finding)
+    owner_order = sorted(groups, key=lambda o: (-sum(f["severity"] == "critical" for f in groups[o]),
+                                                -len(groups[o]), o))
+    first, budget, shown = [], MAX_FIRST, 0
+    for owner in owner_order[:MAX_FIRST_OWNERS]:
+        if budget <= 0:
+            break
+        rows, by_plan = [], {}
+        for finding in groups[owner]:
+            plan = plans.get(finding.get("plan_id"))
+            if plan is None:
+                rows.append(_finding_row(finding))
+            elif plan["id"] in by_plan:
+                by_plan[plan["id"]]["findings"].append(finding)
+            else:
+                by_plan[plan["id"]] = {"plan": plan, "findings": [finding]}
+                rows.append(by_plan[plan["id"]])
+        rows = rows[:budget]
+        budget -= len(rows)
+        shown += sum(len(r["findings"]) if "plan" in r else 1 for r in rows)
+        first.append({"owner": owner, "rows": [_plan_row(r, token_index) if "plan" in r else r for r in rows],
+                      "total": len(groups[owner]), "critical": sum(f["severity"] == "critical" for f in groups[owner])})
+    return first, shown
+
+
+def _plan_row(row: dict, token_index: dict) -> dict:
+    plan, items = row["plan"], row["findings"]
+    token = plan["token"]
+    return {"is_plan": True, "key": token["key"], "subject": token.get("name") or token.get("id") or token["key"],
+            "masked": token.get("masked") or "", "provider": token.get("provider") or "",
+            "owner": token.get("owner") or "", "severity": _worst(items),
+            "severities": sorted({f["severity"] for f in items}, key=severity_rank),
+            "rules": sorted({f["rule_id"] for f in items}), "count": len(items), "plan": _plan_view(plan)}
+
+
+def _plan_view(plan: dict | None) -> dict | None:
+    """A plan as the page shows it: what to create (every field), what is kept, asked or dropped, and the steps."""
+    if not plan:
+        return None
+    credentials = []
+    for credential in plan.get("credentials") or []:
+        rows = [("type", str(credential.get("type", "")).replace("_", " "))]
+        for key in ("resource_owner", "installed_on", "token_type", "access_level", "expires_at"):
+            if credential.get(key) not in (None, "", []):
+                rows.append((key.replace("_", " "), _compact(credential[key])))
+        if credential.get("repositories"):
+            rows.append(("repositories", ", ".join(credential["repositories"])))
+        if isinstance(credential.get("permissions"), dict):
+            rows += [(f"{group} permissions", value) for group, value in _permission_rows(credential["permissions"])]
+        if credential.get("scopes"):
+            rows.append(("scopes", ", ".join(credential["scopes"])))
+        for scoped in credential.get("scoped") or []:
+            entity = scoped.get("entity") or {}
+            rows.append((f"{entity.get('type')} {entity.get('name')}", ", ".join(scoped.get("permissions") or [])))
+        if credential.get("global"):
+            rows.append(("global", ", ".join(credential["global"])))
+        if credential.get("read_only_because"):
+            rows.append(("read only", credential["read_only_because"]))
+        places = [f"{p.get('kind')} {p.get('location')}" for p in credential.get("for") or []]
+        credentials.append({"id": credential["id"], "name": credential.get("name"), "rows": rows,
+                            "for": ", ".join(places)})
+    requests = []
+    for request in plan.get("requests") or []:
+        line = (f"{request.get('method')} {request.get('url')}" if request.get("kind") == "api"
+                else f"open {request.get('url')}")
+        fields = [(k, _compact(v) if not isinstance(v, dict) else ", ".join(f"{a}: {b}" for a, b in v.items()))
+                  for k, v in (request.get("fields") or {}).items()]
+        body = json.dumps(request["body"], indent=2) if request.get("body") is not None else None
+        auth = (request.get("auth") or {}).get("variable")
+        requests.append({"step": request.get("step"), "purpose": request.get("purpose"), "line": line,
+                         "fields": fields, "body": body, "auth": auth})
+    return {"id": plan["id"], "action": plan.get("action"), "summary": plan.get("summary"),
+            "credentials": credentials, "decisions": plan.get("decisions") or [],
+            "steps": [s.get("text", "") for s in plan.get("steps") or []], "requests": requests,
+            "problems": plan.get("problems") or []}
+
+
 class HtmlFormat:
     """Render the report as one self-contained HTML page."""
 
@@ -216,6 +298,7 @@ def build_view(data: dict) -> dict:
         else:
             others.append(finding)
 
+    plans = {p["id"]: p for p in data.get("plans") or [] if isinstance(p, dict) and p.get("id")}
     token_index = {t["key"]: t for t in tokens or []}
     for key, items in by_subject.items():
         if key not in token_index:
@@ -238,28 +321,17 @@ def build_view(data: dict) -> dict:
             "more_findings": max(0, len(items) - MAX_FINDINGS_PER_TOKEN),
             "replacement": _replacement(items),
             "steps": _steps(items),
+            "plan": _plan_view(plans.get(items[0].get("plan_id"))),
             "age_days": _days_between(token.get("created_at"), now),
             "idle_days": _days_between(token.get("last_used_at"), now),
             "expires_in_days": _days_between(now, token.get("expires_at")),
         })
     clean = [t for k, t in sorted(token_index.items()) if k not in by_subject]
 
-    # What to do first: critical and high findings that still count, grouped by owner.
+    # What to do first: critical and high findings that still count, grouped by owner; with plans, one row per
+    # token with its plan (findings without a plan, e.g. about an organization, stay rows of their own).
     urgent = [f for f in findings if f["severity"] in ("critical", "high") and f.get("waived") is not True]
-    groups: dict[str, list[dict]] = defaultdict(list)
-    for finding in urgent:
-        groups[(finding.get("subject") or {}).get("owner") or "(no owner)"].append(finding)
-    owner_order = sorted(groups, key=lambda o: (-sum(f["severity"] == "critical" for f in groups[o]),
-                                                -len(groups[o]), o))
-    first, budget = [], MAX_FIRST
-    for owner in owner_order[:MAX_FIRST_OWNERS]:
-        if budget <= 0:
-            break
-        rows = [_finding_row(f) for f in groups[owner][:budget]]
-        budget -= len(rows)
-        first.append({"owner": owner, "rows": rows, "total": len(groups[owner]),
-                      "critical": sum(f["severity"] == "critical" for f in groups[owner])})
-    first_shown = sum(len(g["rows"]) for g in first)
+    first, first_shown = _first(data, urgent, token_index)
 
     nhi = Counter(n for f in findings for n in set(f.get("nhi") or []))
     audited_tokens = tokens or []

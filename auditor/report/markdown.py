@@ -75,10 +75,13 @@ def finding_block(finding: dict) -> str:
         lines += ["", f"<sub>{where(finding)} · fingerprint `{finding.get('fingerprint', '')}`</sub>"]
     if recommendation.get("summary"):
         lines += ["", f"**Do ({esc(recommendation.get('action'))}):** {esc(recommendation['summary'])}"]
-    lines += [f"1. {esc(step)}" for step in recommendation.get("steps") or []]
-    replacement = replacement_lines(recommendation.get("replacement"))
-    if replacement:
-        lines += ["", "Replacement:"] + [f"- {line}" for line in replacement]
+    if finding.get("plan_id"):  # the token's one plan holds the steps and the replacement
+        lines += [f"Plan: `{finding['plan_id']}` (under What to do first, or `token-auditor plan`)"]
+    else:
+        lines += [f"1. {esc(step)}" for step in recommendation.get("steps") or []]
+        replacement = replacement_lines(recommendation.get("replacement"))
+        if replacement:
+            lines += ["", "Replacement:"] + [f"- {line}" for line in replacement]
     waiver = finding.get("waiver")
     if waiver:
         lines += ["", f"> Waiver ({'expired' if waiver.get('expired') else 'active'}): {esc(waiver.get('reason'))}"
@@ -166,6 +169,12 @@ class MarkdownFormat:
         footer = [f"<sub>token-auditor {esc(data['tool']['version'])} · OPA {esc(data['engine']['opa_version'])} · "
                   f"catalogue {esc((data.get('policy') or {}).get('catalogue_version'))} · now {esc(data['now'])}</sub>", ""]
         budget = limit - len("\n".join(parts + tail + footer)) - 1500  # headings and <details> wrappers
+        if failing and data.get("plans"):
+            from auditor.report.plans import markdown_first
+
+            first = markdown_first(data, fail_on, int(budget * 0.35))
+            parts += first
+            budget -= len("\n".join(first))
         if failing:
             blocks, used = fit([finding_block(f) for f in failing], int(budget * 0.6),
                                "_… and {n} more failing finding(s), listed in the table below and in the JSON/SARIF report._\n")

@@ -177,6 +177,7 @@ class TableFormat:
             states = [state_of(f) for f in data["findings"]]
             counts = ", ".join(f"{states.count(s)} {s}" for s in ("baseline", "waived") if states.count(s))
             lines += [f"{_plural(hidden, 'finding')} not shown ({counts}); --show all lists them", ""]
+        lines.extend(self._plans(data, compact))
         lines.extend(self._skipped(data, compact))
         lines.extend(self._skipped_rules(data))
         lines.append(self._verdict(data))
@@ -238,6 +239,26 @@ class TableFormat:
             for extra in todo[1:]:
                 lines += _wrap(extra, width, "      ")
         return lines
+
+    def _plans(self, data: dict, compact: bool) -> list[str]:
+        """One plan per token: the replacements and ordered steps that fix all of its findings."""
+        from auditor.report.plans import table_rows
+
+        if not data.get("plans"):
+            return []
+        rows = [[_cell(cell) for cell in row] for row in table_rows(data)]
+        lines = [f"PLANS ({len(rows)}): one per token, fixing all of its findings"]
+        if compact:
+            for severity, token, plan, steps in rows:
+                lines += _wrap(f"{severity} · " + " · ".join(token.splitlines()), self.width)
+                for text, indent in ((plan, "    "), (steps, "      ")):
+                    for line in text.splitlines():
+                        lines += _wrap(line, self.width, indent)
+        else:
+            widths = [9, 30, 50, 80] if self.width is None or self.width >= 182 else [9, 24, 34, 40]
+            lines.append(tabulate(rows, headers=["severity", "token", "plan", "steps"], tablefmt="simple_grid",
+                                  maxcolwidths=widths))
+        return lines + [""]
 
     def _skipped(self, data: dict, compact: bool) -> list[str]:
         if not data["skipped"]:
