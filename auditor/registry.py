@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,15 +41,24 @@ def _admin_rated(provider: str, name: str, policy_dir: Path) -> bool:
     return (catalogue.get("permissions") or {}).get(name) == "admin" or (catalogue.get("scopes") or {}).get(name) == "admin"
 
 
-def credential_problems(credential: dict, policy_dir: Path = POLICY_DIR) -> list[str]:
-    """Why the provider would refuse to create `credential` (empty when it is creatable)."""
+_ADMIN_RATED = re.compile(r"^(?:github|gitlab|huggingface) (?:scope |permission )?(.+) is admin-rated$")
+
+
+def credential_problems(credential: dict, policy_dir: Path = POLICY_DIR,
+                        justified_admin: Collection[str] = ()) -> list[str]:
+    """Why the provider would refuse to create `credential`, or why we would (an admin-rated permission):
+    empty when it is creatable. `justified_admin` names admin-rated permissions a plan keeps on purpose,
+    with its reason (`access_level:owner` for GitLab's Owner level)."""
     provider = credential.get("provider")
     check = _CHECKS.get(provider)
     if check is None:
         return [] if provider in _NO_REGISTRY else [f"unknown provider {provider!r}"]
     problems = check(credential, registry(provider, policy_dir), policy_dir)
     for extra in credential.get("also") or []:
-        problems += credential_problems(extra, policy_dir)
+        problems += credential_problems(extra, policy_dir, justified_admin)
+    if justified_admin:
+        justified = {"access level 50 (owner)" if name == "access_level:owner" else name for name in justified_admin}
+        problems = [p for p in problems if not ((m := _ADMIN_RATED.match(p)) and m.group(1) in justified)]
     return sorted(set(problems))
 
 

@@ -131,6 +131,7 @@ class Planner:
         self.places = _places(token)
         self.questions: list[str] = []
         self.decisions: list[dict] = []
+        self.kept_admin: list[str] = []  # admin-rated permissions kept on purpose (each with a decision saying why)
 
     # -- the plan -------------------------------------------------------------------------------------------
     def plan(self) -> dict:
@@ -180,7 +181,8 @@ class Planner:
 
         plan["requests"] = requests_for(plan, self.token, self.catalogue, self.now)
         plan["problems"] = [f"{c['id']}: {p}" for c in credentials for p in
-                            credential_problems(c, self.catalogue) + exceeds_today(c, self.token, self.catalogue)]
+                            credential_problems(c, self.catalogue, tuple(self.kept_admin))
+                            + exceeds_today(c, self.token, self.catalogue)]
         return plan
 
     def _in_use(self) -> bool:
@@ -444,6 +446,7 @@ class Planner:
                 self.decisions.append({"permission": shown, "rating": "admin", "decision": "keep", "via": via,
                                        "because": because})
                 kept.append(permission)
+                self.kept_admin.append(permission)
             elif usage or purposes:
                 self.decisions.append({"permission": shown, "rating": "admin", "decision": "drop", "via": None,
                                        "because": "what the token is seen doing "

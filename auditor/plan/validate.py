@@ -34,10 +34,11 @@ def requested(credential: dict) -> dict:
     return {k: credential[k] for k in REQUESTED_FIELDS if k in credential}
 
 
-def credential_problems(credential: dict, catalogue: Catalogue) -> list[str]:
+def credential_problems(credential: dict, catalogue: Catalogue, justified_admin: tuple[str, ...] = ()) -> list[str]:
+    """Problems the provider registry finds; admin-rated permissions the plan keeps on purpose are not one."""
     check = registry_validator()
     if check is not None:
-        return list(check(requested(credential)))
+        return list(check(requested(credential), justified_admin=justified_admin))
     return catalogue_problems(requested(credential), catalogue)
 
 
