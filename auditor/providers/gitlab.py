@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from pathlib import PurePath
 
+from auditor import evidence
 from auditor.errors import InputError
 from auditor.inventory.loader import Document
 from auditor.model.inventory import InputSummary, Inventory, Skipped, complete_token
@@ -136,6 +137,8 @@ class GitLabAdapter:
                     token = self._token(document, pointer, item, kind, org, holder, users, out)
                     if token is not None:
                         out.tokens.append(token)
+        # No GitLab export gives membership yet, so owner-not-member is not assessed for GitLab instances.
+        org_entry["evidence"] = {"members": evidence.PRESENT if org_entry["members"] is not None else evidence.MISSING}
         out.orgs.append(org_entry)
         out.inputs.append(InputSummary(document.path, document.sha256, fmt, PROVIDER, count))
         return out
