@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from auditor import __version__
+from auditor import __version__, evidence
 from auditor.engine import Engine, EngineSettings, ManagedOpa, find_opa
 from auditor.engine.binary import opa_version
 from auditor.errors import EngineError, InputError, ValidationFailed
@@ -166,6 +166,9 @@ def build_report(inventory: Inventory, documents: dict[str, Document], findings:
         "secrets_redacted": len(inventory.secrets),
         "rules": [r.as_dict() for r in rules],
         "tokens": token_facts(inventory.tokens),
+        # rules that did not run for an organization because its inventory lacked what they need
+        "evidence": evidence.coverage(inventory.orgs),
+        "not_assessed": evidence.not_assessed(inventory.orgs, rules),
     }
     return Report(data)
 

@@ -112,3 +112,27 @@ def coverage(orgs: list[dict]) -> list[dict]:
     """Per organization: the status of each evidence kind its provider can supply."""
     return sorted(({"provider": o["provider"], "org": o["name"], "evidence": dict(sorted((o.get("evidence") or {}).items()))}
                    for o in orgs if o.get("evidence")), key=lambda e: (e["provider"], e["org"]))
+
+
+def report_rows(data: dict) -> list[dict]:
+    """The report's not-assessed entries, one row per rule × organization, for the formatters."""
+    rows = []
+    for entry in data.get("not_assessed") or []:
+        missing = entry.get("missing") or []
+        rows.append({
+            "rule_id": entry["rule_id"], "provider": entry["provider"], "org": entry["org"],
+            "missing": ", ".join(f"{m['kind']} ({m['status']})" for m in missing),
+            "how": "; ".join(dict.fromkeys(m.get("how", "") for m in missing)),
+        })
+    return rows
+
+
+def headline(data: dict) -> str | None:
+    """One line saying how many rules did not run, or None when every rule could run everywhere."""
+    rows = data.get("not_assessed") or []
+    if not rows:
+        return None
+    rules = len({r["rule_id"] for r in rows})
+    orgs = len({(r["provider"], r["org"]) for r in rows})
+    return (f"{rules} rule{'s' if rules != 1 else ''} not assessed in {orgs} organization{'s' if orgs != 1 else ''}: "
+            "evidence they need is missing from the inputs (not counted as a pass)")

@@ -6,6 +6,7 @@ from itertools import groupby
 
 from tabulate import tabulate
 
+from auditor import evidence
 from auditor.report.model import Report
 
 
@@ -67,6 +68,13 @@ class TableFormat:
             lines.append("")
         if not data["findings"]:
             lines.append("No findings.")
+            lines.append("")
+        not_assessed = evidence.report_rows(data)
+        if not_assessed:
+            lines.append(f"NOT ASSESSED ({len(not_assessed)}): {evidence.headline(data)}")
+            rows = [[r["rule_id"], r["provider"], r["org"], r["missing"], r["how"]] for r in not_assessed]
+            lines.append(tabulate(rows, headers=["rule", "provider", "organization", "missing", "to assess it"],
+                                  tablefmt="simple", maxcolwidths=[26, 11, 24, 34, 70]))
             lines.append("")
         if data["skipped"]:
             lines.append(f"SKIPPED ({len(data['skipped'])})")
