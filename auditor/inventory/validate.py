@@ -159,3 +159,41 @@ def capped(document: Document, errors: list[str]) -> list[str]:
         return errors
     more = len(errors) - MAX_ERRORS_SHOWN
     return errors[:MAX_ERRORS_SHOWN] + [f"{document.path}: … and {more} more schema errors"]
+
+
+def validate_paths(paths: list[str], max_bytes: int, provider_options: dict) -> tuple[list, list[tuple[str, str]], int]:
+    """Check every file on its own, so that one run names every bad file.
+
+    Returns (input summaries of the good files, [(kind, message)] for the bad ones — kind `invalid` for schema
+    errors, `error` for anything else — and the number of token values found and redacted).
+    """
+    from auditor.errors import InputError, ValidationFailed
+    from auditor.inventory.loader import expand_paths, load_document
+    from auditor.providers import adapter_for
+
+    good, bad, secrets = [], [], 0
+    found: list[str] = []
+    for raw in paths or []:
+        try:
+            found.extend(expand_paths([raw]))
+        except InputError as exc:
+            bad.append(("error", str(exc)))
+    if not paths:
+        bad.append(("error", "no input given: pass inventory files, directories or - for stdin"))
+    for path in dict.fromkeys(found):
+        try:
+            document = load_document(path, max_bytes)
+            adapter = adapter_for(document)
+            errors = capped(document, schema_errors(document, adapter.schema_for(document)))
+            if errors:
+                raise ValidationFailed(errors)
+            part = adapter.normalize(document, provider_options)
+        except ValidationFailed as exc:
+            bad.extend(("invalid", line) for line in exc.errors)
+            continue
+        except InputError as exc:
+            bad.append(("error", str(exc)))
+            continue
+        good.extend(part.inputs)
+        secrets += len(document.secrets)
+    return good, bad, secrets
