@@ -34,6 +34,7 @@ GITLAB = {
 HUGGINGFACE = {
     "members": "add {org}'s members (`members:` entries with org {org})",
     "org_policies": "add an `org_policies` entry for {org} (organization Settings → Tokens)",
+    "spaces": "add `spaces` (each Space's info with `private`, its secret and variable names)",
 }
 NEUTRAL = {
     "members": "add `members` to the organization {org} in the token-inventory/v1 file",

@@ -191,7 +191,7 @@ def test_empty_exports_are_evidence_present_and_empty(audit_json, tmp_path):
     assert result.returncode == 0 and result.stdout == f"ok {folder / 'installations.json'}: github-api, 0 tokens\n"
 
 
-def test_huggingface_org_without_members_or_policy_is_not_assessed(audit_json, tmp_path):
+def test_huggingface_org_without_members_policy_or_spaces_is_not_assessed(audit_json, tmp_path):
     path = tmp_path / "hf.yaml"
     path.write_text("""format: huggingface-inventory/v1
 collected_at: "2026-11-20T09:00:00Z"
@@ -202,7 +202,11 @@ tokens: []
 """)
     code, report, stderr = audit_json(path)
     assert code == 0, stderr
+    spaces = "add `spaces` (each Space's info with `private`, its secret and variable names) or run " \
+             "`token-auditor collect huggingface`"
     assert [(e["rule_id"], e["org"], e["missing"][0]["how"]) for e in report["not_assessed"]] == [
+        ("exposed-in-public-space", "acme-ml", spaces),
+        ("exposed-in-public-space", "acme-research", spaces),
         ("org-allows-legacy-tokens", "acme-research", "add an `org_policies` entry for acme-research (organization "
          "Settings → Tokens) or run `token-auditor collect huggingface`"),
         ("owner-not-member", "acme-research", "add acme-research's members (`members:` entries with org "

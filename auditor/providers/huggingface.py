@@ -184,8 +184,8 @@ class HuggingFaceAdapter:
             org(name)
         policies = {p["org"] for p in data.get("org_policies") or []}
         for entry in orgs.values():
-            given = {kind for kind, present in (("members", entry["members"]), ("org_policies", entry["name"] in policies))
-                     if present}
+            given = {kind for kind, present in (("members", entry["members"]), ("org_policies", entry["name"] in policies),
+                                                ("spaces", "spaces" in data)) if present}
             entry["evidence"] = evidence.from_sections(evidence.HUGGINGFACE, given, data.get("collection"))
         out.orgs = [orgs[name] for name in sorted(orgs)]
         out.inputs.append(InputSummary(document.path, document.sha256, FORMAT, PROVIDER,
