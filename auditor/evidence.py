@@ -6,7 +6,8 @@ required kind is not `present` for an organization, the rule does not run there 
 the report lists it as not assessed, with the export or collect step that would assess it.
 
 Statuses: present (exported, possibly empty) · missing (not in the inputs) · forbidden (the collector got
-401/403) · failed (the collector could not finish it) · not_applicable (the provider cannot show it, e.g.
+401/403) · failed (the collector could not finish it) · skipped (the collector's credentials cannot call it) ·
+not_applicable (the provider cannot show it, e.g.
 credential authorizations without SAML SSO). A kind the provider does not have is simply absent.
 """
 
@@ -15,8 +16,9 @@ from __future__ import annotations
 PRESENT = "present"
 MISSING = "missing"
 # When several inputs describe one organization: present wins, then the most telling reason.
-PRIORITY = {PRESENT: 4, "failed": 3, "forbidden": 2, "not_applicable": 1, MISSING: 0}
-COLLECTION_STATUS = {"ok": PRESENT, "forbidden": "forbidden", "failed": "failed", "not_applicable": "not_applicable"}
+PRIORITY = {PRESENT: 5, "failed": 4, "forbidden": 3, "skipped": 2, "not_applicable": 1, MISSING: 0}
+COLLECTION_STATUS = {"ok": PRESENT, "forbidden": "forbidden", "failed": "failed", "skipped": "skipped",
+                     "not_applicable": "not_applicable"}
 
 # Evidence kinds per provider, each with where it comes from (wrapper key or endpoint) and how to supply it.
 GITHUB = {
@@ -49,6 +51,7 @@ STATUS_TEXT = {
     MISSING: "not in the inputs",
     "forbidden": "the collector was refused (401/403)",
     "failed": "the collector could not complete it",
+    "skipped": "the collector skipped it (its credentials cannot call the endpoint)",
     "not_applicable": "the provider does not show it for this organization",
 }
 

@@ -148,13 +148,14 @@ def test_collection_record_decides_presence_and_a_partial_list_accuses_no_one(au
     # reported as not a member.
     collection = {"tool": "token-auditor collect", "collected_at": "2026-11-24T08:00:00Z", "endpoints": {
         "members": {"status": "forbidden", "items": 1}, "installations": {"status": "ok", "items": 0},
-        "credential_authorizations": {"status": "not_applicable", "items": 0}}}
+        "credential_authorizations": {"status": "not_applicable", "items": 0},
+        "personal_access_token_requests": {"status": "skipped", "note": "only GitHub Apps can call this endpoint"}}}
     path = _wrapper(tmp_path, members=[MEMBERS[1]], collection=collection, credential_authorizations=[])
     code, report, stderr = audit_json(path)
     assert code == 0, stderr
     assert report["findings"] == []
     assert {(e["rule_id"], e["missing"][0]["status"]) for e in report["not_assessed"]} == {
-        ("owner-not-member", "forbidden"), ("legacy-token", "not_applicable")}
+        ("owner-not-member", "forbidden"), ("legacy-token", "not_applicable"), ("pending-broad-request", "skipped")}
     assert report["evidence"][0]["evidence"]["installations"] == "present"
 
     # Plain `opa eval` of the normalized input agrees: the gate is in the policies, not in the CLI.
