@@ -119,7 +119,9 @@ class GitLabAdapter:
             defaults = {"group_access_token": holder or org, "project_access_token": holder}
         out = Inventory()
         org_entry = {"provider": PROVIDER, "name": org, "token_policy": None, "members": None, "settings": {},
-                     "source": {"file": document.path, "pointer": ""}}
+                     "source": {"file": document.path, "pointer": ""},
+                     # no GitLab export gives membership yet: owner-not-member is not assessed for GitLab
+                     "evidence": {"members": evidence.MISSING}}
         if collected_at:
             try:
                 org_entry["settings"]["collected_at"] = normalize_time(collected_at)
@@ -137,8 +139,6 @@ class GitLabAdapter:
                     token = self._token(document, pointer, item, kind, org, holder, users, out)
                     if token is not None:
                         out.tokens.append(token)
-        # No GitLab export gives membership yet, so owner-not-member is not assessed for GitLab instances.
-        org_entry["evidence"] = {"members": evidence.PRESENT if org_entry["members"] is not None else evidence.MISSING}
         out.orgs.append(org_entry)
         out.inputs.append(InputSummary(document.path, document.sha256, fmt, PROVIDER, count))
         return out
