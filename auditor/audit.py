@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from auditor import __version__, evidence
+from auditor import __version__
 from auditor.engine import Engine, EngineSettings, ManagedOpa, find_opa
 from auditor.engine.binary import opa_version
 from auditor.errors import EngineError, InputError, ValidationFailed
@@ -139,6 +139,8 @@ def evaluate(inventory: Inventory, now: str, config: dict, options: AuditOptions
 
 def build_report(inventory: Inventory, documents: dict[str, Document], findings: list[dict], now: str,
                  config: dict, options: AuditOptions, opa: str) -> Report:
+    from auditor import evidence
+
     rules = load_rules(options.policy_dir)
     catalogue = _catalogue_meta(options.policy_dir)
 

@@ -16,7 +16,7 @@ import click
 
 from auditor import __version__
 from auditor.audit import DEFAULT_POLICY_DIR, AuditOptions, EngineOptions, read_inventory, resolve_now, run_audit
-from auditor.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, AuditorError, InputError, ValidationFailed
+from auditor.errors import EXIT_FINDINGS, EXIT_OK, AuditorError, InputError, ValidationFailed
 from auditor.findings import load_rules
 from auditor.findings.finding import FAIL_ON
 from auditor.inventory.validate import load_schema, schema_names
@@ -159,6 +159,7 @@ def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseli
 @click.option("--collected-at", help="Collection time (ISO 8601) for bare API exports.")
 def validate(paths, max_input_bytes, org, collected_at):
     """Check inventories against their schemas; print what each holds, and every bad file (exit 2 if any)."""
+    from auditor.errors import EXIT_INPUT
     from auditor.inventory.validate import validate_paths
 
     good, bad, secrets = validate_paths(list(paths), max_input_bytes, {"org": org, "collected_at": collected_at})

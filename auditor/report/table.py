@@ -6,7 +6,6 @@ from itertools import groupby
 
 from tabulate import tabulate
 
-from auditor import evidence
 from auditor.report.model import Report
 
 
@@ -69,13 +68,6 @@ class TableFormat:
         if not data["findings"]:
             lines.append("No findings.")
             lines.append("")
-        not_assessed = evidence.report_rows(data)
-        if not_assessed:
-            lines.append(f"NOT ASSESSED ({len(not_assessed)}): {evidence.headline(data)}")
-            rows = [[r["rule_id"], r["provider"], r["org"], r["missing"], r["how"]] for r in not_assessed]
-            lines.append(tabulate(rows, headers=["rule", "provider", "organization", "missing", "to assess it"],
-                                  tablefmt="simple", maxcolwidths=[26, 11, 24, 34, 70]))
-            lines.append("")
         if data["skipped"]:
             lines.append(f"SKIPPED ({len(data['skipped'])})")
             rows = [[s["provider"], s.get("name") or s["id"], s["reason"],
@@ -83,4 +75,18 @@ class TableFormat:
             lines.append(tabulate(rows, headers=["provider", "item", "reason", "where"], tablefmt="simple",
                                   maxcolwidths=[12, 30, 50, 50]))
             lines.append("")
+        lines += not_assessed_lines(data)
         return "\n".join(lines)
+
+
+def not_assessed_lines(data: dict) -> list[str]:
+    """Rules that could not run for an organization (evidence missing), with the step that would assess them."""
+    from auditor import evidence
+
+    rows = evidence.report_rows(data)
+    if not rows:
+        return []
+    table = [[r["rule_id"], r["provider"], r["org"], r["missing"], r["how"]] for r in rows]
+    return [f"NOT ASSESSED ({len(rows)}): {evidence.headline(data)}",
+            tabulate(table, headers=["rule", "provider", "organization", "missing", "to assess it"],
+                     tablefmt="simple", maxcolwidths=[26, 11, 24, 34, 70]), ""]
