@@ -16,7 +16,7 @@ from auditor.engine import Engine, EngineSettings, ManagedOpa, find_opa
 from auditor.engine.binary import opa_version
 from auditor.errors import EngineError, InputError, ValidationFailed
 from auditor.findings import load_rules, prepare_findings
-from auditor.inventory.loader import DEFAULT_MAX_BYTES, Document, load_paths
+from auditor.inventory.loader import DEFAULT_MAX_BYTES, Document, expand_paths, load_document, load_paths
 from auditor.inventory.validate import capped, schema_errors
 from auditor.model.inventory import Inventory
 from auditor.model.timestamps import format_time, parse_time
@@ -91,22 +91,59 @@ def bulk(func):
 
 @bulk
 def read_inventory(paths: list[str], options: AuditOptions) -> tuple[Inventory, dict[str, Document]]:
-    """Load, validate and normalize every input; all schema errors of all files at once."""
-    documents = load_paths(paths, options.max_input_bytes)
+    """Load, validate and normalize every input; the errors of all bad files at once."""
     errors: list[str] = []
+    refused: list[InputError] = []  # errors that are not schema errors
+    documents = _load_each(paths, options.max_input_bytes, errors, refused)
     plan = []
     for document in documents:
-        adapter = adapter_for(document)
-        errors.extend(capped(document, schema_errors(document, adapter.schema_for(document))))
-        plan.append((document, adapter))
+        try:
+            adapter = adapter_for(document)
+        except InputError as exc:
+            errors.append(str(exc))
+            refused.append(exc)
+            continue
+        found = capped(document, schema_errors(document, adapter.schema_for(document)))
+        errors.extend(found)
+        if not found:
+            plan.append((document, adapter))
+    parts = []
+    for document, adapter in plan:
+        try:
+            parts.append((document, adapter.normalize(document, options.provider_options)))
+        except InputError as exc:
+            errors.append(str(exc))
+            refused.append(exc)
+    if len(errors) == 1 and len(refused) == 1:
+        raise refused[0]  # one unreadable or unrecognised file: its own one-line error, as before
     if errors:
         raise ValidationFailed(errors)
     merged = Inventory()
-    for document, adapter in plan:
-        part = adapter.normalize(document, options.provider_options)
+    for document, part in parts:
         link_secrets(document, part)
         merged.merge(part)
     return merged, {d.path: d for d in documents}
+
+
+def _load_each(paths: list[str], max_bytes: int, errors: list[str], refused: list[InputError]) -> list[Document]:
+    """Every readable input; what cannot be found or read goes to errors, so one run names every bad file."""
+    if not paths:
+        load_paths(paths)  # the usage error for no input at all
+    documents = []
+    for raw in paths:
+        try:
+            found = expand_paths([raw])
+        except InputError as exc:
+            errors.append(str(exc))
+            refused.append(exc)
+            continue
+        for path in found:
+            try:
+                documents.append(load_document(path, max_bytes))
+            except InputError as exc:
+                errors.append(str(exc))
+                refused.append(exc)
+    return documents
 
 
 def _engine_settings(options: EngineOptions, url: str, token: str | None) -> EngineSettings:

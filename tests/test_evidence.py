@@ -256,12 +256,17 @@ def test_validate_reports_every_bad_file_in_one_run(tmp_path):
     broken.write_text('{"format": ')
     error = tmp_path / "d-error.json"
     error.write_text('{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}')
-    result = run_cli("validate", str(tmp_path))
-    assert result.returncode == 2
-    assert result.stdout == f"ok {good}: token-inventory/v1, 1 tokens\n"
-    assert result.stderr.splitlines() == [
+    expected = [
         f"token-auditor: invalid: {schema}:1: /tokens/0/owner: 7 is not of type 'string'",
-        f"token-auditor: error: {broken}:1:12: invalid JSON: Expecting value",
-        f"token-auditor: error: {error}: a GitHub API error answer (\"Not Found\"; see https://docs.github.com/rest), "
+        f"token-auditor: invalid: {broken}:1:12: invalid JSON: Expecting value",
+        f"token-auditor: invalid: {error}: a GitHub API error answer (\"Not Found\"; see https://docs.github.com/rest), "
         "not an export; fix the access and export again",
+        f"token-auditor: invalid: {tmp_path / 'missing.json'}: no such file or directory",
     ]
+    for command in (["validate"], ["audit", "--now", NOW]):
+        result = run_cli(*command, str(tmp_path), str(tmp_path / "missing.json"))
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert sorted(result.stderr.splitlines()) == sorted(expected)
+    result = run_cli("validate", str(good))
+    assert (result.returncode, result.stdout) == (0, f"ok {good}: token-inventory/v1, 1 tokens\n")
