@@ -16,7 +16,7 @@ from auditor.engine import Engine, EngineSettings, ManagedOpa, find_opa
 from auditor.engine.binary import opa_version
 from auditor.errors import EngineError, InputError, ValidationFailed
 from auditor.findings import load_rules, prepare_findings
-from auditor.inventory.loader import DEFAULT_MAX_BYTES, Document, expand_paths, load_document, load_paths
+from auditor.inventory.loader import DEFAULT_MAX_BYTES, Document, load_paths
 from auditor.inventory.validate import capped, schema_errors
 from auditor.model.inventory import Inventory
 from auditor.model.timestamps import format_time, parse_time
@@ -127,6 +127,8 @@ def read_inventory(paths: list[str], options: AuditOptions) -> tuple[Inventory, 
 
 def _load_each(paths: list[str], max_bytes: int, errors: list[str], refused: list[InputError]) -> list[Document]:
     """Every readable input; what cannot be found or read goes to errors, so one run names every bad file."""
+    from auditor.inventory.loader import expand_paths, load_document
+
     if not paths:
         load_paths(paths)  # the usage error for no input at all
     documents = []
