@@ -2,29 +2,37 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := demo
 
-OPA_VERSION   := v1.22.3
+OPA_VERSION   := v$(strip $(file < .opa-version))
 REGAL_VERSION := v0.42.0
 # v0.42.0 is not served by this machine's Go module proxy; the nearest served release is
 # github.com/styrainc/regal v0.35.1 (the module's name before it moved), built from the module cache.
 REGAL_FALLBACK_MODULE  := github.com/styrainc/regal
 REGAL_FALLBACK_VERSION := v0.35.1
-PYTHON        ?= python3.11
+# Any Python >= 3.11: the first of these that runs and is new enough, unless PYTHON=... is given.
+PYTHON_CANDIDATES := python3 python3.11 python3.12 python3.13 python3.14
+PYTHON_OK     = $(1) -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1
+ifndef PYTHON
+PYTHON        := $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell $(call PYTHON_OK,$(p)) && echo $(p))))
+endif
+ACTIONLINT_VERSION := v1.7.12
 VENV          := .venv
 PY            := $(VENV)/bin/python
 BIN           := $(CURDIR)/.bin
 OPA           := $(BIN)/opa
 REGAL         := $(BIN)/regal
-COVERAGE_MIN  := 90
+ACTIONLINT    := $(BIN)/actionlint
+COVERAGE_MIN  := 95
 export OPA_BIN := $(OPA)
 # Debian's Chromium drives the HTML report test (Playwright uses it; it never downloads a browser).
 export CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup demo test test-policies test-python lint-policies bench readme clean browser
+.PHONY: setup demo test test-policies test-python lint-policies lint-ci lock bench readme clean browser
 
-setup: $(VENV)/.installed $(BIN)/.opa-$(OPA_VERSION) $(BIN)/.regal-$(REGAL_VERSION)
+setup: $(VENV)/.installed $(BIN)/.opa-$(OPA_VERSION) $(BIN)/.regal-$(REGAL_VERSION) $(BIN)/.actionlint-$(ACTIONLINT_VERSION)
 
 $(VENV)/.installed: pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 2; }
+	@test -n "$(PYTHON)" || { echo "need Python 3.11 or later: none of $(PYTHON_CANDIDATES) on PATH is; install one or run make PYTHON=/path/to/python3.X"; exit 2; }
+	@$(call PYTHON_OK,$(PYTHON)) || { echo "need Python 3.11 or later: $(PYTHON) is $$($(PYTHON) --version 2>&1)"; exit 2; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
@@ -43,6 +51,13 @@ $(BIN)/.regal-$(REGAL_VERSION):
 	  dir=$$(go mod download -json $(REGAL_FALLBACK_MODULE)@$(REGAL_FALLBACK_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
 	  test -n "$$dir" && cd "$$dir" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -o $(REGAL) . ; }
 	$(REGAL) version >/dev/null
+	touch $@
+
+# GitHub workflow linter for action.yml's documented workflows (zizmor comes with the dev extras).
+$(BIN)/.actionlint-$(ACTIONLINT_VERSION):
+	mkdir -p $(BIN)
+	GOBIN=$(BIN) CGO_ENABLED=0 go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	$(ACTIONLINT) -version | grep -qx "$(ACTIONLINT_VERSION)"
 	touch $@
 
 demo: setup
@@ -69,7 +84,21 @@ browser:
 test-python: setup browser
 	$(PY) -m pytest -q
 
-test: test-policies test-python
+# action.yml and the README's workflows: actionlint (workflow syntax, inputs of ./action.yml, expressions) and
+# zizmor offline (unpinned actions, template injection, credentials, permissions).
+lint-ci: setup
+	rm -rf .cache/ci-examples
+	$(PY) scripts/ci_examples.py .cache/ci-examples
+	cd .cache/ci-examples/local && git init -q . && $(ACTIONLINT) -no-color
+	$(VENV)/bin/zizmor --offline --no-progress action.yml .cache/ci-examples/.github/workflows
+
+# The action's pinned, hash-checked requirements (runtime and build dependencies, for its python-version).
+lock: setup
+	cd requirements && CUSTOM_COMPILE_COMMAND="make lock" ../$(VENV)/bin/pip-compile -q --generate-hashes \
+	  --allow-unsafe --build-deps-for editable --strip-extras --no-emit-index-url --no-emit-find-links \
+	  -o action.lock ../pyproject.toml
+
+test: test-policies lint-ci test-python
 
 bench: setup
 	$(PY) scripts/bench.py $(BENCH_ARGS)

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from auditor import __version__
+from auditor.config import RuleSelection, load_config, policy_config
 from auditor.engine import Engine, EngineSettings, ManagedOpa, find_opa
 from auditor.engine.binary import opa_version
 from auditor.errors import EngineError, InputError, ValidationFailed
@@ -50,6 +51,7 @@ class AuditOptions:
     max_input_bytes: int = DEFAULT_MAX_BYTES
     engine: EngineOptions = field(default_factory=EngineOptions)
     provider_options: dict = field(default_factory=dict)
+    rules: RuleSelection = field(default_factory=RuleSelection)
 
 
 def resolve_now(now: str | None) -> str:
@@ -59,17 +61,6 @@ def resolve_now(now: str | None) -> str:
         return format_time(parse_time(now))
     except (ValueError, OverflowError):
         raise InputError(f"--now {now!r} is not an ISO 8601 date-time (e.g. 2026-11-25T00:00:00Z)") from None
-
-
-def load_config(path: str | None) -> dict:
-    """The --config YAML (thresholds and catalogue overrides), validated by its schema."""
-    if path is None:
-        return {}
-    documents = load_paths([path])
-    errors = schema_errors(documents[0], "config.v1")
-    if errors:
-        raise ValidationFailed(errors)
-    return documents[0].data or {}
 
 
 def bulk(func):
@@ -172,7 +163,7 @@ def evaluate(inventory: Inventory, now: str, config: dict, options: AuditOptions
             engine.load_policies(options.policy_dir)
         if engine_options.opa_url:
             version = engine.server_version() or "remote"
-        findings = engine.evaluate(inventory, now, config or None)
+        findings = engine.evaluate(inventory, now, policy_config(config) or None)
     return findings, version
 
 
@@ -182,6 +173,13 @@ def build_report(inventory: Inventory, documents: dict[str, Document], findings:
 
     rules = load_rules(options.policy_dir)
     catalogue = _catalogue_meta(options.policy_dir)
+    skipped_rules = options.rules.skipped([r.id for r in rules])
+    if skipped_rules:  # evaluated like every rule, then left out: listed below, never silently gone
+        off = {s["id"] for s in skipped_rules}
+        titles = {r.id: r.title for r in rules}
+        skipped_rules = [{**s, "title": titles[s["id"]]} for s in skipped_rules]
+        findings = [f for f in findings if f.get("rule_id") not in off]
+        rules = [r for r in rules if r.id not in off]
 
     def line_of(file: str, pointer: str) -> int | None:
         document = documents.get(file)
@@ -197,7 +195,7 @@ def build_report(inventory: Inventory, documents: dict[str, Document], findings:
         "tool": {"name": "token-auditor", "version": __version__},
         "engine": {"name": "opa", "opa_version": opa, "mode": "remote" if options.engine.opa_url else "managed"},
         "policy": {"catalogue_version": catalogue.get("version"), "catalogue_date": catalogue.get("date"),
-                   "rules": [r.id for r in rules]},
+                   "rules": [r.id for r in rules], **({"skipped_rules": skipped_rules} if skipped_rules else {})},
         "now": now,
         "config": config,
         "inputs": [i.as_dict() for i in sorted(inventory.inputs, key=lambda i: i.path)],
@@ -244,4 +242,4 @@ def run_audit(paths: list[str], options: AuditOptions) -> Report:
     return build_report(inventory, documents, findings, now, config, options, opa)
 
 
-__all__ = ["AuditOptions", "EngineError", "EngineOptions", "read_inventory", "resolve_now", "run_audit"]
+__all__ = ["AuditOptions", "EngineError", "EngineOptions", "load_config", "read_inventory", "resolve_now", "run_audit"]

@@ -16,11 +16,13 @@ import click
 
 from auditor import __version__
 from auditor.audit import DEFAULT_POLICY_DIR, AuditOptions, EngineOptions, read_inventory, resolve_now, run_audit
+from auditor.config import RuleSelection, discover, load_config, policy_config
 from auditor.errors import EXIT_FINDINGS, EXIT_OK, AuditorError, InputError, ValidationFailed
 from auditor.findings import load_rules
 from auditor.findings.finding import FAIL_ON
 from auditor.inventory.validate import load_schema, schema_names
 from auditor.report import formatters, render
+from auditor.report.table import SHOW, TableFormat, terminal_width, use_colour, verdict_line
 from auditor.secrets import redact_text
 
 
@@ -45,6 +47,16 @@ def emit(text: str, output: str | None) -> None:
         write_atomic(output, text)
     else:
         click.echo(text, nl=not text.endswith("\n"))
+
+
+def emit_table(report, output: str | None, show: str) -> None:
+    """The table: to a file plain and full width; to stdout fitted to $COLUMNS/the terminal, coloured on a tty."""
+    if output and output != "-":
+        write_atomic(output, TableFormat(show=show).format(report))
+        return
+    colour = use_colour(sys.stdout)
+    text = TableFormat(show=show, width=terminal_width(sys.stdout), colour=colour).format(report)
+    click.echo(text, nl=False, color=colour)
 
 
 def _fail(message: str, code: int) -> None:
@@ -80,7 +92,14 @@ def engine_options(func):
                      help="Chunks evaluated in parallel."),
         click.option("--policy-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR,
                      show_default="policies/", help="Rego policies and data to evaluate."),
-        click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML thresholds/catalogue overrides."),
+        click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                     help="Config YAML (thresholds, catalogue overrides, skip_rules/only_rules); "
+                          "default: .token-auditor.yaml in the current directory or the repository root."),
+        click.option("--no-config", is_flag=True, help="Ignore any .token-auditor.yaml."),
+        click.option("--skip-rule", "skip_rules", multiple=True, metavar="ID",
+                     help="Do not report this rule (repeatable); listed as skipped by configuration."),
+        click.option("--only-rule", "only_rules", multiple=True, metavar="ID",
+                     help="Report only these rules (repeatable); the others are listed as skipped by configuration."),
         click.option("--now", help="Pin the clock (ISO 8601) for every time-based rule."),
         click.option("--max-input-bytes", type=click.IntRange(1), default=256 * 1024 * 1024, show_default=True),
         click.option("--org", help="GitHub org / GitLab instance for bare API exports."),
@@ -98,10 +117,17 @@ def _options(kw: dict) -> AuditOptions:
         if token is None:
             raise InputError(f"--opa-token-env {kw['opa_token_env']}: that variable is not set")
     provider_options = {"org": kw.get("org"), "collected_at": kw.get("collected_at")}
+    config_file = discover(kw.get("config_file"), kw.get("no_config", False))
+    policy_dir = Path(kw.get("policy_dir") or DEFAULT_POLICY_DIR)
+    selection = RuleSelection.build(kw.get("skip_rules") or (), kw.get("only_rules") or (),
+                                    load_config(config_file), config_file)
+    if selection:
+        selection.check([r.id for r in load_rules(policy_dir)])
     return AuditOptions(
         now=kw.get("now"),
-        config_file=kw.get("config_file"),
-        policy_dir=Path(kw.get("policy_dir") or DEFAULT_POLICY_DIR),
+        config_file=config_file,
+        rules=selection,
+        policy_dir=policy_dir,
         max_input_bytes=kw.get("max_input_bytes") or 256 * 1024 * 1024,
         engine=EngineOptions(
             opa_url=kw.get("opa_url"), opa_token=token, opa_ca=kw.get("opa_ca"), opa_bin=kw.get("opa_bin"),
@@ -111,8 +137,29 @@ def _options(kw: dict) -> AuditOptions:
     )
 
 
+def version_text() -> str:
+    """token-auditor, the OPA it would run (when found) and the shipped rule catalogue."""
+    from auditor.audit import _catalogue_meta
+    from auditor.engine.binary import find_opa, opa_version
+
+    try:
+        opa = f"OPA {opa_version(find_opa())} ({find_opa()})"
+    except AuditorError:
+        opa = "OPA not found (--opa-bin, $OPA_BIN, .bin/opa or PATH)"
+    catalogue = _catalogue_meta(DEFAULT_POLICY_DIR)
+    return "\n".join([f"token-auditor {__version__}", opa,
+                      f"catalogue {catalogue.get('version') or 'unknown'} ({catalogue.get('date') or 'undated'})"])
+
+
+def _print_version(ctx, _param, value):
+    if value and not ctx.resilient_parsing:
+        click.echo(version_text())
+        ctx.exit(0)
+
+
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="token-auditor")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Print the tool, OPA and rule catalogue versions and exit.")
 def main():
     """Audit exported API-token inventories against Rego policies on a real OPA server."""
 
@@ -132,8 +179,13 @@ def main():
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Write this run's findings as a baseline.")
 @click.option("--waivers", "waivers_file", type=click.Path(dir_okay=False),
               help="YAML waivers (schema: token-auditor schema waivers).")
+@click.option("--show", type=click.Choice(SHOW), default="counted", show_default=True,
+              help="Table rows: counted (new findings only; baseline and waived ones are summed up) or all.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print only the gate's verdict line on stdout (files from -o/--output-dir are still written).")
 @engine_options
-def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseline, waivers_file, **kw):
+def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseline, waivers_file, show, quiet,
+          **kw):
     """Audit inventories (files, directories, - for stdin) and report findings."""
     from auditor.gate import apply_gate, baseline_document, load_baseline, load_waivers
     from auditor.gate.outputs import plan_outputs
@@ -146,7 +198,15 @@ def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseli
     report = run_audit(list(paths), _options(kw))
     failing = apply_gate(report, fail_on, baseline, waivers)
     for fmt, output in plan:
-        emit(render(report, fmt), output)
+        to_stdout = not output or output == "-"
+        if quiet and to_stdout:
+            continue
+        if fmt == "table":
+            emit_table(report, output, show)
+        else:
+            emit(render(report, fmt), output)
+    if quiet:
+        click.echo(verdict_line(report.data))
     if write_baseline:
         write_atomic(write_baseline, baseline_document(report.findings))
     sys.exit(EXIT_FINDINGS if failing else EXIT_OK)
@@ -173,17 +233,18 @@ def validate(paths, max_input_bytes, org, collected_at):
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-o", "--output", help="Write here (atomically) instead of stdout.")
 @click.option("--now", help="The input.now the policies will see (default: current time).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML overrides, as input.config.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="Config YAML, its thresholds/catalogue as input.config (default: .token-auditor.yaml, as audit).")
+@click.option("--no-config", is_flag=True, help="Ignore any .token-auditor.yaml.")
 @click.option("--max-input-bytes", type=click.IntRange(1), default=256 * 1024 * 1024, show_default=True)
 @click.option("--org", help="GitHub org / GitLab instance for bare API exports.")
 @click.option("--collected-at", help="Collection time (ISO 8601) for bare API exports.")
-def normalize(paths, output, now, config_file, max_input_bytes, org, collected_at):
+def normalize(paths, output, now, config_file, no_config, max_input_bytes, org, collected_at):
     """Write the normalized input exactly as the policies receive it (for plain `opa eval`)."""
-    from auditor.audit import load_config
-
+    config_file = discover(config_file, no_config)
     options = AuditOptions(now=now, config_file=config_file, max_input_bytes=max_input_bytes,
                            provider_options={"org": org, "collected_at": collected_at})
-    config = load_config(config_file)
+    config = policy_config(load_config(config_file))
     inventory, _ = read_inventory(list(paths), options)
     document = inventory.policy_input(resolve_now(now), config or None)
     emit(json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n", output)
@@ -220,13 +281,19 @@ def schema(name):
 @click.option("-f", "--format", "fmt", default="html", show_default=True,
               help="Output format: " + ", ".join(sorted(formatters())) + ".")
 @click.option("-o", "--output", help="Write here (atomically) instead of stdout.")
-def report(result, fmt, output):
+@click.option("--show", type=click.Choice(SHOW), default="counted", show_default=True,
+              help="Table rows: counted (new findings only) or all (baseline and waived ones too).")
+def report(result, fmt, output, show):
     """Render a saved JSON report (from `audit --format json`) in any format, without re-auditing."""
     from auditor.report.saved import load_report
 
     if fmt not in formatters():
         raise InputError(f"unknown format {fmt!r}; known: {', '.join(sorted(formatters()))}")
-    emit(render(load_report(result), fmt), output)
+    saved = load_report(result)
+    if fmt == "table":
+        emit_table(saved, output, show)
+    else:
+        emit(render(saved, fmt), output)
 
 
 @main.command()

@@ -19,7 +19,8 @@ OPA_BIN = os.environ.get("OPA_BIN") or str(ROOT / ".bin" / "opa")
 def run_cli(*args: str, stdin: str | None = None, env: dict | None = None, cwd: Path | None = None,
             timeout: float = 300) -> subprocess.CompletedProcess:
     """Run `python -m auditor ARGS` as a user would; returns the finished process (text mode)."""
-    full_env = {**os.environ, "OPA_BIN": OPA_BIN, **(env or {})}
+    inherited = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR")}  # table layout/colour
+    full_env = {**inherited, "OPA_BIN": OPA_BIN, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "auditor", *args],
         input=stdin, capture_output=True, text=True, env=full_env, cwd=cwd or ROOT, timeout=timeout,

@@ -2,7 +2,7 @@
 
 Each `run:` step of action.yml is executed with bash the way the runner does: its `env:` with the
 `${{ … }}` expressions resolved (inputs, github.action_path, runner.temp, earlier steps' outputs from
-$GITHUB_OUTPUT). `uses:` steps (setup-python, setup-go, upload-sarif) are what the runner provides;
+$GITHUB_OUTPUT). `uses:` steps (setup-python, setup-opa, upload-sarif) are what the runner provides;
 here the repo's venv and .bin/opa stand in through the action's `python` and `opa-bin` inputs.
 """
 
@@ -97,8 +97,8 @@ def test_scripts_take_inputs_only_through_env():
     assert any(u.startswith("actions/setup-python@") for u in uses)
     assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
     install = [s for s in ACTION["runs"]["steps"] if s.get("id") == "install"][0]
-    assert "open-policy-agent/opa@${TA_OPA_VERSION}" in install["run"]
-    assert re.fullmatch(r"v\d+\.\d+\.\d+", ACTION["inputs"]["opa-version"]["default"])
+    assert "--require-hashes" in install["run"] and "requirements/action.lock" in install["run"]
+    assert ACTION["inputs"]["opa-version"]["default"] == ""  # empty: the pinned .opa-version
 
 
 def test_action_fails_the_job_on_findings_and_writes_reports(workspace):

@@ -242,8 +242,8 @@ def test_without_usage_the_owner_is_asked(github_report):
                  if f["rule_id"] == "legacy-token" and f["subject"]["name"] == "deploy-script"]
     spec = finding["recommendation"]["replacement"]
     assert spec["needs_owner_input"] and "Which repositories of acme-corp" in spec["question"]
-    # admin:org maps to organization administration: a replacement never carries it, nor asks for it
-    assert "organization" not in spec["permissions"]
+    # admin:org's organization administration is never carried nor asked for; its Projects level is not administration
+    assert spec["permissions"]["organization"] == {"organization_projects": "admin"}
     assert spec["permissions"]["repository"]["contents"] == "write"
     assert "organization_administration" not in spec["question"]
 

@@ -85,6 +85,30 @@ def test_bare_exports_kind_from_path_and_org_from_option(tmp_path):
     assert result.returncode == 2 and "group or project access tokens?" in result.stderr and str(unclear) in result.stderr
 
 
+def test_a_bot_token_in_the_admin_personal_listing_is_audited_once_as_its_group_token(tmp_path):
+    from auditor.audit import AuditOptions, read_inventory
+
+    personal = tmp_path / "personal_access_tokens.json"
+    # an administrator's GET /personal_access_tokens lists the group bot's token (id 7, bot user 140) too
+    personal.write_text(json.dumps([token(7, user_id=140, scopes=["api"]), token(8, user_id=11)]))
+    group = tmp_path / "groups" / "acme" / "access_tokens.json"
+    group.parent.mkdir(parents=True)
+    group.write_text(json.dumps([token(7, user_id=140, scopes=["api"], access_level=40)]))
+    inventory, _ = read_inventory([str(personal), str(group)],
+                                  AuditOptions(provider_options={"org": "acme", "collected_at": None}))
+    assert sorted(t["key"] for t in inventory.tokens) == ["gitlab:group_access_token:7",
+                                                          "gitlab:personal_access_token:8"]
+    assert [(s.id, s.reason) for s in inventory.skipped] == [
+        ("7", f"the same GitLab token as the group access token at {group}#/0")]
+    # the same id under another user is another token (a second instance, or a stale export)
+    other = tmp_path / "projects" / "acme" / "app" / "access_tokens.json"
+    other.parent.mkdir(parents=True)
+    other.write_text(json.dumps([token(7, user_id=141, access_level=30)]))
+    inventory, _ = read_inventory([str(personal), str(other)],
+                                  AuditOptions(provider_options={"org": "acme", "collected_at": None}))
+    assert len(inventory.tokens) == 3 and inventory.skipped == []
+
+
 def test_unknown_scope_and_access_level_are_kept(tmp_path):
     path = tmp_path / "projects" / "acme" / "app" / "access_tokens.json"
     path.parent.mkdir(parents=True)

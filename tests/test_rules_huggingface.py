@@ -111,9 +111,10 @@ def test_legacy_read_token_used_for_writes_is_replaced_read_only(audit_hf):
     report = audit_hf(HEADER + "tokens:\n" + token(
         "0000000000000000000000a5", "notebook", "{auth: {accessToken: {role: read}}}",
         observed_usage="[{entity: {type: model, name: jdoe-ml/bert}, actions: [write, inference]}]"))
-    scoped = one(report, "legacy-token")["recommendation"]["replacement"]["scoped"]
-    assert scoped == [{"entity": {"type": "model", "name": "jdoe-ml/bert"},
-                       "permissions": ["inference.serverless.write", "repo.content.read"]}]
+    replacement = one(report, "legacy-token")["recommendation"]["replacement"]
+    assert replacement["scoped"] == [{"entity": {"type": "model", "name": "jdoe-ml/bert"},
+                                      "permissions": ["repo.content.read"]}]
+    assert replacement["global"] == ["inference.serverless.write"]  # the Hub grants it per user, never on a model
 
 
 def test_org_token_by_kind_or_prefix_is_critical(audit_hf):
@@ -127,8 +128,13 @@ def test_org_token_by_kind_or_prefix_is_critical(audit_hf):
     assert by_kind["severity"] == "critical"
     assert by_kind["nhi"] == ["NHI5", "NHI9"]
     assert "acme-ml" in by_kind["message"]
-    assert by_kind["recommendation"]["replacement"]["scoped"] == [
-        {"entity": {"type": "model", "name": "acme-ml/bert"}, "permissions": ["inference.serverless.write"]}]
+    # Inference Providers calls are granted per user or org, never on a model
+    assert by_kind["recommendation"]["replacement"]["scoped"] == []
+    assert by_kind["recommendation"]["replacement"]["global"] == ["inference.serverless.write"]
+    assert "a kind huggingface deprecated" in by_kind["message"]
+    assert by_kind["recommendation"]["steps"][-1] == (
+        "Revoke the deprecated organization API token api_org_…00b1 in acme-ml's organization settings "
+        "(https://huggingface.co/organizations/acme-ml/settings/tokens) once nothing uses it")
     prefix_only = one(report, "org-token", "0000000000000000000000b2")
     assert prefix_only["subject"]["key"] == "huggingface:org_api_token:0000000000000000000000b2"
     assert prefix_only["recommendation"]["replacement"]["needs_owner_input"] is True
@@ -147,9 +153,10 @@ def test_namespace_wide_write(audit_hf):
     assert wide["severity"] == "high"
     assert "every repository of org acme-ml" in wide["message"]
     replacement = wide["recommendation"]["replacement"]
-    assert replacement["derived_from"] == "storage"  # no usage: the Space it sits in, read only
-    assert replacement["scoped"] == [{"entity": {"type": "space", "name": "acme-ml/demo"},
-                                      "permissions": ["repo.content.read"]}]
+    # no usage: the Space needs the repositories it loads, not read access on itself
+    assert replacement["derived_from"] == "storage" and replacement["needs_owner_input"]
+    assert replacement["scoped"] == []
+    assert replacement["question"].startswith('token "org-writer" runs in the Space acme-ml/demo: which models')
     assert not findings(report, "namespace-wide-write", "0000000000000000000000c2")
     assert not findings(report, "namespace-wide-write", "0000000000000000000000c3")
 
@@ -196,7 +203,9 @@ def test_sensitive_permission(audit_hf):
         {"resource": {"type": "model", "name": "acme-ml/bert"}, "permissions": ["repo.content.read"]}]
     jobs = one(report, "sensitive-permission", "0000000000000000000000e2")
     assert jobs["evidence"]["sensitive_permissions"] == ["job.write", "user.webhooks.write"]
-    assert not findings(report, "sensitive-permission", "0000000000000000000000e3")
+    # Inference Providers calls are billed: a spend permission, not read access
+    inference = one(report, "sensitive-permission", "0000000000000000000000e3")
+    assert inference["evidence"]["sensitive_permissions"] == ["inference.serverless.write"]
 
 
 def test_exposed_in_public_space_severity_by_write_and_privacy(audit_hf):
@@ -427,6 +436,57 @@ def test_the_same_rules_judge_tokens_of_the_neutral_model(audit_hf):
     assert rules_of(report, "n-contractor") == {"owner-not-member"}
     assert rules_of(report, "n-admin") == {"admin-permission"}
     assert rules_of(report, "n-reuse") == {"token-reuse"}
-    assert one(report, "org-allows-legacy-tokens")["subject"]["key"] == "org:pypi:acme"
+    # PyPI has no organization token policy: an allow_all there is nothing the catalogue knows to judge
+    assert findings(report, "org-allows-legacy-tokens") == []
     legacy = one(report, "legacy-token", "n-legacy")
     assert legacy["recommendation"]["replacement"]["needs_owner_input"] is True
+    # PyPI tokens cannot expire: the advice is a project-scoped token or Trusted Publishing, never "expiring"
+    assert "https://docs.pypi.org/trusted-publishers/" in legacy["recommendation"]["steps"][2]
+    assert not any("expiring" in step for step in legacy["recommendation"]["steps"])
+
+
+def test_org_api_token_roles_admin_and_contributor(audit_hf):
+    report = audit_hf(HEADER + "tokens:\n"
+                      + token("0000000000000000000000r1", "org-admin", "{auth: {accessToken: {role: admin}}}",
+                              owner="acme-ml", kind="org_api_token", prefix="api_org_")
+                      + token("0000000000000000000000r2", "org-contrib", "{auth: {accessToken: {role: contributor}}}",
+                              owner="acme-ml", kind="org_api_token", prefix="api_org_"))
+    admin = one(report, "admin-permission", "0000000000000000000000r1")
+    assert admin["evidence"]["admin_permissions"] == ["role.admin"]
+    assert one(report, "legacy-token", "0000000000000000000000r2")["evidence"]["access"] == "write"
+    assert findings(report, "admin-permission", "0000000000000000000000r2") == []
+
+
+def test_inference_permission_is_sensitive_and_never_read_access(audit_hf):
+    inference = fine("[{entity: {type: user, name: jdoe-ml}, permissions: [inference.serverless.write]}]")
+    report = audit_hf(HEADER + "tokens:\n" + token("0000000000000000000000s1", "chat-infer", inference,
+                                                    stored_in="[{kind: hf_space_secret, location: jdoe-ml/chat, key: HF_TOKEN}]")
+                      + "spaces:\n  - info: {id: jdoe-ml/chat, private: false}\n")
+    sensitive = one(report, "sensitive-permission", "0000000000000000000000s1")
+    assert sensitive["evidence"]["sensitive_permissions"] == ["inference.serverless.write"]
+    exposed = one(report, "exposed-in-public-space", "0000000000000000000000s1")
+    assert "(write access)" in exposed["message"] and "read access" not in exposed["message"]
+
+
+def test_service_account_token_is_replaced_by_a_service_account_token(audit_hf):
+    report = audit_hf(HEADER + dedent("""\
+        members:
+          - {org: acme-ml, user: jdoe-ml, role: admin}
+        tokens:
+        """) + token("0000000000000000000000t1", "sa-writer", fine("[{entity: {type: org, name: acme-ml}, "
+                                                                 "permissions: [repo.content.read, repo.write]}]"),
+                     owner="acme-ml-sa", kind="service_account_token",
+                     org_approval_status="{acme-ml: APPROVED}"))
+    assert rules_of(report, "0000000000000000000000t1") == {"namespace-wide-write"}
+    finding = one(report, "namespace-wide-write", "0000000000000000000000t1")
+    assert finding["recommendation"]["replacement"]["type"] == "service_account_token"
+    assert finding["recommendation"]["steps"][0].startswith(
+        "Ask the owner which repositories the token needs")
+    assert finding["recommendation"]["steps"][-1] == (
+        "Revoke hf_…00t1 in the service account's settings "
+        "(https://huggingface.co/organizations/acme-ml/settings/service-accounts) once nothing uses it")
+
+
+def test_well_scoped_service_account_fixture_has_no_finding(audit_hf):
+    report = audit_hf((FIXTURES / "huggingface" / "service-account.yaml").read_text())
+    assert report["findings"] == [] and report["summary"]["audited"] == 1

@@ -108,21 +108,35 @@ class Inventory:
     inputs: list[InputSummary] = field(default_factory=list)
 
     def merge(self, other: "Inventory") -> None:
-        seen = {t["key"]: t for t in self.tokens}
+        # identity: what makes two listings one token (GitLab lists a bot's token as a personal one
+        # too). Listings of equal identity_priority are one token only under the same key; otherwise
+        # the higher priority is audited and the other skipped.
+        seen: dict[str, list[dict]] = {}
+        for token in self.tokens:
+            seen.setdefault(token.get("identity", token["key"]), []).append(token)
         for token in other.tokens:
-            first = seen.get(token["key"])
+            peers = seen.setdefault(token.get("identity", token["key"]), [])
+            rank = token.get("identity_priority", 0)
+            first = next((t for t in peers if t["key"] == token["key"] or t.get("identity_priority", 0) != rank), None)
             if first is None:
-                seen[token["key"]] = token
+                peers.append(token)
                 self.tokens.append(token)
-            else:
-                where = first["source"]
-                self.skipped.append(
-                    Skipped(
-                        token["provider"], token["id"], token.get("name"),
-                        f"duplicate of the token at {where['file']}#{where['pointer']}",
-                        token["source"]["file"], token["source"]["pointer"],
-                    )
+                continue
+            kept, dropped = first, token
+            if rank > first.get("identity_priority", 0):
+                kept, dropped = token, first
+                self.tokens[self.tokens.index(first)] = token
+                peers[peers.index(first)] = token
+            where = kept["source"]
+            reason = kept.get("duplicate_reason", "duplicate of the token") if kept["key"] != dropped["key"] \
+                else "duplicate of the token"
+            self.skipped.append(
+                Skipped(
+                    dropped["provider"], dropped["id"], dropped.get("name"),
+                    f"{reason} at {where['file']}#{where['pointer']}",
+                    dropped["source"]["file"], dropped["source"]["pointer"],
                 )
+            )
         orgs = {(o["provider"], o["name"]): o for o in self.orgs}
         for org in other.orgs:
             known = orgs.get((org["provider"], org["name"]))

@@ -251,7 +251,8 @@ def _credential(document: Document, pointer: str, item: dict, org: str, out: Inv
         "expires_at": time_at(document, pointer + "/authorized_credential_expires_at",
                             item.get("authorized_credential_expires_at")),
         "last_used_at": time_at(document, pointer + "/credential_accessed_at", item.get("credential_accessed_at")),
-        "expiry_supported": True,
+        # only a classic PAT's owner sets its lifetime; an OAuth or App authorization has none to set
+        "expiry_supported": kind == "classic_pat",
         "active": True,
         "orgs": [org],
         "approval": {org: "saml_authorized"},

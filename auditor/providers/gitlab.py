@@ -128,6 +128,7 @@ class GitLabAdapter:
             except ValueError:
                 raise InputError(f"--collected-at {collected_at!r} is not an ISO 8601 date-time") from None
         count = 0
+        tokens = Inventory()  # merged one by one: a bot's token listed twice is audited once
         for base, kind, value in sections:
             # {"group/path": [tokens…]} names each list's group or project; a plain list uses the default
             groups = value.items() if isinstance(value, dict) else [(None, value)]
@@ -138,7 +139,8 @@ class GitLabAdapter:
                     count += 1
                     token = self._token(document, pointer, item, kind, org, holder, users, out)
                     if token is not None:
-                        out.tokens.append(token)
+                        tokens.merge(Inventory(tokens=[token]))
+        out.tokens, out.skipped = tokens.tokens, out.skipped + tokens.skipped
         out.orgs.append(org_entry)
         out.inputs.append(InputSummary(document.path, document.sha256, fmt, PROVIDER, count))
         return out
@@ -191,7 +193,13 @@ class GitLabAdapter:
             ],
             "native": copy.deepcopy(item),
         }
-        return complete_token(token, document.path, pointer)
+        token = complete_token(token, document.path, pointer)
+        # Group and project tokens are PersonalAccessToken rows of a bot user: one id sequence, and an
+        # admin's GET /personal_access_tokens lists them too. The group/project listing says more.
+        token["identity"] = f"gitlab:{user_id}:{token_id}"
+        token["identity_priority"] = 0 if kind == "personal_access_token" else 1
+        token["duplicate_reason"] = f"the same GitLab token as the {kind.replace('_', ' ')}"
+        return token
 
 
 ADAPTER = GitLabAdapter()

@@ -18,6 +18,7 @@ KIND_PREFIX = {
 # The Hub lets only OAuth exchanges expire; other tokens live until revoked.
 EXPIRING_KINDS = {"oauth_token_exchange"}
 SPACE_STORAGE = {"hf_space_secret", "hf_space_variable"}
+ROLE_LEVELS = {"read": "read", "write": "write", "contributor": "write", "god": "write", "admin": "admin"}
 
 
 def _access_token(whoami) -> dict | None:
@@ -43,8 +44,10 @@ def _grants(access: dict | None, owner: str, account_orgs: list[str]) -> tuple[l
     if access is None:
         return [], [], False
     role = access.get("role")
-    if role in ("read", "write", "god"):
-        level = "read" if role == "read" else "write"
+    # whoami-v2 roles besides fineGrained: read and write (user tokens), admin, write, contributor and
+    # read (org API tokens, by the org role; huggingface.js AccessTokenRole), god (internal, write-like)
+    if role in ROLE_LEVELS:
+        level = ROLE_LEVELS[role]
         reach = [{"type": "user", "name": owner}] + [{"type": "org", "name": org} for org in account_orgs]
         return [{"resource": r, "permissions": [f"role.{level}"]} for r in reach], [], True
     fine = access.get("fineGrained") or {}

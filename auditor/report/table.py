@@ -1,12 +1,96 @@
-"""`--format table`: findings grouped by severity, most severe first, with what to do."""
+"""`--format table`: findings grouped by severity, most severe first, with what to do; ends with the gate's verdict.
+
+Two layouts: a grid that fits the width (120 columns and more) and, below 120, one block per finding.
+Colour only when the caller says the output is a terminal that wants it (see `use_colour`).
+"""
 
 from __future__ import annotations
 
+import os
+import textwrap
 from itertools import groupby
 
+import click
 from tabulate import tabulate
 
+from auditor.findings.finding import SEVERITIES, at_or_above
 from auditor.report.model import Report
+
+COMPACT_BELOW = 120
+SHOW = ("counted", "all")
+COLOURS = {"critical": ("red", True), "high": ("red", False), "medium": ("yellow", False),
+           "low": ("cyan", False), "info": ("white", False)}
+
+
+def use_colour(stream) -> bool:
+    """Colour when the stream is a terminal and NO_COLOR (https://no-color.org) is unset or empty."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def terminal_width(stream) -> int | None:
+    """$COLUMNS when set, else the terminal's width; None (no limit) when output is not a terminal."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    isatty = getattr(stream, "isatty", None)
+    if isatty and isatty():
+        try:
+            columns = os.get_terminal_size(stream.fileno()).columns
+        except (OSError, ValueError):
+            return None
+        return columns or None  # 0: a terminal that reports no size
+    return None
+
+
+def state_of(finding: dict) -> str:
+    """new (counts toward the gate), baseline (known before) or waived (accepted risk)."""
+    if finding.get("waived"):
+        return "waived"
+    if finding.get("baseline"):
+        return "baseline"
+    return "new"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def verdict_line(data: dict) -> str:
+    """One line saying what the gate decided and why, e.g.
+    `gate: FAIL (fail-on high): 2 new high findings; 56 in baseline, 3 waived, 1 waiver expired`."""
+    gate = data.get("gate")
+    findings = data["findings"]
+    if gate is None:  # a saved report from before the gate existed
+        return f"gate: not evaluated; {_plural(len(findings), 'finding')}"
+    fail_on = gate["fail_on"]
+    counted = [f for f in findings if f.get("counts", True)]
+    failing = [f for f in counted if at_or_above(f["severity"], fail_on)]
+    if failing:
+        by_severity = [(s, sum(1 for f in failing if f["severity"] == s)) for s in SEVERITIES]
+        parts = [f"{n} new {s}" for s, n in by_severity if n]
+        head = f"gate: FAIL (fail-on {fail_on}): " + " and ".join(parts) + (" finding" if len(failing) == 1 else " findings")
+    elif fail_on == "never":
+        head = f"gate: PASS (fail-on never): {_plural(len(counted), 'new finding')}, none can fail the gate"
+    else:
+        head = f"gate: PASS (fail-on {fail_on}): no new finding at {fail_on} or above"
+    tail = []
+    below = len(counted) - len(failing)
+    if below and fail_on != "never":
+        tail.append(f"{below} new below {fail_on}")
+    if "baseline" in data:
+        tail.append(f"{gate.get('baseline', 0)} in baseline")
+    if "waivers" in data:
+        tail.append(f"{gate.get('waived', 0)} waived")
+        expired = len((data.get("waivers") or {}).get("expired") or [])
+        if expired:
+            tail.append(f"{expired} waiver{'' if expired == 1 else 's'} expired")
+    skipped_rules = (data.get("policy") or {}).get("skipped_rules") or []
+    if skipped_rules:
+        tail.append(f"{_plural(len(skipped_rules), 'rule')} skipped by configuration")
+    return head + ("; " + ", ".join(tail) if tail else "")
 
 
 def _token(subject: dict) -> str:
@@ -38,9 +122,54 @@ def _todo(finding: dict) -> str:
     return text
 
 
+def _wrap(text: str, width: int | None, indent: str = "") -> list[str]:
+    """Each line of text wrapped to width (None: as is), continuation lines indented like the first."""
+    out = []
+    for line in str(text).splitlines() or [""]:
+        if width is None:
+            out.append(indent + line)
+        else:
+            out.extend(textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=indent + "  ",
+                                     break_on_hyphens=False) or [indent])
+    return out
+
+
 class TableFormat:
+    def __init__(self, show: str = "counted", width: int | None = None, colour: bool = False):
+        self.show = show
+        self.width = width
+        self.colour = colour
+
+    def _severity(self, text: str, severity: str) -> str:
+        if not self.colour:
+            return text
+        colour, bold = COLOURS.get(severity, ("white", False))
+        return click.style(text, fg=colour, bold=bold or None)
+
     def format(self, report: Report) -> str:
         data = report.data
+        compact = self.width is not None and self.width < COMPACT_BELOW
+        lines = self._header(data)
+        shown = [f for f in data["findings"] if self.show == "all" or state_of(f) == "new"]
+        for severity, group in groupby(shown, key=lambda f: f["severity"]):
+            group = list(group)
+            lines.append(self._severity(f"{severity.upper()} ({len(group)})", severity))
+            lines.extend(self._blocks(group) if compact else self._grid(group))
+            lines.append("")
+        if not data["findings"]:
+            lines += ["No findings.", ""]
+        hidden = len(data["findings"]) - len(shown)
+        if hidden:
+            states = [state_of(f) for f in data["findings"]]
+            counts = ", ".join(f"{states.count(s)} {s}" for s in ("baseline", "waived") if states.count(s))
+            lines += [f"{_plural(hidden, 'finding')} not shown ({counts}); --show all lists them", ""]
+        lines.extend(self._skipped(data, compact))
+        lines.extend(self._skipped_rules(data))
+        lines.extend(not_assessed_lines(data, self.width))
+        lines.append(self._verdict(data))
+        return "\n".join(lines) + "\n"
+
+    def _header(self, data: dict) -> list[str]:
         summary = data["summary"]
         skipped_tokens = summary["tokens"] - summary["audited"]
         others = summary["skipped"] - skipped_tokens  # skipped items that are not tokens (SSH keys)
@@ -52,41 +181,95 @@ class TableFormat:
             f"{summary['tokens']} tokens ({counted}) · "
             f"{summary['findings']} findings on {summary['tokens_with_findings']} tokens · "
             + ", ".join(f"{count} {sev}" for sev, count in summary["by_severity"].items() if count),
-            "",
         ]
-        for severity, group in groupby(data["findings"], key=lambda f: f["severity"]):
-            group = list(group)
-            lines.append(f"{severity.upper()} ({len(group)})")
-            rows = [
-                [f["rule_id"], f["subject"].get("provider") or "", _token(f["subject"]),
-                 f["subject"].get("owner") or "", f["message"], _todo(f)]
-                for f in group
-            ]
-            lines.append(tabulate(rows, headers=["rule", "provider", "token", "owner", "finding", "do"],
-                                  tablefmt="simple_grid", maxcolwidths=[22, 11, 26, 14, 48, 60]))
-            lines.append("")
-        if not data["findings"]:
-            lines.append("No findings.")
-            lines.append("")
-        if data["skipped"]:
-            lines.append(f"SKIPPED ({len(data['skipped'])})")
+        return [wrapped for line in lines for wrapped in _wrap(line, self.width)] + [""]
+
+    def _grid(self, group: list[dict]) -> list[str]:
+        has_state = any("counts" in f for f in group)
+        rows = []
+        for f in group:
+            subject = f["subject"]
+            rule = f["rule_id"] + (f"\n[{state_of(f)}]" if has_state else "")
+            token = "\n".join(x for x in (subject.get("provider") or "", _token(subject),
+                                          f"owner: {subject['owner']}" if subject.get("owner") else "") if x)
+            rows.append([rule, token, f["message"], _todo(f)])
+        widths = self._grid_widths()
+        return [tabulate(rows, headers=["rule", "token", "finding", "do"], tablefmt="simple_grid",
+                         maxcolwidths=widths)]
+
+    def _grid_widths(self) -> list[int]:
+        """rule, token, finding, do: at most 24/34/48/60; narrower to fit the width (13 columns of borders)."""
+        if self.width is None or self.width >= 24 + 34 + 48 + 60 + 13:
+            return [24, 34, 48, 60]
+        rule, token = 22, 26
+        rest = max(40, self.width - 13 - rule - token)
+        finding = rest * 45 // 100
+        return [rule, token, finding, rest - finding]
+
+    def _blocks(self, group: list[dict]) -> list[str]:
+        width = self.width
+        lines = []
+        for f in group:
+            subject = f["subject"]
+            who = subject.get("name") or subject.get("id") or ""
+            title = f"[{state_of(f)}] {f['rule_id']} · {subject.get('provider') or ''} · {who}"
+            if subject.get("fingerprint"):
+                title += f" ({subject['fingerprint']})"
+            if subject.get("owner"):
+                title += f" · owner {subject['owner']}"
+            lines += _wrap(title, width, "")
+            lines += _wrap(f["message"], width, "    ")
+            todo = _todo(f).splitlines() or [""]
+            lines += _wrap("do: " + todo[0], width, "    ")
+            for extra in todo[1:]:
+                lines += _wrap(extra, width, "      ")
+        return lines
+
+    def _skipped(self, data: dict, compact: bool) -> list[str]:
+        if not data["skipped"]:
+            return []
+        lines = [f"SKIPPED ({len(data['skipped'])})"]
+        if compact:
+            for s in data["skipped"]:
+                lines += _wrap(f"{s['provider']} · {s.get('name') or s['id']}", self.width)
+                lines += _wrap(f"{s['reason']} ({s['source']['file']}#{s['source']['pointer']})", self.width, "    ")
+        else:
             rows = [[s["provider"], s.get("name") or s["id"], s["reason"],
                      f"{s['source']['file']}#{s['source']['pointer']}"] for s in data["skipped"]]
             lines.append(tabulate(rows, headers=["provider", "item", "reason", "where"], tablefmt="simple",
-                                  maxcolwidths=[12, 30, 50, 50]))
-            lines.append("")
-        lines += not_assessed_lines(data)
-        return "\n".join(lines)
+                                  maxcolwidths=[12, 24, 36, 40] if self.width else [12, 30, 50, 50]))
+        return lines + [""]
+
+    def _skipped_rules(self, data: dict) -> list[str]:
+        skipped = (data.get("policy") or {}).get("skipped_rules") or []
+        if not skipped:
+            return []
+        lines = [f"RULES SKIPPED BY CONFIGURATION ({len(skipped)})"]
+        for rule in skipped:
+            lines += _wrap(f"{rule['id']}: {rule['reason']}", self.width, "  ")
+        return lines + [""]
+
+    def _verdict(self, data: dict) -> str:
+        line = verdict_line(data)
+        if self.colour and data.get("gate"):
+            passed = line.startswith("gate: PASS")
+            return click.style(line, fg="green" if passed else "red", bold=True)
+        return line
 
 
-def not_assessed_lines(data: dict) -> list[str]:
+def not_assessed_lines(data: dict, width: int | None = None) -> list[str]:
     """Rules that could not run for an organization (evidence missing), with the step that would assess them."""
     from auditor import evidence
 
     rows = evidence.report_rows(data)
     if not rows:
         return []
+    lines = _wrap(f"NOT ASSESSED ({len(rows)}): {evidence.headline(data)}", width)
+    if width is not None and width < COMPACT_BELOW:
+        for r in rows:
+            lines += _wrap(f"{r['rule_id']} · {r['provider']} {r['org']}: missing {r['missing']}", width)
+            lines += _wrap(f"to assess it: {r['how']}", width, "    ")
+        return lines + [""]
     table = [[r["rule_id"], r["provider"], r["org"], r["missing"], r["how"]] for r in rows]
-    return [f"NOT ASSESSED ({len(rows)}): {evidence.headline(data)}",
-            tabulate(table, headers=["rule", "provider", "organization", "missing", "to assess it"],
-                     tablefmt="simple", maxcolwidths=[26, 11, 24, 34, 70]), ""]
+    return lines + [tabulate(table, headers=["rule", "provider", "organization", "missing", "to assess it"],
+                             tablefmt="simple", maxcolwidths=[26, 11, 24, 34, 70]), ""]

@@ -3,7 +3,8 @@
 # description: |
 #   A classic scope such as GitHub's repo or workflow, or GitLab's api, reaches every repository
 #   or project its owner can reach, with write access. The catalogue lists each broad scope and
-#   the narrow permissions or scopes that replace it.
+#   the narrow permissions or scopes that replace it, and the scopes already as narrow as a kind
+#   of token allows (a GitLab project token's write_repository reaches its one project only).
 # related_resources:
 #   - ref: https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps
 #     description: GitHub classic scopes
@@ -36,7 +37,11 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	some tok in input.tokens
 	not tokens.expired(tok) # expired tokens get only expired-token
 	not tok.kind in object.get(tokens.catalogue(tok), "third_party_kinds", [])
-	broad := sort([s | some s in tok.scopes; s in object.get(tokens.catalogue(tok), "broad_scopes", [])])
+	broad := sort([s |
+		some s in tok.scopes
+		s in object.get(tokens.catalogue(tok), "broad_scopes", [])
+		not s in object.get(tokens.catalogue(tok), ["narrow_for_kind", tok.kind], [])
+	])
 	count(broad) > 0
 }
 

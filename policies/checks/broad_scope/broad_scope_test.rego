@@ -11,7 +11,10 @@ _classic := testing.token({
 
 _gitlab := testing.token({
 	"key": "gitlab:personal_access_token:1", "id": "1", "provider": "gitlab", "kind": "personal_access_token",
-	"scopes": ["api", "read_user"], "grants": [{"resource": {"type": "user", "name": "jdoe"}, "permissions": ["api", "read_user"]}],
+	"scopes": [
+		"api", "read_user",
+	],
+	"grants": [{"resource": {"type": "user", "name": "jdoe"}, "permissions": ["api", "read_user"]}],
 })
 
 test_github_classic_repo_and_workflow_fire if {
@@ -49,4 +52,23 @@ test_config_catalogue_override_adds_a_broad_scope_without_alternative if {
 test_expired_token_gets_only_expired_token if {
 	gone := object.union(_gitlab, {"expires_at": "2026-01-01T00:00:00Z"})
 	count(broad_scope.findings) == 0 with input as testing.input_with([gone])
+}
+
+test_a_project_token_writing_its_own_project_is_not_broad if {
+	tok := testing.token({
+		"key": "gitlab:project_access_token:9", "id": "9", "provider": "gitlab", "kind": "project_access_token",
+		"owner": "project_12_bot", "scopes": ["read_registry", "write_registry", "write_repository"], "access_level": 30,
+		"grants": [
+			{
+				"resource": {
+					"type": "project", "name": "acme/app",
+				},
+				"permissions": ["access_level:developer", "write_registry", "write_repository"],
+			},
+		],
+	})
+	count(broad_scope.findings) == 0 with input as testing.input_with([tok])
+	api := object.union(tok, {"scopes": ["api"]})
+	some f in broad_scope.findings with input as testing.input_with([api])
+	f.evidence.broad_scopes == ["api"]
 }

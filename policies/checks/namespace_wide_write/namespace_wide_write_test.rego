@@ -19,15 +19,18 @@ test_repo_write_on_org_fires_high if {
 	f.recommendation.replacement.needs_owner_input
 }
 
-test_replacement_from_spaces_is_read_only if {
+test_a_space_token_needs_what_the_space_loads_not_the_space if {
 	tok := object.union(_wide, {
 		"stored_in": [{"kind": "hf_space_secret", "location": "acme/demo", "key": "HF_TOKEN", "public": false}],
 	})
 	some f in namespace_wide_write.findings with input as testing.input_with([tok])
 	f.recommendation.replacement.derived_from == "storage"
-	f.recommendation.replacement.scoped == [
-		{"entity": {"type": "space", "name": "acme/demo"}, "permissions": ["repo.content.read"]},
-	]
+	f.recommendation.replacement.scoped == []
+	f.recommendation.replacement.needs_owner_input
+	f.recommendation.replacement.question == concat(" ", [
+		"token \"ci-publish\" runs in the Space acme/demo: which models and datasets does it load (or push to)?",
+		"Grant read on those only, not on the Space",
+	])
 }
 
 test_read_on_namespace_does_not_fire if {

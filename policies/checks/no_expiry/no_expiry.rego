@@ -36,6 +36,9 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 }) if {
 	some tok in input.tokens
 	tok.expiry_supported
+
+	# the provider gives no expiry to any of its tokens (PyPI)
+	object.get(tokens.catalogue(tok), "expiry_supported", true)
 	tok.expires_at == null
 }
 

@@ -30,3 +30,13 @@ test_expiring_token_does_not_fire if {
 test_kind_that_cannot_expire_is_not_judged if {
 	count(no_expiry.findings) == 0 with input as testing.input_with([testing.token({})])
 }
+
+test_pypi_tokens_cannot_expire_so_no_finding if {
+	tok := testing.token({
+		"key": "pypi:api_token:p1", "provider": "pypi", "kind": "api_token", "expiry_supported": true,
+		"grants": [{"resource": {"type": "project", "name": "acme-lib"}, "permissions": ["upload"], "access": "write"}],
+	})
+	count(no_expiry.findings) == 0 with input as testing.input_with([tok])
+	npm := object.union(tok, {"key": "npm:granular_access_token:n1", "provider": "npm", "kind": "granular_access_token"})
+	count(no_expiry.findings) == 1 with input as testing.input_with([npm])
+}

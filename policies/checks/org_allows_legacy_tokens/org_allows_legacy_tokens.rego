@@ -40,5 +40,5 @@ findings contains finding.new(rego.metadata.chain(), subjects.org(org), {
 }) if {
 	some org in input.orgs
 	catalogue := object.get(config.catalogue.providers, org.provider, {})
-	org.token_policy in object.get(catalogue, "legacy_allowing_policies", ["allow_all"])
+	org.token_policy in object.get(catalogue, "legacy_allowing_policies", [])
 }

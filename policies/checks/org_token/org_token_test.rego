@@ -13,10 +13,9 @@ test_org_api_token_kind_is_critical_with_replacement_from_usage if {
 	f.severity == "critical"
 	contains(f.message, "kind org_api_token")
 	f.recommendation.action == "replace"
-	f.recommendation.replacement.scoped == [{
-		"entity": {"type": "model", "name": "acme/bert"},
-		"permissions": ["inference.serverless.write"],
-	}]
+	f.recommendation.replacement.scoped == []
+	f.recommendation.replacement.global == ["inference.serverless.write"]
+	f.recommendation.replacement.type == "user_access_token"
 }
 
 test_api_org_prefix_alone_fires if {

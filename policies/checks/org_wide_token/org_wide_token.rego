@@ -65,7 +65,7 @@ _writes_widely(tok) if {
 	tokens.can_write(tok)
 }
 
-# GitHub's rule (issue table): repository_selection all and any write permission, org-level ones too.
+# A catalogue may count any write of an org-wide token (org_wide_any_write), org-level ones too.
 _writes_widely(tok) if {
 	tokens.catalogue(tok).org_wide_any_write
 	tokens.can_write(tok)

@@ -51,12 +51,22 @@ test_expired_token_gets_only_expired_token if {
 	count(org_wide_token.findings) == 0 with input as testing.input_with([gone])
 }
 
-test_any_org_level_write_on_an_all_repositories_token_fires if {
-	tok := object.union(_all_repos, {"grants": [
-		{"resource": {"type": "org_repositories", "name": "acme"}, "permissions": ["contents:read", "metadata:read"]},
-		{"resource": {"type": "org", "name": "acme"}, "permissions": ["organization_projects:write"]},
-	]})
-	count(org_wide_token.findings) == 1 with input as testing.input_with([tok])
+_projects_only := object.union(_all_repos, {"grants": [
+	{"resource": {"type": "org_repositories", "name": "acme"}, "permissions": ["contents:read", "metadata:read"]},
+	{"resource": {"type": "org", "name": "acme"}, "permissions": ["organization_projects:admin"]},
+]})
+
+test_an_organization_projects_write_does_not_write_every_repository if {
+	count(org_wide_token.findings) == 0 with input as testing.input_with([_projects_only])
+}
+
+test_a_catalogue_can_count_any_write_of_an_org_wide_token if {
+	github := object.union(data.token_auditor.catalogue.providers.github, {"org_wide_any_write": true})
+	inp := object.union(testing.input_with([_projects_only]), {"config": {"catalogue": {"providers": object.union(
+		data.token_auditor.catalogue.providers,
+		{"github": github},
+	)}}})
+	count(org_wide_token.findings) == 1 with input as inp
 }
 
 test_read_only_all_repositories_token_does_not_fire if {

@@ -56,3 +56,11 @@ test_expired_token_is_left_to_expired_token if {
 	tok := testing.token({"owner": "intern", "expires_at": "2026-01-01T00:00:00Z"})
 	count(owner_not_member.findings) == 0 with input as _with_org([tok], _org(["jdoe"]))
 }
+
+test_service_account_token_is_not_owner_not_member if {
+	tok := testing.token({
+		"kind": "service_account_token", "owner": "acme-ci-sa",
+		"grants": [{"resource": {"type": "org", "name": "acme"}, "permissions": ["repo.content.read"]}],
+	})
+	count(owner_not_member.findings) == 0 with input as _with_org([tok], _org(["jdoe"]))
+}

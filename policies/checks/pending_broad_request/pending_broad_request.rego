@@ -44,7 +44,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(request), {
 		"summary": sprintf("Deny the request; ask %s to request only what the job needs", [request.owner]),
 		"replacement": spec,
 		"steps": array.concat(
-			[sprintf("Deny it: POST /orgs/%s/personal-access-token-requests/%s with action deny and a reason", [org.name, request.id])],
+			[_deny_step(org.name, request.id)],
 			[sprintf("Ask %s to request instead: %s", [request.owner, _describe(spec)])],
 		),
 	},
@@ -88,3 +88,13 @@ _describe(spec) := sprintf("repositories %s with %v, expiring by %s", [
 ]) if {
 	not spec.needs_owner_input
 }
+
+# The org's request endpoints answer only GitHub App installation tokens; owners use the settings page.
+_deny_step(org, id) := sprintf(
+	concat(" ", [
+		"Deny it: POST /orgs/%s/personal-access-token-requests/%s with action deny and a reason",
+		"(with a GitHub App installation token holding organization_personal_access_token_requests: write,",
+		"or as an owner at https://github.com/organizations/%s/settings/personal-access-token-requests)",
+	]),
+	[org, id, org],
+)

@@ -34,7 +34,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 				[concat(", ", held)],
 			),
 		],
-		"replacement": _without(tok, held),
+		"replacement": _without(tok, {p | some p in array.concat(held, tokens.admin_permissions(tok))}),
 	},
 }) if {
 	some tok in input.tokens
@@ -52,7 +52,8 @@ _plural(list) := "s" if count(list) > 1
 
 _plural(list) := "" if count(list) == 1
 
-# The token as it is today minus the sensitive permissions: never more than it has.
+# The token as it is today minus the sensitive permissions, and minus any admin-rated one (never
+# carried into a replacement): never more than it has.
 _without(tok, held) := {
 	"grants": [g |
 		some grant in tok.grants
@@ -62,5 +63,5 @@ _without(tok, held) := {
 	],
 	"global_permissions": [p | some p in tok.global_permissions; not p in held],
 	"scopes": [p | some p in tok.scopes; not p in held],
-	"removed": held,
+	"removed": sort(held),
 }

@@ -38,3 +38,16 @@ test_expired_token_is_left_to_expired_token if {
 	tok := testing.token({"global_permissions": ["job.write"], "expires_at": "2026-01-01T00:00:00Z"})
 	count(sensitive_permission.findings) == 0 with input as testing.input_with([tok])
 }
+
+test_a_narrowed_classic_token_never_keeps_admin_scopes if {
+	tok := testing.token({
+		"key": "github:classic_pat:1", "id": "1", "provider": "github", "kind": "classic_pat", "legacy": true,
+		"scopes": ["admin:org", "delete_repo", "repo", "workflow"],
+		"grants": [{"resource": {"type": "org", "name": "acme"}, "permissions": ["admin:org", "delete_repo", "repo", "workflow"]}],
+	})
+	some f in sensitive_permission.findings with input as testing.input_with([tok])
+	f.evidence.sensitive_permissions == ["workflow"]
+	f.recommendation.replacement.scopes == ["repo"]
+	f.recommendation.replacement.grants == [{"resource": {"type": "org", "name": "acme"}, "permissions": ["repo"]}]
+	f.recommendation.replacement.removed == ["admin:org", "delete_repo", "workflow"]
+}

@@ -5,7 +5,6 @@ import data.checks.org_allows_legacy_tokens
 import data.checks.owner_not_member
 import data.checks.pending_broad_request
 import data.checks.third_party_broad_access
-import data.lib.finding
 import data.lib.testing
 
 _org(name, members, evidence) := {
@@ -16,12 +15,6 @@ _org(name, members, evidence) := {
 _input(toks, orgs) := object.union(testing.input_with(toks), {"orgs": orgs})
 
 _outsider := testing.token({"owner": "intern", "orgs": ["acme", "beta"], "grants": []})
-
-test_missing_evidence_lists_absent_kinds_only if {
-	org := {"evidence": {"members": "missing", "installations": "present", "org_policies": "forbidden"}}
-	finding.missing_evidence(["members", "installations", "org_policies", "spaces"], org) == ["members", "org_policies"]
-	finding.missing_evidence(["members"], {}) == []
-}
 
 test_owner_not_member_runs_only_where_members_were_exported if {
 	orgs := [

@@ -40,10 +40,51 @@ _gh_pairs(tok) := {[name, level] |
 	count(parts) == 2
 }
 
+# GitHub Packages' registries accept only classic PATs: a fine-grained packages permission is never proposed.
+_gh_registry_only := data.token_auditor.registry.github.package_registries.permissions
+
 _gh_held(tok) := {name: _top({l | some [n, l] in pairs; n == name}) |
 	pairs := _gh_pairs(tok)
 	some [name, _] in pairs
+	not name in _gh_registry_only
 }
+
+_gh_package_scopes(tok) := [s | some s in tok.scopes; data.token_auditor.registry.github.classic_scopes[s].package_registries]
+
+_gh_drops_packages(tok) if count(_gh_package_scopes(tok)) > 0
+
+_gh_drops_packages(tok) if {
+	some [name, _] in _gh_pairs(tok)
+	name in _gh_registry_only
+}
+
+# The classic PAT a registry client keeps: read:packages, plus write:packages where usage shows a push it can do today.
+_gh_packages_classic(tok) := {
+	"provider": "github",
+	"type": "classic_pat",
+	"scopes": sort({"read:packages"} | {"write:packages" |
+		"write:packages" in tok.scopes
+		some u in tok.observed_usage
+		"packages_write" in u.actions
+	}),
+	"expires_in_days": _days,
+	"expires_at": _expiry_date,
+	"purpose": concat("; ", [
+		"GitHub Packages registries accept only personal access tokens (classic)",
+		"inside GitHub Actions use GITHUB_TOKEN instead",
+	]),
+}
+
+_gh_also(tok) := {"also": [_gh_packages_classic(tok)]} if count(_gh_package_scopes(tok)) > 0
+
+_gh_also(tok) := {} if count(_gh_package_scopes(tok)) == 0
+
+_gh_packages_note(tok) := {"packages_note": concat(" ", [
+	"GitHub Packages registries accept only personal access tokens (classic), so no fine-grained packages permission is proposed:",
+	"inside GitHub Actions use GITHUB_TOKEN; elsewhere a classic PAT with read:packages only",
+])} if {
+	_gh_drops_packages(tok)
+} else := {}
 
 _gh_needed(tok) := {[name, level] |
 	some u in tok.observed_usage
@@ -103,22 +144,31 @@ default _is_automation(_) := false
 
 _is_automation(tok) if automation(tok)
 
-_gh_base(tok) := {
+_gh_base(tok) := object.union_n([_gh_also(tok), _gh_packages_note(tok), {
+	"provider": "github",
 	"type": "fine_grained_pat",
 	"resource_owner": _gh_org(tok),
 	"repository_selection": "subset",
 	"expires_in_days": _days,
 	"expires_at": _expiry_date,
 	"github_app_recommended": _is_automation(tok),
-}
+}])
 
 _gh_held_from(tok) := "scopes" if count(tok.scopes) > 0
 
 _gh_held_from(tok) := "grants" if count(tok.scopes) == 0
 
 # METADATA
-# description: GitHub fine-grained PAT spec replacing tok.
-github(tok) := object.union(_gh_base(tok), {
+# description: GitHub fine-grained PAT spec replacing tok (a classic read:packages PAT when packages are all it does).
+github(tok) := object.union(_gh_packages_classic(tok), {
+	"derived_from": "scopes",
+	"needs_owner_input": false,
+	"github_app_recommended": false,
+	"resource_owner": _gh_org(tok),
+}) if {
+	count(_gh_package_scopes(tok)) > 0
+	count(_gh_held(tok)) == 0
+} else := object.union(_gh_base(tok), {
 	"repositories": repos,
 	"permissions": _gh_grouped(perms),
 	"derived_from": "observed_usage",
@@ -157,7 +207,14 @@ _gh_permission_text(spec) := concat("; ", sort([sprintf("%s permissions %s", [gr
 	count(spec.permissions) > 0
 }
 
-_gh_create(tok, spec) := sprintf(
+_gh_classic_create(spec) := sprintf(
+	"Create a personal access token (classic) at https://github.com/settings/tokens/new with only %s, expiring by %s (%s)",
+	[concat(", ", spec.scopes), spec.expires_at, spec.purpose],
+)
+
+_gh_create(tok, spec) := _gh_classic_create(spec) if {
+	spec.type == "classic_pat"
+} else := sprintf(
 	concat(" ", [
 		"Ask %s which repositories of %s the token needs%s, then create a fine-grained personal access token at %s",
 		"with resource owner %s, only those repositories, %s, expiring by %s",
@@ -177,6 +234,8 @@ _gh_today(spec) := sprintf(" (today: %s)", [concat(", ", spec.repositories)]) if
 
 _gh_today(spec) := "" if count(spec.repositories) == 0
 
+_gh_app_step(spec) := [] if spec.type == "classic_pat"
+
 _gh_app_step(spec) := [sprintf(
 	concat(" ", [
 		"This token serves automation of %s: prefer a GitHub App installed on %s with only those repositories",
@@ -186,16 +245,25 @@ _gh_app_step(spec) := [sprintf(
 	[spec.resource_owner, spec.resource_owner],
 ) |
 	spec.github_app_recommended
-]
+] if spec.type != "classic_pat"
+
+# The org's fine-grained PAT endpoints answer only GitHub App installation tokens; org owners use the settings page.
+_gh_app_only(tok, permission, page) := sprintf(
+	"(with a GitHub App installation token holding %s: write, or as an owner at https://github.com/organizations/%s/settings/%s)",
+	[permission, _gh_org(tok), page],
+)
 
 _gh_revoke(tok) := sprintf(
-	"Deny the request: POST /orgs/%s/personal-access-token-requests/%s with action deny",
-	[_gh_org(tok), tok.id],
+	"Deny the request: POST /orgs/%s/personal-access-token-requests/%s with action deny %s",
+	[_gh_org(tok), tok.id, _gh_app_only(tok, "organization_personal_access_token_requests", "personal-access-token-requests")],
 ) if {
 	tok.kind == "fine_grained_pat_request"
 } else := sprintf(
-	"Revoke %s's access to %s: POST /orgs/%s/personal-access-tokens/%v with action revoke",
-	[_token_masked(tok), _gh_org(tok), _gh_org(tok), object.get(tok, ["native", "id"], tok.id)],
+	"Revoke %s's access to %s: POST /orgs/%s/personal-access-tokens/%v with action revoke %s",
+	[
+		_token_masked(tok), _gh_org(tok), _gh_org(tok), object.get(tok, ["native", "id"], tok.id),
+		_gh_app_only(tok, "organization_personal_access_tokens", "personal-access-tokens/active"),
+	],
 ) if {
 	tok.kind == "fine_grained_pat"
 } else := sprintf(
@@ -203,10 +271,15 @@ _gh_revoke(tok) := sprintf(
 	[_token_masked(tok), _gh.token_settings_url, _gh_org(tok), tok.id],
 )
 
+_gh_extra_steps(spec) := array.concat(
+	[_gh_classic_create(extra) | some extra in object.get(spec, "also", [])],
+	[note | note := object.get(spec, "packages_note", null); is_string(note); count(object.get(spec, "also", [])) == 0],
+)
+
 # METADATA
 # description: Steps that take the GitHub token tok to spec.
 github_steps(tok, spec) := array.concat(
-	array.concat([_gh_create(tok, spec)], _gh_app_step(spec)),
+	array.concat(array.concat([_gh_create(tok, spec)], _gh_extra_steps(spec)), _gh_app_step(spec)),
 	array.concat(
 		[sprintf("Put the new token where %s is used today: %s", [_token_masked(tok), concat(", ", _token_places(tok))]) |
 			count(tok.stored_in) > 0

@@ -44,8 +44,8 @@ test_github_without_usage_asks_the_owner_and_maps_scopes if {
 	s.needs_owner_input
 	s.derived_from == "scopes"
 
-	# admin:org maps to organization administration, which a replacement never carries
-	object.get(s.permissions, "organization", {}) == {}
+	# admin:org's organization administration and members: write are never carried; its Projects level is not administration
+	s.permissions.organization == {"organization_projects": "admin"}
 	s.permissions.repository.contents == "write"
 	contains(s.question, "Which repositories of acme")
 	not contains(s.question, "organization_administration")
@@ -69,6 +69,10 @@ test_github_revoke_step_by_kind if {
 	request := object.union(grant, {"kind": "fine_grained_pat_request"})
 	request_steps := replacement.steps(request, replacement.spec(request)) with input as testing.input_with([])
 	contains(request_steps[1], "personal-access-token-requests/1 with action deny")
+
+	# the org's PAT endpoints answer only GitHub App installation tokens
+	contains(grant_steps[1], "with a GitHub App installation token holding organization_personal_access_tokens: write")
+	contains(request_steps[1], "https://github.com/organizations/acme/settings/personal-access-token-requests")
 }
 
 test_github_unmappable_scopes_say_so if {
@@ -91,4 +95,49 @@ test_github_without_usage_starts_from_the_repositories_granted_today if {
 	s.repositories == ["acme/infra"]
 	steps := replacement.steps(tok, s) with input as testing.input_with([])
 	contains(steps[0], "needs (today: acme/infra)")
+}
+
+test_workflow_alone_does_not_grant_contents_write if {
+	tok := object.union(_classic, {
+		"scopes": ["workflow"], "grants": [],
+		"observed_usage": [{"resource": {"type": "repository", "name": "acme/api"}, "actions": ["workflow", "push"]}],
+	})
+	s := replacement.spec(tok) with input as testing.input_with([])
+	s.permissions == {"repository": {"workflows": "write"}}
+}
+
+test_packages_scopes_keep_a_classic_pat_with_read_packages_only if {
+	tok := object.union(_classic, {"scopes": ["repo", "write:packages"], "grants": []})
+	s := replacement.spec(tok) with input as testing.input_with([])
+	not s.permissions.repository.packages
+	s.also == [{
+		"provider": "github", "type": "classic_pat", "scopes": ["read:packages"],
+		"expires_in_days": 90, "expires_at": "2027-02-23",
+		"purpose": concat("; ", [
+			"GitHub Packages registries accept only personal access tokens (classic)",
+			"inside GitHub Actions use GITHUB_TOKEN instead",
+		]),
+	}]
+	steps := replacement.steps(tok, s) with input as testing.input_with([])
+	startswith(steps[1], "Create a personal access token (classic) at https://github.com/settings/tokens/new")
+	contains(steps[1], "with only read:packages, expiring by 2027-02-23")
+	only := object.union(_classic, {
+		"scopes": ["read:packages", "write:packages"], "grants": [],
+		"observed_usage": [{"resource": {"type": "repository", "name": "acme/api"}, "actions": ["packages_write"]}],
+	})
+	p := replacement.spec(only) with input as testing.input_with([])
+	p.type == "classic_pat"
+	p.scopes == ["read:packages", "write:packages"]
+}
+
+test_a_fine_grained_packages_permission_is_never_proposed if {
+	tok := testing.token({
+		"key": "github:fine_grained_pat:8", "id": "8", "provider": "github", "kind": "fine_grained_pat", "owner": "bob",
+		"orgs": ["acme"],
+		"grants": [{"resource": {"type": "repository", "name": "acme/api"}, "permissions": ["contents:read", "packages:write"]}],
+		"observed_usage": [{"resource": {"type": "repository", "name": "acme/api"}, "actions": ["read", "packages_write"]}],
+	})
+	s := replacement.spec(tok) with input as testing.input_with([])
+	s.permissions == {"repository": {"contents": "read"}}
+	contains(s.packages_note, "inside GitHub Actions use GITHUB_TOKEN; elsewhere a classic PAT with read:packages only")
 }

@@ -9,12 +9,30 @@ import data.lib.tokens
 
 _gl := config.catalogue.providers.gitlab
 
-# A scope the token can do today: held, or a narrow alternative of a broad scope it holds.
+_gl_reg := data.token_auditor.registry.gitlab
+
+# A scope the token can do today: held, or one a scope it holds includes. api includes Git over
+# HTTP (read_repository, write_repository) only on personal access tokens, not on bot tokens.
 _gl_covers(tok, scope) if scope in tok.scopes
 
 _gl_covers(tok, scope) if {
 	some held in tok.scopes
-	scope in object.get(_gl.narrow_alternatives, held, [])
+	scope in object.get(_gl_reg.scope_includes, held, [])
+	not _gl_git_denied(tok, held, scope)
+}
+
+_gl_git_denied(tok, "api", scope) if {
+	scope in {"read_repository", "write_repository"}
+	not object.get(_gl_reg.token_types, [tok.kind, "git_over_http_with_api"], true)
+}
+
+# Scopes the token's type accepts, with the scopes GitLab requires beside them (write_registry needs read_registry).
+_gl_creatable(tok, scopes) := {s |
+	some s in scopes
+	s in object.get(_gl_reg.token_types, [tok.kind, "scopes"], [s])
+} | {need |
+	some s in scopes
+	some need in object.get(_gl_reg.required_together, [tok.kind, s], [])
 }
 
 _gl_usage(tok) := [entry |
@@ -46,6 +64,8 @@ _gl_level(tok, _) := null if not is_number(object.get(tok, "access_level", null)
 _gl_level(tok, wanted) := min({wanted, tok.access_level}) if is_number(object.get(tok, "access_level", null))
 
 _gl_base(tok) := {
+	"provider": "gitlab",
+	"type": tok.kind,
 	"token_type": tok.kind,
 	"expires_in_days": _days,
 	"expires_at": _expiry_date,
@@ -55,7 +75,7 @@ _gl_base(tok) := {
 # METADATA
 # description: GitLab token spec replacing tok (same kind, narrowest scopes, lowest role, expiring).
 gitlab(tok) := object.union(_gl_base(tok), {
-	"scopes": sort(scopes | {"self_rotate"}),
+	"scopes": sort(_gl_creatable(tok, scopes | {"self_rotate"})),
 	"access_level": _gl_level(tok, max({e.access_level | some e in _gl_usage(tok)})),
 	"derived_from": "observed_usage",
 	"needs_owner_input": false,
@@ -63,7 +83,7 @@ gitlab(tok) := object.union(_gl_base(tok), {
 	scopes := _gl_usage_scopes(tok)
 	count(scopes) > 0
 } else := object.union(_gl_base(tok), {
-	"scopes": sort(_gl_read_scopes(tok) | {"self_rotate"}),
+	"scopes": sort(_gl_creatable(tok, _gl_read_scopes(tok) | {"self_rotate"})),
 	"access_level": _gl_level(tok, 20),
 	"derived_from": "scopes",
 	"needs_owner_input": true,
@@ -74,6 +94,11 @@ gitlab(tok) := object.union(_gl_base(tok), {
 })
 
 _gl_kind := object.get(_gl, "kinds", {})
+
+_gl_self_rotate(tok) := endpoint if {
+	some endpoint in object.get(_gl_reg.endpoints, [tok.kind, "rotate"], [])
+	contains(endpoint, "/self/")
+} else := "POST /personal_access_tokens/self/rotate"
 
 _gl_where(tok) := object.get(_gl_kind, [tok.kind, "settings"], "the token settings")
 
@@ -101,7 +126,7 @@ _gl_create(tok, spec) := sprintf(
 gitlab_steps(tok, spec) := array.concat(
 	[
 		_gl_create(tok, spec),
-		"Rotate it before expiry with its self_rotate scope: POST /personal_access_tokens/self/rotate",
+		sprintf("Rotate it before expiry with its self_rotate scope: %s", [_gl_self_rotate(tok)]),
 	],
 	array.concat(
 		[sprintf("Put the new token where %s is used today: %s", [_token_masked(tok), concat(", ", _token_places(tok))]) |

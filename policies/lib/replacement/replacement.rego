@@ -2,8 +2,8 @@
 # title: Fine-grained replacement
 # description: |
 #   Derives the fine-grained token to create instead of an over-broad one, never granting more
-#   than the token has today: from observed usage, else from the Spaces it is stored in (read
-#   only), else an explicit question for the owner.
+#   than the token has today: from observed usage, else an explicit question for the owner
+#   (naming the Spaces it runs in, whose loaded repositories it needs).
 package lib.replacement
 
 import data.lib.config
@@ -13,36 +13,42 @@ _hf := config.catalogue.providers.huggingface
 
 # METADATA
 # description: Hugging Face fine-grained token spec (the Hub's own shape) replacing tok.
-huggingface(tok) := {
+huggingface(tok) := object.union(_hf_base(tok), {
 	"scoped": scoped,
-	"global": [],
+	"global": global,
 	"canReadGatedRepos": false,
 	"derived_from": "observed_usage",
 	"needs_owner_input": false,
-} if {
+}) if {
 	count(tok.observed_usage) > 0
 	scoped := _from_usage(tok)
-	count(scoped) > 0
-} else := {
-	"scoped": scoped,
-	"global": [],
-	"canReadGatedRepos": false,
-	"derived_from": "storage",
-	"needs_owner_input": false,
-} if {
-	scoped := _from_spaces(tok)
-	count(scoped) > 0
-} else := {
+	global := _global_from_usage(tok)
+	count(scoped) + count(global) > 0
+} else := object.union(_hf_ask(tok), {"derived_from": "storage", "question": sprintf(
+	"%s runs in the Space%s %s: which models and datasets does it load (or push to)? Grant read on those only, not on the Space",
+	[_label(tok), _plural_s(spaces), concat(", ", spaces)],
+)}) if {
+	spaces := _from_spaces(tok)
+	count(spaces) > 0
+} else := object.union(_hf_ask(tok), {"derived_from": "none", "question": sprintf(
+	"Which repositories does %s (owner %s) need, and does it need to write to them?",
+	[_label(tok), tok.owner],
+)})
+
+_hf_ask(tok) := object.union(_hf_base(tok), {
 	"scoped": [],
 	"global": [],
 	"canReadGatedRepos": false,
-	"derived_from": "none",
 	"needs_owner_input": true,
-	"question": sprintf(
-		"Which repositories does %s (owner %s) need, and does it need to write to them?",
-		[_label(tok), tok.owner],
-	),
-}
+})
+
+# A service account's token is replaced by a service-account token; every other kind by a user's
+# fine-grained token (org API tokens are deprecated and can no longer be created).
+_hf_type(tok) := "service_account_token" if tok.kind == "service_account_token"
+
+_hf_type(tok) := "user_access_token" if tok.kind != "service_account_token"
+
+_hf_base(tok) := {"provider": "huggingface", "type": _hf_type(tok)}
 
 _label(tok) := sprintf("token %s", [tokens.label(tok)])
 
@@ -77,6 +83,63 @@ _covers(resource, entity) if {
 	resource.name == split(entity.name, "/")[0]
 }
 
+_hf_reg := data.token_auditor.registry.huggingface
+
+# Where a permission can be granted: "repo" for models, datasets and Spaces, else the entity type.
+_grantable(permission, entity_type) if {
+	entity_type in _hf_reg.repo_entity_types
+	"repo" in _hf_reg.permissions[permission].on
+}
+
+_grantable(permission, entity_type) if {
+	not entity_type in _hf_reg.repo_entity_types
+	entity_type in _hf_reg.permissions[permission].on
+}
+
+# Role tokens (read/write, org API tokens) can call Inference Providers; fine-grained ones only when granted.
+_hf_holds(tok, _) if tok.legacy
+
+_hf_holds(tok, _) if tok.kind == "org_api_token"
+
+_hf_holds(tok, permission) if permission in tok.global_permissions
+
+_hf_holds(tok, permission) if {
+	some grant in tok.grants
+	permission in grant.permissions
+}
+
+# The token can use permission on entity today: a role token by its role, a fine-grained one by a
+# grant on the entity or its namespace (repo.write includes reading the repository).
+_hf_may(tok, _, _) if {
+	tok.legacy
+	tokens.can_write(tok)
+}
+
+_hf_may(tok, permission, _) if {
+	tok.legacy
+	tokens.access_of(tok.provider, permission) == "read"
+}
+
+_hf_may(tok, permission, entity) if {
+	some grant in tok.grants
+	_covers(grant.resource, entity)
+	_hf_grant_has(grant, permission)
+}
+
+_hf_grant_has(grant, permission) if permission in grant.permissions
+
+_hf_grant_has(grant, "repo.content.read") if "repo.write" in grant.permissions
+
+# Usage that needs a permission the Hub grants only per user or org (Inference Providers), never on a repository.
+_global_from_usage(tok) := sort({p |
+	some u in tok.observed_usage
+	some action in u.actions
+	some p in object.get(_hf.usage_permissions, action, [])
+	not _grantable(p, u.resource.type)
+	"global" in object.get(_hf_reg.permissions, [p, "on"], [])
+	_hf_holds(tok, p)
+})
+
 _from_usage(tok) := [{"entity": {"type": type, "name": name}, "permissions": permissions} |
 	some [type, name] in {[u.resource.type, u.resource.name] | some u in tok.observed_usage}
 	permissions := sort({p |
@@ -85,16 +148,21 @@ _from_usage(tok) := [{"entity": {"type": type, "name": name}, "permissions": per
 		u.resource.name == name
 		some action in u.actions
 		some p in _action_permissions(tok, {"type": type, "name": name}, action)
+		_grantable(p, type)
+		_hf_may(tok, p, {"type": type, "name": name})
 	})
 	count(permissions) > 0
 ]
 
-_from_spaces(tok) := [{"entity": {"type": "space", "name": name}, "permissions": ["repo.content.read"]} |
-	some name in {place.location |
-		some place in tok.stored_in
-		place.kind in {"hf_space_secret", "hf_space_variable"}
-	}
-]
+# Spaces the token is stored in: what it needs is what the Space's code loads, which the inventory does not say.
+_from_spaces(tok) := sort({place.location |
+	some place in tok.stored_in
+	place.kind in {"hf_space_secret", "hf_space_variable"}
+})
+
+_plural_s(list) := "s" if count(list) > 1
+
+_plural_s(list) := "" if count(list) == 1
 
 # METADATA
 # description: Steps to replace tok by the spec, then revoke it.
@@ -109,16 +177,39 @@ huggingface_steps(tok, spec) := array.concat(
 		[sprintf("For CI (%s), prefer %s", [concat(", ", [p.location | some p in tokens.ci_places(tok)]), _hf.keyless_alternative]) |
 			count(tokens.ci_places(tok)) > 0
 		],
-		[sprintf("Revoke %s at https://huggingface.co/settings/tokens once nothing uses it", [_masked(tok)])],
+		[_hf_revoke(tok)],
 	),
 )
+
+_hf_revoke(tok) := sprintf(
+	"Revoke the deprecated organization API token %s in %s's organization settings (%s) once nothing uses it",
+	[_masked(tok), tok.owner, sprintf(_hf.org_api_token_revoke_url, [tok.owner])],
+) if {
+	tok.kind == "org_api_token"
+} else := sprintf(
+	"Revoke %s in the service account's settings (%s) once nothing uses it",
+	[_masked(tok), sprintf(_hf.service_account_settings_url, [_hf_org(tok)])],
+) if {
+	tok.kind == "service_account_token"
+} else := sprintf("Revoke %s at https://huggingface.co/settings/tokens once nothing uses it", [_masked(tok)])
+
+_hf_org(tok) := tok.orgs[0] if count(tok.orgs) > 0
+
+_hf_org(tok) := tok.owner if count(tok.orgs) == 0
 
 _create_step(spec) := "Ask the owner which repositories the token needs, then create a fine-grained token with only those" if {
 	spec.needs_owner_input
 } else := sprintf(
-	"Create a fine-grained token at https://huggingface.co/settings/tokens/new?tokenType=fineGrained with only: %s",
-	[concat("; ", [sprintf("%s %s: %s", [s.entity.type, s.entity.name, concat(", ", s.permissions)]) | some s in spec.scoped])],
+	"Create a fine-grained %s with only: %s",
+	[_hf_where_created(spec), concat("; ", array.concat(
+		[sprintf("%s %s: %s", [s.entity.type, s.entity.name, concat(", ", s.permissions)]) | some s in spec.scoped],
+		[sprintf("user permissions: %s", [concat(", ", spec.global)]) | count(spec.global) > 0],
+	))],
 )
+
+_hf_where_created(spec) := "service-account token (the organization's Settings → Service accounts)" if {
+	spec.type == "service_account_token"
+} else := "token at https://huggingface.co/settings/tokens/new?tokenType=fineGrained"
 
 _masked(tok) := tok.masked if is_string(tok.masked)
 
@@ -144,6 +235,7 @@ _provider_spec(tok) := huggingface(tok) if {
 } else := gitlab(tok) if {
 	tok.provider == "gitlab"
 } else := {
+	"provider": tok.provider,
 	"needs_owner_input": true,
 	"derived_from": "none",
 	"question": sprintf(
@@ -160,15 +252,24 @@ steps(tok, s) := huggingface_steps(tok, s) if {
 	tok.provider == "github"
 } else := gitlab_steps(tok, s) if {
 	tok.provider == "gitlab"
-} else := [
-	"Ask the owner which resources and permissions the token needs",
-	sprintf("Create a narrowly scoped, expiring %s token with only those", [tok.provider]),
-	sprintf("Revoke %s once nothing uses it", [_masked(tok)]),
-]
+} else := array.concat(
+	array.concat(["Ask the owner which resources and permissions the token needs"], _generic_create(tok)),
+	[sprintf("Revoke %s once nothing uses it", [_masked(tok)])],
+)
+
+# The provider's own way to create a narrow token (npm granular tokens, PyPI project tokens), else a generic step.
+_generic_create(tok) := tokens.catalogue(tok).replacement_steps if {
+	tokens.catalogue(tok).replacement_steps
+} else := [sprintf("Create a narrowly scoped, expiring %s token with only those", [tok.provider])]
 
 # METADATA
-# description: The full recommendation for replacing tok with a fine-grained token.
-recommend_replacement(tok, summary) := {
+# description: |
+#   The full recommendation for replacing tok with a fine-grained token. A third-party app's
+#   token (OAuth app, GitHub App) is no one's to replace with a personal token: the advice
+#   concerns the app's authorization and the organization's access restrictions.
+recommend_replacement(tok, summary) := _app_advice(tok) if {
+	tok.kind in object.get(tokens.catalogue(tok), "third_party_kinds", [])
+} else := {
 	"action": "replace",
 	"summary": summary,
 	"replacement": s,
@@ -176,6 +277,24 @@ recommend_replacement(tok, summary) := {
 } if {
 	s := spec(tok)
 }
+
+_app_advice(tok) := {
+	"action": "narrow",
+	"summary": sprintf("Narrow the %s's authorization instead: a personal token does not replace an app", [_app_word(tok)]),
+	"replacement": null,
+	"steps": [
+		sprintf("Ask %s what the app behind %s does with %s", [tok.owner, _label(tok), concat(", ", _app_grants(tok))]),
+		concat(" ", [
+			"Revoke the authorization (the user's Settings → Applications, or the org's credential authorizations)",
+			"and re-authorize with fewer scopes, or replace the app by a GitHub App installed on selected repositories",
+		]),
+		"Enable the organization's OAuth app access restrictions so only approved apps reach its resources",
+	],
+}
+
+_app_word(tok) := replace(tok.kind, "_", " ")
+
+_app_grants(tok) := sort({p | some [p, _] in tokens.permission_levels(tok)})
 
 # METADATA
 # description: A replacement spec without admin-rated permissions, scopes or Owner role.

@@ -69,3 +69,15 @@ test_legacy_write_token_keeps_write_where_usage_shows_it if {
 	s := replacement.spec(object.union(_legacy, {"observed_usage": usage})) with input as testing.input_with([])
 	s.scoped == [{"entity": {"type": "dataset", "name": "other-org/data"}, "permissions": ["repo.content.read", "repo.write"]}]
 }
+
+test_an_oauth_app_token_is_narrowed_at_the_app_not_replaced_by_a_pat if {
+	tok := testing.token({
+		"key": "github:oauth_app_token:5", "id": "5", "provider": "github", "kind": "oauth_app_token", "owner": "alice",
+		"scopes": ["admin:org", "repo"], "grants": [], "orgs": ["acme"], "prefix": "gho_",
+	})
+	r := replacement.recommend_replacement(tok, "Replace it") with input as testing.input_with([])
+	r.action == "narrow"
+	r.replacement == null
+	r.summary == "Narrow the oauth app token's authorization instead: a personal token does not replace an app"
+	r.steps[0] == "Ask alice what the app behind token \"ci-publish\" does with admin:org, repo"
+}

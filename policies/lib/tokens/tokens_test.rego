@@ -15,6 +15,11 @@ test_unknown_permission_levels_by_name if {
 }
 
 test_catalogue_wins_over_the_name if {
-	tokens.access_of("huggingface", "inference.serverless.write") == "read" with input as _input
+	# Projects' admin level administers Projects, not the organization
+	tokens.access_of("github", "organization_projects:admin") == "write" with input as _input
+	tokens.access_of("github", "repository_projects:admin") == "write" with input as _input
+
+	# Inference Providers calls spend money: never rated read
+	tokens.access_of("huggingface", "inference.serverless.write") == "write" with input as _input
 	tokens.access_of("huggingface", "org.members.write") == "admin" with input as _input
 }
