@@ -107,7 +107,7 @@ def test_compact_layout_fits_80_columns(cli):
     too_wide = [line for line in lines[:-1] if len(line) > 80]
     assert too_wide == []
     assert "[new] admin-permission · github · deploy-script (ghp_…71c3fc11) · owner bob-ops" in lines
-    assert lines[-1].startswith("gate: PASS (fail-on never): 58 new findings")
+    assert lines[-1].startswith("gate: PASS (fail-on never): 56 new findings")
 
 
 @pytest.mark.parametrize("columns", [120, 150])
@@ -247,7 +247,7 @@ def test_version_names_tool_opa_and_catalogue():
     result = run_cli("--version")
     assert result.returncode == 0
     assert result.stdout.splitlines() == ["token-auditor 0.1.0", f"OPA 1.22.3 ({OPA_BIN})",
-                                          "catalogue 2026.11.25 (2026-11-25)"]
+                                          "catalogue 2026.11.29 (2026-11-29)"]
     missing = run_cli("--version", env={"OPA_BIN": "/nonexistent/opa"})
     assert missing.returncode == 0 and "OPA not found" in missing.stdout.splitlines()[1]
 

@@ -265,7 +265,7 @@ def not_assessed_lines(data: dict, width: int | None = None) -> list[str]:
     if not rows:
         return []
     lines = _wrap(f"NOT ASSESSED ({len(rows)}): {evidence.headline(data)}", width)
-    if width is not None and width < COMPACT_BELOW:
+    if width is not None:  # a terminal: wrapped lines always fit it
         for r in rows:
             lines += _wrap(f"{r['rule_id']} · {r['provider']} {r['org']}: missing {r['missing']}", width)
             lines += _wrap(f"to assess it: {r['how']}", width, "    ")
