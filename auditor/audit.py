@@ -15,8 +15,10 @@ from auditor import __version__
 from auditor.config import RuleSelection, load_config, policy_config
 from auditor.engine import Engine, EngineSettings, ManagedOpa, find_opa
 from auditor.engine.binary import opa_version
+from auditor.engine.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
 from auditor.errors import EngineError, InputError, ValidationFailed
 from auditor.findings import load_rules, prepare_findings
+from auditor.findings.finding import subject_index
 from auditor.inventory.loader import DEFAULT_MAX_BYTES, Document, load_paths
 from auditor.inventory.validate import capped, schema_errors
 from auditor.model.inventory import Inventory
@@ -38,7 +40,8 @@ class EngineOptions:
     opa_bin: str | None = None
     chunk_size: int = 2000
     workers: int = max(1, os.cpu_count() or 1)
-    timeout: float = 600.0
+    timeout: float = DEFAULT_TIMEOUT
+    deadline: float = DEFAULT_DEADLINE
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,7 @@ def _load_each(paths: list[str], max_bytes: int, errors: list[str], refused: lis
 
 def _engine_settings(options: EngineOptions, url: str, token: str | None) -> EngineSettings:
     return EngineSettings(url=url, token=token, ca_file=options.opa_ca, timeout=options.timeout,
-                          chunk_size=options.chunk_size, workers=options.workers)
+                          chunk_size=options.chunk_size, workers=options.workers, deadline=options.deadline)
 
 
 def evaluate(inventory: Inventory, now: str, config: dict, options: AuditOptions) -> tuple[list[dict], str]:
@@ -185,7 +188,7 @@ def build_report(inventory: Inventory, documents: dict[str, Document], findings:
         document = documents.get(file)
         return document.line_of(pointer) if document else None
 
-    findings = prepare_findings(findings, line_of)
+    findings = prepare_findings(findings, line_of, subject_index(inventory.tokens, inventory.orgs))
     skipped = sorted((s.as_dict() for s in inventory.skipped),
                      key=lambda s: (s["provider"], s["source"]["file"], s["source"]["pointer"]))
     providers = Counter(t["provider"] for t in inventory.tokens)

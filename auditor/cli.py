@@ -6,10 +6,11 @@ Exit codes: 0 nothing at/above --fail-on · 1 findings at/above it · 2 usage or
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -17,67 +18,95 @@ import click
 from auditor import __version__
 from auditor.audit import DEFAULT_POLICY_DIR, AuditOptions, EngineOptions, read_inventory, resolve_now, run_audit
 from auditor.config import RuleSelection, discover, load_config, policy_config
-from auditor.errors import EXIT_FINDINGS, EXIT_OK, AuditorError, InputError, ValidationFailed
+from auditor.engine.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
+from auditor.errors import EXIT_ENGINE, EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, AuditorError, InputError, ValidationFailed
 from auditor.findings import load_rules
 from auditor.findings.finding import FAIL_ON
 from auditor.inventory.validate import load_schema, schema_names
 from auditor.report import formatters, render
 from auditor.report.table import SHOW, TableFormat, terminal_width, use_colour, verdict_line
+from auditor.report.text import terminal_safe
 from auditor.secrets import redact_text
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Write all or nothing: a temp file beside the target, then rename."""
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
-        os.replace(temp, target)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
-
-
 def emit(text: str, output: str | None) -> None:
-    if output and output != "-":
-        write_atomic(output, text)
-    else:
-        click.echo(text, nl=not text.endswith("\n"))
+    """One output: a file (atomically), a device or FIFO (in place), or stdout."""
+    from auditor.gate.outputs import commit_outputs
+
+    commit_outputs([(output, text)])
 
 
-def emit_table(report, output: str | None, show: str) -> None:
-    """The table: to a file plain and full width; to stdout fitted to $COLUMNS/the terminal, coloured on a tty."""
-    if output and output != "-":
-        write_atomic(output, TableFormat(show=show).format(report))
-        return
-    colour = use_colour(sys.stdout)
-    text = TableFormat(show=show, width=terminal_width(sys.stdout), colour=colour).format(report)
-    click.echo(text, nl=False, color=colour)
+def table_text(report, to_stdout: bool, show: str) -> str:
+    """The table: for a file plain and full width; for stdout fitted to $COLUMNS/the terminal, coloured on a tty."""
+    if not to_stdout:
+        return TableFormat(show=show).format(report)
+    return TableFormat(show=show, width=terminal_width(sys.stdout), colour=use_colour(sys.stdout)).format(report)
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"token-auditor: error: {redact_text(message)}", err=True)
+    line = " ".join(terminal_safe(redact_text(str(message)), keep_newlines=True).splitlines())
+    try:
+        click.echo(f"token-auditor: error: {line}", err=True)
+    except OSError:
+        pass
     sys.exit(code)
 
 
+_OUTPUT_ERRNOS = {errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}
+
+
 class Group(click.Group):
-    """Turns every AuditorError into its one-line message and exit code."""
+    """Turns every error into one redacted line and a documented exit code: 2 input or usage, 3 engine or
+    internal. Exit 1 means findings only, so no exception may end a run with it."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except ValidationFailed as exc:
             for line in exc.errors:
-                click.echo(f"token-auditor: invalid: {redact_text(line)}", err=True)
+                click.echo(f"token-auditor: invalid: {terminal_safe(redact_text(line))}", err=True)
             sys.exit(exc.exit_code)
         except AuditorError as exc:
             _fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except MemoryError:
+            _fail("out of memory (an input too large for this machine? see --max-input-bytes)", EXIT_ENGINE)
+        except OSError as exc:
+            if exc.errno in _OUTPUT_ERRNOS:  # stdout on a full disk, a closed pipe
+                from auditor.gate.outputs import discard_stdout
+
+                discard_stdout()
+                _fail(f"stdout: cannot write: {exc.strerror}", EXIT_INPUT)
+            _fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_ENGINE)
+        except RecursionError:
+            _fail("internal error: data nested too deeply", EXIT_ENGINE)
+        except Exception as exc:  # last resort: a bug, never a traceback nor exit 1
+            _fail(f"internal error: {type(exc).__name__}: {str(exc)[:300]}", EXIT_ENGINE)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.Abort:
+            _fail("interrupted", 130)
+        except click.ClickException as exc:  # usage errors echo the value given: redact it
+            shown = io.StringIO()
+            exc.show(file=shown)
+            try:
+                sys.stderr.write(redact_text(shown.getvalue()))
+                sys.stderr.flush()
+            except OSError:
+                pass
+            sys.exit(EXIT_INPUT)
+        except MemoryError:
+            _fail("out of memory", EXIT_ENGINE)
+        except Exception as exc:
+            _fail(f"internal error: {type(exc).__name__}: {str(exc)[:300]}", EXIT_ENGINE)
+        sys.exit(result if isinstance(result, int) else EXIT_OK)
 
 
 def engine_options(func):
@@ -86,6 +115,10 @@ def engine_options(func):
         click.option("--opa-token-env", metavar="VAR", help="Environment variable holding the bearer token for --opa-url."),
         click.option("--opa-ca", type=click.Path(exists=True, dir_okay=False), help="CA bundle for an https --opa-url."),
         click.option("--opa-bin", help="OPA binary (else $OPA_BIN, .bin/opa, PATH)."),
+        click.option("--opa-timeout", type=click.FloatRange(0.1, 86400), default=DEFAULT_TIMEOUT, show_default=True,
+                     help="Seconds one OPA request (an upload, one chunk evaluated) may take."),
+        click.option("--opa-deadline", type=click.FloatRange(0.1, 604800), default=DEFAULT_DEADLINE, show_default=True,
+                     help="Seconds the whole conversation with OPA may take."),
         click.option("--chunk-size", type=click.IntRange(1, 10000), default=2000, show_default=True,
                      help="Tokens per OPA request."),
         click.option("--workers", type=click.IntRange(1, 64), default=max(1, os.cpu_count() or 1), show_default=True,
@@ -110,13 +143,18 @@ def engine_options(func):
     return func
 
 
+def _provider_options(org: str | None, collected_at: str | None) -> dict:
+    """--org lands in every report: a token pasted there is redacted like one in an inventory."""
+    return {"org": redact_text(org) if org else org, "collected_at": collected_at}
+
+
 def _options(kw: dict) -> AuditOptions:
     token = None
     if kw.get("opa_token_env"):
         token = os.environ.get(kw["opa_token_env"])
         if token is None:
             raise InputError(f"--opa-token-env {kw['opa_token_env']}: that variable is not set")
-    provider_options = {"org": kw.get("org"), "collected_at": kw.get("collected_at")}
+    provider_options = _provider_options(kw.get("org"), kw.get("collected_at"))
     config_file = discover(kw.get("config_file"), kw.get("no_config", False))
     policy_dir = Path(kw.get("policy_dir") or DEFAULT_POLICY_DIR)
     selection = RuleSelection.build(kw.get("skip_rules") or (), kw.get("only_rules") or (),
@@ -132,6 +170,7 @@ def _options(kw: dict) -> AuditOptions:
         engine=EngineOptions(
             opa_url=kw.get("opa_url"), opa_token=token, opa_ca=kw.get("opa_ca"), opa_bin=kw.get("opa_bin"),
             chunk_size=kw.get("chunk_size") or 2000, workers=kw.get("workers") or 1,
+            timeout=kw.get("opa_timeout") or DEFAULT_TIMEOUT, deadline=kw.get("opa_deadline") or DEFAULT_DEADLINE,
         ),
         provider_options=provider_options,
     )
@@ -183,32 +222,34 @@ def main():
               help="Table rows: counted (new findings only; baseline and waived ones are summed up) or all.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only the gate's verdict line on stdout (files from -o/--output-dir are still written).")
+@click.option("--allow-broad-waivers", is_flag=True,
+              help="Accept waivers that pin no token (provider only, or a name of wildcards only).")
 @engine_options
 def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseline, waivers_file, show, quiet,
-          **kw):
+          allow_broad_waivers, **kw):
     """Audit inventories (files, directories, - for stdin) and report findings."""
     from auditor.gate import apply_gate, baseline_document, load_baseline, load_waivers
-    from auditor.gate.outputs import plan_outputs
+    from auditor.gate.outputs import commit_outputs, plan_outputs
 
     plan = plan_outputs(fmts, outputs, output_dir, formatters())
     now = resolve_now(kw.get("now"))
     kw["now"] = now
-    waivers = (waivers_file, load_waivers(waivers_file, now)) if waivers_file else None
+    waivers = (waivers_file, load_waivers(waivers_file, now, policy_dir=kw.get("policy_dir"),
+                                          allow_broad=allow_broad_waivers)) if waivers_file else None
     baseline = (baseline_file, load_baseline(baseline_file)) if baseline_file else None
     report = run_audit(list(paths), _options(kw))
     failing = apply_gate(report, fail_on, baseline, waivers)
+    written = []
     for fmt, output in plan:
         to_stdout = not output or output == "-"
         if quiet and to_stdout:
             continue
-        if fmt == "table":
-            emit_table(report, output, show)
-        else:
-            emit(render(report, fmt), output)
+        written.append((output, table_text(report, to_stdout, show) if fmt == "table" else render(report, fmt)))
     if quiet:
-        click.echo(verdict_line(report.data))
+        written.append((None, verdict_line(report.data) + "\n"))
     if write_baseline:
-        write_atomic(write_baseline, baseline_document(report.findings))
+        written.append((write_baseline, baseline_document(report.findings)))
+    commit_outputs(written)
     sys.exit(EXIT_FINDINGS if failing else EXIT_OK)
 
 
@@ -220,10 +261,10 @@ def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseli
 def validate(paths, max_input_bytes, org, collected_at):
     """Check inventories against their schemas; print what each holds."""
     options = AuditOptions(max_input_bytes=max_input_bytes,
-                           provider_options={"org": org, "collected_at": collected_at})
+                           provider_options=_provider_options(org, collected_at))
     inventory, _ = read_inventory(list(paths), options)
     for item in sorted(inventory.inputs, key=lambda i: i.path):
-        click.echo(f"ok {item.path}: {item.format}, {item.tokens} tokens")
+        click.echo(terminal_safe(f"ok {item.path}: {item.format}, {item.tokens} tokens"))
     if inventory.secrets:
         click.echo(f"warning: {len(inventory.secrets)} token value(s) found in the inputs and redacted "
                    "(raw-secret-in-inventory)", err=True)
@@ -243,7 +284,7 @@ def normalize(paths, output, now, config_file, no_config, max_input_bytes, org, 
     """Write the normalized input exactly as the policies receive it (for plain `opa eval`)."""
     config_file = discover(config_file, no_config)
     options = AuditOptions(now=now, config_file=config_file, max_input_bytes=max_input_bytes,
-                           provider_options={"org": org, "collected_at": collected_at})
+                           provider_options=_provider_options(org, collected_at))
     config = policy_config(load_config(config_file))
     inventory, _ = read_inventory(list(paths), options)
     document = inventory.policy_input(resolve_now(now), config or None)
@@ -290,10 +331,8 @@ def report(result, fmt, output, show):
     if fmt not in formatters():
         raise InputError(f"unknown format {fmt!r}; known: {', '.join(sorted(formatters()))}")
     saved = load_report(result)
-    if fmt == "table":
-        emit_table(saved, output, show)
-    else:
-        emit(render(saved, fmt), output)
+    to_stdout = not output or output == "-"
+    emit(table_text(saved, to_stdout, show) if fmt == "table" else render(saved, fmt), output)
 
 
 @main.command()
@@ -362,24 +401,216 @@ def _framework_rules(row: dict, saved) -> str:
               help="Exit 1 when HEAD introduces a finding at or above this severity (waived ones excepted).")
 @click.option("--fail-on-broadening", is_flag=True, help="Also exit 1 when any token's access got broader.")
 @click.option("--waivers", "waivers_file", type=click.Path(dir_okay=False), help="YAML waivers for introduced findings.")
+@click.option("--allow-broad-waivers", is_flag=True,
+              help="Accept waivers that pin no token (provider only, or a name of wildcards only).")
 @click.option("--no-findings", is_flag=True, help="Compare tokens only; do not evaluate the policies (no OPA needed).")
 @engine_options
-def diff(base, head, fmts, outputs, output_dir, fail_on, fail_on_broadening, waivers_file, no_findings, **kw):
+def diff(base, head, fmts, outputs, output_dir, fail_on, fail_on_broadening, waivers_file, allow_broad_waivers,
+         no_findings, **kw):
     """Compare two inventories (BASE before, HEAD after): access broader/narrower per token, findings new/resolved."""
     from auditor.gate import load_waivers
     from auditor.gate.diff_format import FORMATS, RENDERERS
     from auditor.gate.diff_run import run_diff
-    from auditor.gate.outputs import plan_outputs
+    from auditor.gate.outputs import commit_outputs, plan_outputs
 
     plan = plan_outputs(fmts, outputs, output_dir, set(FORMATS), stem="token-auditor-diff")
     now = resolve_now(kw.get("now"))
     kw["now"] = now
-    waivers = (waivers_file, load_waivers(waivers_file, now)) if waivers_file else None
+    waivers = (waivers_file, load_waivers(waivers_file, now, policy_dir=kw.get("policy_dir"),
+                                          allow_broad=allow_broad_waivers)) if waivers_file else None
     data = run_diff([base], [head], _options(kw), fail_on=fail_on, fail_on_broadening=fail_on_broadening,
                     with_findings=not no_findings, waivers=waivers)
-    for fmt, output in plan:
-        emit(RENDERERS[fmt](data), output)
+    commit_outputs([(output, RENDERERS[fmt](data)) for fmt, output in plan])
     sys.exit(EXIT_OK if data["gate"]["passed"] else EXIT_FINDINGS)
+
+
+# -- collect: inventories straight from the providers' APIs (auditor/collectors, docs/collect.md) ----------
+
+def _iso_time(ctx, param, value):
+    from auditor.model.timestamps import normalize_time
+
+    if value is None:
+        return None
+    try:
+        return normalize_time(value)
+    except ValueError:
+        raise InputError(f"--collected-at {value!r} is not an ISO 8601 date-time") from None
+
+
+def collect_options(func):
+    options = [
+        click.option("-o", "--output", required=True, help="Write the inventory here (atomically); - for stdout."),
+        click.option("--max-retries", type=click.IntRange(0, 20), default=5, show_default=True,
+                     help="Waits per call when rate limited (Retry-After, GitHub secondary limits)."),
+        click.option("--max-wait", type=click.FloatRange(0), default=300.0, show_default=True,
+                     help="Longest single wait in seconds; a longer Retry-After fails that endpoint."),
+        click.option("--allow-partial", is_flag=True,
+                     help="Exit 0 (with warnings) when some endpoints failed; the file still records them."),
+        click.option("--collected-at", callback=_iso_time, help="Pin the file's collected_at (ISO 8601); default: now."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _finish_collect(provider: str, document: dict, log, detail: str, kw: dict) -> None:
+    """Record the outcome in the file, write it atomically, exit by the documented contract."""
+    from auditor.collectors.common import utc_now
+
+    collected_at = utc_now(kw.get("collected_at"))
+    document["collected_at"] = collected_at
+    document["collection"] = log.document(detail, collected_at)
+    emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", kw["output"])
+    problems = log.problems()
+    if not problems:
+        return
+    word = "warning" if kw.get("allow_partial") else "error"
+    for line in problems:
+        click.echo(f"token-auditor: {word}: collect {provider}: {redact_text(line)}", err=True)
+    if not kw.get("allow_partial"):
+        click.echo(f"token-auditor: error: collect {provider}: incomplete collection written to {kw['output']} "
+                   "(its collection.endpoints say what is missing); exit 3", err=True)
+        sys.exit(3)
+
+
+def _collecting(provider: str):
+    """Run a collector: SDK logs silenced, any unexpected error one redacted line with exit 3."""
+    from contextlib import contextmanager
+
+    from auditor.collectors.common import CollectionFailed, silence_sdk_logs
+
+    @contextmanager
+    def guard():
+        silence_sdk_logs()
+        try:
+            yield
+        except (AuditorError, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - an SDK error must not print a traceback (or a token)
+            raise CollectionFailed(f"collect {provider}: {type(exc).__name__}: {exc}") from None
+
+    return guard()
+
+
+@main.group()
+def collect():
+    """Collect an inventory from a provider's API (GitHub, GitLab, Hugging Face) with its own SDK."""
+
+
+@collect.command("github")
+@click.option("--org", required=True, help="The GitHub organization.")
+@click.option("--app-id", envvar="GITHUB_APP_ID", help="GitHub App id (env GITHUB_APP_ID).")
+@click.option("--private-key", type=click.Path(dir_okay=False), envvar="GITHUB_APP_PRIVATE_KEY_FILE",
+              help="The App's private key, PEM (env GITHUB_APP_PRIVATE_KEY_FILE).")
+@click.option("--installation-id", type=click.IntRange(1), help="The App's installation on ORG (default: found).")
+@click.option("--token-env", metavar="VAR",
+              help="Instead of an App: a fine-grained PAT in this variable (the PAT-grant endpoints are then skipped).")
+@click.option("--api-url", envvar="GITHUB_API_URL", default="https://api.github.com", show_default=True,
+              help="REST API root (GitHub Enterprise Server: https://HOST/api/v3).")
+@click.option("--no-outside-collaborators", is_flag=True, help="Do not list outside collaborators.")
+@collect_options
+def collect_github(org, app_id, private_key, installation_id, token_env, api_url, no_outside_collaborators, **kw):
+    """GitHub org: fine-grained PAT grants and requests, SAML credential authorizations, members, installations."""
+    from auditor.collectors.common import Progress, RetryBudget
+    from auditor.collectors.github import GitHubCollector, read_private_key
+
+    if bool(token_env) == bool(app_id or private_key):
+        raise InputError("collect github: give --app-id and --private-key (GitHub App), or --token-env VAR")
+    if not token_env and not (app_id and private_key):
+        raise InputError("collect github: a GitHub App needs both --app-id and --private-key")
+    progress = Progress("github", kw["quiet"])
+    with _collecting("github"):
+        collector = GitHubCollector(org, api_url, progress, RetryBudget(kw["max_retries"], kw["max_wait"], progress))
+        if token_env:
+            token = os.environ.get(token_env)
+            if not token:
+                raise InputError(f"--token-env {token_env}: that variable is not set")
+            collector.login_token(token)
+        else:
+            collector.login_app(app_id, read_private_key(private_key), installation_id)
+        document = collector.collect(with_outside_collaborators=not no_outside_collaborators)
+    _finish_collect("github", document, collector.log, collector.auth_mode, kw)
+
+
+@collect.command("gitlab")
+@click.option("--url", "url", required=True, envvar="GITLAB_URL", help="GitLab instance, e.g. https://gitlab.com.")
+@click.option("--token-env", metavar="VAR", default="GITLAB_TOKEN", show_default=True,
+              help="Environment variable holding the access token (scope read_api).")
+@click.option("--group", "groups", multiple=True,
+              help="Walk this group (with subgroups and projects); repeatable. Default for admins: every group.")
+@collect_options
+def collect_gitlab(url, token_env, groups, **kw):
+    """GitLab: personal, group and project access tokens (all pages), users with admin/bot/state flags."""
+    from auditor.collectors.common import Progress, RetryBudget
+    from auditor.collectors.gitlab import GitLabCollector
+
+    token = os.environ.get(token_env)
+    if not token:
+        raise InputError(f"--token-env {token_env}: that variable is not set")
+    progress = Progress("gitlab", kw["quiet"])
+    with _collecting("gitlab"):
+        collector = GitLabCollector(url, token, progress, RetryBudget(kw["max_retries"], kw["max_wait"], progress))
+        document = collector.collect(list(groups))
+    _finish_collect("gitlab", document, collector.log, collector.auth_mode, kw)
+
+
+@collect.command("huggingface")
+@click.option("--env", "env_names", multiple=True, metavar="VAR", help="A token in this environment variable (repeatable).")
+@click.option("--dotenv", "dotenv_files", multiple=True, type=click.Path(dir_okay=False),
+              help="A dotenv file; every value shaped like an HF token is collected (repeatable).")
+@click.option("--k8s-secret", "k8s_files", multiple=True, type=click.Path(dir_okay=False),
+              help="Kubernetes Secret manifests, YAML (data base64 or stringData) (repeatable).")
+@click.option("--ci-secrets", "ci_files", multiple=True, type=click.Path(dir_okay=False),
+              help="CI secrets export: YAML/JSON list of {location, key, value, kind?} (repeatable).")
+@click.option("--values-file", "value_files", multiple=True, type=click.Path(dir_okay=False),
+              help="One token value per line (# comments) (repeatable).")
+@click.option("--org", "orgs", multiple=True, help="Add this org's members and Spaces (needs --token-env).")
+@click.option("--token-env", metavar="VAR", help="Token used for --org: members, Spaces, their secret/variable names.")
+@click.option("--salt-env", metavar="VAR",
+              help="Salt for the values' HMAC (stable ids across runs); default: a new random salt per run.")
+@click.option("--endpoint", envvar="HF_ENDPOINT", default="https://huggingface.co", show_default=True,
+              help="Hub URL (env HF_ENDPOINT).")
+@collect_options
+def collect_huggingface(env_names, dotenv_files, k8s_files, ci_files, value_files, orgs, token_env, salt_env,
+                        endpoint, **kw):
+    """Hugging Face: whoami-v2 of every token value found; org members, Spaces, secret and variable names."""
+    from auditor.collectors.common import Progress, RetryBudget
+    from auditor.collectors.huggingface import HuggingFaceCollector, TokenSources
+
+    org_token = None
+    if orgs and not token_env:
+        raise InputError("collect huggingface: --org needs --token-env VAR (a token that can read the org)")
+    if token_env:
+        org_token = os.environ.get(token_env)
+        if not org_token:
+            raise InputError(f"--token-env {token_env}: that variable is not set")
+    salt = None
+    if salt_env:
+        salt_text = os.environ.get(salt_env)
+        if not salt_text:
+            raise InputError(f"--salt-env {salt_env}: that variable is not set")
+        salt = salt_text.encode("utf-8")
+    progress = Progress("huggingface", kw["quiet"])
+    with _collecting("huggingface"):
+        sources = TokenSources()
+        for name in env_names:
+            sources.env(name)
+        for path in dotenv_files:
+            sources.dotenv(path)
+        for path in k8s_files:
+            sources.k8s(path)
+        for path in ci_files:
+            sources.ci(path)
+        for path in value_files:
+            sources.values_file(path)
+        if not sources.found and not orgs:
+            raise InputError("collect huggingface: no token value found: give --env, --dotenv, --k8s-secret, "
+                             "--ci-secrets or --values-file (or --org)")
+        collector = HuggingFaceCollector(endpoint, progress, RetryBudget(kw["max_retries"], kw["max_wait"], progress),
+                                         salt)
+        document = collector.collect(sources, list(orgs), org_token)
+    _finish_collect("huggingface", document, collector.log, collector.auth_mode, kw)
 
 if __name__ == "__main__":
     main()

@@ -132,7 +132,8 @@ def test_action_passes_with_waivers_and_baseline(workspace):
     assert code == 0, log
     assert outputs["audit"]["exit-code"] == "0"
     (workspace / "waivers.yaml").write_text(
-        "waivers:\n  - {rule_id: legacy-token, match: {provider: huggingface}, reason: migration, approved_by: lead,"
+        "waivers:\n  - {rule_id: legacy-token, match: {owner: alice, provider: huggingface}, reason: migration,"
+        " approved_by: lead,"
         " expires: 2026-12-31}\n")
     report = json.loads((workspace / "before" / "token-auditor.json").read_text())
     other_high = [f for f in report["findings"] if f["rule_id"] != "legacy-token"

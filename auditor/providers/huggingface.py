@@ -88,6 +88,8 @@ class HuggingFaceAdapter:
                 key for key in variables
                 if any(h.pointer.startswith(f"/spaces/{index}/variables/") and h.pointer.split("/")[4] == key
                        for h in document.secrets)
+                # `collect huggingface` keeps no variable value, only this flag
+                or (isinstance(variables[key], dict) and variables[key].get("token_like") is True)
             )
             spaces[info["id"]] = private
             out.locations.append({

@@ -15,6 +15,19 @@ from tabulate import tabulate
 
 from auditor.findings.finding import SEVERITIES, at_or_above
 from auditor.report.model import Report
+from auditor.report.text import cap_cell, terminal_safe
+
+MAX_CELL_LINES = 12
+
+
+def _cell(text: str) -> str:
+    """A multi-line cell: each line capped and free of control characters, at most MAX_CELL_LINES lines."""
+    lines = str(text).split("\n")
+    shown = [cap_cell(line) for line in lines[:MAX_CELL_LINES]]
+    if len(lines) > MAX_CELL_LINES:
+        shown.append(f"… {len(lines) - MAX_CELL_LINES} more lines (see the JSON report)")
+    return "\n".join(shown)
+
 
 COMPACT_BELOW = 120
 SHOW = ("counted", "all")
@@ -96,7 +109,8 @@ def verdict_line(data: dict) -> str:
 def _token(subject: dict) -> str:
     name = subject.get("name") or subject.get("id") or ""
     fingerprint = subject.get("fingerprint")
-    return f"{name}\n{fingerprint}" if fingerprint else str(name)
+    name = cap_cell(name)
+    return f"{name}\n{cap_cell(fingerprint)}" if fingerprint else name
 
 
 def _todo(finding: dict) -> str:
@@ -177,7 +191,8 @@ class TableFormat:
         if others > 0:
             counted += f"; {others} other item{'s' if others != 1 else ''} skipped, not a token"
         lines = [
-            f"token-auditor {data['tool']['version']} · OPA {data['engine']['opa_version']} · now {data['now']}",
+            terminal_safe(f"token-auditor {data['tool']['version']} · OPA {data['engine']['opa_version']} · "
+                          f"now {data['now']}"),
             f"{summary['tokens']} tokens ({counted}) · "
             f"{summary['findings']} findings on {summary['tokens_with_findings']} tokens · "
             + ", ".join(f"{count} {sev}" for sev, count in summary["by_severity"].items() if count),
@@ -189,10 +204,10 @@ class TableFormat:
         rows = []
         for f in group:
             subject = f["subject"]
-            rule = f["rule_id"] + (f"\n[{state_of(f)}]" if has_state else "")
-            token = "\n".join(x for x in (subject.get("provider") or "", _token(subject),
-                                          f"owner: {subject['owner']}" if subject.get("owner") else "") if x)
-            rows.append([rule, token, f["message"], _todo(f)])
+            rule = cap_cell(f["rule_id"]) + (f"\n[{state_of(f)}]" if has_state else "")
+            token = "\n".join(x for x in (cap_cell(subject.get("provider") or ""), _token(subject),
+                                          f"owner: {cap_cell(subject['owner'])}" if subject.get("owner") else "") if x)
+            rows.append([rule, token, cap_cell(f["message"], 400), _cell(_todo(f))])
         widths = self._grid_widths()
         return [tabulate(rows, headers=["rule", "token", "finding", "do"], tablefmt="simple_grid",
                          maxcolwidths=widths)]
@@ -212,14 +227,14 @@ class TableFormat:
         for f in group:
             subject = f["subject"]
             who = subject.get("name") or subject.get("id") or ""
-            title = f"[{state_of(f)}] {f['rule_id']} · {subject.get('provider') or ''} · {who}"
+            title = f"[{state_of(f)}] {cap_cell(f['rule_id'])} · {cap_cell(subject.get('provider'))} · {cap_cell(who)}"
             if subject.get("fingerprint"):
-                title += f" ({subject['fingerprint']})"
+                title += f" ({cap_cell(subject['fingerprint'])})"
             if subject.get("owner"):
-                title += f" · owner {subject['owner']}"
+                title += f" · owner {cap_cell(subject['owner'])}"
             lines += _wrap(title, width, "")
-            lines += _wrap(f["message"], width, "    ")
-            todo = _todo(f).splitlines() or [""]
+            lines += _wrap(cap_cell(f["message"], 400), width, "    ")
+            todo = _cell(_todo(f)).splitlines() or [""]
             lines += _wrap("do: " + todo[0], width, "    ")
             for extra in todo[1:]:
                 lines += _wrap(extra, width, "      ")
@@ -231,11 +246,12 @@ class TableFormat:
         lines = [f"SKIPPED ({len(data['skipped'])})"]
         if compact:
             for s in data["skipped"]:
-                lines += _wrap(f"{s['provider']} · {s.get('name') or s['id']}", self.width)
-                lines += _wrap(f"{s['reason']} ({s['source']['file']}#{s['source']['pointer']})", self.width, "    ")
+                lines += _wrap(f"{cap_cell(s['provider'])} · {cap_cell(s.get('name') or s['id'])}", self.width)
+                lines += _wrap(cap_cell(f"{s['reason']} ({s['source']['file']}#{s['source']['pointer']})", 400),
+                               self.width, "    ")
         else:
-            rows = [[s["provider"], s.get("name") or s["id"], s["reason"],
-                     f"{s['source']['file']}#{s['source']['pointer']}"] for s in data["skipped"]]
+            rows = [[cap_cell(s["provider"]), cap_cell(s.get("name") or s["id"]), cap_cell(s["reason"], 400),
+                     cap_cell(f"{s['source']['file']}#{s['source']['pointer']}", 400)] for s in data["skipped"]]
             lines.append(tabulate(rows, headers=["provider", "item", "reason", "where"], tablefmt="simple",
                                   maxcolwidths=[12, 24, 36, 40] if self.width else [12, 30, 50, 50]))
         return lines + [""]
@@ -246,7 +262,7 @@ class TableFormat:
             return []
         lines = [f"RULES SKIPPED BY CONFIGURATION ({len(skipped)})"]
         for rule in skipped:
-            lines += _wrap(f"{rule['id']}: {rule['reason']}", self.width, "  ")
+            lines += _wrap(cap_cell(f"{rule['id']}: {rule['reason']}", 400), self.width, "  ")
         return lines + [""]
 
     def _verdict(self, data: dict) -> str:
