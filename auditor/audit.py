@@ -85,22 +85,61 @@ def bulk(func):
 
 @bulk
 def read_inventory(paths: list[str], options: AuditOptions) -> tuple[Inventory, dict[str, Document]]:
-    """Load, validate and normalize every input; all schema errors of all files at once."""
-    documents = load_paths(paths, options.max_input_bytes)
+    """Load, validate and normalize every input; the errors of all bad files at once."""
     errors: list[str] = []
+    refused: list[InputError] = []  # errors that are not schema errors
+    documents = _load_each(paths, options.max_input_bytes, errors, refused)
     plan = []
     for document in documents:
-        adapter = adapter_for(document)
-        errors.extend(capped(document, schema_errors(document, adapter.schema_for(document))))
-        plan.append((document, adapter))
+        try:
+            adapter = adapter_for(document)
+        except InputError as exc:
+            errors.append(str(exc))
+            refused.append(exc)
+            continue
+        found = capped(document, schema_errors(document, adapter.schema_for(document)))
+        errors.extend(found)
+        if not found:
+            plan.append((document, adapter))
+    parts = []
+    for document, adapter in plan:
+        try:
+            parts.append((document, adapter.normalize(document, options.provider_options)))
+        except InputError as exc:
+            errors.append(str(exc))
+            refused.append(exc)
+    if len(errors) == 1 and len(refused) == 1:
+        raise refused[0]  # one unreadable or unrecognised file: its own one-line error, as before
     if errors:
         raise ValidationFailed(errors)
     merged = Inventory()
-    for document, adapter in plan:
-        part = adapter.normalize(document, options.provider_options)
+    for document, part in parts:
         link_secrets(document, part)
         merged.merge(part)
     return merged, {d.path: d for d in documents}
+
+
+def _load_each(paths: list[str], max_bytes: int, errors: list[str], refused: list[InputError]) -> list[Document]:
+    """Every readable input; what cannot be found or read goes to errors, so one run names every bad file."""
+    from auditor.inventory.loader import expand_paths, load_document
+
+    if not paths:
+        load_paths(paths)  # the usage error for no input at all
+    documents = []
+    for raw in paths:
+        try:
+            found = expand_paths([raw])
+        except InputError as exc:
+            errors.append(str(exc))
+            refused.append(exc)
+            continue
+        for path in found:
+            try:
+                documents.append(load_document(path, max_bytes))
+            except InputError as exc:
+                errors.append(str(exc))
+                refused.append(exc)
+    return documents
 
 
 def _engine_settings(options: EngineOptions, url: str, token: str | None) -> EngineSettings:
@@ -133,6 +172,8 @@ def evaluate(inventory: Inventory, now: str, config: dict, options: AuditOptions
 
 def build_report(inventory: Inventory, documents: dict[str, Document], findings: list[dict], now: str,
                  config: dict, options: AuditOptions, opa: str) -> Report:
+    from auditor import evidence
+
     rules = load_rules(options.policy_dir)
     catalogue = _catalogue_meta(options.policy_dir)
     skipped_rules = options.rules.skipped([r.id for r in rules])
@@ -167,6 +208,9 @@ def build_report(inventory: Inventory, documents: dict[str, Document], findings:
         "secrets_redacted": len(inventory.secrets),
         "rules": [r.as_dict() for r in rules],
         "tokens": token_facts(inventory.tokens),
+        # rules that did not run for an organization because its inventory lacked what they need
+        "evidence": evidence.coverage(inventory.orgs),
+        "not_assessed": evidence.not_assessed(inventory.orgs, rules),
     }
     from auditor.plan import Catalogue, attach_plans
 

@@ -389,8 +389,7 @@ def frameworks(name, policy_dir, result, fmt):
     for framework, rows in tables:
         click.echo(f"{framework.title} [{framework.id}]")
         columns = ["id", "title", "status" if saved else "coverage", "rules"]
-        body = [[r["id"], r["title"], r["status"] if saved else r["coverage"],
-                 ", ".join(r["failed_rules"] if saved and r["failed_rules"] else r["rules"]) or "manual"]
+        body = [[r["id"], r["title"], r["status"] if saved else r["coverage"], _framework_rules(r, saved)]
                 for r in rows]
         click.echo(tabulate(body, headers=columns, tablefmt=style, maxcolwidths=[None, 60, None, 60]))
         missing = sorted({m for r in rows for m in r["missing_rules"]})
@@ -398,6 +397,15 @@ def frameworks(name, policy_dir, result, fmt):
             click.echo(f"mapped rules not in this catalogue: {', '.join(missing)}")
         click.echo("")
 
+
+
+def _framework_rules(row: dict, saved) -> str:
+    """The rules column: those that fired, those that could not run (and where), or all mapped ones."""
+    if saved and row["failed_rules"]:
+        return ", ".join(row["failed_rules"])
+    if saved and row.get("not_assessed_why"):
+        return row["not_assessed_why"]
+    return ", ".join(row["rules"]) or "manual"
 
 
 @main.command()

@@ -2,10 +2,12 @@
 status for an audited inventory. The mappings are data; this module only reads and applies them.
 
 Status of a requirement in a report:
-  fail   a finding (not waived) of one of its rules
-  pass   its rules ran and found nothing
-  manual no rule can check it from an inventory (its `manual` text says what a person must check)
-  n/a    the framework concerns providers the audited inventory does not contain
+  fail          a finding (not waived) of one of its rules
+  not assessed  none fired, but one of its rules did not run for some organization: the inventory lacked
+                the evidence it needs (report `not_assessed`), so a pass cannot be claimed
+  pass          all its rules ran everywhere and found nothing
+  manual        no rule can check it from an inventory (its `manual` text says what a person must check)
+  n/a           the framework concerns providers the audited inventory does not contain
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import yaml
 from auditor.errors import InputError
 from auditor.inventory.validate import load_schema
 
-STATUSES = ("fail", "pass", "manual", "n/a")
+NOT_ASSESSED = "not assessed"
+STATUSES = ("fail", NOT_ASSESSED, "pass", "manual", "n/a")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class Requirement:
     title: str
     mapped: tuple[str, ...]
     manual: str | None
+    kinds: tuple[str, ...] = ()  # only findings on subjects of these kinds count (empty: all)
+    requires: tuple[str, ...] = ()  # evidence kinds the requirement needs beyond its rules' own
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,8 @@ def load_frameworks(policy_dir: Path) -> list[Framework]:
             url=body.get("url"),
             providers=tuple(body.get("providers") or ()),
             rules_from_metadata=body.get("rules_from_metadata"),
-            requirements=tuple(Requirement(r["id"], r["title"], tuple(r["rules"]), r.get("manual"))
+            requirements=tuple(Requirement(r["id"], r["title"], tuple(r["rules"]), r.get("manual"),
+                                           tuple(r.get("kinds") or ()), tuple(r.get("requires") or ()))
                                for r in body["requirements"]),
             path=str(path),
             order=body.get("order", 100),
@@ -101,7 +107,8 @@ def coverage(framework: Framework, catalogue: list[dict]) -> list[dict]:
         rules, missing = framework.rules_for(requirement, catalogue)
         kind = "manual" if not rules else ("partial" if requirement.manual else "automated")
         rows.append({"id": requirement.id, "title": requirement.title, "coverage": kind, "rules": rules,
-                     "missing_rules": missing, "manual": requirement.manual})
+                     "missing_rules": missing, "manual": requirement.manual, "kinds": list(requirement.kinds),
+                     "requires": list(requirement.requires)})
     return rows
 
 
@@ -110,24 +117,50 @@ def assess(framework: Framework, report: dict) -> list[dict]:
     catalogue = report.get("rules") or [{"id": r} for r in (report.get("policy") or {}).get("rules", [])]
     audited = set((report.get("summary") or {}).get("tokens_by_provider") or {})
     applies = not framework.providers or bool(audited & set(framework.providers))
-    fired: dict[str, Counter] = {}
+    fired: dict[tuple[str, str], int] = Counter()  # (rule id, subject kind) → findings
     for finding in report.get("findings") or []:
         if finding.get("waived") is True:
             continue
-        provider = finding.get("provider") or (finding.get("subject") or {}).get("provider")
+        subject = finding.get("subject") or {}
+        provider = finding.get("provider") or subject.get("provider")
         if framework.providers and provider not in framework.providers:
             continue
-        fired.setdefault(finding["rule_id"], Counter())[finding["severity"]] += 1
+        fired[(finding["rule_id"], subject.get("kind"))] += 1
+    unassessed: dict[str, list[str]] = {}  # rule id → "provider org" where it did not run
+    for entry in report.get("not_assessed") or []:
+        if framework.providers and entry["provider"] not in framework.providers:
+            continue
+        unassessed.setdefault(entry["rule_id"], []).append(f"{entry['provider']} {entry['org']}")
+    lacking: dict[str, list[str]] = {}  # evidence kind → "provider org" where it is not present
+    for entry in report.get("evidence") or []:
+        if framework.providers and entry["provider"] not in framework.providers:
+            continue
+        for kind, status in (entry.get("evidence") or {}).items():
+            if status != "present":
+                lacking.setdefault(kind, []).append(f"{entry['provider']} {entry['org']}")
     rows = []
     for row in coverage(framework, catalogue):
-        hits = {rule: sum(fired[rule].values()) for rule in row["rules"] if rule in fired}
+        hits = Counter()
+        for (rule, kind), n in fired.items():
+            if rule in row["rules"] and (not row["kinds"] or kind in row["kinds"]):
+                hits[rule] += n
+        not_run = sorted(rule for rule in row["rules"] if rule in unassessed)
+        unseen = sorted({o for kind in row["requires"] for o in lacking.get(kind, [])})
+        why = [f"{rule} not run in {', '.join(unassessed[rule])}" for rule in not_run]
+        why += [f"no {kind} for {', '.join(lacking[kind])}" for kind in row["requires"] if kind in lacking]
         if not row["rules"]:
             status = "manual"
         elif not applies:
             status = "n/a"
+        elif hits:
+            status = "fail"
         else:
-            status = "fail" if hits else "pass"
-        rows.append({**row, "status": status, "findings": sum(hits.values()), "failed_rules": sorted(hits)})
+            status = NOT_ASSESSED if not_run or unseen else "pass"
+        rows.append({**row, "status": status, "findings": sum(hits.values()), "failed_rules": sorted(hits),
+                     "not_assessed_rules": not_run if applies else [],
+                     "not_assessed_in": sorted({o for r in not_run for o in unassessed[r]} | set(unseen))
+                     if applies else [],
+                     "not_assessed_why": "; ".join(why) if applies and status == NOT_ASSESSED else ""})
     return rows
 
 
@@ -151,9 +184,11 @@ def compliance_markdown(report: dict, policy_dir: Path | None = None) -> str:
     for result in assess_all(report, policy_dir):
         counts = ", ".join(f"{n} {s}" for s, n in result["counts"].items() if n)
         lines += [f"**{_md(result['title'])}**: {counts}", "",
-                  "| requirement | title | status | rules that fired |", "|---|---|---|---|"]
+                  "| requirement | title | status | rules that fired (or why not assessed) |", "|---|---|---|---|"]
         for row in result["requirements"]:
             fired = ", ".join(f"`{r}`" for r in row["failed_rules"])
+            if row["status"] == NOT_ASSESSED:
+                fired = _md(row["not_assessed_why"])
             lines.append(f"| {_md(row['id'])} | {_md(row['title'])} | {row['status']} | {fired} |")
         lines.append("")
     return "\n".join(lines)

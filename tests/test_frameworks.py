@@ -68,11 +68,16 @@ def test_status_fail_pass_manual_and_not_applicable():
     cis = find_framework(load_frameworks(POLICIES), "cis-github-benchmark")
     rows = {r["id"]: r for r in assess(cis, _report([_finding("stale-token")]))}
     assert rows["1.4.2"]["status"] == "n/a"
-    rows = {r["id"]: r for r in assess(cis, _report([_finding("stale-token", provider="github")],
-                                                     providers={"github": 1}))}
-    rules = {r.id for r in load_rules(POLICIES)}
-    assert rows["1.4.2"]["status"] == ("fail" if "stale-token" in rules else "manual")
+    stale_app = _finding("stale-token", provider="github")
+    stale_app["subject"]["kind"] = "oauth_app_token"
+    rows = {r["id"]: r for r in assess(cis, _report([stale_app], providers={"github": 1}))}
+    assert rows["1.4.2"]["status"] == "fail"
     assert rows["1.3.5"]["status"] == "manual"
+    # 1.4.2 is about applications: a stale personal token does not fail it.
+    stale_pat = _finding("stale-token", provider="github")
+    stale_pat["subject"]["kind"] = "fine_grained_pat"
+    rows = {r["id"]: r for r in assess(cis, _report([stale_pat], providers={"github": 1}))}
+    assert rows["1.4.2"]["status"] == "pass" and rows["1.4.2"]["findings"] == 0
 
 
 def test_rules_missing_from_catalogue_are_reported_not_counted():

@@ -27,6 +27,7 @@ class Rule:
     path: str
     related_resources: tuple[str, ...] = field(default_factory=tuple)
     providers: tuple[str, ...] = field(default_factory=tuple)
+    requires: tuple[str, ...] = field(default_factory=tuple)  # evidence kinds (auditor/evidence.py)
 
     def as_dict(self) -> dict:
         return {
@@ -37,6 +38,7 @@ class Rule:
             "nhi": list(self.nhi),
             "recommended_action": self.recommended_action,
             "providers": list(self.providers),
+            "requires": list(self.requires),
             "related_resources": list(self.related_resources),
             "package": self.package,
         }
@@ -70,5 +72,6 @@ def load_rules(policy_dir: Path) -> list[Rule]:
             path=str(path.relative_to(policy_dir)),
             related_resources=tuple(r.get("ref", "") for r in meta.get("related_resources") or []),
             providers=tuple(custom.get("providers") or ()),
+            requires=tuple(custom.get("requires") or ()),
         ))
     return sorted(rules, key=lambda r: r.id)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from auditor import evidence
+
 TOKEN_DEFAULTS = {
     "kind": "token",
     "name": None,
@@ -142,6 +144,8 @@ class Inventory:
                 orgs[(org["provider"], org["name"])] = org
                 self.orgs.append(org)
                 continue
+            if org.get("evidence"):
+                known["evidence"] = evidence.merge(dict(known.get("evidence") or {}), org["evidence"])
             if org.get("members") is not None:
                 known["members"] = sorted(set(known.get("members") or []) | set(org["members"]))
             if org.get("token_policy") and not known.get("token_policy"):

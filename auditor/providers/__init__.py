@@ -6,6 +6,7 @@ Provider quirks (field names, role spellings, where the org comes from) live her
 
 from __future__ import annotations
 
+import json
 from typing import Protocol
 
 from auditor.errors import InputError
@@ -42,7 +43,55 @@ def known_formats() -> list[str]:
     return sorted(f for a in adapters() for f in a.formats)
 
 
+# Fields of the error answers of GitHub ({message, documentation_url, status, errors}), GitLab
+# ({message} or OAuth's {error, error_description, scope}) and the Hugging Face Hub ({error}).
+_ERROR_FIELDS = {"message", "documentation_url", "status", "errors", "error", "error_description", "scope"}
+
+
+def api_error(value) -> str | None:
+    """`a GitHub API error answer (403 "…")` when value is a provider's error answer, not data; else None."""
+    if isinstance(value, list) and len(value) == 1:  # `--slurp` of one failed page
+        value = value[0]
+    if not isinstance(value, dict) or not value or not set(value) <= _ERROR_FIELDS:
+        return None
+    message = value.get("message") if "message" in value else value.get("error")
+    if isinstance(message, dict):  # GitLab validation errors: {"message": {"field": ["…"]}}
+        message = "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in message.items())
+    if not isinstance(message, str) or not message:
+        return None
+    if value.get("error_description"):
+        message = f"{message}: {value['error_description']}"
+    if "documentation_url" in value or "status" in value:
+        who = "GitHub API error"
+    elif "message" in value or "error_description" in value:
+        who = "GitLab API error"
+    else:
+        who = "API error"
+    status = value.get("status")
+    detail = json.dumps(" ".join(message.split())[:300])
+    if status:
+        detail = f"{status} {detail}"
+    if isinstance(value.get("documentation_url"), str):
+        detail += f"; see {value['documentation_url']}"
+    return f"a {who} answer ({detail})"
+
+
+def _refuse_error_answers(document: Document) -> None:
+    """A saved error answer (a 403 of `gh api`, `glab api`, curl) is not an empty export: say so, with its message."""
+    data = document.data
+    found = api_error(data)
+    if found:
+        raise InputError(f"{document.path}: {found}, not an export; fix the access and export again")
+    if isinstance(data, dict) and isinstance(data.get("format"), str):
+        for key, value in data.items():
+            found = api_error(value) if isinstance(value, (dict, list)) else None
+            if found:
+                raise InputError(f"{document.where('/' + key)}: {found} instead of the export; "
+                                 "fix the access and export again")
+
+
 def adapter_for(document: Document) -> Adapter:
+    _refuse_error_answers(document)
     declared = document.data.get("format") if isinstance(document.data, dict) else None
     for adapter in adapters():
         if declared is not None and declared in adapter.formats:

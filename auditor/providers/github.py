@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 from pathlib import PurePath
 
+from auditor import evidence
 from auditor.errors import InputError
 from auditor.inventory.loader import Document
 from auditor.model.inventory import InputSummary, Inventory, Skipped, complete_token
@@ -52,6 +53,15 @@ SECTIONS = (
     ("members", "members"),
     ("admins", "members"),
 )
+# Which evidence kind (auditor/evidence.py) each endpoint supplies; `admins` alone is not the member list.
+EVIDENCE = {"grants": "personal_access_tokens", "requests": "personal_access_token_requests",
+            "credentials": "credential_authorizations", "installations": "installations", "members": "members"}
+# A collector's `collection.endpoints` names → evidence kinds, where they differ.
+COLLECTION_ALIASES = {"org_settings": "org_policies", "requests": "personal_access_token_requests",
+                      "pending_requests": "personal_access_token_requests"}
+# An empty bare answer has no objects to tell its endpoint by: its file name (as the README saves it) does.
+FILE_ENDPOINTS = {"personal-access-tokens": "grants", "personal-access-token-requests": "requests",
+                  "credential-authorizations": "credentials", "members": "members", "installations": "installations"}
 
 
 def _flatten(value) -> list:
@@ -82,6 +92,16 @@ def _item_pointers(value, base: str) -> list[str]:
         else:
             out.append(f"{base}/{index}")
     return out
+
+
+def _is_installations_page(value) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("installations"), list) and "total_count" in value
+
+
+def _empty_endpoint(document: Document) -> str | None:
+    if isinstance(document.data, dict) or any(_is_installations_page(p) for p in document.data):
+        return "installations"
+    return FILE_ENDPOINTS.get(PurePath(document.path).stem)
 
 
 def endpoint_of(item) -> str | None:
@@ -303,8 +323,8 @@ class GitHubAdapter:
         if not isinstance(data, list):
             return False
         items = _flatten(data)
-        if not items:
-            return isinstance(data, list) and all(isinstance(p, list) for p in data)
+        if not items:  # `[]`, `[[]]`, or `--slurp` pages of an org without installations
+            return all(isinstance(p, list) or _is_installations_page(p) for p in data)
         found = _endpoints(items)
         return None not in found and len(found) == 1
 
@@ -327,6 +347,8 @@ class GitHubAdapter:
                                  "organization: pass --org ORG, save it under orgs/ORG/, "
                                  "or use the github-inventory/v1 wrapper")
             sections = [("", endpoint, data)] if items else []
+            if not items and _empty_endpoint(document):  # an empty export is evidence too
+                sections = [("", _empty_endpoint(document), data)]
             settings = None
             fmt = API_FORMAT
         return self._normalize(document, org, sections, settings, options, fmt)
@@ -347,6 +369,13 @@ class GitHubAdapter:
             org_entry["token_policy"] = token_policy(settings)
             org_entry["settings"]["github"] = copy.deepcopy(settings)
             org_entry["source"] = {"file": document.path, "pointer": "/org_settings"}
+        admins_only = fmt == API_FORMAT and "admin" in PurePath(document.path).stem  # members-admins.json
+        given = {EVIDENCE[endpoint] for key, endpoint, _ in sections
+                 if endpoint in EVIDENCE and not (endpoint == "members" and (key == "admins" or admins_only))}
+        if settings is not None:
+            given.add("org_policies")
+        collection = document.data.get("collection") if isinstance(document.data, dict) else None
+        org_entry["evidence"] = evidence.from_sections(evidence.GITHUB, given, collection, COLLECTION_ALIASES)
         tokens = 0
         for key, endpoint, value in sections:
             base = f"/{key}" if key else ""

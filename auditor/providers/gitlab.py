@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from pathlib import PurePath
 
+from auditor import evidence
 from auditor.errors import InputError
 from auditor.inventory.loader import Document
 from auditor.model.inventory import InputSummary, Inventory, Skipped, complete_token
@@ -118,7 +119,9 @@ class GitLabAdapter:
             defaults = {"group_access_token": holder or org, "project_access_token": holder}
         out = Inventory()
         org_entry = {"provider": PROVIDER, "name": org, "token_policy": None, "members": None, "settings": {},
-                     "source": {"file": document.path, "pointer": ""}}
+                     "source": {"file": document.path, "pointer": ""},
+                     # no GitLab export gives membership yet: owner-not-member is not assessed for GitLab
+                     "evidence": {"members": evidence.MISSING}}
         if collected_at:
             try:
                 org_entry["settings"]["collected_at"] = normalize_time(collected_at)

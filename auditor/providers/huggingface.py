@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from auditor import evidence
 from auditor.inventory.loader import Document
 from auditor.model.inventory import InputSummary, Inventory, Skipped, complete_token
 from auditor.providers import time_at
@@ -118,7 +119,6 @@ class HuggingFaceAdapter:
         for entry in orgs.values():
             if entry["members"] is not None:
                 entry["members"] = sorted(set(entry["members"]))
-        out.orgs = [orgs[name] for name in sorted(orgs)]
 
         for index, item in enumerate(data.get("tokens") or []):
             pointer = f"/tokens/{index}"
@@ -183,6 +183,16 @@ class HuggingFaceAdapter:
                 "native": {"role": (access or {}).get("role"), "fineGrained": (access or {}).get("fineGrained")},
             }
             out.tokens.append(complete_token(token, document.path, pointer))
+        # Every organization the account or a token reaches gets an entry saying which evidence was exported
+        # (created after the tokens, so that no token's reach depends on it).
+        for name in set(account_orgs) | {o for t in out.tokens for o in t["orgs"]}:
+            org(name)
+        policies = {p["org"] for p in data.get("org_policies") or []}
+        for entry in orgs.values():
+            given = {kind for kind, present in (("members", entry["members"]), ("org_policies", entry["name"] in policies),
+                                                ("spaces", "spaces" in data)) if present}
+            entry["evidence"] = evidence.from_sections(evidence.HUGGINGFACE, given, data.get("collection"))
+        out.orgs = [orgs[name] for name in sorted(orgs)]
         out.inputs.append(InputSummary(document.path, document.sha256, FORMAT, PROVIDER,
                                        len(data.get("tokens") or [])))
         return out

@@ -40,6 +40,9 @@ class NeutralAdapter:
             if entry["members"] is not None:
                 entry["members"] = sorted(set(entry["members"]))
             entry["source"] = {"file": document.path, "pointer": f"/orgs/{index}"}
+            # The file states membership and token policy per org; `evidence`, when given, says it outright.
+            entry.setdefault("evidence", {"members": "present" if entry["members"] is not None else "missing",
+                                          "org_policies": "present" if entry["token_policy"] else "missing"})
             out.orgs.append(entry)
         for index, location in enumerate(data.get("locations") or []):
             entry = {"provider": None, "public": None, "token_like_variables": [], **copy.deepcopy(location)}

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
 
+from auditor import evidence
 from auditor.findings.finding import SEVERITIES, severity_rank
 from auditor.report.model import Report
 from auditor.report.text import cap
@@ -394,6 +395,9 @@ def build_view(data: dict) -> dict:
         "skipped_hidden": max(0, len(data.get("skipped", [])) - MAX_ROWS),
         "rule_rows": rule_rows,
         "frameworks": assess_all(data),
+        "not_assessed": evidence.report_rows(data)[:MAX_ROWS],
+        "not_assessed_hidden": max(0, len(data.get("not_assessed") or []) - MAX_ROWS),
+        "not_assessed_headline": evidence.headline(data),
         "filter_providers": providers,
         "filter_owners": owners[:MAX_OPTIONS],
         "filter_owners_hidden": max(0, len(owners) - MAX_OPTIONS),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
+from auditor import evidence
 from auditor.findings.finding import at_or_above
 from auditor.report.model import Report
 from auditor.report.text import xml_safe
@@ -77,6 +78,9 @@ class JunitFormat:
         rules += [{"id": rule_id, "title": rule_id, "severity": "medium", "providers": []}
                   for rule_id in sorted({f["rule_id"] for f in report.findings} - known)]
 
+        not_assessed: dict[str, list[dict]] = defaultdict(list)
+        for row in evidence.report_rows(data):
+            not_assessed[row["rule_id"]].append(row)
         root = ET.Element("testsuites", name="token-auditor")
         totals = {"tests": 0, "failures": 0, "skipped": 0}
         for rule in rules:
@@ -111,6 +115,13 @@ class JunitFormat:
                 notes += [f"[{_skip_reason(f)}] {_details(f)}" for f in skipped] if failing else []
                 if notes:
                     ET.SubElement(case, "system-out").text = _clean("\n\n".join(notes))
+            for row in not_assessed.get(rule["id"], []):  # evidence missing: skipped, never passed
+                counts["tests"] += 1
+                counts["skipped"] += 1
+                case = ET.SubElement(suite, "testcase", name=_clean(f"{row['provider']} {row['org']} (not assessed)"),
+                                     classname=_clean(f"token-auditor.{rule['id']}.{row['provider']}"), time="0")
+                ET.SubElement(case, "skipped").text = _clean(
+                    f"not assessed: missing {row['missing']}; to assess it: {row['how']}")
             for key, value in counts.items():
                 suite.set(key, str(value))
                 totals[key] += value

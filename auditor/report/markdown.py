@@ -211,11 +211,21 @@ class MarkdownFormat:
         if baseline:
             parts += [f"Baseline `{esc(baseline['file'])}`: {baseline['matched']} known, {baseline['new']} new, "
                       f"{baseline['resolved']} resolved since.", ""]
+        from auditor import evidence
+
+        not_assessed = evidence.report_rows(data)
+        if not_assessed:
+            rows = ["| rule | provider | organization | missing | to assess it |", "|---|---|---|---|---|"]
+            rows += [f"| `{esc(r['rule_id'])}` | {esc(r['provider'])} | {esc(r['org'])} | {esc(r['missing'])} | "
+                     f"{esc(r['how'])} |" for r in not_assessed]
+            rows, _ = fit(rows, 6000, "| … {n} more | | | | |")
+            parts += [f"⚠️ **Not assessed**: {esc(evidence.headline(data))}.", ""]
+            parts += details(f"Not assessed ({len(not_assessed)})", rows)
         from auditor.frameworks import compliance_markdown
 
         compliance = compliance_markdown(data)
         if compliance:
-            parts += details("Compliance: OWASP NHI 2025 and CIS GitHub, pass / fail / manual per requirement",
+            parts += details("Compliance: OWASP NHI 2025 and CIS GitHub, pass / fail / not assessed / manual per requirement",
                              compliance.splitlines())
         skipped = data.get("skipped") or []
         if skipped:

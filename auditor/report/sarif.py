@@ -15,7 +15,7 @@ import re
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
-from auditor import __version__
+from auditor import __version__, evidence
 from auditor.findings.finding import severity_rank
 from auditor.report.model import Report
 
@@ -200,6 +200,12 @@ class SarifFormat:
             properties["gate"] = data["gate"]
         log = build_log(report.findings, data.get("rules") or [], data.get("inputs") or [],
                         with_baseline="baseline" in data, properties=properties)
+        # Rules that could not run for an organization: a warning, never a silent pass.
+        log["runs"][0]["invocations"][0]["toolExecutionNotifications"] += [
+            {"level": "warning", "associatedRule": {"id": row["rule_id"]},
+             "message": {"text": f"{row['rule_id']} not assessed for {row['provider']} {row['org']}: missing "
+                                 f"{row['missing']}. To assess it: {row['how']}."}}
+            for row in evidence.report_rows(data)]
         return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -180,6 +180,7 @@ class TableFormat:
         lines.extend(self._plans(data, compact))
         lines.extend(self._skipped(data, compact))
         lines.extend(self._skipped_rules(data))
+        lines.extend(not_assessed_lines(data, self.width))
         lines.append(self._verdict(data))
         return "\n".join(lines) + "\n"
 
@@ -291,3 +292,21 @@ class TableFormat:
             passed = line.startswith("gate: PASS")
             return click.style(line, fg="green" if passed else "red", bold=True)
         return line
+
+
+def not_assessed_lines(data: dict, width: int | None = None) -> list[str]:
+    """Rules that could not run for an organization (evidence missing), with the step that would assess them."""
+    from auditor import evidence
+
+    rows = evidence.report_rows(data)
+    if not rows:
+        return []
+    lines = _wrap(f"NOT ASSESSED ({len(rows)}): {evidence.headline(data)}", width)
+    if width is not None:  # a terminal: wrapped lines always fit it
+        for r in rows:
+            lines += _wrap(f"{r['rule_id']} · {r['provider']} {r['org']}: missing {r['missing']}", width)
+            lines += _wrap(f"to assess it: {r['how']}", width, "    ")
+        return lines + [""]
+    table = [[r["rule_id"], r["provider"], r["org"], r["missing"], r["how"]] for r in rows]
+    return lines + [tabulate(table, headers=["rule", "provider", "organization", "missing", "to assess it"],
+                             tablefmt="simple", maxcolwidths=[26, 11, 24, 34, 70]), ""]

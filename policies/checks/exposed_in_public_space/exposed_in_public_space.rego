@@ -12,6 +12,7 @@
 #   severity: critical
 #   nhi: [NHI2]
 #   recommended_action: narrow
+#   requires: [spaces]
 package checks.exposed_in_public_space
 
 import data.lib.finding

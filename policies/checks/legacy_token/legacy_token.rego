@@ -11,6 +11,7 @@
 #   severity: high
 #   nhi: [NHI4, NHI5]
 #   recommended_action: replace
+#   requires: [credential_authorizations]
 package checks.legacy_token
 
 import data.lib.config

@@ -12,6 +12,7 @@
 #   severity: medium
 #   nhi: [NHI4]
 #   recommended_action: set-policy
+#   requires: [org_policies]
 package checks.org_allows_legacy_tokens
 
 import data.lib.config

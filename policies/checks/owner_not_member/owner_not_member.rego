@@ -14,6 +14,7 @@
 #   severity: high
 #   nhi: [NHI1]
 #   recommended_action: revoke
+#   requires: [members]
 package checks.owner_not_member
 
 import data.lib.finding

@@ -12,6 +12,7 @@
 #   severity: medium
 #   nhi: [NHI5]
 #   recommended_action: deny
+#   requires: [personal_access_token_requests]
 #   providers: [github]
 package checks.pending_broad_request
 

@@ -14,6 +14,7 @@
 #   severity: high
 #   nhi: [NHI3, NHI5]
 #   recommended_action: narrow
+#   requires: [installations]
 #   providers: [github]
 package checks.third_party_broad_access
 
