@@ -370,7 +370,9 @@ def test_every_endpoint_failing_a_chunk_exits_3(fleet, tmp_path):
         result = cli("audit", str(FIXTURES), "--now", NOW, "--workers", "1", "--chunk-size", "2000",
                      "--opa-url", proxies[0].url, "--opa-url", proxies[1].url)
         assert result.returncode == 3
-        assert "HTTP 502" in result.stderr and result.stderr.count("\n") == 1
+        assert result.stderr.startswith("token-auditor: error: OPA at http://127.0.0.1:")
+        assert "OPA evaluation error while evaluating tokens (HTTP 502): injected" in result.stderr
+        assert result.stderr.count("\n") == 1
     finally:
         for proxy in proxies:
             proxy.close()

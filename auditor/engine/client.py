@@ -235,7 +235,7 @@ class Engine:
                 detail = exc.response.text[:300]
             message = f"OPA evaluation error while {what} (HTTP {status}): {redact_text(detail)}"
             if status >= 500:  # OPA's internal error or a proxy/load balancer in front of it
-                return EndpointError(f"OPA at {self.settings.url}: {message}", down=False)
+                return EndpointError(message, down=False)
             return EngineError(message)
         if isinstance(exc, requests.exceptions.SSLError):
             trusted = "--opa-ca does not trust" if self.settings.ca_file else "is not trusted (give its CA with --opa-ca)"

@@ -195,6 +195,8 @@ class Fleet:
                 try:
                     result = engine.evaluate_chunk(documents[number])
                 except EndpointError as exc:
+                    if len(self.engines) > 1 and self._url(index) not in str(exc):  # say which endpoint failed
+                        exc = EndpointError(f"OPA at {self._url(index)}: {exc}", exc.down)
                     with lock:
                         state["running"] -= 1
                         state["last"] = exc
