@@ -38,10 +38,12 @@ def free_port() -> int:
 
 
 def build_bundle(directory: Path, name: str = "policies.tar.gz", policy_dir: Path | None = None) -> str:
-    extra = ("--policy-dir", str(policy_dir)) if policy_dir else ()
-    result = cli("bundle", "-o", str(directory / name), *extra)
-    assert result.returncode == 0, result.stderr
-    return result.stderr.split("revision ", 1)[1].split(",")[0].strip()
+    """What `token-auditor bundle -o DIRECTORY/NAME` writes (tests/test_bundle.py runs the command), in-process."""
+    from auditor.engine.bundle import build_bundle as build
+
+    data, revision = build(policy_dir or ROOT / "policies", OPA_BIN)
+    (directory / name).write_bytes(data)
+    return revision
 
 
 class BundleService:
@@ -77,6 +79,8 @@ class OpaServer:
             "decision_logs:\n  console: true\n"
         )
         self.decisions = 0
+        self.errors: list[str] = []
+        self.error_logged = threading.Event()
         self.first_decision = threading.Event()
         self.on_first_decision = None
         self.process = subprocess.Popen(
@@ -87,6 +91,9 @@ class OpaServer:
 
     def _read_log(self) -> None:
         for line in self.process.stderr:
+            if b'"level":"error"' in line:
+                self.errors.append(line.decode(errors="replace"))
+                self.error_logged.set()
             if b'"Decision Log"' in line and b"token_auditor/main/findings" in line:
                 self.decisions += 1
                 if self.on_first_decision and not self.first_decision.is_set():
@@ -376,3 +383,16 @@ def test_every_endpoint_failing_a_chunk_exits_3(fleet, tmp_path):
     finally:
         for proxy in proxies:
             proxy.close()
+
+
+def test_the_revision_is_taken_from_the_bundle_that_holds_the_entry_point():
+    from auditor.engine.fleet import our_revision
+
+    authz = {"roots": ["system/authz"], "revision": "authz-7"}
+    assert our_revision({"authz": authz, "audit": {"roots": ["checks", "lib", "token_auditor"], "revision": "r1"}}) == "r1"
+    assert our_revision({"audit": {"roots": ["token_auditor/main"], "revision": "r2"}}) == "r2"
+    assert our_revision({"everything": {"roots": [""], "revision": "r3"}}) == "r3"
+    assert our_revision({"everything": {"revision": "r4"}}) == "r4"  # no roots: the bundle owns all of data
+    assert our_revision({"authz": authz}) is None
+    assert our_revision({"other": {"roots": ["token_auditor/other"], "revision": "r5"}}) is None
+    assert our_revision({}) is None

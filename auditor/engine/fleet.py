@@ -19,7 +19,7 @@ from auditor.errors import EngineError, InputError
 from auditor.model.inventory import Inventory
 from auditor.secrets import redact_text
 
-ENTRY_ROOT = "token_auditor"
+ENTRY_PATH = "token_auditor/main"  # the package the CLI queries (client.ENTRY_PACKAGE)
 
 
 def read_endpoints(values: str | tuple[str, ...] | list[str] | None) -> list[str]:
@@ -62,7 +62,8 @@ def our_revision(manifests: dict) -> str | None:
         roots = manifests[name].get("roots", [""])
         if not isinstance(roots, list):
             continue
-        if any(root in ("", ENTRY_ROOT) or ENTRY_ROOT.startswith(f"{root}/") for root in roots):
+        if any(isinstance(root, str) and (root.strip("/") in ("", ENTRY_PATH)
+                                          or ENTRY_PATH.startswith(f"{root.strip('/')}/")) for root in roots):
             revision = manifests[name].get("revision")
             return revision if isinstance(revision, str) else ""
     return None
