@@ -336,6 +336,8 @@ def bundle(output, policy_dir, signing_key, signing_alg, opa_bin):
     from auditor.engine.bundle import build_bundle
     from auditor.gate.outputs import commit_outputs
 
+    if output in ("-", "/dev/stdout") and sys.stdout.isatty():
+        raise InputError("-o: refusing to write a gzipped bundle to a terminal; name a file")
     data, revision = build_bundle(policy_dir, find_opa(opa_bin), signing_key, signing_alg)
     commit_outputs([(output, data)])
     click.echo(f"bundle {output}: revision {revision}{', signed ' + signing_alg if signing_key else ''}", err=True)

@@ -287,6 +287,8 @@ class FaultProxy:
         self.requests: list[tuple[str, str]] = []
         self.fault = fault
         self.faulted = 0
+        self.in_flight = self.peak_in_flight = 0
+        self.lock = threading.Lock()
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -296,6 +298,19 @@ class FaultProxy:
                 pass
 
             def _forward(self):
+                evaluation = self.path.startswith("/v1/data/token_auditor/main/findings")
+                if evaluation:
+                    with proxy.lock:
+                        proxy.in_flight += 1
+                        proxy.peak_in_flight = max(proxy.peak_in_flight, proxy.in_flight)
+                try:
+                    self._relay()
+                finally:
+                    if evaluation:
+                        with proxy.lock:
+                            proxy.in_flight -= 1
+
+            def _relay(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 proxy.requests.append((self.command, self.path))
                 if (self.path.startswith("/v1/data/token_auditor/main/findings") and proxy.fault is not None
@@ -354,6 +369,7 @@ def test_a_chunk_failing_on_one_endpoint_is_retried_on_another(fleet, tmp_path, 
         assert result.returncode == 0, result.stderr
         assert _findings_bytes(report) == _findings_bytes(reference)
         assert proxies[0].faulted == 1
+        assert [proxy.peak_in_flight for proxy in proxies] == [1, 1]  # --workers 1: one request at a time each
         # A fleet serving a bundle is never sent a policy or a data document.
         methods = {method for proxy in proxies for method, _ in proxy.requests}
         assert methods <= {"GET", "POST"}, methods
