@@ -24,12 +24,12 @@ def _members(path: Path) -> dict[str, bytes]:
 def test_bundle_holds_the_engine_policies_with_a_content_revision(tmp_path):
     result = cli("bundle", "-o", str(tmp_path / "a.tar.gz"))
     assert result.returncode == 0, result.stderr
-    revision = re.fullmatch(r"bundle \S+a\.tar\.gz: revision (2026\.11\.25-[0-9a-f]{16})\n", result.stderr).group(1)
+    revision = re.fullmatch(r"bundle \S+a\.tar\.gz: revision (2026\.11\.29-[0-9a-f]{16})\n", result.stderr).group(1)
     members = _members(tmp_path / "a.tar.gz")
     manifest = json.loads(members[".manifest"])
     assert manifest["revision"] == revision
     assert manifest["roots"] == ["checks", "lib", "token_auditor"]
-    assert manifest["metadata"]["token_auditor"]["catalogue_version"] == "2026.11.25"
+    assert manifest["metadata"]["token_auditor"]["catalogue_version"] == "2026.11.29"
     assert manifest["metadata"]["token_auditor"]["content_sha256"].startswith(revision.split("-")[1])
     assert "token-auditor/token_auditor/main/main.rego" in members
     assert "token-auditor/checks/legacy_token/legacy_token.rego" in members
@@ -44,7 +44,7 @@ def test_bundle_holds_the_engine_policies_with_a_content_revision(tmp_path):
     rego = changed / "checks" / "no_expiry" / "no_expiry.rego"
     rego.write_text(rego.read_text() + "\n")
     other = build_bundle(tmp_path, "c.tar.gz", changed)
-    assert other.startswith("2026.11.25-") and other != revision
+    assert other.startswith("2026.11.29-") and other != revision
     # A test file is not in the bundle, so editing one leaves the revision alone.
     test_file = changed / "checks" / "no_expiry" / "no_expiry_test.rego"
     test_file.write_text(test_file.read_text() + "\n")
@@ -107,7 +107,7 @@ def test_signed_bundle_is_verified_by_opa_and_refused_with_another_key(fleet, tm
     assert served["result"]["token-auditor"]["manifest"]["revision"] == revision
     report_result, report = audit_report(tmp_path / "r.json", [str(FIXTURES)], "--opa-url", trusted.url)
     assert report_result.returncode == 0, report_result.stderr
-    assert (report["summary"]["audited"], report["summary"]["findings"]) == (36, 58)
+    assert (report["summary"]["audited"], report["summary"]["findings"]) == (40, 56)
 
     # The same bundle checked against another public key: OPA never activates it, so the CLI finds no bundle.
     refused, = fleet("signed.tar.gz", 1, keys(other_public), ready=False)
