@@ -255,7 +255,8 @@ class TableFormat:
                     for line in text.splitlines():
                         lines += _wrap(line, self.width, indent)
         else:
-            widths = [9, 30, 50, 80] if self.width is None or self.width >= 182 else [9, 24, 34, 40]
+            # tabulate widens a column to its header + 2 ("severity": 10), so these fit 120 and 182 columns
+            widths = [9, 30, 50, 79] if self.width is None or self.width >= 182 else [9, 23, 34, 40]
             lines.append(tabulate(rows, headers=["severity", "token", "plan", "steps"], tablefmt="simple_grid",
                                   maxcolwidths=widths))
         return lines + [""]
