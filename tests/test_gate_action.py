@@ -12,13 +12,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 import pytest
 import yaml
 
-from tests.conftest import NOW, OPA_BIN, ROOT
+from tests.conftest import NOW, OPA_BIN, ROOT, run
 from tests.test_gate_formats import github_upload_problems, sarif_errors
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
@@ -66,10 +65,10 @@ def run_action(workspace, inputs: dict) -> tuple[int | None, dict, dict, str]:
             continue
         assert step["shell"] == "bash"
         output_file = workspace / f"_output_{index}"
-        env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "GITHUB_OUTPUT": str(output_file),
+        env = {"GITHUB_OUTPUT": str(output_file),
                "GITHUB_STEP_SUMMARY": str(summary), "RUNNER_TEMP": str(temp), "GITHUB_ACTION_PATH": str(ROOT)}
         env.update({k: resolve(v) for k, v in (step.get("env") or {}).items()})
-        result = subprocess.run(["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", step["run"]],
+        result = run(["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", step["run"]],
                                 cwd=workspace, env=env, capture_output=True, text=True, timeout=300)
         log.append(f"--- {step['name']} (exit {result.returncode})\n{result.stdout}\n{result.stderr}")
         if step.get("id"):
@@ -164,12 +163,12 @@ def test_pre_commit_hook_matches_inventory_files_and_blocks_on_findings(workspac
     assert not pattern.search("package.json") and not pattern.search("src/inventory.py")
     entry = ROOT / hook["entry"]
     assert hook["language"] == "script" and os.access(entry, os.X_OK)
-    env = {**os.environ, "TOKEN_AUDITOR_PYTHON": sys.executable, "OPA_BIN": OPA_BIN}
-    result = subprocess.run([str(entry), "--now", NOW, "inventories/hf-tokens.json"], cwd=workspace, env=env,
+    env = {"TOKEN_AUDITOR_PYTHON": sys.executable}
+    result = run([str(entry), "--now", NOW, "inventories/hf-tokens.json"], cwd=workspace, env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 1, result.stderr
     assert "legacy-token" in result.stdout
-    nothing = subprocess.run([str(entry)], cwd=workspace, env=env, capture_output=True, text=True, timeout=60)
+    nothing = run([str(entry)], cwd=workspace, env=env, capture_output=True, text=True, timeout=60)
     assert nothing.returncode == 0
 
 
