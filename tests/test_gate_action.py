@@ -130,16 +130,24 @@ def test_action_passes_with_waivers_and_baseline(workspace):
         "baseline": "before/token-auditor.json", "formats": "sarif"})
     assert code == 0, log
     assert outputs["audit"]["exit-code"] == "0"
+    # The fixture's only high findings are legacy-token and no-expiry on tok-legacy-1: waiving both passes.
     (workspace / "waivers.yaml").write_text(
-        "waivers:\n  - {rule_id: legacy-token, match: {provider: huggingface}, reason: migration, approved_by: lead,"
+        "waivers:\n"
+        "  - {rule_id: legacy-token, match: {token_id: tok-legacy-1}, reason: migration, approved_by: lead,"
+        " expires: 2026-12-31}\n"
+        "  - {rule_id: no-expiry, match: {token_id: tok-legacy-1}, reason: migration, approved_by: lead,"
         " expires: 2026-12-31}\n")
-    report = json.loads((workspace / "before" / "token-auditor.json").read_text())
-    other_high = [f for f in report["findings"] if f["rule_id"] != "legacy-token"
-                  and f["severity"] in ("critical", "high")]
     code, outputs, _, log = run_action(workspace, {"paths": "inventories/hf-tokens.json", "python": sys.executable,
                                                    "opa-bin": OPA_BIN, "waivers": "waivers.yaml",
-                                                   "fail-on": "high"})
-    assert code == (1 if other_high else 0), log
+                                                   "fail-on": "high", "formats": "json", "output-dir": "waived"})
+    assert code == 0, log
+    assert outputs["audit"]["exit-code"] == "0"
+    gate = json.loads((workspace / "waived" / "token-auditor.json").read_text())["gate"]
+    assert (gate["waived"], gate["failing"], gate["passed"]) == (2, 0, True)
+    code, outputs, _, log = run_action(workspace, {"paths": "inventories/hf-tokens.json", "python": sys.executable,
+                                                   "opa-bin": OPA_BIN, "waivers": "waivers.yaml",
+                                                   "fail-on": "medium"})
+    assert code == 1 and outputs["audit"]["exit-code"] == "1", log
 
 
 def test_action_reports_input_errors_as_exit_2(workspace):
