@@ -14,6 +14,7 @@ from pathlib import Path
 from auditor import __version__
 from auditor.engine import Engine, EngineSettings, ManagedOpa, find_opa
 from auditor.engine.binary import opa_version
+from auditor.engine.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
 from auditor.errors import EngineError, InputError, ValidationFailed
 from auditor.findings import load_rules, prepare_findings
 from auditor.inventory.loader import DEFAULT_MAX_BYTES, Document, load_paths
@@ -37,7 +38,8 @@ class EngineOptions:
     opa_bin: str | None = None
     chunk_size: int = 2000
     workers: int = max(1, os.cpu_count() or 1)
-    timeout: float = 600.0
+    timeout: float = DEFAULT_TIMEOUT
+    deadline: float = DEFAULT_DEADLINE
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ def read_inventory(paths: list[str], options: AuditOptions) -> tuple[Inventory, 
 
 def _engine_settings(options: EngineOptions, url: str, token: str | None) -> EngineSettings:
     return EngineSettings(url=url, token=token, ca_file=options.opa_ca, timeout=options.timeout,
-                          chunk_size=options.chunk_size, workers=options.workers)
+                          chunk_size=options.chunk_size, workers=options.workers, deadline=options.deadline)
 
 
 def evaluate(inventory: Inventory, now: str, config: dict, options: AuditOptions) -> tuple[list[dict], str]:

@@ -6,17 +6,19 @@ Exit codes: 0 nothing at/above --fail-on · 1 findings at/above it · 2 usage or
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
 from auditor import __version__
 from auditor.audit import DEFAULT_POLICY_DIR, AuditOptions, EngineOptions, read_inventory, resolve_now, run_audit
-from auditor.errors import EXIT_FINDINGS, EXIT_OK, AuditorError, InputError, ValidationFailed
+from auditor.engine.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
+from auditor.errors import EXIT_ENGINE, EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, AuditorError, InputError, ValidationFailed
 from auditor.findings import load_rules
 from auditor.findings.finding import FAIL_ON
 from auditor.inventory.validate import load_schema, schema_names
@@ -24,36 +26,28 @@ from auditor.report import formatters, render
 from auditor.secrets import redact_text
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Write all or nothing: a temp file beside the target, then rename."""
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
-        os.replace(temp, target)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
-
-
 def emit(text: str, output: str | None) -> None:
-    if output and output != "-":
-        write_atomic(output, text)
-    else:
-        click.echo(text, nl=not text.endswith("\n"))
+    """One output: a file (atomically), a device or FIFO (in place), or stdout."""
+    from auditor.gate.outputs import commit_outputs
+
+    commit_outputs([(output, text)])
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"token-auditor: error: {redact_text(message)}", err=True)
+    line = " ".join(redact_text(str(message)).splitlines())
+    try:
+        click.echo(f"token-auditor: error: {line}", err=True)
+    except OSError:
+        pass
     sys.exit(code)
 
 
+_OUTPUT_ERRNOS = {errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}
+
+
 class Group(click.Group):
-    """Turns every AuditorError into its one-line message and exit code."""
+    """Turns every error into one redacted line and a documented exit code: 2 input or usage, 3 engine or
+    internal. Exit 1 means findings only, so no exception may end a run with it."""
 
     def invoke(self, ctx):
         try:
@@ -66,6 +60,43 @@ class Group(click.Group):
             _fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except MemoryError:
+            _fail("out of memory (an input too large for this machine? see --max-input-bytes)", EXIT_ENGINE)
+        except OSError as exc:
+            if exc.errno in _OUTPUT_ERRNOS:  # stdout on a full disk, a closed pipe
+                from auditor.gate.outputs import _discard_stdout
+
+                _discard_stdout()
+                _fail(f"stdout: cannot write: {exc.strerror}", EXIT_INPUT)
+            _fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_ENGINE)
+        except RecursionError:
+            _fail("internal error: data nested too deeply", EXIT_ENGINE)
+        except Exception as exc:  # last resort: a bug, never a traceback nor exit 1
+            _fail(f"internal error: {type(exc).__name__}: {str(exc)[:300]}", EXIT_ENGINE)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.Abort:
+            _fail("interrupted", 130)
+        except click.ClickException as exc:  # usage errors echo the value given: redact it
+            shown = io.StringIO()
+            exc.show(file=shown)
+            try:
+                sys.stderr.write(redact_text(shown.getvalue()))
+                sys.stderr.flush()
+            except OSError:
+                pass
+            sys.exit(EXIT_INPUT)
+        except MemoryError:
+            _fail("out of memory", EXIT_ENGINE)
+        except Exception as exc:
+            _fail(f"internal error: {type(exc).__name__}: {str(exc)[:300]}", EXIT_ENGINE)
+        sys.exit(result if isinstance(result, int) else EXIT_OK)
 
 
 def engine_options(func):
@@ -74,6 +105,10 @@ def engine_options(func):
         click.option("--opa-token-env", metavar="VAR", help="Environment variable holding the bearer token for --opa-url."),
         click.option("--opa-ca", type=click.Path(exists=True, dir_okay=False), help="CA bundle for an https --opa-url."),
         click.option("--opa-bin", help="OPA binary (else $OPA_BIN, .bin/opa, PATH)."),
+        click.option("--opa-timeout", type=click.FloatRange(0.1, 86400), default=DEFAULT_TIMEOUT, show_default=True,
+                     help="Seconds one OPA request (an upload, one chunk evaluated) may take."),
+        click.option("--opa-deadline", type=click.FloatRange(0.1, 604800), default=DEFAULT_DEADLINE, show_default=True,
+                     help="Seconds the whole conversation with OPA may take."),
         click.option("--chunk-size", type=click.IntRange(1, 10000), default=2000, show_default=True,
                      help="Tokens per OPA request."),
         click.option("--workers", type=click.IntRange(1, 64), default=max(1, os.cpu_count() or 1), show_default=True,
@@ -91,13 +126,18 @@ def engine_options(func):
     return func
 
 
+def _provider_options(org: str | None, collected_at: str | None) -> dict:
+    """--org lands in every report: a token pasted there is redacted like one in an inventory."""
+    return {"org": redact_text(org) if org else org, "collected_at": collected_at}
+
+
 def _options(kw: dict) -> AuditOptions:
     token = None
     if kw.get("opa_token_env"):
         token = os.environ.get(kw["opa_token_env"])
         if token is None:
             raise InputError(f"--opa-token-env {kw['opa_token_env']}: that variable is not set")
-    provider_options = {"org": kw.get("org"), "collected_at": kw.get("collected_at")}
+    provider_options = _provider_options(kw.get("org"), kw.get("collected_at"))
     return AuditOptions(
         now=kw.get("now"),
         config_file=kw.get("config_file"),
@@ -106,6 +146,7 @@ def _options(kw: dict) -> AuditOptions:
         engine=EngineOptions(
             opa_url=kw.get("opa_url"), opa_token=token, opa_ca=kw.get("opa_ca"), opa_bin=kw.get("opa_bin"),
             chunk_size=kw.get("chunk_size") or 2000, workers=kw.get("workers") or 1,
+            timeout=kw.get("opa_timeout") or DEFAULT_TIMEOUT, deadline=kw.get("opa_deadline") or DEFAULT_DEADLINE,
         ),
         provider_options=provider_options,
     )
@@ -136,7 +177,7 @@ def main():
 def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseline, waivers_file, **kw):
     """Audit inventories (files, directories, - for stdin) and report findings."""
     from auditor.gate import apply_gate, baseline_document, load_baseline, load_waivers
-    from auditor.gate.outputs import plan_outputs
+    from auditor.gate.outputs import commit_outputs, plan_outputs
 
     plan = plan_outputs(fmts, outputs, output_dir, formatters())
     now = resolve_now(kw.get("now"))
@@ -145,10 +186,10 @@ def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseli
     baseline = (baseline_file, load_baseline(baseline_file)) if baseline_file else None
     report = run_audit(list(paths), _options(kw))
     failing = apply_gate(report, fail_on, baseline, waivers)
-    for fmt, output in plan:
-        emit(render(report, fmt), output)
+    written = [(output, render(report, fmt)) for fmt, output in plan]
     if write_baseline:
-        write_atomic(write_baseline, baseline_document(report.findings))
+        written.append((write_baseline, baseline_document(report.findings)))
+    commit_outputs(written)
     sys.exit(EXIT_FINDINGS if failing else EXIT_OK)
 
 
@@ -160,7 +201,7 @@ def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseli
 def validate(paths, max_input_bytes, org, collected_at):
     """Check inventories against their schemas; print what each holds."""
     options = AuditOptions(max_input_bytes=max_input_bytes,
-                           provider_options={"org": org, "collected_at": collected_at})
+                           provider_options=_provider_options(org, collected_at))
     inventory, _ = read_inventory(list(paths), options)
     for item in sorted(inventory.inputs, key=lambda i: i.path):
         click.echo(f"ok {item.path}: {item.format}, {item.tokens} tokens")
@@ -182,7 +223,7 @@ def normalize(paths, output, now, config_file, max_input_bytes, org, collected_a
     from auditor.audit import load_config
 
     options = AuditOptions(now=now, config_file=config_file, max_input_bytes=max_input_bytes,
-                           provider_options={"org": org, "collected_at": collected_at})
+                           provider_options=_provider_options(org, collected_at))
     config = load_config(config_file)
     inventory, _ = read_inventory(list(paths), options)
     document = inventory.policy_input(resolve_now(now), config or None)
@@ -294,7 +335,7 @@ def diff(base, head, fmts, outputs, output_dir, fail_on, fail_on_broadening, wai
     from auditor.gate import load_waivers
     from auditor.gate.diff_format import FORMATS, RENDERERS
     from auditor.gate.diff_run import run_diff
-    from auditor.gate.outputs import plan_outputs
+    from auditor.gate.outputs import commit_outputs, plan_outputs
 
     plan = plan_outputs(fmts, outputs, output_dir, set(FORMATS), stem="token-auditor-diff")
     now = resolve_now(kw.get("now"))
@@ -302,8 +343,7 @@ def diff(base, head, fmts, outputs, output_dir, fail_on, fail_on_broadening, wai
     waivers = (waivers_file, load_waivers(waivers_file, now)) if waivers_file else None
     data = run_diff([base], [head], _options(kw), fail_on=fail_on, fail_on_broadening=fail_on_broadening,
                     with_findings=not no_findings, waivers=waivers)
-    for fmt, output in plan:
-        emit(RENDERERS[fmt](data), output)
+    commit_outputs([(output, RENDERERS[fmt](data)) for fmt, output in plan])
     sys.exit(EXIT_OK if data["gate"]["passed"] else EXIT_FINDINGS)
 
 if __name__ == "__main__":

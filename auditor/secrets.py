@@ -7,11 +7,15 @@ we replace it in memory, keep only a masked form and a one-way digest, and repor
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 # Each pattern matches a whole credential of a known shape. Long, random bodies only: `hf_` alone
-# (a prefix field) or `c90d` (a last-four field) must never match.
+# (a prefix field) or `c90d` (a last-four field) must never match. Every shape is distinctive enough to need
+# no boundary before it: `export_TOKEN_ghp_…`, `token-glpat-…` and `1hf_…` are still tokens. A pattern
+# with an `s` group names the secret inside a context (an AWS secret access key after its key name).
 _PATTERNS: tuple[tuple[str, str, str], ...] = (
     ("huggingface", "hf_oauth_", r"hf_oauth_[A-Za-z0-9]{30,}"),
     ("huggingface", "hf_jwt_", r"hf_jwt_[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"),
@@ -23,12 +27,53 @@ _PATTERNS: tuple[tuple[str, str, str], ...] = (
     ("npm", "npm_", r"npm_[A-Za-z0-9]{36,}"),
     ("pypi", "pypi-", r"pypi-AgE[A-Za-z0-9_\-]{50,}"),
     ("aws", "AKIA", r"(?:AKIA|ASIA)[0-9A-Z]{16}"),
-    ("slack", "xox", r"xox[abposr]-[A-Za-z0-9\-]{10,}"),
+    ("aws", "", r"(?i:aws_?secret_?access_?key|secret_?access_?key)[\"']?\s*[:=]\s*[\"']?"
+                r"(?P<s{i}>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"),
+    ("slack", "xoxe.", r"xoxe\.xox[bp]-[A-Za-z0-9\-]{10,}"),
+    ("slack", "xox", r"xox[abposre]-[A-Za-z0-9\-]{10,}"),
+    ("slack", "xapp-", r"xapp-\d-[A-Za-z0-9\-]{10,}"),
+    ("slack", "https://hooks.slack.com/", r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/\-]{20,}"),
 )
 _COMBINED = re.compile(
-    r"(?<![A-Za-z0-9_\-])(?:" + "|".join(f"(?P<p{i}>{p[2]})" for i, p in enumerate(_PATTERNS)) + r")(?![A-Za-z0-9])"
+    "(?:" + "|".join(f"(?P<p{i}>{p[2].replace('{i}', str(i))})" for i, p in enumerate(_PATTERNS)) + r")(?![A-Za-z0-9])"
 )
+_INNER = {i for i, p in enumerate(_PATTERNS) if "(?P<s{i}>" in p[2]}
+# A key that names an AWS secret access key: its value alone (40 base64 characters) is the secret.
+_AWS_SECRET_KEY = re.compile(r"(?i)secret_?access_?key$")
+_AWS_SECRET_VALUE = re.compile(r"[A-Za-z0-9/+]{40}")
 REDACTED = "[REDACTED]"
+
+# Encoded forms: `%67hp_…`, `\u0067hp_…`, `&#103;hp_…` are read as what they decode to.
+_ENCODED = re.compile(r"[%\\&]")
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|[\\/\"'])")
+
+
+def _unescape_one(match: re.Match) -> str:
+    code = match.group(1)
+    if len(code) == 1:
+        return code
+    try:
+        return chr(int(code[1:], 16))
+    except (ValueError, OverflowError):
+        return match.group(0)
+
+
+def decoded(text: str) -> str:
+    """Text with percent-encoding, backslash escapes and HTML character references undone, repeatedly (a value
+    encoded twice decodes twice). The text itself when it holds nothing encoded."""
+    for _ in range(4):
+        if not _ENCODED.search(text):
+            break
+        before = text
+        if "%" in text:
+            text = unquote(text, errors="replace")
+        if "\\" in text:
+            text = _ESCAPE.sub(_unescape_one, text)
+        if "&" in text:
+            text = html.unescape(text)
+        if text == before:
+            break
+    return text
 
 
 @dataclass(frozen=True)
@@ -53,23 +98,58 @@ class SecretHit:
         }
 
 
+def _index(match: re.Match) -> int:
+    return int(next(name for name, value in match.groupdict().items() if value is not None and name[0] == "p")[1:])
+
+
 def _describe(match: re.Match) -> tuple[str, str, str, str]:
-    index = int(match.lastgroup[1:])
+    index = _index(match)
     provider, label, _ = _PATTERNS[index]
-    value = match.group(0)
+    value = match.group(f"s{index}") if index in _INNER else match.group(0)
+    return _describe_value(provider, label, value)
+
+
+def _describe_value(provider: str, label: str, value: str) -> tuple[str, str, str, str]:
     prefix = value[: len(label)] if not label.endswith("?_") else value[:4]
     masked = f"{prefix}…{value[-4:]}"
     digest = hashlib.sha256(value.encode()).hexdigest()[:16]
     return provider, prefix, masked, digest
 
 
+def _replacement(match: re.Match, masked: str) -> str:
+    """The match with its secret replaced; a context (a key name) before the secret stays."""
+    index = _index(match)
+    kept = match.group(0)[: match.start(f"s{index}") - match.start()] if index in _INNER else ""
+    return f"{kept}{REDACTED}:{masked}"
+
+
 def contains_secret(text: str) -> bool:
-    return _COMBINED.search(text) is not None
+    if _COMBINED.search(text) is not None:
+        return True
+    plain = decoded(text)
+    return plain is not text and _COMBINED.search(plain) is not None
+
+
+def _redact(text: str, found=None) -> str:
+    """Every token value in text replaced by its masked form; when only the decoded text shows one, the
+    decoded text is returned, redacted (its encoding is lost, the secret is not kept)."""
+
+    def replace(match: re.Match) -> str:
+        described = _describe(match)
+        if found is not None:
+            found(described)
+        return _replacement(match, described[2])
+
+    text = _COMBINED.sub(replace, text)
+    plain = decoded(text)
+    if plain is not text and _COMBINED.search(plain):
+        return _COMBINED.sub(replace, plain)
+    return text
 
 
 def redact_text(text: str) -> str:
-    """Redact every token value in free text (error messages, logs)."""
-    return _COMBINED.sub(lambda m: f"{REDACTED}:{_describe(m)[2]}", text)
+    """Redact every token value in free text (error messages, logs, paths, option values)."""
+    return _redact(text)
 
 
 def escape_pointer_token(token: str) -> str:
@@ -83,11 +163,10 @@ def redact_document(document, file: str, raw_text: str | None = None) -> tuple[o
     `raw_text`, when given, lets a clean file skip the walk: one regex pass over the whole text.
     Pointers are built only for hits: a large inventory with one pasted secret walks fast.
     """
-    # The shortcut holds only when the text has no escapes: `\u0067hp_…` or `\nghp_…` differ once parsed.
-    if raw_text is not None and "\\" not in raw_text and not contains_secret(raw_text):
+    # One pass over the whole text (decoded too) clears a clean file without walking it.
+    if raw_text is not None and not contains_secret(raw_text):
         return document, []
     hits: list[SecretHit] = []
-    search = _COMBINED.search
 
     def pointer_of(path: list) -> str:
         return "".join("/" + escape_pointer_token(str(step)) for step in path)
@@ -95,20 +174,26 @@ def redact_document(document, file: str, raw_text: str | None = None) -> tuple[o
     def scrub(value: str, path: list) -> str:
         pointer = pointer_of(path)
 
-        def replace(match: re.Match) -> str:
-            provider, prefix, masked, digest = _describe(match)
+        def found(described) -> None:
+            provider, prefix, masked, digest = described
             hits.append(SecretHit(file, pointer, provider, prefix, masked, digest))
-            return f"{REDACTED}:{masked}"
 
-        return _COMBINED.sub(replace, value)
+        return _redact(value, found)
+
+    def aws_secret(key, value: str, path: list) -> str | None:
+        if isinstance(key, str) and _AWS_SECRET_KEY.search(key) and _AWS_SECRET_VALUE.fullmatch(value):
+            provider, prefix, masked, digest = _describe_value("aws", "", value)
+            hits.append(SecretHit(file, pointer_of([*path, key]), provider, prefix, masked, digest))
+            return f"{REDACTED}:{masked}"
+        return None
 
     def walk(node, path: list):
         if isinstance(node, dict):
-            if any(isinstance(key, str) and search(key) for key in node):
+            if any(isinstance(key, str) and contains_secret(key) for key in node):
                 renamed = {}
                 for key, item in node.items():
-                    if isinstance(key, str) and search(key):
-                        clean = _COMBINED.sub(lambda m: f"{REDACTED}:{_describe(m)[2]}", key)
+                    if isinstance(key, str) and contains_secret(key):
+                        clean = redact_text(key)
                         key = scrub(key, [*path, clean])  # the pointer names the redacted key
                     renamed[key] = item
                 node.clear()
@@ -120,14 +205,18 @@ def redact_document(document, file: str, raw_text: str | None = None) -> tuple[o
             return
         for key, item in list(items):
             if isinstance(item, str):
-                if search(item):
+                if contains_secret(item):
                     node[key] = scrub(item, [*path, key])
+                else:
+                    replaced = aws_secret(key, item, path) if len(item) == 40 else None
+                    if replaced:
+                        node[key] = replaced
             elif isinstance(item, (dict, list)):
                 path.append(key)
                 walk(item, path)
                 path.pop()
 
     if isinstance(document, str):
-        return (scrub(document, []) if search(document) else document), hits
+        return (scrub(document, []) if contains_secret(document) else document), hits
     walk(document, [])
     return document, hits

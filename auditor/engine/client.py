@@ -6,12 +6,15 @@ chunks run in parallel up to the core count, one client (HTTP session) per worke
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -28,6 +31,10 @@ ENTRY_PACKAGE = "token_auditor.main"
 ENTRY_RULE = "findings"
 
 
+DEFAULT_TIMEOUT = 120.0  # one request: an upload, or one chunk of tokens evaluated
+DEFAULT_DEADLINE = 1800.0  # the whole conversation with OPA
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     """Where OPA is and how to talk to it."""
@@ -35,9 +42,31 @@ class EngineSettings:
     url: str
     token: str | None = None
     ca_file: str | None = None
-    timeout: float = 600.0
+    timeout: float = DEFAULT_TIMEOUT
     chunk_size: int = 2000
     workers: int = max(1, os.cpu_count() or 1)
+    deadline: float = DEFAULT_DEADLINE
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def pin_session(session: requests.Session, loopback: bool, ca_file: str | None) -> None:
+    """Keep the environment out of how we reach OPA. Loopback: no proxy, CA bundle or .netrc from the
+    environment at all. A pinned CA (--opa-ca): REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE cannot replace it, since
+    requests lets them override a session's `verify`; proxies still apply to a remote server."""
+    if loopback:
+        session.trust_env = False
+    if ca_file:
+        session.verify = ca_file
+        merge = session.merge_environment_settings
+
+        def pinned(url, proxies, stream, verify, cert):
+            settings = merge(url, proxies, stream, verify, cert)
+            settings["verify"] = ca_file
+            return settings
+
+        session.merge_environment_settings = pinned
 
 
 def policy_files(policy_dir: Path) -> list[Path]:
@@ -133,6 +162,7 @@ class Engine:
         self._local = threading.local()
         self._clients: list[OpaClient] = []
         self._clients_lock = threading.Lock()
+        self._deadline = time.monotonic() + settings.deadline
 
     def _client(self) -> OpaClient:
         client = getattr(self._local, "client", None)
@@ -140,10 +170,46 @@ class Engine:
             ssl = (self.settings.ca_file or True) if self._https else False
             client = OpaClient(host=self._host, port=self._port, ssl=ssl, token=self.settings.token,
                                timeout=self.settings.timeout, retries=0)
+            pin_session(client._session, self._host in LOOPBACK, self.settings.ca_file if self._https else None)
             self._local.client = client
             with self._clients_lock:
                 self._clients.append(client)
         return client
+
+    def _call(self, what: str, func, *args, **kwargs):
+        """func(*args) within --opa-timeout and what is left of --opa-deadline, whatever the server does: a
+        socket timeout alone lets a server that drips one byte at a time hold us forever."""
+        remaining = self._deadline - time.monotonic()
+        wait = min(self.settings.timeout, remaining)
+        if wait <= 0:
+            raise self._deadline_error(what)
+        outcome: dict = {}
+
+        def run():
+            try:
+                outcome["value"] = func(*args, **kwargs)
+            except BaseException as exc:  # handed to the caller's thread
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=run, name="opa-request", daemon=True)
+        worker.start()
+        worker.join(wait)
+        if worker.is_alive():  # left behind as a daemon: it cannot outlive the process
+            if wait < self.settings.timeout:
+                raise self._deadline_error(what)
+            raise EngineError(f"OPA at {self.settings.url} did not answer within {self.settings.timeout:g}s "
+                              f"while {what} (--opa-timeout)")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
+
+    def _deadline_error(self, what: str) -> EngineError:
+        return EngineError(f"OPA at {self.settings.url} did not finish within the overall deadline of "
+                           f"{self.settings.deadline:g}s; stopped while {what} (--opa-deadline)")
+
+    def _unexpected(self, endpoint: str, detail: str) -> EngineError:
+        return EngineError(f"OPA at {self.settings.url} answered {endpoint} with an unexpected shape: "
+                           f"{redact_text(detail)[:200]}")
 
     def _fail(self, what: str, exc: Exception) -> EngineError:
         if isinstance(exc, requests.HTTPError) and exc.response is not None:
@@ -152,21 +218,28 @@ class Engine:
                 return EngineError(f"OPA at {self.settings.url} refused our bearer token (401 Unauthorized) while {what}")
             try:
                 body = exc.response.json()
-                detail = body.get("message", "")
+                detail = str(body.get("message", ""))
                 errors = body.get("errors") or []
                 if errors:
                     detail = "; ".join(_located(e) for e in errors[:3])
-            except ValueError:
+            except (ValueError, AttributeError, TypeError):  # not JSON, or not OPA's error object
                 detail = exc.response.text[:300]
             return EngineError(f"OPA evaluation error while {what} (HTTP {status}): {redact_text(detail)}")
+        if isinstance(exc, requests.exceptions.SSLError):
+            trusted = "--opa-ca does not trust" if self.settings.ca_file else "is not trusted (give its CA with --opa-ca)"
+            return EngineError(f"OPA at {self.settings.url} presented a certificate that {trusted} while {what}")
+        if isinstance(exc, requests.ReadTimeout):
+            return EngineError(f"OPA at {self.settings.url} did not answer within {self.settings.timeout:g}s "
+                               f"while {what} (--opa-timeout)")
         if isinstance(exc, (requests.ConnectionError, ConnectionsError, requests.Timeout)):
             return EngineError(f"OPA at {self.settings.url} is unreachable while {what}")
         return EngineError(f"OPA error while {what}: {redact_text(str(exc))[:300]}")
 
     def check(self) -> None:
+        session = self._client()._session
         try:
-            response = self._client()._session.get(f"{self.settings.url.rstrip('/')}/health",
-                                                   timeout=min(self.settings.timeout, 10))
+            response = self._call("checking /health", session.get, f"{self.settings.url.rstrip('/')}/health",
+                                  timeout=min(self.settings.timeout, 10))
         except requests.RequestException as exc:
             raise self._fail("checking /health", exc) from None
         if response.status_code == 401:
@@ -176,10 +249,11 @@ class Engine:
 
     def server_version(self) -> str | None:
         try:
-            answer = self._client().ad_hoc_query("v := opa.runtime().version")
-            return answer["result"][0]["v"]
-        except (requests.RequestException, KeyError, IndexError, ValueError):
+            answer = self._call("asking its version", self._client().ad_hoc_query, "v := opa.runtime().version")
+            version = answer["result"][0]["v"]
+        except (requests.RequestException, KeyError, IndexError, ValueError, TypeError, AttributeError):
             return None
+        return version if isinstance(version, str) else None
 
     def load_policies(self, policy_dir: Path) -> None:
         """PUT every module (dependency order found by retrying) and the data documents."""
@@ -193,11 +267,13 @@ class Engine:
             except ValueError as exc:
                 raise EngineError(f"{path}: invalid JSON data document: {exc}") from None
             try:
-                client.update_or_create_data(document, endpoint)
+                self._call(f"loading {path}", client.update_or_create_data, document, endpoint)
             except RegoParseError as exc:
                 raise EngineError(f"{path}: OPA refused the data document: {exc.message}") from None
             except requests.RequestException as exc:
                 raise self._fail(f"loading {path}", exc) from None
+            except (AttributeError, TypeError, KeyError, IndexError, ValueError):
+                raise self._unexpected(f"PUT /v1/data/{endpoint}", "not an OPA error document") from None
         pending = policy_units(policy_dir)
         if not pending:
             raise EngineError(f"no .rego policies under {policy_dir}")
@@ -205,13 +281,16 @@ class Engine:
             failed: list[tuple[PolicyUnit, RegoParseError]] = []
             for unit in pending:
                 try:
-                    client.update_policy_from_string(unit.text, unit.policy_id, rego_compat=False)
+                    self._call(f"loading {unit.policy_id}", client.update_policy_from_string, unit.text,
+                               unit.policy_id, rego_compat=False)
                 except RegoParseError as exc:
                     failed.append((unit, exc))
                 except (requests.RequestException, ValueError) as exc:
                     if isinstance(exc, ValueError) and not isinstance(exc, requests.RequestException):
                         raise EngineError(f"OPA at {self.settings.url} answered a policy upload with non-JSON (wrong URL?)") from None
                     raise self._fail(f"loading {unit.policy_id}", exc) from None
+                except (AttributeError, TypeError, KeyError, IndexError):
+                    raise self._unexpected(f"PUT /v1/policies/{unit.policy_id}", "not an OPA error document") from None
             if len(failed) == len(pending):  # no progress: a real compile error
                 # Report a cause, not a module that only failed because a dependency did not load.
                 unit, exc = min(failed, key=lambda item: _is_knock_on(item[1]))
@@ -230,12 +309,20 @@ class Engine:
         return str(exc.message)
 
     def evaluate_chunk(self, document: dict) -> list[dict]:
+        endpoint = f"POST /v1/data/{ENTRY_PACKAGE.replace('.', '/')}/{ENTRY_RULE}"
         try:
-            answer = self._client().query_rule(document, ENTRY_PACKAGE, ENTRY_RULE)
+            answer = self._call("evaluating tokens", self._client().query_rule, document, ENTRY_PACKAGE, ENTRY_RULE)
         except requests.RequestException as exc:
             raise self._fail("evaluating tokens", exc) from None
+        except ValueError:
+            raise self._unexpected(endpoint, "not JSON") from None
+        if not isinstance(answer, dict):
+            raise self._unexpected(endpoint, f"/: {type(answer).__name__}, not an object")
         if "result" not in answer:
             raise EngineError(f"OPA at {self.settings.url} has no {ENTRY_PACKAGE}.{ENTRY_RULE} rule (policies not loaded?)")
+        problem = finding_problem(answer["result"])
+        if problem:
+            raise self._unexpected(endpoint, problem)
         return answer["result"]
 
     def evaluate(self, inventory: Inventory, now: str, config: dict | None = None) -> list[dict]:
@@ -270,6 +357,34 @@ class Engine:
             client.close_connection()
 
 
+@lru_cache(maxsize=1)
+def _findings_validator():
+    """The report schema's finding, as OPA returns it (the fingerprint is added later), compiled."""
+    import fastjsonschema
+
+    from auditor.inventory.validate import load_schema
+
+    definitions = copy.deepcopy(load_schema("report.v1")["$defs"])
+    finding = definitions["finding"]
+    finding["required"] = [name for name in finding["required"] if name != "fingerprint"]
+    schema = {"$schema": "http://json-schema.org/draft-07/schema#", "$defs": definitions,
+              "type": "array", "items": {"$ref": "#/$defs/finding"}}
+    return fastjsonschema.compile(schema)
+
+
+def finding_problem(result) -> str | None:
+    """Why OPA's `result` is not a list of findings (pointer: message), or None when it is one."""
+    import fastjsonschema
+
+    try:
+        _findings_validator()(result)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        pointer = "/result" + "".join(f"/{step}" for step in (exc.path or [])[1:])
+        message = exc.message.split(" ", 1)[1] if exc.message.startswith("data") else exc.message
+        return f"{pointer}: {message}"
+    return None
+
+
 def _is_knock_on(exc: RegoParseError) -> bool:
     messages = [str(e.get("message", "")) for e in exc.errors or [] if isinstance(e, dict)]
     return bool(messages) and all(
@@ -278,6 +393,10 @@ def _is_knock_on(exc: RegoParseError) -> bool:
 
 
 def _located(error: dict) -> str:
+    if not isinstance(error, dict):
+        return str(error)[:100]
     location = error.get("location") or {}
+    if not isinstance(location, dict):
+        location = {}
     where = f"{location.get('file', '')}:{location.get('row', '')}: " if location else ""
     return f"{where}{error.get('message', '')}"

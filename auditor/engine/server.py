@@ -7,6 +7,8 @@ normal exit, errors, Ctrl-C and SIGTERM, and by PR_SET_PDEATHSIG if we are kille
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import os
 import secrets
 import shutil
 import signal
@@ -20,12 +22,14 @@ import requests
 
 from auditor.errors import EngineError
 
+# Only the token's SHA-256 is written: a file left behind (SIGKILL) holds nothing that opens the server.
 _AUTHZ = """package system.authz
 
 default allow := false
 
-allow if input.identity == "{token}"
+allow if crypto.sha256(input.identity) == "{digest}"
 """
+WORKDIR_PREFIX = "token-auditor-opa-"
 _PR_SET_PDEATHSIG = 1
 
 
@@ -34,6 +38,38 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except OSError:
         pass
+
+
+def remove_stale_workdirs(root: str | None = None) -> None:
+    """Remove work directories of earlier runs whose process is gone (killed outright: SIGKILL, power loss)."""
+    root = root or tempfile.gettempdir()
+    try:
+        entries = os.scandir(root)
+    except OSError:
+        return
+    with entries:
+        for entry in entries:
+            if not entry.name.startswith(WORKDIR_PREFIX):
+                continue
+            pid = entry.name[len(WORKDIR_PREFIX):].split("-", 1)[0]
+            try:
+                if not pid.isdigit() or not entry.is_dir(follow_symlinks=False):
+                    continue
+                if entry.stat(follow_symlinks=False).st_uid != os.getuid() or _alive(int(pid)):
+                    continue
+            except OSError:
+                continue
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _free_port() -> int:
@@ -101,9 +137,10 @@ class ManagedOpa:
         return [POLICY_PREFIX]
 
     def start(self) -> None:
-        self._workdir = tempfile.TemporaryDirectory(prefix="token-auditor-opa-")
+        remove_stale_workdirs()
+        self._workdir = tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-")
         authz = Path(self._workdir.name) / "authz.rego"
-        authz.write_text(_AUTHZ.format(token=self.token))
+        authz.write_text(_AUTHZ.format(digest=hashlib.sha256(self.token.encode()).hexdigest()))
         authz.chmod(0o600)
         bundle = self._bundle()
         if bundle:
@@ -139,13 +176,18 @@ class ManagedOpa:
     def _wait_ready(self, log) -> tuple[bool, str]:
         deadline = time.monotonic() + self.startup_timeout
         headers = {"Authorization": f"Bearer {self.token}"}
+        with requests.Session() as session:
+            session.trust_env = False  # loopback: no proxy or CA bundle from the environment applies
+            return self._poll_health(session, headers, log, deadline)
+
+    def _poll_health(self, session, headers, log, deadline) -> tuple[bool, str]:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 log.seek(0)
                 lines = log.read().decode(errors="replace").strip().splitlines()
                 return False, (lines[-1] if lines else f"exited with {self.process.returncode}")[:300]
             try:
-                if requests.get(f"{self.url}/health", headers=headers, timeout=1).status_code == 200:
+                if session.get(f"{self.url}/health", headers=headers, timeout=1).status_code == 200:
                     return True, ""
             except requests.RequestException:
                 pass

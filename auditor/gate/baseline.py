@@ -15,9 +15,11 @@ FORMAT = "token-auditor-baseline/v1"
 
 def load_baseline(path: str) -> set[str]:
     """Fingerprints of an earlier report or baseline file."""
+    from auditor.inventory.loader import strict_json_loads
+
     try:
         with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+            data = strict_json_loads(path, handle.read())
     except OSError as exc:
         raise InputError(f"{path}: cannot read baseline: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -20,6 +21,7 @@ from auditor.secrets import SecretHit, escape_pointer_token, redact_document, re
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 MAX_YAML_NODES = 5_000_000  # alias expansion beyond this is a "billion laughs" document
+YAML_ALIAS_ALLOWANCE = 64 * 1024 * 1024  # characters aliases may add beyond the file's own text
 SUFFIXES = (".json", ".yaml", ".yml")
 
 
@@ -172,8 +174,65 @@ def _had_value(text: str, end: int) -> bool:
     return probe >= 0 and text[probe] != "["
 
 
+def _refuse_constant(name: str):
+    raise _NumberRefused(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _NumberRefused(text)
+    return value
+
+
+class _NumberRefused(ValueError):
+    """NaN, Infinity, or a number too large for a float: JSON has no such values, OPA refuses them."""
+
+
+_JSON_NUMBERS = re.compile(r'"(?:[^"\\]|\\.)*"|(-?(?:NaN|Infinity))|(-?\d[\d.eE+\-]*)')
+MAX_INT_DIGITS = 4300  # Python's int/str conversion limit (sys.get_int_max_str_digits)
+
+
+def _number_error(name: str, text: str) -> InputError:
+    """The first number JSON or OPA cannot hold, as `file:line: message` (found again only on this error path)."""
+    for match in _JSON_NUMBERS.finditer(text):
+        constant, number = match.group(1), match.group(2)
+        if constant:
+            problem = f"{constant} is not a JSON number"
+        elif number:
+            digits = len(number.lstrip("-").split(".")[0].split("e")[0].split("E")[0])
+            if digits > MAX_INT_DIGITS and not any(c in number for c in ".eE"):
+                problem = f"an integer with more than {MAX_INT_DIGITS} digits"
+            else:
+                try:
+                    if not math.isinf(float(number)):
+                        continue
+                except ValueError:
+                    continue
+                problem = "a number too large for a double (it would become Infinity)"
+        else:
+            continue
+        line = text.count("\n", 0, match.start()) + 1
+        return InputError(f"{name}:{line}: {problem}")
+    return InputError(f"{name}: a number JSON cannot hold")
+
+
+def strict_json_loads(name: str, text: str, **hooks):
+    """json.loads that refuses NaN, Infinity, numbers beyond a double and integers beyond 4300 digits, and
+    deep nesting, with a one-line InputError; a syntax error stays a json.JSONDecodeError for the caller."""
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float, **hooks)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise InputError(f"{name}: nested too deeply") from None
+    except ValueError:
+        raise _number_error(name, text) from None
+
+
 def _parse_json(path: str, text: str) -> tuple[object, int]:
-    decoder = json.JSONDecoder(object_pairs_hook=_no_duplicates(path))
+    decoder = json.JSONDecoder(object_pairs_hook=_no_duplicates(path), parse_constant=_refuse_constant,
+                               parse_float=_finite_float)
     values = []
     index, end = 0, len(text)
     try:
@@ -186,6 +245,8 @@ def _parse_json(path: str, text: str) -> tuple[object, int]:
             values.append(value)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    except ValueError:  # integer digit limit, NaN, Infinity
+        raise _number_error(path, text) from None
     if not values:
         raise InputError(f"{path}: empty input")
     if len(values) == 1:
@@ -211,16 +272,24 @@ class _Builder:
 
     _COLLECTIONS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, text_length: int = 0):
         self.path = path
         self.constructor = yaml.SafeLoader("")
         self.lines: dict[str, int] = {}
         self.count = 0
+        # Scalars reached through aliases count each time: a few KB of anchors can name gigabytes.
+        self.max_chars = text_length + YAML_ALIAS_ALLOWANCE
+        self.chars = 0
 
     def build(self, node, pointer: str = ""):
         self.count += 1
         if self.count > MAX_YAML_NODES:
             raise InputError(f"{self.path}: YAML expands to more than {MAX_YAML_NODES} nodes (alias bomb?)")
+        if isinstance(node, yaml.ScalarNode):
+            self.chars += len(node.value)
+            if self.chars > self.max_chars:
+                raise InputError(f"{self.path}: YAML aliases expand to more than {self.max_chars} characters "
+                                 "(alias bomb?)")
         self.lines.setdefault(pointer, node.start_mark.line + 1)
         where = f"{self.path}:{node.start_mark.line + 1}"
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in self._COLLECTIONS:
@@ -248,17 +317,50 @@ class _Builder:
             raise InputError(f"{where}: YAML tag {node.tag!r} is not allowed (only plain data)")
         if node.tag == "tag:yaml.org,2002:timestamp":
             return node.value  # keep timestamps as the ISO text written
-        if node.tag == "tag:yaml.org,2002:binary":
-            raise InputError(f"{where}: binary YAML values are not allowed")
         try:
-            return self.constructor.construct_object(node, deep=True)
+            value = self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             raise InputError(f"{where}: {redact_text(str(exc).splitlines()[0])}") from None
+        except ValueError:  # int(): Python's digit limit
+            raise InputError(f"{where}: an integer with more than {MAX_INT_DIGITS} digits") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InputError(f"{where}: NaN and infinite numbers are not allowed (JSON and OPA cannot hold them)")
+        return value
+
+
+class _ExplicitTag(Exception):
+    def __init__(self, tag: str, line: int):
+        super().__init__(tag)
+        self.tag, self.line = tag, line
+
+
+_PLAIN_TAGS = (None, "!", "tag:yaml.org,2002:str")
+_SHOWN_TAG = re.compile(r"^tag:yaml\.org,2002:([a-z]{1,12})$")
+
+
+class _TagRefusingLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses explicit tags on scalars: `!!int ghp_…` would convert (and mangle) a value
+    before redaction sees it. `!!str` and `!` keep a string and stay allowed."""
+
+    def compose_scalar_node(self, anchor):
+        event = self.peek_event()
+        if event.tag not in _PLAIN_TAGS:
+            raise _ExplicitTag(event.tag, event.start_mark.line + 1)
+        return super().compose_scalar_node(anchor)
+
+
+def _shown_tag(tag: str) -> str:
+    """The tag for a message: `!!int` for a standard one; a custom tag could hold anything, so is not shown."""
+    match = _SHOWN_TAG.match(tag or "")
+    return f"`!!{match.group(1)}`" if match else "(custom tag)"
 
 
 def _parse_yaml(path: str, text: str) -> tuple[object, dict[str, int]]:
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=_TagRefusingLoader))
+    except _ExplicitTag as exc:
+        raise InputError(f"{path}:{exc.line}: explicit YAML tag {_shown_tag(exc.tag)} is not allowed; remove it "
+                         "(quote the value to keep it a string)") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark else ""
@@ -270,13 +372,13 @@ def _parse_yaml(path: str, text: str) -> tuple[object, dict[str, int]]:
         raise InputError(f"{path}: empty input")
     if len(nodes) > 1:
         raise InputError(f"{path}: several YAML documents in one file; give one inventory per file")
-    builder = _Builder(path)
+    builder = _Builder(path, len(text))
     return builder.build(nodes[0]), builder.lines
 
 
 def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     raw = _read_bytes(path, max_bytes)
-    name = "<stdin>" if path == "-" else path
+    name, name_hits = ("<stdin>", []) if path == "-" else _redacted_name(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -291,6 +393,7 @@ def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
         else:
             data, lines = _parse_yaml(name, text)
         data, hits = redact_document(data, name, raw_text=text)
+        hits = name_hits + hits
     except RecursionError:
         raise InputError(f"{name}: nested too deeply (or a YAML alias that contains itself)") from None
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(data):
@@ -305,6 +408,12 @@ def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
         # Redaction keeps every newline, so lines still match; no token value stays in memory.
         json_text=(redact_text(text) if hits else text) if looks_json and len(text) <= JSON_LINE_MAP_MAX_CHARS else None,
     )
+
+
+def _redacted_name(path: str) -> tuple[str, list[SecretHit]]:
+    """The path as reports show it: a token in a directory or file name is redacted, and reported."""
+    redacted, hits = redact_document(path, "")
+    return redacted, [replace(hit, file=redacted) for hit in hits]
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\[uU]0{0,4}[dD][89a-fA-F]")

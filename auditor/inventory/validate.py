@@ -7,11 +7,12 @@ from functools import lru_cache, partial
 from importlib import resources
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import best_match
 
 from auditor.errors import InputError
 from auditor.inventory.loader import Document
+from auditor.model.timestamps import parse_time
 from auditor.secrets import escape_pointer_token, redact_text
 
 MAX_ERRORS_SHOWN = 50
@@ -33,9 +34,28 @@ def load_schema(name: str) -> dict:
     raise InputError(f"unknown schema {name!r}; known: {', '.join(names)}")
 
 
+def _format_checker() -> FormatChecker:
+    """jsonschema's checkers, with `date-time` checked by the parser every time goes through: without the
+    optional rfc3339 package jsonschema accepts any text there, `0000-00-00T00:00:00Z` included."""
+    checker = FormatChecker()
+    checker.checkers = dict(Draft202012Validator.FORMAT_CHECKER.checkers)
+    checker.checks("date-time", raises=(ValueError, OverflowError))(_is_date_time)
+    return checker
+
+
+def _is_date_time(value) -> bool:
+    if not isinstance(value, str):
+        return True
+    parse_time(value)
+    return True
+
+
+FORMAT_CHECKER = _format_checker()
+
+
 @lru_cache(maxsize=None)
 def validator(name: str) -> Draft202012Validator:
-    return Draft202012Validator(load_schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return Draft202012Validator(load_schema(name), format_checker=FORMAT_CHECKER)
 
 
 # Keywords fastjsonschema (draft-07 code) checks exactly as draft 2020-12 does, once `$ref` siblings are
@@ -96,7 +116,7 @@ def _formats(node, found: set) -> set:
 
 
 def _conforms(name: str, value) -> bool:
-    return Draft202012Validator.FORMAT_CHECKER.conforms(value, name)
+    return FORMAT_CHECKER.conforms(value, name)
 
 
 @lru_cache(maxsize=None)

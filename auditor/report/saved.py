@@ -32,8 +32,10 @@ def load_report(path: str) -> Report:
         raise InputError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    from auditor.inventory.loader import strict_json_loads
+
     try:
-        data = json.loads(text)
+        data = strict_json_loads(path, text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: not JSON ({exc.msg}); expected a report written by "
                          "`token-auditor audit --format json`") from None
@@ -43,8 +45,13 @@ def load_report(path: str) -> Report:
                          "of `token-auditor audit --format json`")
     try:
         _validator()(data)
+    except RecursionError:
+        raise InputError(f"{path}: nested too deeply for a token-auditor report") from None
     except fastjsonschema.JsonSchemaValueException as exc:
         pointer = "/" + "/".join(str(p) for p in (exc.path or [])[1:])
         message = exc.message.split(" ", 1)[1] if exc.message.startswith("data") else exc.message
         raise InputError(f"{path}: {pointer}: not a valid token-auditor report: {message[:200]}") from None
+    from auditor.secrets import redact_document
+
+    data, _ = redact_document(data, path)  # a report edited by hand, or by an older version, may hold one
     return Report(data)
