@@ -23,6 +23,7 @@ from auditor.findings import load_rules
 from auditor.findings.finding import FAIL_ON
 from auditor.inventory.validate import load_schema, schema_names
 from auditor.report import formatters, render
+from auditor.report.text import terminal_safe
 from auditor.secrets import redact_text
 
 
@@ -34,7 +35,7 @@ def emit(text: str, output: str | None) -> None:
 
 
 def _fail(message: str, code: int) -> None:
-    line = " ".join(redact_text(str(message)).splitlines())
+    line = " ".join(terminal_safe(redact_text(str(message))).splitlines())
     try:
         click.echo(f"token-auditor: error: {line}", err=True)
     except OSError:
@@ -54,7 +55,7 @@ class Group(click.Group):
             return super().invoke(ctx)
         except ValidationFailed as exc:
             for line in exc.errors:
-                click.echo(f"token-auditor: invalid: {redact_text(line)}", err=True)
+                click.echo(f"token-auditor: invalid: {terminal_safe(redact_text(line))}", err=True)
             sys.exit(exc.exit_code)
         except AuditorError as exc:
             _fail(str(exc), exc.exit_code)
@@ -173,8 +174,11 @@ def main():
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Write this run's findings as a baseline.")
 @click.option("--waivers", "waivers_file", type=click.Path(dir_okay=False),
               help="YAML waivers (schema: token-auditor schema waivers).")
+@click.option("--allow-broad-waivers", is_flag=True,
+              help="Accept waivers that pin no token (provider only, or a name of wildcards only).")
 @engine_options
-def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseline, waivers_file, **kw):
+def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseline, waivers_file,
+          allow_broad_waivers, **kw):
     """Audit inventories (files, directories, - for stdin) and report findings."""
     from auditor.gate import apply_gate, baseline_document, load_baseline, load_waivers
     from auditor.gate.outputs import commit_outputs, plan_outputs
@@ -182,7 +186,8 @@ def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseli
     plan = plan_outputs(fmts, outputs, output_dir, formatters())
     now = resolve_now(kw.get("now"))
     kw["now"] = now
-    waivers = (waivers_file, load_waivers(waivers_file, now)) if waivers_file else None
+    waivers = (waivers_file, load_waivers(waivers_file, now, policy_dir=kw.get("policy_dir"),
+                                          allow_broad=allow_broad_waivers)) if waivers_file else None
     baseline = (baseline_file, load_baseline(baseline_file)) if baseline_file else None
     report = run_audit(list(paths), _options(kw))
     failing = apply_gate(report, fail_on, baseline, waivers)
@@ -204,7 +209,7 @@ def validate(paths, max_input_bytes, org, collected_at):
                            provider_options=_provider_options(org, collected_at))
     inventory, _ = read_inventory(list(paths), options)
     for item in sorted(inventory.inputs, key=lambda i: i.path):
-        click.echo(f"ok {item.path}: {item.format}, {item.tokens} tokens")
+        click.echo(terminal_safe(f"ok {item.path}: {item.format}, {item.tokens} tokens"))
     if inventory.secrets:
         click.echo(f"warning: {len(inventory.secrets)} token value(s) found in the inputs and redacted "
                    "(raw-secret-in-inventory)", err=True)
@@ -328,9 +333,12 @@ def frameworks(name, policy_dir, result, fmt):
               help="Exit 1 when HEAD introduces a finding at or above this severity (waived ones excepted).")
 @click.option("--fail-on-broadening", is_flag=True, help="Also exit 1 when any token's access got broader.")
 @click.option("--waivers", "waivers_file", type=click.Path(dir_okay=False), help="YAML waivers for introduced findings.")
+@click.option("--allow-broad-waivers", is_flag=True,
+              help="Accept waivers that pin no token (provider only, or a name of wildcards only).")
 @click.option("--no-findings", is_flag=True, help="Compare tokens only; do not evaluate the policies (no OPA needed).")
 @engine_options
-def diff(base, head, fmts, outputs, output_dir, fail_on, fail_on_broadening, waivers_file, no_findings, **kw):
+def diff(base, head, fmts, outputs, output_dir, fail_on, fail_on_broadening, waivers_file, allow_broad_waivers,
+         no_findings, **kw):
     """Compare two inventories (BASE before, HEAD after): access broader/narrower per token, findings new/resolved."""
     from auditor.gate import load_waivers
     from auditor.gate.diff_format import FORMATS, RENDERERS
@@ -340,7 +348,8 @@ def diff(base, head, fmts, outputs, output_dir, fail_on, fail_on_broadening, wai
     plan = plan_outputs(fmts, outputs, output_dir, set(FORMATS), stem="token-auditor-diff")
     now = resolve_now(kw.get("now"))
     kw["now"] = now
-    waivers = (waivers_file, load_waivers(waivers_file, now)) if waivers_file else None
+    waivers = (waivers_file, load_waivers(waivers_file, now, policy_dir=kw.get("policy_dir"),
+                                          allow_broad=allow_broad_waivers)) if waivers_file else None
     data = run_diff([base], [head], _options(kw), fail_on=fail_on, fail_on_broadening=fail_on_broadening,
                     with_findings=not no_findings, waivers=waivers)
     commit_outputs([(output, RENDERERS[fmt](data)) for fmt, output in plan])

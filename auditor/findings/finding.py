@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 _RANK = {name: index for index, name in enumerate(SEVERITIES)}
@@ -17,11 +18,57 @@ def at_or_above(severity: str, threshold: str) -> bool:
     return threshold != "never" and severity_rank(severity) <= severity_rank(threshold)
 
 
-def fingerprint(finding: dict) -> str:
-    """Same token + same rule (+ same instance) → same fingerprint, whatever the run, clock or file order."""
+# Findings about over-privilege (OWASP NHI5) are about what the token can do: their identity includes a hash
+# of its permission set, so a token broadened under the same rule is a new finding, not a known one.
+PRIVILEGE_NHI = "NHI5"
+
+
+def access_digest(token: dict) -> str:
+    """A hash of everything that decides a token's reach: grants, global permissions, scopes, legacy, org-wide."""
+    grants = sorted(json.dumps([str((g.get("resource") or {}).get("type")), str((g.get("resource") or {}).get("name")),
+                                sorted(map(str, g.get("permissions") or [])), g.get("access")])
+                    for g in token.get("grants") or [] if isinstance(g, dict))
+    material = {
+        "grants": grants,
+        "global_permissions": sorted(map(str, token.get("global_permissions") or [])),
+        "scopes": sorted(map(str, token.get("scopes") or [])),
+        "legacy": bool(token.get("legacy")),
+        "org_wide": bool(token.get("org_wide")),
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def fingerprint(finding: dict, access: str | None = None) -> str:
+    """Same subject + same rule (+ same instance) → same fingerprint, whatever the run, clock, file order or path.
+
+    A token value found in a file is identified by provider, masked value and JSON pointer, never by the file's
+    path (`./x`, `x` and `$PWD/x` are one file; a moved file holds the same secret). access: the subject's
+    access_digest, mixed in for over-privilege findings.
+    """
     subject = finding.get("subject") or {}
-    material = "|".join([finding["rule_id"], str(subject.get("key", "")), str(finding.get("instance", ""))])
-    return hashlib.sha256(material.encode()).hexdigest()[:32]
+    if subject.get("type") == "secret":
+        pointer = (subject.get("source") or {}).get("pointer", "")
+        parts = [finding["rule_id"], "secret", str(subject.get("provider", "")), str(subject.get("fingerprint", "")),
+                 str(pointer)]
+    else:
+        parts = [finding["rule_id"], str(subject.get("key", "")), str(finding.get("instance", ""))]
+    if access and PRIVILEGE_NHI in (finding.get("nhi") or []):
+        parts.append(f"access={access}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def access_index(tokens, orgs=()) -> dict[str, str]:
+    """key → access_digest for every token-shaped subject: audited tokens, and the pending requests and app
+    installations that organizations list in their settings."""
+    out = {t["key"]: access_digest(t) for t in tokens if isinstance(t, dict) and t.get("key")}
+    for org in orgs:
+        settings = (org.get("settings") or {}) if isinstance(org, dict) else {}
+        for name in ("pending_requests", "installations"):
+            items = settings.get(name) if isinstance(settings, dict) else None
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, dict) and isinstance(item.get("key"), str):
+                    out.setdefault(item["key"], access_digest(item))
+    return out
 
 
 def _sort_key(finding: dict) -> tuple:
@@ -36,11 +83,13 @@ def _sort_key(finding: dict) -> tuple:
     )
 
 
-def prepare_findings(raw: list[dict], line_of=None) -> list[dict]:
-    """Add fingerprint, provider and source line; sort most severe first, then by rule and subject."""
+def prepare_findings(raw: list[dict], line_of=None, access_of: dict[str, str] | None = None) -> list[dict]:
+    """Add fingerprint, provider and source line; sort most severe first, then by rule and subject.
+
+    access_of: subject key → access_digest of the token (see access_index)."""
     for finding in raw:
-        finding["fingerprint"] = fingerprint(finding)
         subject = finding.get("subject") or {}
+        finding["fingerprint"] = fingerprint(finding, (access_of or {}).get(subject.get("key")))
         finding.setdefault("provider", subject.get("provider"))
         source = finding.get("source")
         if line_of and isinstance(source, dict) and source.get("file"):

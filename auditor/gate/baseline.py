@@ -1,39 +1,38 @@
 """Baselines: the findings of an earlier run that a gate accepts as already known.
 
-`--baseline FILE` reads an earlier JSON report (or a file written by `--write-baseline`); a finding whose
-fingerprint is in it is marked `baseline: true` and does not count toward the exit code.
+`--baseline FILE` reads an earlier JSON report or a file written by `--write-baseline` (schema:
+`token-auditor schema baseline`); a finding whose fingerprint is in it is marked `baseline: true` and does
+not count toward the exit code. Whoever can edit the baseline decides what the gate ignores: keep it under
+CODEOWNERS review (README, "Protect the baseline and the waivers").
 """
 
 from __future__ import annotations
 
 import json
 
-from auditor.errors import InputError
+from auditor.errors import InputError, ValidationFailed
+from auditor.inventory.loader import load_document
+from auditor.inventory.validate import capped, schema_errors
 
 FORMAT = "token-auditor-baseline/v1"
+SCHEMA = "baseline.v1"
 
 
 def load_baseline(path: str) -> set[str]:
-    """Fingerprints of an earlier report or baseline file."""
-    from auditor.inventory.loader import strict_json_loads
-
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = strict_json_loads(path, handle.read())
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read baseline: {exc.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: baseline is not JSON: {exc}") from None
-    findings = data.get("findings") if isinstance(data, dict) else None
-    if not isinstance(findings, list):
-        raise InputError(f"{path}: /findings: not a token-auditor JSON report or baseline (no findings list)")
-    out: set[str] = set()
-    for index, finding in enumerate(findings):
-        fingerprint = finding.get("fingerprint") if isinstance(finding, dict) else None
-        if not isinstance(fingerprint, str) or not fingerprint:
-            raise InputError(f"{path}: /findings/{index}/fingerprint: missing")
-        out.add(fingerprint)
-    return out
+    """Fingerprints of an earlier report or baseline file, validated by its schema (exit 2, file:line: pointer)."""
+    document = load_document(path)
+    data = document.data
+    if isinstance(data, dict) and "format" not in data and (data.get("tool") or {}).get("name") == "token-auditor":
+        schema = "report.v1"  # a saved JSON report used as baseline
+    elif isinstance(data, dict) and "format" not in data and "findings" in data:
+        raise InputError(f"{path}: /format: missing; a baseline is a file written by --write-baseline "
+                         f"(format {FORMAT}) or a JSON report of `token-auditor audit --format json`")
+    else:
+        schema = SCHEMA
+    errors = capped(document, schema_errors(document, schema))
+    if errors:
+        raise ValidationFailed(errors)
+    return {finding["fingerprint"] for finding in data["findings"]}
 
 
 def apply_baseline(findings: list[dict], known: set[str], file: str) -> dict:

@@ -10,6 +10,7 @@ from tabulate import tabulate
 from auditor.findings.finding import at_or_above
 from auditor.report import markdown as md
 from auditor.report import sarif
+from auditor.report.text import cap_cell, terminal_safe
 
 FORMATS = ("table", "json", "markdown", "sarif")
 BROADENING_RULE = "access-broadened"
@@ -17,8 +18,8 @@ MARK = {"broader": "▲ broader", "narrower": "▼ narrower", "neutral": "· neu
 
 
 def _token(entry: dict) -> str:
-    name = entry.get("name") or entry.get("id")
-    return f"{name} ({entry['masked']})" if entry.get("masked") else str(name)
+    name = cap_cell(entry.get("name") or entry.get("id"))
+    return f"{name} ({cap_cell(entry['masked'])})" if entry.get("masked") else name
 
 
 def render_json(data: dict) -> str:
@@ -28,7 +29,7 @@ def render_json(data: dict) -> str:
 def render_table(data: dict) -> str:
     s, gate = data["summary"], data["gate"]
     lines = [
-        f"token-auditor diff · now {data['now']} · {'PASS' if gate['passed'] else 'FAIL'}",
+        terminal_safe(f"token-auditor diff · now {data['now']} · {'PASS' if gate['passed'] else 'FAIL'}"),
         f"tokens: {s['added']} added, {s['removed']} removed, {s['changed']} changed "
         f"({s['broader']} broader, {s['narrower']} narrower, {s['neutral']} neutral)"
         + (f" · findings: {s['findings_introduced']} introduced, {s['findings_resolved']} resolved"
@@ -36,8 +37,8 @@ def render_table(data: dict) -> str:
         "",
     ]
     if data["tokens"]:
-        rows = [[t["status"], MARK[t["classification"]], t["provider"], _token(t), t.get("owner") or "",
-                 "\n".join(f"{MARK[c['classification']][0]} {c['summary']}" for c in t["changes"])]
+        rows = [[t["status"], MARK[t["classification"]], cap_cell(t["provider"]), _token(t), cap_cell(t.get("owner")),
+                 "\n".join(f"{MARK[c['classification']][0]} {cap_cell(c['summary'], 400)}" for c in t["changes"])]
                 for t in data["tokens"]]
         lines.append(tabulate(rows, headers=["status", "access", "provider", "token", "owner", "changes"],
                               tablefmt="simple_grid", maxcolwidths=[8, 10, 11, 28, 14, 70]))
@@ -49,8 +50,8 @@ def render_table(data: dict) -> str:
         if items:
             lines.append(f"{title} ({len(items)})")
             rows = [[f["severity"], f["rule_id"],
-                     (f.get("subject") or {}).get("name") or (f.get("subject") or {}).get("id") or "",
-                     f["message"] + (" [waived]" if f.get("waived") else "")] for f in items]
+                     cap_cell((f.get("subject") or {}).get("name") or (f.get("subject") or {}).get("id") or ""),
+                     cap_cell(f["message"], 400) + (" [waived]" if f.get("waived") else "")] for f in items]
             lines.append(tabulate(rows, headers=["severity", "rule", "token", "finding"], tablefmt="simple",
                                   maxcolwidths=[9, 26, 28, 80]))
             lines.append("")

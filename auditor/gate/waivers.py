@@ -3,13 +3,20 @@
 A waiver covers the findings of one rule on the subjects its `match` selects. Until it expires the
 finding stays in every output, marked waived, and does not count toward the exit code; once expired it
 waives nothing and is listed as expired. A waiver that matched nothing is listed as unused.
+
+Two kinds of waiver would silence a gate rather than accept one risk, so they are refused (exit 2):
+a waiver that pins no subject (no token_id, owner or fingerprint, and a name pattern of wildcards only)
+unless --allow-broad-waivers is given, and a waiver of a rule whose action is purge or revoke (a leaked or
+dead credential) that does not name the exact finding fingerprint.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from fnmatch import fnmatchcase
+from pathlib import Path
 
 from auditor.errors import ValidationFailed
 from auditor.inventory.loader import load_paths
@@ -17,6 +24,11 @@ from auditor.inventory.validate import schema_errors
 from auditor.model.timestamps import parse_time
 
 SCHEMA = "waivers.v1"
+# Actions that say the credential must go: waivable one finding at a time, by fingerprint.
+UNWAIVABLE_BY_PATTERN = ("purge", "revoke")
+# Match keys that pin a subject; provider alone, or a name of wildcards only, pins none.
+PINNING_KEYS = ("token_id", "owner", "fingerprint")
+_GLOB = re.compile(r"\[[^\]]*\]|[*?]")
 
 
 def one_year_after(day: date) -> date:
@@ -45,9 +57,15 @@ class Waiver:
     def covers(self, finding: dict) -> bool:
         if finding.get("rule_id") != self.rule_id:
             return False
+        action = (finding.get("recommendation") or {}).get("action")
+        if action in UNWAIVABLE_BY_PATTERN and "fingerprint" not in self.match:
+            return False  # also when a custom catalogue's metadata says otherwise
         subject = finding.get("subject") or {}
         for key, wanted in self.match.items():
-            if key == "name":
+            if key == "fingerprint":
+                if finding.get("fingerprint") != wanted:
+                    return False
+            elif key == "name":
                 if not fnmatchcase(str(subject.get("name") or ""), wanted):
                     return False
             elif str(subject.get("id" if key == "token_id" else key) or "") != wanted:
@@ -73,16 +91,53 @@ class Waiver:
         }
 
 
-def load_waivers(path: str, now: str) -> list[Waiver]:
+def is_broad(match: dict) -> bool:
+    """True when match pins no subject: no token_id, owner or fingerprint, and no literal in the name glob."""
+    if any(key in match for key in PINNING_KEYS):
+        return False
+    return not _GLOB.sub("", str(match.get("name", "")))
+
+
+def rule_actions(policy_dir: Path | None = None) -> dict[str, str]:
+    """rule id → recommended action, from the policies' METADATA."""
+    from auditor.findings import load_rules
+
+    if policy_dir is None:
+        from auditor.audit import DEFAULT_POLICY_DIR
+
+        policy_dir = DEFAULT_POLICY_DIR
+    return {rule.id: rule.recommended_action for rule in load_rules(Path(policy_dir))}
+
+
+def _refusal(entry: dict, actions: dict[str, str], allow_broad: bool) -> str | None:
+    """Why this waiver would silence a gate instead of accepting one risk, or None."""
+    rule_id, match = entry["rule_id"], entry["match"]
+    action = actions.get(rule_id)
+    if action in UNWAIVABLE_BY_PATTERN and "fingerprint" not in match:
+        return (f"{rule_id} recommends {action}: its findings can be waived only one at a time, by "
+                "fingerprint (match: {fingerprint: …} from the JSON report)")
+    if is_broad(match) and not allow_broad:
+        keys = ", ".join(f"{key}: {value}" for key, value in sorted(match.items()))
+        return (f"waives {rule_id} without pinning a subject (match {{{keys}}}); match a token_id, owner, "
+                "fingerprint or a name with literal characters, or pass --allow-broad-waivers")
+    return None
+
+
+def load_waivers(path: str, now: str, *, policy_dir: Path | None = None, allow_broad: bool = False) -> list[Waiver]:
     """Read and validate a waivers file; every error names file, line and pointer (exit 2)."""
     document = load_paths([path])[0]
     errors = schema_errors(document, SCHEMA)
     if errors:
         raise ValidationFailed(errors)
     today = parse_time(now).date()
+    actions = rule_actions(policy_dir)
     waivers: list[Waiver] = []
     for index, entry in enumerate(document.data.get("waivers") or []):
         pointer = f"/waivers/{index}"
+        refusal = _refusal(entry, actions, allow_broad)
+        if refusal:
+            errors.append(f"{document.where(pointer + '/match')}: {refusal}")
+            continue
         try:
             expires = date.fromisoformat(entry["expires"])
         except ValueError:

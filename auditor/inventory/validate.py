@@ -163,7 +163,10 @@ def schema_errors(document: Document, schema: str, data=None, base: str = "") ->
         if error.validator in ("anyOf", "oneOf") and error.context:
             error = best_match(error.context)
         pointer = base + pointer_of(error.absolute_path)
-        errors.append((pointer, f"{document.where(pointer)}: {redact_text(_short(error.message))}"))
+        message = error.message
+        if error.validator == "maxLength" and len(error.instance) > 100:  # jsonschema's message quotes it whole
+            message = f"{len(error.instance)} characters, more than the {error.validator_value} the schema allows"
+        errors.append((pointer, f"{document.where(pointer)}: {redact_text(_short(message))}"))
     errors.sort(key=lambda e: e[0])
     return [message for _, message in errors]
 

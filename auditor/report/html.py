@@ -19,6 +19,7 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoes
 
 from auditor.findings.finding import SEVERITIES, severity_rank
 from auditor.report.model import Report
+from auditor.report.text import cap
 
 # Inline caps: what a reviewer can act on in one page; the JSON report always holds everything.
 MAX_FIRST = 200  # critical/high findings in "What to do first"
@@ -27,6 +28,7 @@ MAX_TOKEN_SECTIONS = 250
 MAX_FINDINGS_PER_TOKEN = 40
 MAX_ROWS = 500  # clean tokens, other findings, waived, baseline, skipped
 MAX_OPTIONS = 300  # owners offered in the filter
+HTML_VALUE_LIMIT = 2000  # characters of one value; rule descriptions and messages are far shorter
 
 NHI_TITLES = {
     "NHI1": "Improper Offboarding", "NHI2": "Secret Leakage", "NHI3": "Vulnerable Third-Party NHI",
@@ -46,10 +48,17 @@ def _environment() -> Environment:
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                       # A saved report may lack optional fields (older versions, hand-written): render them empty.
-                      undefined=ChainableUndefined)
+                      undefined=ChainableUndefined, finalize=_capped)
     env.filters["compact"] = _compact
     env.filters["sha12"] = _anchor
     return env
+
+
+def _capped(value):
+    """Every printed plain string is capped (the JSON report keeps it whole); inlined static files are Markup."""
+    if type(value) is str and len(value) > HTML_VALUE_LIMIT:
+        return cap(value, HTML_VALUE_LIMIT)
+    return value
 
 
 def _compact(value) -> str:

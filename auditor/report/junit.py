@@ -14,13 +14,11 @@ from collections import defaultdict
 
 from auditor.findings.finding import at_or_above
 from auditor.report.model import Report
-
-# XML 1.0 forbids most control characters; drop them rather than emit an unreadable file.
-_INVALID = {c: None for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)}
-
+from auditor.report.text import xml_safe
 
 def _clean(text) -> str:
-    return str(text if text is not None else "").translate(_INVALID)
+    """XML 1.0 forbids control characters and non-characters (U+FFFE, U+FFFF, …): replaced, never emitted."""
+    return xml_safe(text)
 
 
 def _label(subject: dict) -> str:

@@ -7,21 +7,17 @@ comment is kept under LIMIT by listing fewer findings in full and summarising th
 
 from __future__ import annotations
 
-import html
-
 from auditor.findings.finding import SEVERITIES, at_or_above
 from auditor.report.model import Report
+from auditor.report.text import markdown_code, markdown_escape
 
 LIMIT = 60_000  # below GitHub's 65,536-character comment limit, with room for a CI wrapper's header
 ICON = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦", "info": "⬜"}
 
 
 def esc(value) -> str:
-    """Inline text from inventories: no HTML, no table breaks, no stray Markdown emphasis or links."""
-    text = html.escape(" ".join(str(value if value is not None else "").split()), quote=False)
-    for char in "|`*_[]":
-        text = text.replace(char, "\\" + char)
-    return text
+    """Inline text from inventories: capped, no HTML, table breaks, mentions, headings or other markup."""
+    return markdown_escape(value)
 
 
 def token_label(subject: dict) -> str:
@@ -72,7 +68,7 @@ def replacement_lines(replacement: dict | None) -> list[str]:
 def finding_block(finding: dict) -> str:
     subject = finding.get("subject") or {}
     recommendation = finding.get("recommendation") or {}
-    head = (f"#### {ICON.get(finding['severity'], '')} `{finding['rule_id']}` · {token_label(subject)}"
+    head = (f"#### {ICON.get(finding['severity'], '')} {markdown_code(finding['rule_id'])} · {token_label(subject)}"
             f" · {esc(subject.get('provider'))} · owner {esc(subject.get('owner'))}")
     lines = [head, "", esc(finding.get("message", ""))]
     if where(finding):
@@ -94,7 +90,7 @@ def finding_block(finding: dict) -> str:
 
 def finding_row(finding: dict) -> str:
     subject = finding.get("subject") or {}
-    return (f"| {ICON.get(finding['severity'], '')} {finding['severity']} | `{finding['rule_id']}` | "
+    return (f"| {ICON.get(finding['severity'], '')} {finding['severity']} | {markdown_code(finding['rule_id'])} | "
             f"{token_label(subject)} | {esc(subject.get('owner'))} | {esc(finding.get('message', ''))} | "
             f"{state(finding)} |")
 

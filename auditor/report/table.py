@@ -7,12 +7,25 @@ from itertools import groupby
 from tabulate import tabulate
 
 from auditor.report.model import Report
+from auditor.report.text import cap_cell, terminal_safe
+
+MAX_CELL_LINES = 12
+
+
+def _cell(text: str) -> str:
+    """A multi-line cell: each line capped and free of control characters, at most MAX_CELL_LINES lines."""
+    lines = str(text).split("\n")
+    shown = [cap_cell(line) for line in lines[:MAX_CELL_LINES]]
+    if len(lines) > MAX_CELL_LINES:
+        shown.append(f"… {len(lines) - MAX_CELL_LINES} more lines (see the JSON report)")
+    return "\n".join(shown)
 
 
 def _token(subject: dict) -> str:
     name = subject.get("name") or subject.get("id") or ""
     fingerprint = subject.get("fingerprint")
-    return f"{name}\n{fingerprint}" if fingerprint else str(name)
+    name = cap_cell(name)
+    return f"{name}\n{cap_cell(fingerprint)}" if fingerprint else name
 
 
 def _todo(finding: dict) -> str:
@@ -48,7 +61,8 @@ class TableFormat:
         if others > 0:
             counted += f"; {others} other item{'s' if others != 1 else ''} skipped, not a token"
         lines = [
-            f"token-auditor {data['tool']['version']} · OPA {data['engine']['opa_version']} · now {data['now']}",
+            terminal_safe(f"token-auditor {data['tool']['version']} · OPA {data['engine']['opa_version']} · "
+                          f"now {data['now']}"),
             f"{summary['tokens']} tokens ({counted}) · "
             f"{summary['findings']} findings on {summary['tokens_with_findings']} tokens · "
             + ", ".join(f"{count} {sev}" for sev, count in summary["by_severity"].items() if count),
@@ -58,8 +72,8 @@ class TableFormat:
             group = list(group)
             lines.append(f"{severity.upper()} ({len(group)})")
             rows = [
-                [f["rule_id"], f["subject"].get("provider") or "", _token(f["subject"]),
-                 f["subject"].get("owner") or "", f["message"], _todo(f)]
+                [cap_cell(f["rule_id"]), cap_cell(f["subject"].get("provider") or ""), _cell(_token(f["subject"])),
+                 cap_cell(f["subject"].get("owner") or ""), cap_cell(f["message"], 400), _cell(_todo(f))]
                 for f in group
             ]
             lines.append(tabulate(rows, headers=["rule", "provider", "token", "owner", "finding", "do"],
@@ -70,8 +84,8 @@ class TableFormat:
             lines.append("")
         if data["skipped"]:
             lines.append(f"SKIPPED ({len(data['skipped'])})")
-            rows = [[s["provider"], s.get("name") or s["id"], s["reason"],
-                     f"{s['source']['file']}#{s['source']['pointer']}"] for s in data["skipped"]]
+            rows = [[cap_cell(s["provider"]), cap_cell(s.get("name") or s["id"]), cap_cell(s["reason"], 400),
+                     cap_cell(f"{s['source']['file']}#{s['source']['pointer']}", 400)] for s in data["skipped"]]
             lines.append(tabulate(rows, headers=["provider", "item", "reason", "where"], tablefmt="simple",
                                   maxcolwidths=[12, 30, 50, 50]))
             lines.append("")
