@@ -186,16 +186,25 @@ SECRET_SAMPLES = (
     "xoxo-SAMPLE012345-slackOLD",
     "xoxs-SAMPLE012345-slackSESSION",
     "xoxr-SAMPLE012345-slackREFRESH",
+    "xoxe-SAMPLE012345-slackEXPIRING",
+    "xoxe.xoxb-1-SAMPLErotatingBOT012",
+    "xapp-1-SAMPLE0123-slackAPPLEVEL",
+    "https://hooks.slack.com/services/T00SAMPLE/B00SAMPLE/SAMPLEwebhookBODY012345",
 )
+# An AWS secret access key is 40 base64 characters: a secret only beside its key name.
+AWS_SECRET = "wJalrSAMPLEsecretKEYbody0123456789abcdEF"
+AWS_SECRET_SAMPLE = f"aws_secret_access_key={AWS_SECRET}"
 
 
 def _leaks(text: str) -> list[str]:
     """The samples (or their bodies without the last four) found in text."""
-    return [value for value in SECRET_SAMPLES if value in text or value[:-4] in text or value[4:-4] in text]
+    return [value for value in (*SECRET_SAMPLES, AWS_SECRET)
+            if value in text or value[:-4] in text or value[4:-4] in text]
 
 
 def test_every_secret_pattern_is_redacted_in_every_format(opa_server, tmp_path):
-    tokens = [_token(f"planted-{index:02d}", name=f"deploy {value} key") for index, value in enumerate(SECRET_SAMPLES)]
+    tokens = [_token(f"planted-{index:02d}", name=f"deploy {value} key")
+              for index, value in enumerate((*SECRET_SAMPLES, AWS_SECRET_SAMPLE))]
     path = _inventory(tmp_path / "planted.json", tokens)
     out = tmp_path / "out"
     result = _audit(opa_server, str(path), "--output-dir", str(out), "--fail-on", "never",
@@ -215,15 +224,16 @@ def test_every_secret_pattern_is_redacted_in_every_format(opa_server, tmp_path):
     for where, text in texts.items():
         assert _leaks(text) == [], where
     report = json.loads(texts["token-auditor.json"])
-    assert report["secrets_redacted"] == 31
+    assert report["secrets_redacted"] == 36
     raw = [f for f in report["findings"] if f["rule_id"] == "raw-secret-in-inventory"]
-    assert len(raw) == 31
+    assert len(raw) == 36
     assert "ghp_…fXY4" in texts["token-auditor.json"] and "AKIA…6789" in texts["token-auditor.json"]
 
 
 def test_secret_samples_are_what_the_providers_issue_in_shape():
     """Guards the samples themselves: known prefix, no whitespace, unique (so a leak names one)."""
-    assert len(set(SECRET_SAMPLES)) == len(SECRET_SAMPLES) == 31
+    assert len(set(SECRET_SAMPLES)) == len(SECRET_SAMPLES) == 35
+    assert len(AWS_SECRET) == 40
     assert all(" " not in value and len(value) >= 20 for value in SECRET_SAMPLES)
 
 
