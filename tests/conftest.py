@@ -12,9 +12,24 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# Fuzzing profiles (tests/test_fuzz_*.py): the default keeps `make test` short and reproducible; `pytest
+# --hypothesis-profile=long` searches deeper. No example database: tests never write into the checkout.
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
+            HealthCheck.function_scoped_fixture]
+settings.register_profile("default", max_examples=25, deadline=None, derandomize=True, database=None,
+                          print_blob=True, suppress_health_check=_SLOW_OK)
+settings.register_profile("long", max_examples=400, deadline=None, database=None, print_blob=True,
+                          suppress_health_check=_SLOW_OK)
+settings.load_profile("default")  # --hypothesis-profile NAME, read after this file, loads another
+# hypothesis caches (constants, unicode tables) in its home, ./.hypothesis unless told otherwise
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "token-auditor-hypothesis"))
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
