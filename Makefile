@@ -74,8 +74,13 @@ test-python: setup browser
 HOSTILE_ENV := TOKEN_AUDITOR_OPA_URL=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9 \
   https_proxy=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
   REQUESTS_CA_BUNDLE=/nonexistent/ca.pem CURL_CA_BUNDLE=/nonexistent/ca.pem
-TEST_ENV_SUBSET := tests/test_mutation_survivors.py tests/test_secrets_and_lifecycle.py tests/test_gate_waivers.py \
-  tests/test_cli_core.py
+# Managed and remote OPA, Ctrl-C and SIGTERM, the session's in-process OPA: what the environment could break.
+TEST_ENV_SUBSET := tests/test_secrets_and_lifecycle.py \
+  tests/test_mutation_survivors.py::test_exact_thresholds_do_not_fire_one_second_more_does \
+  tests/test_mutation_survivors.py::test_sarif_results_carry_rule_index \
+  tests/test_cli_core.py::test_exit_1_when_findings_at_or_above_fail_on \
+  tests/test_cli_core.py::test_exit_0_below_threshold_and_with_fail_on_never \
+  tests/test_cli_core.py::test_opa_url_with_bearer_token tests/test_cli_core.py::test_unreachable_opa_url_exits_3
 test-env: setup
 	env $(HOSTILE_ENV) $(PY) -c "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); \
 	  os.execv(sys.argv[1], sys.argv[1:])" $(VENV)/bin/pytest -q -p no:cacheprovider $(TEST_ENV_SUBSET)
