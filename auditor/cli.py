@@ -67,9 +67,9 @@ class Group(click.Group):
             _fail("out of memory (an input too large for this machine? see --max-input-bytes)", EXIT_ENGINE)
         except OSError as exc:
             if exc.errno in _OUTPUT_ERRNOS:  # stdout on a full disk, a closed pipe
-                from auditor.gate.outputs import _discard_stdout
+                from auditor.gate.outputs import discard_stdout
 
-                _discard_stdout()
+                discard_stdout()
                 _fail(f"stdout: cannot write: {exc.strerror}", EXIT_INPUT)
             _fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_ENGINE)
         except RecursionError:

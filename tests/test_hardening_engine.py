@@ -29,7 +29,8 @@ FINDINGS = "/v1/data/token_auditor/main/findings"
 class FakeOpa:
     """A local stand-in for a remote OPA that answers what a test tells it to (never the real engine)."""
 
-    def __init__(self, findings=None, put=None, tls: ssl.SSLContext | None = None):
+    def __init__(self, findings=None, put=None, tls: ssl.SSLContext | None = None, health=None):
+        self.health = health
         self.findings = findings if findings is not None else (200, {"result": []})
         self.put = put
         self.seen: list[str] = []
@@ -57,7 +58,22 @@ class FakeOpa:
 
             def do_GET(self):
                 owner.seen.append(f"GET {self.path}")
+                if owner.health == "drip":
+                    self._drip()
+                    return
                 self._answer(200, {})
+
+            def _drip(self) -> None:  # headers, then one byte of body every 0.2 s, forever
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                try:
+                    while not owner.stop.wait(0.2):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                except OSError:
+                    pass
 
             def do_PUT(self):
                 self._drain()
@@ -79,17 +95,8 @@ class FakeOpa:
                 if behaviour == "hang":
                     owner.stop.wait(120)
                     return
-                if behaviour == "drip":  # headers, then one byte of body every 0.2 s, forever
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", "100000")
-                    self.end_headers()
-                    try:
-                        while not owner.stop.wait(0.2):
-                            self.wfile.write(b" ")
-                            self.wfile.flush()
-                    except OSError:
-                        pass
+                if behaviour == "drip":
+                    self._drip()
                     return
                 self._answer(*behaviour)
 
@@ -165,11 +172,14 @@ def test_slow_evaluation_times_out(behaviour):
 
 
 def test_overall_deadline():
-    with FakeOpa(findings="drip") as fake:
+    with FakeOpa(health="drip") as fake:
+        started = time.monotonic()
         result = audit_remote(fake.url, "--opa-timeout", "60", "--opa-deadline", "1.5", timeout=60)
+        elapsed = time.monotonic() - started
     assert result.returncode == 3
     assert result.stderr == (f"token-auditor: error: OPA at {fake.url} did not finish within the overall deadline of "
-                             "1.5s; stopped while evaluating tokens (--opa-deadline)\n")
+                             "1.5s; stopped while checking /health (--opa-deadline)\n")
+    assert elapsed < 30
 
 
 def _openssl(*args: str, cwd: Path) -> None:

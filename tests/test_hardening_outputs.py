@@ -189,3 +189,14 @@ def test_existing_file_keeps_its_mode(tmp_path):
     assert result.returncode == 0
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert json.loads(target.read_text())["now"] == NOW
+
+
+def test_two_outputs_naming_one_file_are_refused(tmp_path):
+    target = tmp_path / "same"
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    result = run_cli("diff", "--no-findings", HF, HF, "--now", NOW,
+                     "-f", "json", "-o", str(target), "-f", "markdown", "-o", str(link))
+    assert result.returncode == 2
+    assert result.stderr == "token-auditor: error: two outputs name the same file\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link"]

@@ -103,7 +103,7 @@ def _write_stdout(text: str) -> None:
     buffer.flush()
 
 
-def _discard_stdout() -> None:
+def discard_stdout() -> None:
     """After a failed write to stdout, drop what is still buffered so the exit does not fail again."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -164,7 +164,7 @@ def commit_outputs(items: list[tuple[str | None, str]]) -> None:
                 current.temp = None
     except OSError as exc:
         if current is not None and current.fd == 1:
-            _discard_stdout()
+            discard_stdout()
         raise InputError(f"{current.shown}: cannot write: {exc.strerror or exc}") from None
     finally:
         for target in targets:
