@@ -17,7 +17,7 @@ from auditor.engine.binary import opa_version
 from auditor.engine.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
 from auditor.errors import EngineError, InputError, ValidationFailed
 from auditor.findings import load_rules, prepare_findings
-from auditor.findings.finding import access_index
+from auditor.findings.finding import subject_index
 from auditor.inventory.loader import DEFAULT_MAX_BYTES, Document, load_paths
 from auditor.inventory.validate import capped, schema_errors
 from auditor.model.inventory import Inventory
@@ -149,7 +149,7 @@ def build_report(inventory: Inventory, documents: dict[str, Document], findings:
         document = documents.get(file)
         return document.line_of(pointer) if document else None
 
-    findings = prepare_findings(findings, line_of, access_index(inventory.tokens, inventory.orgs))
+    findings = prepare_findings(findings, line_of, subject_index(inventory.tokens, inventory.orgs))
     skipped = sorted((s.as_dict() for s in inventory.skipped),
                      key=lambda s: (s["provider"], s["source"]["file"], s["source"]["pointer"]))
     providers = Counter(t["provider"] for t in inventory.tokens)

@@ -158,9 +158,12 @@ waivers:
     out = tmp_path / "r.json"
     result = audit(opa_server, str(inventory), "--waivers", str(waivers), "-f", "json", "-o", str(out))
     assert result.returncode == 0, result.stderr
-    [finding] = json.loads(out.read_text())["findings"]
+    report = json.loads(out.read_text())
+    [finding] = report["findings"]
     assert (finding["rule_id"], finding["fingerprint"], finding["waived"]) == (
         "raw-secret-in-inventory", SECRET_FINGERPRINT, True)
+    assert report["waivers"]["active"][0]["match"] == {"fingerprint": SECRET_FINGERPRINT}
+    jsonschema.validate(report, load_schema("report.v1"))
 
 
 def test_waiver_by_fingerprint_must_be_a_fingerprint(opa_server, tmp_path):

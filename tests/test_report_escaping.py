@@ -167,4 +167,5 @@ def test_text_helpers_literal_cases():
         "&lt;img src=x&gt; \\[a\\](http://e) \\*b\\* \\`c\\` \\|d\\|")
     assert markdown_escape("n" * 600) == "n" * 499 + "…"
     assert markdown_code("rule`x|y\nz\x1b") == "`rule'x\\|y z\\x1b`"
-    assert xml_safe("a\ufffe\uffff\ufdd0\U0010ffff\x00\x85\ud800é😀\t\n") == "a\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffdé😀\t\n"
+    assert xml_safe("a\ufffe\uffff\ufdd0\U0010ffff\x00\x85\ud800é😀\t\n") == (
+        "a\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffdé😀\t\n")

@@ -25,17 +25,12 @@ PRIVILEGE_NHI = "NHI5"
 
 def access_digest(token: dict) -> str:
     """A hash of everything that decides a token's reach: grants, global permissions, scopes, legacy, org-wide."""
-    grants = sorted(json.dumps([str((g.get("resource") or {}).get("type")), str((g.get("resource") or {}).get("name")),
-                                sorted(map(str, g.get("permissions") or [])), g.get("access")])
+    grants = sorted([str((g.get("resource") or {}).get("type")), str((g.get("resource") or {}).get("name")),
+                     sorted(map(str, g.get("permissions") or [])), str(g.get("access"))]
                     for g in token.get("grants") or [] if isinstance(g, dict))
-    material = {
-        "grants": grants,
-        "global_permissions": sorted(map(str, token.get("global_permissions") or [])),
-        "scopes": sorted(map(str, token.get("scopes") or [])),
-        "legacy": bool(token.get("legacy")),
-        "org_wide": bool(token.get("org_wide")),
-    }
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]
+    material = [grants, sorted(map(str, token.get("global_permissions") or [])),
+                sorted(map(str, token.get("scopes") or [])), bool(token.get("legacy")), bool(token.get("org_wide"))]
+    return hashlib.sha256(json.dumps(material).encode()).hexdigest()[:16]
 
 
 def fingerprint(finding: dict, access: str | None = None) -> str:
@@ -57,17 +52,17 @@ def fingerprint(finding: dict, access: str | None = None) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
-def access_index(tokens, orgs=()) -> dict[str, str]:
-    """key → access_digest for every token-shaped subject: audited tokens, and the pending requests and app
-    installations that organizations list in their settings."""
-    out = {t["key"]: access_digest(t) for t in tokens if isinstance(t, dict) and t.get("key")}
+def subject_index(tokens, orgs=()) -> dict[str, dict]:
+    """key → token-shaped subject: audited tokens, and the pending requests and app installations that
+    organizations list in their settings."""
+    out = {t["key"]: t for t in tokens if isinstance(t, dict) and t.get("key")}
     for org in orgs:
         settings = (org.get("settings") or {}) if isinstance(org, dict) else {}
         for name in ("pending_requests", "installations"):
             items = settings.get(name) if isinstance(settings, dict) else None
             for item in items if isinstance(items, list) else []:
                 if isinstance(item, dict) and isinstance(item.get("key"), str):
-                    out.setdefault(item["key"], access_digest(item))
+                    out.setdefault(item["key"], item)
     return out
 
 
@@ -83,13 +78,19 @@ def _sort_key(finding: dict) -> tuple:
     )
 
 
-def prepare_findings(raw: list[dict], line_of=None, access_of: dict[str, str] | None = None) -> list[dict]:
+def prepare_findings(raw: list[dict], line_of=None, subjects: dict[str, dict] | None = None) -> list[dict]:
     """Add fingerprint, provider and source line; sort most severe first, then by rule and subject.
 
-    access_of: subject key → access_digest of the token (see access_index)."""
+    subjects: key → token-shaped subject (see subject_index), whose permission set enters the fingerprint of
+    over-privilege findings."""
+    digests: dict[str, str] = {}
     for finding in raw:
         subject = finding.get("subject") or {}
-        finding["fingerprint"] = fingerprint(finding, (access_of or {}).get(subject.get("key")))
+        key = subject.get("key")
+        access = None
+        if subjects and key in subjects and PRIVILEGE_NHI in (finding.get("nhi") or []):
+            access = digests.get(key) or digests.setdefault(key, access_digest(subjects[key]))
+        finding["fingerprint"] = fingerprint(finding, access)
         finding.setdefault("provider", subject.get("provider"))
         source = finding.get("source")
         if line_of and isinstance(source, dict) and source.get("file"):

@@ -88,4 +88,5 @@ def xml_safe(value) -> str:
     return _XML_DROP.sub("\ufffd", text)
 
 
-__all__ = ["CELL_LIMIT", "MARKDOWN_LIMIT", "cap", "cap_cell", "markdown_code", "markdown_escape", "terminal_safe", "xml_safe"]
+__all__ = ["CELL_LIMIT", "MARKDOWN_LIMIT", "cap", "cap_cell", "markdown_code", "markdown_escape", "terminal_safe",
+           "xml_safe"]
