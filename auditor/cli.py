@@ -35,7 +35,7 @@ def emit(text: str, output: str | None) -> None:
 
 
 def _fail(message: str, code: int) -> None:
-    line = " ".join(terminal_safe(redact_text(str(message))).splitlines())
+    line = terminal_safe(" ".join(redact_text(str(message)).splitlines()))
     try:
         click.echo(f"token-auditor: error: {line}", err=True)
     except OSError:

@@ -138,8 +138,14 @@ def _slots(node, path=()):
             yield from _slots(value, (*path, index))
 
 
-GLUE = ["{v}", " {v} ", "token={v}", "export_TOKEN_{v}", "token-{v}", "1{v}", "x{v}y", "note:\n{v}",
-        "https://user:{v}@github.com/acme"]
+# How a planted value sits in its string: alone, glued to other characters, inside a URL, percent-encoded or
+# written with an escape, as pasted config and logs hold them.
+GLUE = [
+    lambda v: v, lambda v: f" {v} ", lambda v: f"token={v}", lambda v: f"export_TOKEN_{v}",
+    lambda v: f"token-{v}", lambda v: f"1{v}", lambda v: f"note:\n{v}", lambda v: f"https://user:{v}@github.com/acme",
+    lambda v: f"https%3A%2F%2Fuser%3A{v}%40github.com", lambda v: f"token%3D{v}", lambda v: v.replace("_", "%5F", 1),
+    lambda v: f"\\u{ord(v[0]):04x}{v[1:]}",
+]
 HOSTILE_TEXT = ["\x1b]52;c;ZXZpbA==\x07", "\x1b[2J", "\x1b]8;;https://evil.example\x07click\x1b]8;;\x07",
                 "\x00", "\x85", "\u202e", "\ufffe", "\uffff", "\ud800", "<script>alert(1)</script>", "@team",
                 "# ✅ Gate passed", "| a | b |", "]]>", "&amp;", "\r\n", "\t", "x" * 5000]
@@ -179,7 +185,7 @@ def hostile_inventory(draw, fmt: str):
             container[key] = draw(st.text(max_size=30)) + HOSTILE_TEXT[choice % len(HOSTILE_TEXT)]
         elif kind == "plant":
             planted.append(value)
-            container[key] = GLUE[other % len(GLUE)].format(v=value)
+            container[key] = GLUE[other % len(GLUE)](value)
         elif kind == "plant_key" and isinstance(container, dict):
             planted.append(value)
             container[f"{value}"] = "x"

@@ -395,7 +395,8 @@ def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
         data, hits = redact_document(data, name, raw_text=text)
         hits = name_hits + hits
     except RecursionError:
-        raise InputError(f"{name}: nested too deeply (or a YAML alias that contains itself)") from None
+        alias = "" if looks_json else " (or a YAML alias that contains itself)"
+        raise InputError(f"{name}: nested too deeply{alias}") from None
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(data):
         raise InputError(f"{name}: holds a lone UTF-16 surrogate (\\ud800–\\udfff), which is not text")
     return Document(
