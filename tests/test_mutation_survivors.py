@@ -142,7 +142,7 @@ def test_fail_on_severity_matrix(opa_server, tmp_path, severity):
     assert tuple(codes) == EXIT_MATRIX[severity]
 
 
-def test_fail_on_matrix_holds_for_diff_and_report_gates(opa_server, tmp_path):
+def test_fail_on_matrix_holds_for_diff(opa_server, tmp_path):
     """`diff` gates on introduced findings with the same ranks."""
     base = _inventory(tmp_path / "base.json", [SEVERITY_TOKENS["none"]])
     head = _inventory(tmp_path / "head.json", [SEVERITY_TOKENS["none"], SEVERITY_TOKENS["medium"]])
