@@ -26,7 +26,7 @@ MODULES = ("auditor/gate", "auditor/secrets.py", "auditor/findings")
 # In-process unit tests first (fast, -x stops at the first failure), then the end-to-end literal ones.
 TESTS = (
     "tests/test_gate_waivers.py", "tests/test_gate_baseline.py", "tests/test_gate_diff.py",
-    "tests/test_secrets_and_lifecycle.py", "tests/test_mutation_survivors.py",
+    "tests/test_mutation_survivors_diff.py", "tests/test_secrets_and_lifecycle.py", "tests/test_mutation_survivors.py",
 )
 DESELECT = "not killed and not normal_exit and not markdown_size_bound"
 SKIP = ("__pycache__", ".venv", ".git", ".hypothesis", ".pytest_cache", "build", "*.egg-info", "mutants", "docs")
