@@ -77,6 +77,25 @@ def run_cli(*args: str, stdin: str | None = None, env: dict | None = None, cwd: 
                cwd=cwd or ROOT, timeout=timeout)
 
 
+def _new_files() -> set[str]:
+    """Untracked and ignored paths of the checkout, Python's and pytest's own caches aside."""
+    if not (ROOT / ".git").exists():
+        return set()
+    status = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--ignored"], env=child_env(),
+                            capture_output=True, text=True, check=False).stdout
+    return {line[3:] for line in status.splitlines() if line[:2] in ("??", "!!")
+            and "__pycache__" not in line and not line[3:].startswith((".pytest_cache", ".venv", ".bin"))}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_stays_clean():
+    """Tests write into temp dirs only: nothing new may appear in the checkout (build/, .cache/, .hypothesis/)."""
+    before = _new_files()
+    yield
+    written = _new_files() - before
+    assert not written, f"tests wrote into the checkout: {sorted(written)}"
+
+
 @pytest.fixture(scope="session")
 def opa_server():
     """One real OPA server for the session (managed like the CLI does): (url, token)."""
