@@ -36,3 +36,18 @@ def test_diff_table_names_tokens_by_name(opa_server):
     rows = re.findall(r"^(high|medium)\s+(\S+)\s+(\S+)", introduced, re.M)
     assert rows == [("high", "legacy-token", "ci-publish"), ("high", "no-expiry", "ci-publish"),
                     ("medium", "long-lived", "model-sync")]
+
+
+def test_unchanged_or_newly_stated_access_is_no_change():
+    read = [GRANT("repository", "acme/api", ["contents:read"], "read")]
+    assert token_changes(token(grants=read), token(grants=read)) == []
+    assert token_changes(token(), token(grants=read)) == []  # the same grant, its access now spelled out
+
+
+def test_diff_markdown_lists_findings_below_the_gate_apart(opa_server):
+    url, secret = opa_server
+    result = run_cli("diff", str(DATA / "base.json"), str(DATA / "head.json"), "--now", NOW, "-f", "markdown",
+                     "--opa-url", url, "--opa-token-env", "TA_T", env={"TA_T": secret})
+    assert result.returncode == 1, result.stderr
+    other = result.stdout.split("<summary>Other new findings (1)</summary>\n", 1)[1].split("</details>", 1)[0]
+    assert "| 🟨 medium | `long-lived` | model-sync (hf\\_…e5f6) | carol |" in other
