@@ -51,3 +51,19 @@ def test_diff_markdown_lists_findings_below_the_gate_apart(opa_server):
     assert result.returncode == 1, result.stderr
     other = result.stdout.split("<summary>Other new findings (1)</summary>\n", 1)[1].split("</details>", 1)[0]
     assert "| 🟨 medium | `long-lived` | model-sync (hf\\_…e5f6) | carol |" in other
+
+
+def test_fingerprint_waiver_waives_that_finding_only(tmp_path):
+    """A waiver naming a fingerprint must not waive the rule's other findings (a cosmic-ray survivor)."""
+    import json
+
+    from auditor.gate.waivers import apply_waivers, load_waivers
+
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps({"waivers": [{"rule_id": "legacy-token", "match": {"fingerprint": "a" * 32},
+                                             "reason": "r", "approved_by": "a", "expires": "2026-12-01"}]}))
+    waivers = load_waivers(str(path), NOW)
+    items = [{"rule_id": "legacy-token", "subject": {"type": "token", "key": k, "id": k}, "fingerprint": fp}
+             for k, fp in (("t1", "a" * 32), ("t2", "b" * 32))]
+    apply_waivers(items, waivers, str(path))
+    assert [(f["subject"]["id"], f["waived"]) for f in items] == [("t1", True), ("t2", False)]
