@@ -26,7 +26,7 @@ export OPA_BIN := $(OPA)
 # Debian's Chromium drives the HTML report test (Playwright uses it; it never downloads a browser).
 export CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup demo test test-policies test-python lint-policies lint-ci lock bench readme clean browser
+.PHONY: setup demo test test-policies test-python test-env lint-policies lint-ci lock bench readme clean browser mutation
 
 setup: $(VENV)/.installed $(BIN)/.opa-$(OPA_VERSION) $(BIN)/.regal-$(REGAL_VERSION) $(BIN)/.actionlint-$(ACTIONLINT_VERSION)
 
@@ -98,7 +98,30 @@ lock: setup
 	  --allow-unsafe --build-deps-for editable --strip-extras --no-emit-index-url --no-emit-find-links \
 	  -o action.lock ../pyproject.toml
 
-test: test-policies lint-ci test-python
+
+# The suite must not depend on the caller's environment: a subset re-run with a proxy, a CA bundle, a remote OPA
+# URL and Ctrl-C ignored (as nohup or some CI runners leave it) must pass unchanged.
+HOSTILE_ENV := TOKEN_AUDITOR_OPA_URL=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9 \
+  https_proxy=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
+  REQUESTS_CA_BUNDLE=/nonexistent/ca.pem CURL_CA_BUNDLE=/nonexistent/ca.pem
+# Managed and remote OPA, Ctrl-C and SIGTERM, the session's in-process OPA: what the environment could break.
+TEST_ENV_SUBSET := tests/test_secrets_and_lifecycle.py \
+  tests/test_mutation_survivors.py::test_exact_thresholds_do_not_fire_one_second_more_does \
+  tests/test_mutation_survivors.py::test_sarif_results_carry_rule_index \
+  tests/test_cli_core.py::test_exit_1_when_findings_at_or_above_fail_on \
+  tests/test_cli_core.py::test_exit_0_below_threshold_and_with_fail_on_never \
+  tests/test_cli_core.py::test_opa_url_with_bearer_token tests/test_cli_core.py::test_unreachable_opa_url_exits_3
+test-env: setup
+	env $(HOSTILE_ENV) $(PY) -c "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); \
+	  os.execv(sys.argv[1], sys.argv[1:])" $(VENV)/bin/pytest -q -p no:cacheprovider $(TEST_ENV_SUBSET)
+
+test: test-policies lint-ci test-python test-env
+
+# Mutation testing (hours for every Python mutant: MUTATION_SAMPLE bounds it). Not part of `make test`.
+MUTATION_SAMPLE ?= 40
+mutation: setup
+	$(PY) scripts/rego_mutants.py
+	$(PY) scripts/python_mutants.py $(if $(MUTATION_SAMPLE),--sample $(MUTATION_SAMPLE))
 
 bench: setup
 	$(PY) scripts/bench.py $(BENCH_ARGS)

@@ -1,30 +1,99 @@
-"""Shared test helpers. Integration tests run the real CLI against a real OPA server."""
+"""Shared test helpers. Integration tests run the real CLI against a real OPA server.
+
+Every child process gets an allowlisted environment and default SIGINT/SIGTERM handling, so the suite
+behaves the same whatever the caller's shell holds (proxies, CA bundles, TOKEN_AUDITOR_OPA_URL, an
+ignored SIGINT inherited from nohup or a CI runner).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# Fuzzing profiles (tests/test_fuzz_*.py): the default keeps `make test` short and reproducible; `pytest
+# --hypothesis-profile=long` searches deeper. No example database: tests never write into the checkout.
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
+            HealthCheck.function_scoped_fixture]
+settings.register_profile("default", max_examples=25, deadline=None, derandomize=True, database=None,
+                          print_blob=True, suppress_health_check=_SLOW_OK)
+settings.register_profile("long", max_examples=400, deadline=None, database=None, print_blob=True,
+                          suppress_health_check=_SLOW_OK)
+settings.load_profile("default")  # --hypothesis-profile NAME, read after this file, loads another
+# hypothesis caches (constants, unicode tables) in its home, ./.hypothesis unless told otherwise
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "token-auditor-hypothesis"))
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 NOW = "2026-11-25T00:00:00Z"
 OPA_BIN = os.environ.get("OPA_BIN") or str(ROOT / ".bin" / "opa")
 
+# What a child may inherit; anything else must be passed explicitly.
+ENV_ALLOWED = ("PATH", "HOME", "LANG", "LANGUAGE", "TMPDIR", "CHROMIUM")
+# Variables that change how the product or requests behave; never inherited by in-process test code either.
+ENV_HOSTILE = ("TOKEN_AUDITOR_OPA_URL", "http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY",
+               "ALL_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
+for _name in ENV_HOSTILE:
+    os.environ.pop(_name, None)  # the in-process health checks of the session's OPA must not use a proxy
+
+
+def child_env(extra: dict | None = None) -> dict:
+    """The allowlisted environment for a child process, plus explicit additions."""
+    env = {k: v for k, v in os.environ.items() if k in ENV_ALLOWED or k.startswith("LC_")}
+    env.setdefault("PATH", os.defpath)
+    env["OPA_BIN"] = OPA_BIN
+    env.update(extra or {})
+    return env
+
+
+def default_signals() -> None:
+    """preexec_fn: undo an inherited SIG_IGN, so Ctrl-C and SIGTERM reach the child as a user's would."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def run(argv: list[str], env: dict | None = None, **kw) -> subprocess.CompletedProcess:
+    """subprocess.run with the allowlisted environment and default signals."""
+    return subprocess.run(argv, env=child_env(env), preexec_fn=default_signals, **kw)
+
+
+def popen(argv: list[str], env: dict | None = None, **kw) -> subprocess.Popen:
+    """subprocess.Popen with the allowlisted environment and default signals."""
+    return subprocess.Popen(argv, env=child_env(env), preexec_fn=default_signals, **kw)
+
 
 def run_cli(*args: str, stdin: str | None = None, env: dict | None = None, cwd: Path | None = None,
             timeout: float = 300) -> subprocess.CompletedProcess:
     """Run `python -m auditor ARGS` as a user would; returns the finished process (text mode)."""
-    inherited = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR")}  # table layout/colour
-    full_env = {**inherited, "OPA_BIN": OPA_BIN, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "auditor", *args],
-        input=stdin, capture_output=True, text=True, env=full_env, cwd=cwd or ROOT, timeout=timeout,
-    )
+    return run([sys.executable, "-m", "auditor", *args], env=env, input=stdin, capture_output=True, text=True,
+               cwd=cwd or ROOT, timeout=timeout)
+
+
+def _new_files() -> set[str]:
+    """Untracked and ignored paths of the checkout, Python's and pytest's own caches aside."""
+    if not (ROOT / ".git").exists():
+        return set()
+    status = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--ignored"], env=child_env(),
+                            capture_output=True, text=True, check=False).stdout
+    return {line[3:] for line in status.splitlines() if line[:2] in ("??", "!!")
+            and "__pycache__" not in line and not line[3:].startswith((".pytest_cache", ".venv", ".bin"))}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_stays_clean():
+    """Tests write into temp dirs only: nothing new may appear in the checkout (build/, .cache/, .hypothesis/)."""
+    before = _new_files()
+    yield
+    written = _new_files() - before
+    assert not written, f"tests wrote into the checkout: {sorted(written)}"
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import subprocess
 import sys
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run, run_cli
 
 SCRIPTS = ROOT / "scripts"
 sys.path.insert(0, str(SCRIPTS))
@@ -18,7 +17,7 @@ import generate_inventory  # noqa: E402
 
 def _generate(tmp_path, name: str, *args: str) -> bytes:
     out = tmp_path / name
-    result = subprocess.run([sys.executable, str(SCRIPTS / "generate_inventory.py"), *args, "-o", str(out)],
+    result = run([sys.executable, str(SCRIPTS / "generate_inventory.py"), *args, "-o", str(out)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return out.read_bytes()
@@ -56,7 +55,7 @@ def test_mix_is_realistic():
 def test_generated_inventories_are_schema_valid(tmp_path):
     hf = tmp_path / "hf.json"
     neutral = tmp_path / "neutral.json"
-    result = subprocess.run([sys.executable, str(SCRIPTS / "generate_inventory.py"), "--tokens", "500", "--seed", "11",
+    result = run([sys.executable, str(SCRIPTS / "generate_inventory.py"), "--tokens", "500", "--seed", "11",
                              "-o", str(hf), "--neutral", "200", "--neutral-output", str(neutral)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -69,7 +68,7 @@ def test_generated_inventories_are_schema_valid(tmp_path):
 
 
 def test_tiny_bench_run_prints_table_and_ratios():
-    result = subprocess.run([sys.executable, str(SCRIPTS / "bench.py"), "--sizes", "200", "--sample", "20"],
+    result = run([sys.executable, str(SCRIPTS / "bench.py"), "--sizes", "200", "--sample", "20"],
                             capture_output=True, text=True, timeout=180, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout

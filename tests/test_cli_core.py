@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NOW, OPA_BIN, ROOT, run_cli, write_yaml
+from conftest import NOW, OPA_BIN, ROOT, run, run_cli, write_yaml
 
 LEGACY_WRITE = """\
 format: huggingface-inventory/v1
@@ -277,7 +277,7 @@ def test_opa_url_with_bearer_token(tmp_path, opa_server):
     assert ok.returncode == 1, ok.stderr
     report = json.loads(ok.stdout)
     assert report["engine"]["mode"] == "remote"
-    assert report["engine"]["opa_version"] == subprocess.run(
+    assert report["engine"]["opa_version"] == run(
         [OPA_BIN, "version"], capture_output=True, text=True).stdout.split("\n")[0].split(": ")[1]
     refused = audit(str(path), "--opa-url", url, "--opa-token-env", "MY_OPA_TOKEN", env={"MY_OPA_TOKEN": "wrong"})
     assert refused.returncode == 3
@@ -293,14 +293,14 @@ def test_normalize_output_evaluates_identically_with_plain_opa_eval(tmp_path):
     bundle = [str(p) for p in sorted((ROOT / "policies").rglob("*.rego"))
               if not p.name.endswith("_test.rego") and "testing" not in p.parts]
     data = [str(p) for p in sorted((ROOT / "policies").rglob("data.json"))]
-    plain = subprocess.run(
+    plain = run(
         [OPA_BIN, "eval", "--format", "json", "-i", str(normalized),
          *[arg for f in bundle for arg in ("-d", f)], "-d", str(ROOT / "policies"),
          "data.token_auditor.main.findings"],
         capture_output=True, text=True, check=False,
     )
     if plain.returncode != 0:  # duplicate module load: fall back to the whole directory (no tests in it matter)
-        plain = subprocess.run(
+        plain = run(
             [OPA_BIN, "eval", "--format", "json", "-i", str(normalized), "-d", str(ROOT / "policies"),
              "data.token_auditor.main.findings"], capture_output=True, text=True, check=True)
     plain_rules = sorted(f["rule_id"] for f in json.loads(plain.stdout)["result"][0]["expressions"][0]["value"])
@@ -311,7 +311,7 @@ def test_normalize_output_evaluates_identically_with_plain_opa_eval(tmp_path):
 
 def test_rules_catalogue_matches_opa_inspect():
     listed = json.loads(run_cli("rules", "--format", "json").stdout)
-    inspected = subprocess.run([OPA_BIN, "inspect", "--annotations", "--format", "json", str(ROOT / "policies")],
+    inspected = run([OPA_BIN, "inspect", "--annotations", "--format", "json", str(ROOT / "policies")],
                                capture_output=True, text=True, check=True)
     annotations = json.loads(inspected.stdout).get("annotations", [])
     ids = sorted(a["annotations"]["custom"]["id"] for a in annotations

@@ -12,13 +12,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 import pytest
 import yaml
 
-from tests.conftest import NOW, OPA_BIN, ROOT
+from tests.conftest import NOW, OPA_BIN, ROOT, run
 from tests.test_gate_formats import github_upload_problems, sarif_errors
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
@@ -66,10 +65,10 @@ def run_action(workspace, inputs: dict) -> tuple[int | None, dict, dict, str]:
             continue
         assert step["shell"] == "bash"
         output_file = workspace / f"_output_{index}"
-        env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "GITHUB_OUTPUT": str(output_file),
+        env = {"GITHUB_OUTPUT": str(output_file),
                "GITHUB_STEP_SUMMARY": str(summary), "RUNNER_TEMP": str(temp), "GITHUB_ACTION_PATH": str(ROOT)}
         env.update({k: resolve(v) for k, v in (step.get("env") or {}).items()})
-        result = subprocess.run(["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", step["run"]],
+        result = run(["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", step["run"]],
                                 cwd=workspace, env=env, capture_output=True, text=True, timeout=300)
         log.append(f"--- {step['name']} (exit {result.returncode})\n{result.stdout}\n{result.stderr}")
         if step.get("id"):
@@ -131,17 +130,24 @@ def test_action_passes_with_waivers_and_baseline(workspace):
         "baseline": "before/token-auditor.json", "formats": "sarif"})
     assert code == 0, log
     assert outputs["audit"]["exit-code"] == "0"
+    # The fixture's only high findings are legacy-token and no-expiry on tok-legacy-1: waiving both passes.
     (workspace / "waivers.yaml").write_text(
-        "waivers:\n  - {rule_id: legacy-token, match: {owner: alice, provider: huggingface}, reason: migration,"
-        " approved_by: lead,"
+        "waivers:\n"
+        "  - {rule_id: legacy-token, match: {token_id: tok-legacy-1}, reason: migration, approved_by: lead,"
+        " expires: 2026-12-31}\n"
+        "  - {rule_id: no-expiry, match: {token_id: tok-legacy-1}, reason: migration, approved_by: lead,"
         " expires: 2026-12-31}\n")
-    report = json.loads((workspace / "before" / "token-auditor.json").read_text())
-    other_high = [f for f in report["findings"] if f["rule_id"] != "legacy-token"
-                  and f["severity"] in ("critical", "high")]
     code, outputs, _, log = run_action(workspace, {"paths": "inventories/hf-tokens.json", "python": sys.executable,
                                                    "opa-bin": OPA_BIN, "waivers": "waivers.yaml",
-                                                   "fail-on": "high"})
-    assert code == (1 if other_high else 0), log
+                                                   "fail-on": "high", "formats": "json", "output-dir": "waived"})
+    assert code == 0, log
+    assert outputs["audit"]["exit-code"] == "0"
+    gate = json.loads((workspace / "waived" / "token-auditor.json").read_text())["gate"]
+    assert (gate["waived"], gate["failing"], gate["passed"]) == (2, 0, True)
+    code, outputs, _, log = run_action(workspace, {"paths": "inventories/hf-tokens.json", "python": sys.executable,
+                                                   "opa-bin": OPA_BIN, "waivers": "waivers.yaml",
+                                                   "fail-on": "medium"})
+    assert code == 1 and outputs["audit"]["exit-code"] == "1", log
 
 
 def test_action_reports_input_errors_as_exit_2(workspace):
@@ -165,12 +171,12 @@ def test_pre_commit_hook_matches_inventory_files_and_blocks_on_findings(workspac
     assert not pattern.search("package.json") and not pattern.search("src/inventory.py")
     entry = ROOT / hook["entry"]
     assert hook["language"] == "script" and os.access(entry, os.X_OK)
-    env = {**os.environ, "TOKEN_AUDITOR_PYTHON": sys.executable, "OPA_BIN": OPA_BIN}
-    result = subprocess.run([str(entry), "--now", NOW, "inventories/hf-tokens.json"], cwd=workspace, env=env,
+    env = {"TOKEN_AUDITOR_PYTHON": sys.executable}
+    result = run([str(entry), "--now", NOW, "inventories/hf-tokens.json"], cwd=workspace, env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 1, result.stderr
     assert "legacy-token" in result.stdout
-    nothing = subprocess.run([str(entry)], cwd=workspace, env=env, capture_output=True, text=True, timeout=60)
+    nothing = run([str(entry)], cwd=workspace, env=env, capture_output=True, text=True, timeout=60)
     assert nothing.returncode == 0
 
 

@@ -157,7 +157,11 @@ def test_cli_diff_findings_introduced_and_resolved_exit_codes_and_formats(tmp_pa
     assert ("legacy-token", "tok-legacy-1") in introduced
     assert ("legacy-token", "tok-old-4") in resolved
     assert ("legacy-token", "tok-legacy-2") not in introduced | resolved  # unchanged finding
-    assert data["gate"]["failing_findings"] >= 1 and data["gate"]["passed"] is False
+    assert data["gate"] == {"fail_on": "high", "fail_on_broadening": False, "failing_findings": 2, "broadening": 2,
+                            "passed": False}
+    assert sorted((f["rule_id"], f["severity"], f["subject"]["id"]) for f in data["findings"]["introduced"]) == [
+        ("legacy-token", "high", "tok-legacy-1"), ("long-lived", "medium", "tok-fine-3"),
+        ("no-expiry", "high", "tok-legacy-1")]
     assert diff_schema_errors(data) == []
     broken = copy.deepcopy(data)
     broken["tokens"][0]["changes"][0]["classification"] = "wider"
@@ -177,9 +181,15 @@ def test_cli_diff_findings_introduced_and_resolved_exit_codes_and_formats(tmp_pa
     assert {"legacy-token", "access-broadened"} <= rule_ids
     assert "ci-publish" in (tmp_path / "d" / "token-auditor-diff.txt").read_text()
 
-    # the only failing finding is the new high one: --fail-on critical passes (unless another check adds one)
-    lenient = run_cli("diff", base, head, "--now", NOW, *engine, "--fail-on", "never", "-f", "json", env=env)
+    # the new findings are high and medium: --fail-on critical passes, --fail-on medium fails on all three
+    lenient = run_cli("diff", base, head, "--now", NOW, *engine, "--fail-on", "critical", "-f", "json", env=env)
     assert lenient.returncode == 0, lenient.stderr
+    assert json.loads(lenient.stdout)["gate"]["failing_findings"] == 0
+    strict = run_cli("diff", base, head, "--now", NOW, *engine, "--fail-on", "medium", "-f", "json", env=env)
+    assert strict.returncode == 1, strict.stderr
+    assert json.loads(strict.stdout)["gate"]["failing_findings"] == 3
+    never = run_cli("diff", base, head, "--now", NOW, *engine, "--fail-on", "never", "-f", "json", env=env)
+    assert never.returncode == 0, never.stderr
     broadening = run_cli("diff", base, head, "--now", NOW, *engine, "--fail-on", "never", "--fail-on-broadening",
                          env=env)
     assert broadening.returncode == 1
@@ -188,17 +198,19 @@ def test_cli_diff_findings_introduced_and_resolved_exit_codes_and_formats(tmp_pa
 def test_cli_diff_waived_introduced_finding_does_not_fail(tmp_path, opa_server):
     url, tok = opa_server
     waivers = tmp_path / "w.yaml"
-    waivers.write_text("waivers:\n  - {rule_id: legacy-token, match: {name: 'ci-*'}, reason: migration, "
+    waivers.write_text("waivers:\n  - {rule_id: legacy-token, match: {token_id: tok-legacy-1}, reason: migration, "
+                       "approved_by: lead, expires: 2026-12-31}\n"
+                       "  - {rule_id: no-expiry, match: {token_id: tok-legacy-1}, reason: migration, "
                        "approved_by: lead, expires: 2026-12-31}\n")
     result = run_cli("diff", str(DATA / "base.json"), str(DATA / "head.json"), "--now", NOW, "-f", "json",
                      "--waivers", str(waivers), "--opa-url", url, "--opa-token-env", "T", env={"T": tok})
     data = json.loads(result.stdout)
-    legacy = [f for f in data["findings"]["introduced"] if f["rule_id"] == "legacy-token"][0]
-    assert diff_schema_errors(data) == [] and data["waivers"]["active"][0]["matched"] == 1
-    assert legacy["waived"] is True and legacy["counts"] is False
-    others = [f for f in data["findings"]["introduced"]
-              if f["counts"] and f["severity"] in ("critical", "high")]
-    assert result.returncode == (1 if others else 0)
+    assert diff_schema_errors(data) == [] and [w["matched"] for w in data["waivers"]["active"]] == [1, 1]
+    assert sorted((f["rule_id"], f["waived"], f["counts"]) for f in data["findings"]["introduced"]) == [
+        ("legacy-token", True, False), ("long-lived", False, True), ("no-expiry", True, False)]
+    # both new high findings are waived: the gate passes
+    assert result.returncode == 0, result.stderr
+    assert data["gate"]["failing_findings"] == 0 and data["gate"]["passed"] is True
 
 
 def test_cli_diff_bad_input_is_exit_2(tmp_path):

@@ -15,13 +15,12 @@ import pytest
 
 from auditor.report.html import MAX_TOKEN_SECTIONS, HtmlFormat
 from auditor.report.model import Report
-from conftest import FIXTURES, NOW, ROOT, run_cli
+from conftest import FIXTURES, NOW, run_cli
 from report_factory import synthetic_report
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = ROOT / ".cache" / "report-screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +90,17 @@ def _shown(page, selector: str) -> int:
     return page.locator(f"{selector}:visible").count()
 
 
-def _screenshot(page, name: str, capsys) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / name
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory) -> Path:
+    """$TA_SCREENSHOT_DIR when set (to keep them), else a temp dir: tests never write into the checkout."""
+    chosen = os.environ.get("TA_SCREENSHOT_DIR")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("report-screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _screenshot(page, name: str, capsys, folder: Path) -> Path:
+    path = folder / name
     page.evaluate("window.scrollTo(0, 0)")
     height = min(1600, page.evaluate("document.documentElement.scrollHeight"))
     page.screenshot(path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": 1300, "height": height})
@@ -102,7 +109,7 @@ def _screenshot(page, name: str, capsys) -> Path:
     return path
 
 
-def test_demo_report_numbers_filters_and_no_requests(demo, session, capsys):
+def test_demo_report_numbers_filters_and_no_requests(demo, session, capsys, screenshots):
     report, html_path = demo
     browser = session()
     page = browser.open(html_path)
@@ -164,7 +171,7 @@ def test_demo_report_numbers_filters_and_no_requests(demo, session, capsys):
     page.click("#f-reset")
     assert _shown(page, "article.token") == len(flagged)
 
-    _screenshot(page, "demo.png", capsys)
+    _screenshot(page, "demo.png", capsys, screenshots)
     assert browser.requests == [browser.url], browser.requests
     assert browser.errors == [], browser.errors  # includes CSP refusals of the inline style/script
 
@@ -179,7 +186,7 @@ def test_page_is_usable_without_scripts(demo, session):
     assert browser.requests == [browser.url]
 
 
-def test_100k_finding_report_opens(session, tmp_path, capsys):
+def test_100k_finding_report_opens(session, tmp_path, capsys, screenshots):
     data = synthetic_report(100_000)
     path = tmp_path / "big.html"
     path.write_text(HtmlFormat().format(Report(data)), encoding="utf-8")
@@ -193,6 +200,6 @@ def test_100k_finding_report_opens(session, tmp_path, capsys):
     assert _shown(page, "article.token") == expected
     assert page.locator("#f-count").inner_text().startswith(f"{_shown(page, '[data-filter-item]')} of ")
     assert page.locator("[data-more]").count() >= 2
-    _screenshot(page, "synthetic-100k.png", capsys)
+    _screenshot(page, "synthetic-100k.png", capsys, screenshots)
     assert browser.requests == [browser.url]
     assert browser.errors == []

@@ -172,7 +172,8 @@ def test_gitlab_replacement_narrows_scopes_lowers_role_and_rotates(gitlab_report
 
 def test_published_api_examples_parse_and_audit(audit_json):
     code, report, stderr = audit_json(EXAMPLES, extra=("--org", "gitlab.example.com"))
-    assert code in (0, 1), stderr
+    assert code == 1, stderr
+    assert report["gate"]["failing"] == 2
     assert sorted(t for t in report["summary"]["tokens_by_provider"]) == ["gitlab"]
     kinds = {f["subject"]["kind"] for f in report["findings"]}
     assert kinds == {"personal_access_token", "group_access_token", "project_access_token"}

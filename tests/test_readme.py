@@ -1,13 +1,12 @@
 """The README's promises: its rule table is the policies' catalogue, its commands exist."""
 
-import subprocess
 import sys
 
-from conftest import ROOT
+from conftest import ROOT, run
 
 
 def test_readme_rule_table_is_generated_from_the_policies():
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "update_readme.py"), "--check"],
+    result = run([sys.executable, str(ROOT / "scripts" / "update_readme.py"), "--check"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 

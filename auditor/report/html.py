@@ -20,7 +20,7 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoes
 from auditor import evidence
 from auditor.findings.finding import SEVERITIES, severity_rank
 from auditor.report.model import Report
-from auditor.report.text import cap
+from auditor.report.text import cap, terminal_safe
 
 # Inline caps: what a reviewer can act on in one page; the JSON report always holds everything.
 MAX_FIRST = 200  # critical/high findings in "What to do first"
@@ -56,9 +56,11 @@ def _environment() -> Environment:
 
 
 def _capped(value):
-    """Every printed plain string is capped (the JSON report keeps it whole); inlined static files are Markup."""
-    if type(value) is str and len(value) > HTML_VALUE_LIMIT:
-        return cap(value, HTML_VALUE_LIMIT)
+    """Every printed plain string is capped and shows control characters as `\\xNN` (HTML forbids them; the JSON
+    report keeps the value whole); inlined static files are Markup."""
+    if type(value) is str:
+        value = terminal_safe(value[: HTML_VALUE_LIMIT + 1], keep_newlines=True)
+        return cap(value, HTML_VALUE_LIMIT) if len(value) > HTML_VALUE_LIMIT else value
     return value
 
 
