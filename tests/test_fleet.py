@@ -185,10 +185,10 @@ def test_fleet_survives_a_server_killed_mid_run_with_single_server_findings(flee
     started = time.monotonic()
     result, report = audit_report(tmp_path / "fleet.json", inputs, "--chunk-size", "4", "--workers", "2", *urls)
     assert result.returncode == 0, result.stderr
-    assert time.monotonic() - started < 60
+    assert time.monotonic() - started < 180  # a hang guard, not a speed measurement
 
     assert victim.process.returncode == -signal.SIGKILL
-    assert victim.decisions == 1
+    assert victim.decisions in (1, 2)  # killed at its first answer; with --workers 2 a second may be logged too
     assert f"warning: OPA at {victim.url} is unreachable while evaluating tokens; leaving it out" in result.stderr
     assert servers[1].decisions > 0 and servers[2].decisions > 0
     # Nothing lost, nothing twice: the same findings, byte for byte, as one managed server gave.
@@ -196,9 +196,9 @@ def test_fleet_survives_a_server_killed_mid_run_with_single_server_findings(flee
     assert report["summary"] == reference["summary"]
     assert (report["summary"]["audited"], report["summary"]["findings"]) == (274, 595)
     assert report["engine"]["mode"] == "remote"
-    # 274 tokens in chunks of 4 are 69 chunks. The victim logged one answer; killed at that moment, it may
-    # not have sent it, so the other two evaluated the 68 others, or all 69.
-    assert servers[1].decisions + servers[2].decisions in (68, 69)
+    # 274 tokens in chunks of 4 are 69 chunks. The victim logged its answers; killed at that moment, it may not
+    # have sent them, so the other two evaluated the rest, or all 69.
+    assert 69 - victim.decisions <= servers[1].decisions + servers[2].decisions <= 69
 
 
 def test_endpoints_serving_different_revisions_exit_3_naming_them(fleet, tmp_path):
