@@ -16,6 +16,7 @@ from auditor.config import RuleSelection, load_config, policy_config
 from auditor.engine import Engine, EngineSettings, ManagedOpa, find_opa
 from auditor.engine.binary import opa_version
 from auditor.engine.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
+from auditor.engine.fleet import Fleet, read_endpoints
 from auditor.errors import EngineError, InputError, ValidationFailed
 from auditor.findings import load_rules, prepare_findings
 from auditor.findings.finding import subject_index
@@ -34,7 +35,7 @@ DEFAULT_POLICY_DIR = Path(__file__).resolve().parent / "policies"
 class EngineOptions:
     """How to reach OPA: a managed server (default) or --opa-url."""
 
-    opa_url: str | None = None
+    opa_url: str | tuple[str, ...] | None = None  # several, or @FILE: a fleet (auditor/engine/fleet.py)
     opa_token: str | None = None
     opa_ca: str | None = None
     opa_bin: str | None = None
@@ -152,17 +153,19 @@ def evaluate(inventory: Inventory, now: str, config: dict, options: AuditOptions
     engine_options = options.engine
     with ExitStack() as stack:
         if engine_options.opa_url:
-            settings = _engine_settings(engine_options, engine_options.opa_url, engine_options.opa_token)
+            engine = Fleet([Engine(_engine_settings(engine_options, url, engine_options.opa_token))
+                            for url in read_endpoints(engine_options.opa_url)])
             version = "remote"
         else:
             binary = find_opa(engine_options.opa_bin)
             version = opa_version(binary)
             server = stack.enter_context(ManagedOpa(binary, policy_dir=options.policy_dir))
-            settings = _engine_settings(engine_options, server.url, server.token)
-        engine = Engine(settings)
+            engine = Engine(_engine_settings(engine_options, server.url, server.token))
         stack.callback(engine.close)
         engine.check()
-        if engine_options.opa_url or not server.preloaded:
+        if engine_options.opa_url:
+            engine.prepare(options.policy_dir)  # the fleet's bundle, or policies sent to a lone server
+        elif not server.preloaded:
             engine.load_policies(options.policy_dir)
         if engine_options.opa_url:
             version = engine.server_version() or "remote"

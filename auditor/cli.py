@@ -1,4 +1,4 @@
-"""Command line: audit, validate, normalize, rules, schema, report, plan.
+"""Command line: audit, validate, normalize, rules, schema, report, plan, frameworks, diff, collect, bundle.
 
 Exit codes: 0 nothing at/above --fail-on · 1 findings at/above it · 2 usage or input error ·
 3 engine error. Errors are one line on stderr, never a traceback, never a secret.
@@ -18,6 +18,7 @@ import click
 from auditor import __version__
 from auditor.audit import DEFAULT_POLICY_DIR, AuditOptions, EngineOptions, read_inventory, resolve_now, run_audit
 from auditor.config import RuleSelection, discover, load_config, policy_config
+from auditor.engine.bundle import SIGNING_ALGORITHMS as BUNDLE_SIGNING_ALGORITHMS
 from auditor.engine.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
 from auditor.errors import EXIT_ENGINE, EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, AuditorError, InputError, ValidationFailed
 from auditor.findings import load_rules
@@ -111,7 +112,9 @@ class Group(click.Group):
 
 def engine_options(func):
     options = [
-        click.option("--opa-url", envvar="TOKEN_AUDITOR_OPA_URL", help="Use this OPA server instead of starting one."),
+        click.option("--opa-url", envvar="TOKEN_AUDITOR_OPA_URL", multiple=True,
+                     help="Use this OPA server instead of starting one; repeat it, or give @FILE (one URL a line), "
+                          "for a fleet serving one bundle (docs/fleet.md)."),
         click.option("--opa-token-env", metavar="VAR", help="Environment variable holding the bearer token for --opa-url."),
         click.option("--opa-ca", type=click.Path(exists=True, dir_okay=False), help="CA bundle for an https --opa-url."),
         click.option("--opa-bin", help="OPA binary (else $OPA_BIN, .bin/opa, PATH)."),
@@ -168,7 +171,7 @@ def _options(kw: dict) -> AuditOptions:
         policy_dir=policy_dir,
         max_input_bytes=kw.get("max_input_bytes") or 256 * 1024 * 1024,
         engine=EngineOptions(
-            opa_url=kw.get("opa_url"), opa_token=token, opa_ca=kw.get("opa_ca"), opa_bin=kw.get("opa_bin"),
+            opa_url=tuple(kw.get("opa_url") or ()) or None, opa_token=token, opa_ca=kw.get("opa_ca"), opa_bin=kw.get("opa_bin"),
             chunk_size=kw.get("chunk_size") or 2000, workers=kw.get("workers") or 1,
             timeout=kw.get("opa_timeout") or DEFAULT_TIMEOUT, deadline=kw.get("opa_deadline") or DEFAULT_DEADLINE,
         ),
@@ -406,6 +409,28 @@ def _framework_rules(row: dict, saved) -> str:
     if saved and row.get("not_assessed_why"):
         return row["not_assessed_why"]
     return ", ".join(row["rules"]) or "manual"
+
+
+@main.command()
+@click.option("-o", "--output", required=True, help="Write the bundle (gzipped tar) here, atomically.")
+@click.option("--policy-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR,
+              show_default="policies/", help="Policies and data to put in the bundle (tests are left out).")
+@click.option("--signing-key", type=click.Path(exists=True, dir_okay=False),
+              help="Sign the bundle with this key: a PEM private key (RSA, ECDSA) or a file holding an HMAC secret.")
+@click.option("--signing-alg", type=click.Choice(BUNDLE_SIGNING_ALGORITHMS), default="RS256", show_default=True,
+              help="Signature algorithm (with --signing-key).")
+@click.option("--opa-bin", help="OPA binary (else $OPA_BIN, .bin/opa, PATH).")
+def bundle(output, policy_dir, signing_key, signing_alg, opa_bin):
+    """Build an OPA bundle of the policies for a fleet of OPA servers (revision: catalogue version + content hash)."""
+    from auditor.engine import find_opa
+    from auditor.engine.bundle import build_bundle
+    from auditor.gate.outputs import commit_outputs
+
+    if output in ("-", "/dev/stdout") and sys.stdout.isatty():
+        raise InputError("-o: refusing to write a gzipped bundle to a terminal; name a file")
+    data, revision = build_bundle(policy_dir, find_opa(opa_bin), signing_key, signing_alg)
+    commit_outputs([(output, data)])
+    click.echo(f"bundle {output}: revision {revision}{', signed ' + signing_alg if signing_key else ''}", err=True)
 
 
 @main.command()

@@ -8,7 +8,9 @@ a child process tree of this script (wall time, peak RSS summed over the tree, p
       on the input written by `token-auditor normalize` (the same bundle the engine loads);
   (c) one request per token: a real managed OPA with Engine(chunk_size=1, workers=1) on a sample
       of tokens, extrapolated to the size (server start and policy load counted once).
-Then prints audit / raw opa eval (target <= 1.3x) and per-token / audit (target >= 50x).
+  (f) the audit of (a) with a fleet of --fleet (default 3) local `opa run --server` that download the bundle
+      `token-auditor bundle` built from a local http.server; RSS and CPU include the servers.
+Then prints audit / raw opa eval (target <= 1.3x), per-token / audit (target >= 50x), and fleet / single.
 
     .venv/bin/python scripts/bench.py                       # 10k and 100k tokens
     .venv/bin/python scripts/bench.py --huge                # also 1M
@@ -56,12 +58,26 @@ def _opa_bin() -> str:
     return find_opa(None)
 
 
-def measure(command: list[str], env: dict | None = None) -> dict:
-    """Run a command; wall time and the peak of the summed RSS of its process tree (polled).
+def _cpu(processes: list) -> float:
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def measure(command: list[str], env: dict | None = None, also: list | None = None) -> dict:
+    """Run a command; wall time and the peak of the summed RSS of its process tree (polled), plus the processes
+    in `also` (servers it talks to but did not start: their RSS and the CPU they spent during the run).
 
     Output goes to temporary files, not pipes, so a chatty child never blocks on a full pipe.
     """
+    also = also or []
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    also_cpu = _cpu(also)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = psutil.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=ROOT,
@@ -70,9 +86,9 @@ def measure(command: list[str], env: dict | None = None) -> dict:
         while process.poll() is None:
             total = 0
             try:
-                tree = [process, *process.children(recursive=True)]
+                tree = [process, *process.children(recursive=True), *also]
             except psutil.Error:
-                tree = []
+                tree = list(also)
             for member in tree:
                 try:
                     total += member.memory_info().rss
@@ -82,7 +98,7 @@ def measure(command: list[str], env: dict | None = None) -> dict:
             time.sleep(POLL_SECONDS)
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)  # includes grandchildren the child reaped (OPA)
-        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime) + _cpu(also) - also_cpu
         out.seek(0)
         err.seek(0)
         return {"wall": wall, "cpu": cpu, "rss": peak, "returncode": process.returncode, "stdout": out.read(),
@@ -140,7 +156,109 @@ def _secs(value: float) -> str:
     return f"{value:,.2f} s"
 
 
-def run_size(size: int, args, work: Path, bundle: Path, opa: str) -> dict:
+class BundleService:
+    """The fleet's bundle, served by Python's http.server on 127.0.0.1 from this process."""
+
+    def __init__(self, directory: Path):
+        import functools
+        import http.server
+        import threading
+
+        class Quiet(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# The OPA servers of the fleet see no proxy or other setting of the caller's environment.
+FLEET_ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+
+
+def start_fleet(count: int, service: str, work: Path, opa: str) -> list:
+    """`count` OPA servers on 127.0.0.1 downloading the bundle; returns them once each has activated it."""
+    import requests
+
+    from auditor.engine.server import _free_port
+
+    servers = []
+    for index in range(count):
+        port = _free_port()
+        config = work / f"fleet-{index}.yaml"
+        config.write_text(f"services:\n  bundles:\n    url: {service}\nbundles:\n  token-auditor:\n"
+                          "    service: bundles\n    resource: policies.tar.gz\n"
+                          "    polling: {min_delay_seconds: 3600, max_delay_seconds: 7200}\n")
+        process = psutil.Popen([opa, "run", "--server", "--disable-telemetry", "--addr", f"127.0.0.1:{port}",
+                                "--log-level", "error", "--config-file", str(config)],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env=FLEET_ENV, cwd=work)
+        process.url = f"http://127.0.0.1:{port}"
+        servers.append(process)
+    with requests.Session() as session:
+        session.trust_env = False
+        for server in servers:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if session.get(f"{server.url}/health?bundles", timeout=2).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    stop_fleet(servers)
+                    raise SystemExit(f"bench: fleet server {server.url} did not activate the bundle")
+                time.sleep(0.1)
+    return servers
+
+
+def stop_fleet(servers: list) -> None:
+    for server in servers:
+        if server.poll() is None:
+            server.terminate()
+    for server in servers:
+        try:
+            server.wait(timeout=10)
+        except (subprocess.TimeoutExpired, psutil.TimeoutExpired):
+            server.kill()
+
+
+def same_findings(single: Path, fleet: Path) -> bool:
+    """The two JSON reports are equal line by line, but for the engine's mode (managed vs remote)."""
+    with single.open("rb") as a, fleet.open("rb") as b:
+        for left, right in zip(a, b, strict=False):
+            if left != right and left.replace(b'"managed"', b'"remote"') != right:
+                return False
+        return not a.read(1) and not b.read(1)
+
+
+def run_fleet(size: int, inventory: Path, limit: list[str], args, work: Path, opa: str, service: str,
+              single_report: Path) -> dict:
+    started = time.perf_counter()
+    servers = start_fleet(args.fleet, service, work, opa)
+    ready = time.perf_counter() - started
+    report = work / f"fleet-report-{size}.json"
+    urls = [part for server in servers for part in ("--opa-url", server.url)]
+    command = [*_cli(), "audit", str(inventory), "--format", "json", "-o", str(report), "--fail-on", "never",
+               "--now", NOW, *limit, *urls, *args.audit_args]
+    try:
+        result = _check("fleet audit", measure(command, {"OPA_BIN": opa}, also=servers), ok=(0, 1))
+    finally:
+        stop_fleet(servers)
+    result["startup"] = ready
+    result["identical"] = same_findings(single_report, report)
+    result["command"] = command
+    report.unlink(missing_ok=True)
+    single_report.unlink(missing_ok=True)
+    return result
+
+
+def run_size(size: int, args, work: Path, bundle: Path, opa: str, service: str | None = None) -> dict:
     inventory = work / f"hf-{size}.json"
     normalized = work / f"normalized-{size}.json"
     started = time.perf_counter()
@@ -149,8 +267,9 @@ def run_size(size: int, args, work: Path, bundle: Path, opa: str) -> dict:
     limit = ["--max-input-bytes", str(max(256 * 2**20, 4 * inventory.stat().st_size))]
     cli = _cli()
     normalize_cmd = [*cli, "normalize", str(inventory), "--now", NOW, "-o", str(normalized), *limit]
-    audit_cmd = [*cli, "audit", str(inventory), "--format", "json", "-o", os.devnull, "--fail-on", "never",
-                 "--now", NOW, *limit, *args.audit_args]
+    single_report = work / f"single-report-{size}.json"
+    audit_cmd = [*cli, "audit", str(inventory), "--format", "json", "-o", str(single_report) if service else os.devnull,
+                 "--fail-on", "never", "--now", NOW, *limit, *args.audit_args]
     eval_cmd = [opa, "eval", "-d", str(bundle), "-i", str(normalized), "data.token_auditor.main.findings",
                 "--format", "json"]
     worker_cmd = [sys.executable, str(Path(__file__).resolve()), "--per-token-worker", str(normalized),
@@ -158,6 +277,7 @@ def run_size(size: int, args, work: Path, bundle: Path, opa: str) -> dict:
     env = {"OPA_BIN": opa}
     norm = _check("normalize", measure(normalize_cmd, env))
     audit = _check("audit", measure(audit_cmd, env), ok=(0, 1))
+    fleet = run_fleet(size, inventory, limit, args, work, opa, service, single_report) if service else None
     raw = _check("opa eval", measure(eval_cmd, env))
     raw_findings = len(json.loads(raw["stdout"])["result"][0]["expressions"][0]["value"])
     worker = _check("per-token", measure(worker_cmd, env))
@@ -167,6 +287,7 @@ def run_size(size: int, args, work: Path, bundle: Path, opa: str) -> dict:
         "size": size, "bytes": inventory.stat().st_size, "generated": generated,
         "normalize": norm, "audit": audit, "raw": raw, "raw_findings": raw_findings,
         "per_token": {"wall": per_token_wall, "cpu": None, "rss": worker["rss"], "sample": timings},
+        "fleet": fleet,
         "commands": {"normalize": normalize_cmd, "audit": audit_cmd, "opa eval": eval_cmd,
                      "per-token": worker_cmd},
     }
@@ -191,6 +312,8 @@ def report(results: list[dict], args, opa: str) -> None:
             ("(b) raw opa eval (normalized)", r["raw"]),
             (f"(c) per-token, {r['per_token']['sample']['tokens']} extrapolated", r["per_token"]),
         ]
+        if r["fleet"]:
+            rows.insert(2, (f"(f) audit, fleet of {args.fleet} OPA", r["fleet"]))
         for name, m in rows:
             rss_text = _mib(m["rss"]) + (" (sample)" if name.startswith("(c)") else "")
             cpu = "-" if m["cpu"] is None else _secs(m["cpu"])
@@ -209,9 +332,19 @@ def report(results: list[dict], args, opa: str) -> None:
               f"{'met' if speedup >= PER_TOKEN_TARGET else 'NOT met'}); "
               f"raw opa eval findings {r['raw_findings']:,}; "
               f"per-token sample {r['per_token']['sample']['eval'] / max(1, r['per_token']['sample']['tokens']) * 1000:.2f} ms/token")
+    for r in results:
+        fleet = r["fleet"]
+        if fleet:
+            print(f"{r['size']:>9,} tokens: fleet of {args.fleet} / single managed OPA: wall "
+                  f"{fleet['wall'] / r['audit']['wall']:.2f}x, CPU {fleet['cpu'] / max(r['audit']['cpu'], 1e-9):.2f}x, "
+                  f"peak RSS {fleet['rss'] / max(r['audit']['rss'], 1):.2f}x (fleet start and bundle activation "
+                  f"{fleet['startup']:.1f} s, not counted); findings identical to the single server: "
+                  f"{'yes' if fleet['identical'] else 'NO'}")
     print()
     print("commands (last size; FILE and normalized.json are generated per size):")
     last = results[-1]["commands"]
+    if results[-1]["fleet"]:
+        last = {**last, "fleet audit": results[-1]["fleet"]["command"]}
     for name, command in last.items():
         print(f"  {name}: {shlex.join(command)}")
 
@@ -226,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", metavar="DIR", help="write inventories and normalized inputs here and keep them")
     parser.add_argument("--audit-arg", dest="audit_args", action="append", default=[],
                         help="extra argument for the audit command (repeatable), e.g. --audit-arg=--chunk-size=5000")
+    parser.add_argument("--fleet", type=int, default=3, metavar="N",
+                        help="also audit with a fleet of N local OPA servers loading the bundle (0: skip; default 3)")
     parser.add_argument("--per-token-worker", metavar="NORMALIZED", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     opa = _opa_bin()
@@ -244,10 +379,21 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(args.keep) if args.keep else Path(temp)
         work.mkdir(parents=True, exist_ok=True)
         bundle = policy_bundle(args.policy_dir, Path(temp) / "bundle")
+        service = None
+        if args.fleet > 0:
+            served = Path(temp) / "served"
+            served.mkdir()
+            _check("bundle", measure([*_cli(), "bundle", "-o", str(served / "policies.tar.gz"),
+                                      "--policy-dir", str(args.policy_dir)], {"OPA_BIN": opa}))
+            service = BundleService(served)
         results = []
-        for size in sizes:
-            print(f"bench: {size:,} tokens …", file=sys.stderr, flush=True)
-            results.append(run_size(size, args, work, bundle, opa))
+        try:
+            for size in sizes:
+                print(f"bench: {size:,} tokens …", file=sys.stderr, flush=True)
+                results.append(run_size(size, args, work, bundle, opa, service.url if service else None))
+        finally:
+            if service:
+                service.close()
         report(results, args, opa)
     return 0
 

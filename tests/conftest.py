@@ -57,3 +57,16 @@ def audit_json(opa_server, tmp_path):
 def write_yaml(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def kept_admin(plan: dict) -> tuple[str, ...]:
+    """The admin-rated permissions a plan keeps on purpose (a `keep` decision says why), named the way the
+    registry names them: `secrets: write` -> `secrets:write`, `org.members.write on org acme` -> `org.members.write`,
+    `access_level owner (50)` -> `access_level:owner`."""
+    names = []
+    for decision in plan["decisions"]:
+        if decision["decision"] == "keep" and decision["rating"] == "admin":
+            shown = decision["permission"]
+            names.append("access_level:owner" if shown.startswith("access_level owner")
+                         else shown.split(" on ")[0].replace(": ", ":"))
+    return tuple(names)

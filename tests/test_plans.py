@@ -11,7 +11,7 @@ import pytest
 from auditor.plan import Catalogue, attach_plans, build_plans
 from auditor.plan.build import exceeds_today
 from auditor.plan.validate import catalogue_problems, credential_problems, registry_validator
-from tests.conftest import FIXTURES, ROOT, run_cli
+from tests.conftest import FIXTURES, ROOT, kept_admin, run_cli
 
 NOW = "2026-11-25T00:00:00Z"
 CATALOGUE = Catalogue.load(ROOT / "policies")
@@ -101,11 +101,15 @@ def test_unknown_purpose_asks_the_owner_and_never_drops_silently():
     tok = token(id="5", kind="classic_pat", name="deploy-script", scopes=["admin:org", "repo"],
                 grants=[{"resource": {"type": "org", "name": "acme"}, "permissions": ["admin:org", "repo"]}])
     plan = only(build_plans([finding(tok, "admin-permission", "critical")], [tok], NOW, CATALOGUE))
+    # admin:org gives members and organization_administration write; repo gives administration write (repository
+    # collaborators) and secrets write (Actions secrets need the repo scope): GitHub's scopes and REST docs.
     assert [(d["permission"], d["decision"]) for d in plan["decisions"]] == [
-        ("members: write", "ask"), ("organization_administration: write", "ask")]
+        ("administration: write", "ask"), ("members: write", "ask"), ("organization_administration: write", "ask"),
+        ("secrets: write", "ask")]
     [credential] = plan["credentials"]
     granted = {name for perms in credential["permissions"].values() for name in perms}
-    assert "members" not in granted and "organization_administration" not in granted
+    assert not {"administration", "members", "organization_administration", "secrets"} & granted
+    assert credential["permissions"]["organization"] == {"organization_projects": "admin"}  # a Projects level
     asks = [s["text"] for s in plan["steps"] if s["kind"] == "ask"]
     assert ("Ask carol: Does the job of \"deploy-script\" need members: write? If it does, it is granted only on the "
             "named repositories with a 7-day expiry, or to a GitHub App; if not, it is left out.") in asks
@@ -217,9 +221,9 @@ def test_fixture_plans_are_creatable_and_never_broader_than_today(fixture_report
     assert registry_validator() is None or callable(registry_validator())
     for plan in report["plans"]:
         assert plan["problems"] == [], plan["id"]
-        kept = {d["permission"].replace(": ", ":") for d in plan["decisions"] if d["decision"] == "keep"}
+        kept = set(kept_admin(plan))
         for credential in plan["credentials"]:
-            assert credential_problems(credential, CATALOGUE) == [], credential["id"]
+            assert credential_problems(credential, CATALOGUE, tuple(kept)) == [], credential["id"]
             assert exceeds_today(credential, tokens[plan["token"]["key"]], CATALOGUE) == [], credential["id"]
             assert plan["token"]["key"] in tokens
             for group in (credential.get("permissions") or {}).values():
@@ -405,8 +409,14 @@ def test_a_classic_spec_is_created_as_a_classic_token_with_only_its_scopes():
     plan = only(build_plans([finding(tok, "broad-scope", "high", spec)], [tok], NOW, CATALOGUE))
     [credential] = plan["credentials"]
     assert (credential["type"], credential["scopes"]) == ("classic_pat", ["read:packages"])
-    assert plan["steps"][0]["text"] == ("Create a personal access token (classic) \"pull-images\" with only the scopes "
-                                        "read:packages, expiring on 2027-02-23")
+    # repo holds administration and secrets write: nothing says the job needs them, so the owner is asked first
+    assert [(s["kind"], s["text"]) for s in plan["steps"][:3]] == [
+        ("ask", "Ask carol: Does the job of \"pull-images\" need administration: write? If it does, it is granted only "
+                "on the named repositories with a 7-day expiry, or to a GitHub App; if not, it is left out."),
+        ("ask", "Ask carol: Does the job of \"pull-images\" need secrets: write? If it does, it is granted only on the "
+                "named repositories with a 7-day expiry, or to a GitHub App; if not, it is left out."),
+        ("create", "Create a personal access token (classic) \"pull-images\" with only the scopes read:packages, "
+                   "expiring on 2027-02-23")]
     assert plan["requests"][0]["fields"] == {"Note": "pull-images", "Expiration": "Custom: 2027-02-23",
                                              "Select scopes": "read:packages"}
     wider = {"provider": "github", "type": "classic_pat", "scopes": ["read:packages", "write:packages"]}
@@ -428,4 +438,22 @@ def test_what_the_token_does_not_hold_today_is_left_out_and_asked():
     assert credential["left_out_not_held_today"] == ["repo.content.read on space acme/app"]
     assert plan["questions"] == ["\"space-reader\" does not hold repo.content.read on space acme/app today, so the new "
                                  "credential leaves it out: which resources does the job really need?"]
+    assert plan["problems"] == []
+
+
+def test_what_a_fine_grained_token_cannot_be_granted_there_is_left_out_and_asked():
+    tok = token(provider="huggingface", kind="user_access_token", id="h3", name="notebook", owner="jdoe", orgs=[],
+                masked="hf_…0003", expiry_supported=False,
+                grants=[{"resource": {"type": "model", "name": "acme/bert"},
+                         "permissions": ["org.billing.read", "repo.content.read", "role.read"]}])
+    plan = only(build_plans([finding(tok, "unrotated-token", "medium"), finding(tok, "broad-scope", "high")],
+                            [tok], NOW, CATALOGUE))
+    [credential] = plan["credentials"]
+    assert credential["type"] == "user_access_token"
+    assert credential["scoped"] == [{"entity": {"type": "model", "name": "acme/bert"},
+                                     "permissions": ["repo.content.read"]}]
+    assert credential["left_out_not_grantable"] == ["org.billing.read on model acme/bert", "role.read on model acme/bert"]
+    assert plan["questions"] == ["\"notebook\" holds org.billing.read on model acme/bert, role.read on model acme/bert "
+                                 "today, which a fine-grained token cannot be granted there, so the new credential "
+                                 "leaves it out: what does the job need instead?"]
     assert plan["problems"] == []

@@ -14,7 +14,7 @@ from auditor.plan import Catalogue
 from auditor.plan.build import exceeds_today
 from auditor.plan.render import render
 from auditor.plan.validate import credential_problems
-from tests.conftest import ROOT
+from tests.conftest import ROOT, kept_admin
 
 CATALOGUE = Catalogue.load(ROOT / "policies")
 NAMES = ["secrets-sync", "secrets-manager", "deploy-bot", "member-invites", "release", "notebook", "x", None,
@@ -122,7 +122,9 @@ def _as_credential(request: dict) -> dict:
                 "project_access_token" if "/projects/" in request["url"] else "personal_access_token")
         return {"provider": "gitlab", "token_type": kind, "scopes": request["body"]["scopes"],
                 "access_level": request["body"].get("access_level")}
-    return {"provider": "huggingface", "scoped": [
+    kind = "service_account_token" if "service-accounts" in request["url"] or "Where" in request["fields"] \
+        else "user_access_token"
+    return {"provider": "huggingface", "type": kind, "scoped": [
         {"entity": {"type": value.split(" ", 1)[0], "name": value.split(" ", 2)[1].rstrip(":")},
          "permissions": value.split(": ", 1)[1].split(", ")}
         for key, value in request["fields"].items() if key.startswith("Repositories permissions")]}
@@ -142,7 +144,7 @@ def test_generated_inventories_of_every_provider_get_sound_plans(audit_json, tmp
         token = tokens[plan["token"]["key"]]
         kept = {d["permission"] for d in plan["decisions"] if d["decision"] == "keep"}
         for credential in plan["credentials"]:
-            assert credential_problems(credential, CATALOGUE) == [], credential
+            assert credential_problems(credential, CATALOGUE, kept_admin(plan)) == [], credential
             assert exceeds_today(credential, token, CATALOGUE) == [], credential
             for perms in (credential.get("permissions") or {}).values():
                 for name, level in perms.items():
@@ -168,7 +170,7 @@ def test_generated_inventories_of_every_provider_get_sound_plans(audit_json, tmp
         for request in plan["requests"]:
             assert request["step"] in orders, (plan["id"], request)
             if request["purpose"] == "create":
-                assert credential_problems(_as_credential(request), CATALOGUE) == [], request
+                assert credential_problems(_as_credential(request), CATALOGUE, kept_admin(plan)) == [], request
     planned = {p["id"] for p in plans}
     assert all(f["plan_id"] in planned for f in report["findings"] if f["subject"]["type"] == "token")
     script = tmp_path / "plan.sh"

@@ -51,6 +51,15 @@ class EngineSettings:
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
+class EndpointError(EngineError):
+    """This server failed where another may not: unreachable, an HTTP 5xx, no answer within --opa-timeout.
+    `down`: the server itself is gone or hung (not worth another request), not just this request failing."""
+
+    def __init__(self, message: str, down: bool):
+        super().__init__(message)
+        self.down = down
+
+
 def pin_session(session: requests.Session, loopback: bool, ca_file: str | None) -> None:
     """Keep the environment out of how we reach OPA. Loopback: no proxy, CA bundle or .netrc from the
     environment at all. A pinned CA (--opa-ca): REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE cannot replace it, since
@@ -197,8 +206,8 @@ class Engine:
         if worker.is_alive():  # left behind as a daemon: it cannot outlive the process
             if wait < self.settings.timeout:
                 raise self._deadline_error(what)
-            raise EngineError(f"OPA at {self.settings.url} did not answer within {self.settings.timeout:g}s "
-                              f"while {what} (--opa-timeout)")
+            raise EndpointError(f"OPA at {self.settings.url} did not answer within {self.settings.timeout:g}s "
+                                f"while {what} (--opa-timeout)", down=True)
         if "error" in outcome:
             raise outcome["error"]
         return outcome["value"]
@@ -224,15 +233,18 @@ class Engine:
                     detail = "; ".join(_located(e) for e in errors[:3])
             except (ValueError, AttributeError, TypeError):  # not JSON, or not OPA's error object
                 detail = exc.response.text[:300]
-            return EngineError(f"OPA evaluation error while {what} (HTTP {status}): {redact_text(detail)}")
+            message = f"OPA evaluation error while {what} (HTTP {status}): {redact_text(detail)}"
+            if status >= 500:  # OPA's internal error or a proxy/load balancer in front of it
+                return EndpointError(message, down=False)
+            return EngineError(message)
         if isinstance(exc, requests.exceptions.SSLError):
             trusted = "--opa-ca does not trust" if self.settings.ca_file else "is not trusted (give its CA with --opa-ca)"
             return EngineError(f"OPA at {self.settings.url} presented a certificate that {trusted} while {what}")
         if isinstance(exc, requests.ReadTimeout):
-            return EngineError(f"OPA at {self.settings.url} did not answer within {self.settings.timeout:g}s "
-                               f"while {what} (--opa-timeout)")
+            return EndpointError(f"OPA at {self.settings.url} did not answer within {self.settings.timeout:g}s "
+                                 f"while {what} (--opa-timeout)", down=True)
         if isinstance(exc, (requests.ConnectionError, ConnectionsError, requests.Timeout)):
-            return EngineError(f"OPA at {self.settings.url} is unreachable while {what}")
+            return EndpointError(f"OPA at {self.settings.url} is unreachable while {what}", down=True)
         return EngineError(f"OPA error while {what}: {redact_text(str(exc))[:300]}")
 
     def check(self) -> None:
@@ -246,6 +258,33 @@ class Engine:
             raise EngineError(f"OPA at {self.settings.url} refused our bearer token (401 Unauthorized)")
         if response.status_code != 200:
             raise EngineError(f"OPA at {self.settings.url} is not healthy (HTTP {response.status_code})")
+
+    def bundles(self) -> dict:
+        """The bundles the server has activated: {name: manifest} from GET /v1/data/system/bundles."""
+        endpoint = "GET /v1/data/system/bundles"
+        session = self._client()._session
+        try:
+            response = self._call("asking its bundles", session.get,
+                                  f"{self.settings.url.rstrip('/')}/v1/data/system/bundles",
+                                  timeout=self.settings.timeout)
+            response.raise_for_status()
+            answer = response.json()
+        except requests.RequestException as exc:
+            raise self._fail("asking its bundles", exc) from None
+        except ValueError:
+            raise self._unexpected(endpoint, "not JSON") from None
+        if not isinstance(answer, dict):
+            raise self._unexpected(endpoint, f"/: {type(answer).__name__}, not an object")
+        result = answer.get("result", {})  # no bundle at all: {} (the document is undefined)
+        if not isinstance(result, dict):
+            raise self._unexpected(endpoint, "/result: not an object")
+        manifests = {}
+        for name, entry in result.items():
+            manifest = entry.get("manifest") if isinstance(entry, dict) else None
+            if not isinstance(manifest, dict):
+                raise self._unexpected(endpoint, f"/result/{name}/manifest: not an object")
+            manifests[name] = manifest
+        return manifests
 
     def server_version(self) -> str | None:
         try:
@@ -327,27 +366,14 @@ class Engine:
 
     def evaluate(self, inventory: Inventory, now: str, config: dict | None = None) -> list[dict]:
         """All findings for the inventory, deduplicated and in OPA's order per chunk."""
-        size = max(1, self.settings.chunk_size)
-        chunks = [inventory.tokens[i:i + size] for i in range(0, len(inventory.tokens), size)] or [[]]
-        documents = [
-            inventory.policy_input(now, config, tokens=chunk, with_global=(index == 0))
-            for index, chunk in enumerate(chunks)
-        ]
+        documents = chunk_documents(inventory, now, config, self.settings.chunk_size)
         workers = min(self.settings.workers, len(documents))
         if workers == 1:
             results = [self.evaluate_chunk(d) for d in documents]
         else:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opa-chunk") as pool:
                 results = list(pool.map(self.evaluate_chunk, documents))
-        seen: set[tuple] = set()
-        findings: list[dict] = []
-        for result in results:
-            for finding in result:
-                identity = (finding["rule_id"], finding["subject"].get("key"), finding.get("instance", ""))
-                if identity not in seen:
-                    seen.add(identity)
-                    findings.append(finding)
-        return findings
+        return merge_results(results)
 
     def close(self) -> None:
         """Close the HTTP session of every thread that talked to OPA."""
@@ -355,6 +381,27 @@ class Engine:
             clients, self._clients = self._clients, []
         for client in clients:
             client.close_connection()
+
+
+def chunk_documents(inventory: Inventory, now: str, config: dict | None, chunk_size: int) -> list[dict]:
+    """One OPA input per chunk of tokens; the first also carries the inventory-wide facts."""
+    size = max(1, chunk_size)
+    chunks = [inventory.tokens[i:i + size] for i in range(0, len(inventory.tokens), size)] or [[]]
+    return [inventory.policy_input(now, config, tokens=chunk, with_global=(index == 0))
+            for index, chunk in enumerate(chunks)]
+
+
+def merge_results(results: list[list[dict]]) -> list[dict]:
+    """Chunk results in chunk order, a finding reported by two chunks (an org-wide one) kept once."""
+    seen: set[tuple] = set()
+    findings: list[dict] = []
+    for result in results:
+        for finding in result:
+            identity = (finding["rule_id"], finding["subject"].get("key"), finding.get("instance", ""))
+            if identity not in seen:
+                seen.add(identity)
+                findings.append(finding)
+    return findings
 
 
 @lru_cache(maxsize=1)

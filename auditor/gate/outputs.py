@@ -91,15 +91,15 @@ def _write_fd(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def _write_stdout(text: str) -> None:
+def _write_stdout(data: bytes) -> None:
     stream = sys.stdout
     stream.flush()
     buffer = getattr(stream, "buffer", None)
     if buffer is None:  # a text-only stream (tests capturing output)
-        stream.write(text)
+        stream.write(data.decode("utf-8", errors="replace"))
         stream.flush()
         return
-    buffer.write(text.encode("utf-8"))
+    buffer.write(data)
     buffer.flush()
 
 
@@ -119,7 +119,7 @@ def _write_temp(target: _Target) -> None:
     os.makedirs(parent, exist_ok=True)
     handle, target.temp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(target.final)}.", suffix=".tmp")
     with os.fdopen(handle, "wb") as out:
-        out.write(target.text.encode("utf-8"))
+        out.write(_encoded(target.text))
     if target.mode is None:
         umask = os.umask(0)
         os.umask(umask)
@@ -127,10 +127,14 @@ def _write_temp(target: _Target) -> None:
     os.chmod(target.temp, target.mode)
 
 
+def _encoded(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else text.encode("utf-8")
+
+
 def _write_direct(target: _Target) -> None:
-    data = target.text.encode("utf-8")
+    data = _encoded(target.text)
     if target.fd == 1:
-        _write_stdout(target.text)
+        _write_stdout(data)
     elif target.fd is not None:
         if target.fd == 2:
             sys.stderr.flush()
@@ -141,7 +145,7 @@ def _write_direct(target: _Target) -> None:
 
 
 def commit_outputs(items: list[tuple[str | None, str]]) -> None:
-    """Write every (path or None for stdout, text): all of them, or none of the files (exit 2 naming the path).
+    """Write every (path or None for stdout, text or bytes): all of them, or none of the files (exit 2 naming the path).
 
     Order: temp files first, then direct writes (devices, stdout), then the renames; a failure before the
     renames leaves every file target untouched. Temp files are removed on every exit path.

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from auditor.findings.finding import severity_rank
 from auditor.plan.catalogue import RANK, Catalogue
 from auditor.plan.validate import credential_problems
+from auditor.registry import registry
 
 KEEP_ADMIN_DAYS = 7  # an admin-rated permission the job needs is kept only on the shortest usual expiry
 REVOKE_RULES = ("expired-token", "never-used-token", "stale-token")
@@ -280,6 +281,7 @@ class Planner:
             if kept:
                 spec = self._with_kept(spec, kept, github_app)
             spec = self._within_today(spec)
+            spec = self._grantable(spec)
             credential = {"id": f"{plan_id(self.token['key'])}/{index}", "provider": self.provider,
                           "type": self._type(spec, github_app), "name": self._name(places if split else []),
                           "for": places, **{k: v for k, v in spec.items() if k not in ("question", "type")}}
@@ -341,6 +343,33 @@ class Planner:
                                   "the new credential leaves it out: which resources does the job really need?")
         return spec
 
+    def _grantable(self, spec: dict) -> dict:
+        """Leave out (and say so) what a fine-grained Hugging Face token cannot be granted where the token holds it
+        today: a legacy role (role.read) or a user or org permission recorded on a repository."""
+        if self.provider != "huggingface" or not isinstance(spec.get("scoped"), list):
+            return spec
+        reg = registry("huggingface")
+        offered, repo_types = reg.get("permissions") or {}, set(reg.get("repo_entity_types") or [])
+        left_out, scoped = [], []
+        for entry in spec["scoped"]:
+            entity = entry.get("entity") or {}
+            where = "repo" if entity.get("type") in repo_types else entity.get("type")
+            kept = [p for p in entry.get("permissions") or [] if where in (offered.get(p) or {}).get("on", [])]
+            left_out += [f"{p} on {entity.get('type')} {entity.get('name')}" for p in entry.get("permissions") or []
+                         if p not in kept]
+            if kept:
+                scoped.append({**entry, "permissions": kept})
+        spec["scoped"] = scoped
+        if isinstance(spec.get("global"), list):
+            left_out += [f"{p} (global)" for p in spec["global"] if "global" not in (offered.get(p) or {}).get("on", [])]
+            spec["global"] = [p for p in spec["global"] if "global" in (offered.get(p) or {}).get("on", [])]
+        if left_out:
+            spec["left_out_not_grantable"] = sorted(set(left_out))
+            self.questions.append(f"{_label(self.token)} holds {', '.join(sorted(set(left_out)))} today, which a "
+                                  "fine-grained token cannot be granted there, so the new credential leaves it out: "
+                                  "what does the job need instead?")
+        return spec
+
     def _type(self, spec: dict, github_app: bool) -> str:
         if github_app:
             return "github_app"
@@ -349,7 +378,9 @@ class Planner:
         if self.provider == "gitlab":
             return spec.get("token_type") or self.token.get("kind")
         if self.provider == "huggingface":
-            return "service_account_token" if self.token.get("kind") == "service_account_token" else "fine_grained"
+            # the registry's token types: a fine-grained token is a user access token with the fineGrained role
+            return spec.get("type") or ("service_account_token" if self.token.get("kind") == "service_account_token"
+                                        else "user_access_token")
         return self.token.get("kind") or "token"
 
     def _name(self, places: list[dict]) -> str:

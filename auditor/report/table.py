@@ -256,7 +256,8 @@ class TableFormat:
                     for line in text.splitlines():
                         lines += _wrap(line, self.width, indent)
         else:
-            widths = [9, 30, 50, 80] if self.width is None or self.width >= 182 else [9, 24, 34, 40]
+            # tabulate widens a column to its header + 2 ("severity": 10); 13 more columns of borders and padding
+            widths = [9, 30, 50, 80] if self.width is None or self.width >= 185 else [9, 24, 34, self.width - 83]
             lines.append(tabulate(rows, headers=["severity", "token", "plan", "steps"], tablefmt="simple_grid",
                                   maxcolwidths=widths))
         return lines + [""]
