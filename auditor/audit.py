@@ -213,7 +213,7 @@ def build_report(inventory: Inventory, documents: dict[str, Document], findings:
         "tokens": token_facts(inventory.tokens),
         # rules that did not run for an organization because its inventory lacked what they need
         "evidence": evidence.coverage(inventory.orgs),
-        "not_assessed": evidence.not_assessed(inventory.orgs, rules),
+        "not_assessed": evidence.not_assessed(inventory.orgs, rules, inventory.tokens),
     }
     from auditor.plan import Catalogue, attach_plans
 

@@ -9,6 +9,10 @@ Statuses: present (exported, possibly empty) · missing (not in the inputs) · f
 401/403) · failed (the collector could not finish it) · skipped (the collector's credentials cannot call it) ·
 not_applicable (the provider cannot show it, e.g.
 credential authorizations without SAML SSO). A kind the provider does not have is simply absent.
+
+Tokens may carry token-level evidence the same way (`evidence: {kind: status}` on a normalized token, e.g.
+`token_usage` where the provider's API does not say when a token was last used). A rule requiring it does not
+run for such a token, and the report lists it as not assessed per (provider, owner) with the count of tokens.
 """
 
 from __future__ import annotations
@@ -42,6 +46,13 @@ NEUTRAL = {
     "members": "add `members` to the organization {org} in the token-inventory/v1 file",
     "org_policies": "add `token_policy` to the organization {org} in the token-inventory/v1 file",
 }
+# Token-level evidence kinds: how to supply each for the tokens of {org} (their owner namespace).
+TOKEN_KINDS = {
+    "huggingface": {
+        "token_usage": "copy each token's last use from huggingface.co/settings/tokens (for {org}'s org tokens: its "
+                       "Settings → Access Tokens) into `inventory.last_used_at` (null when the Hub shows it never used)",
+    },
+}
 KINDS = {"github": GITHUB, "gitlab": GITLAB, "huggingface": HUGGINGFACE}
 COLLECT = {
     "github": "run `token-auditor collect github --org {org}`",
@@ -53,6 +64,10 @@ STATUS_TEXT = {
     "failed": "the collector could not complete it",
     "skipped": "the collector skipped it (its credentials cannot call the endpoint)",
     "not_applicable": "the provider does not show it for this organization",
+}
+TOKEN_STATUS_TEXT = {
+    **STATUS_TEXT,
+    "not_applicable": "the provider's API does not show it for these tokens",
 }
 
 
@@ -85,8 +100,14 @@ def how_to_assess(provider: str, kind: str, org: str) -> str:
     return f"{text} or {collect.format(org=org)}" if collect else text
 
 
-def not_assessed(orgs: list[dict], rules: list) -> list[dict]:
+def _applies(rule, provider: str) -> bool:
+    providers = set(rule.providers)
+    return not providers or provider in providers or "any" in providers
+
+
+def not_assessed(orgs: list[dict], rules: list, tokens: list[dict] = ()) -> list[dict]:
     """(rule × organization) pairs whose required evidence is not present: the rules lib/finding gates.
+    Token-level evidence adds one entry per rule × (provider, token owner), with `tokens` counting those affected.
 
     A rule limited to some providers (`custom.providers`) is not listed for organizations of others.
     """
@@ -94,8 +115,7 @@ def not_assessed(orgs: list[dict], rules: list) -> list[dict]:
     for org in orgs:
         evidence = org.get("evidence") or {}
         for rule in rules:
-            providers = set(rule.providers)
-            if providers and org["provider"] not in providers and "any" not in providers:
+            if not _applies(rule, org["provider"]):
                 continue
             missing = sorted(kind for kind in rule.requires if evidence.get(kind, PRESENT) != PRESENT)
             if not missing:
@@ -109,7 +129,23 @@ def not_assessed(orgs: list[dict], rules: list) -> list[dict]:
                              "how": how_to_assess(org["provider"], kind, org["name"])}
                             for kind in missing],
             })
-    return sorted(out, key=lambda e: (e["rule_id"], e["provider"], e["org"]))
+    lacking = sorted((token["provider"], token["owner"], kind, status, token["key"]) for token in tokens
+                     for kind, status in (token.get("evidence") or {}).items() if status != PRESENT)
+    for rule in rules:
+        per_owner: dict[tuple, dict] = {}  # (provider, owner) → {(kind, status): token keys}
+        for provider, owner, kind, status, key in lacking:
+            if kind in rule.requires and _applies(rule, provider):
+                per_owner.setdefault((provider, owner), {}).setdefault((kind, status), set()).add(key)
+        for (provider, owner), missing in per_owner.items():
+            how = TOKEN_KINDS.get(provider, {}).get
+            out.append({
+                "rule_id": rule.id, "provider": provider, "org": owner,
+                "tokens": len(set().union(*missing.values())),
+                "missing": [{"kind": kind, "status": status, "reason": TOKEN_STATUS_TEXT.get(status, status),
+                             "how": (how(kind) or f"supply {kind} for each token").format(org=owner)}
+                            for kind, status in missing],
+            })
+    return sorted(out, key=lambda e: (e["rule_id"], e["provider"], e["org"], "tokens" in e))
 
 
 def coverage(orgs: list[dict]) -> list[dict]:
@@ -123,8 +159,10 @@ def report_rows(data: dict) -> list[dict]:
     rows = []
     for entry in data.get("not_assessed") or []:
         missing = entry.get("missing") or []
+        tokens = entry.get("tokens")
+        scope = f"{entry['org']} ({tokens} token{'s' if tokens != 1 else ''})" if tokens else entry["org"]
         rows.append({
-            "rule_id": entry["rule_id"], "provider": entry["provider"], "org": entry["org"],
+            "rule_id": entry["rule_id"], "provider": entry["provider"], "org": scope,
             "missing": ", ".join(f"{m['kind']} ({m['status']})" for m in missing),
             "how": "; ".join(dict.fromkeys(m.get("how", "") for m in missing)),
         })
@@ -137,6 +175,14 @@ def headline(data: dict) -> str | None:
     if not rows:
         return None
     rules = len({r["rule_id"] for r in rows})
-    orgs = len({(r["provider"], r["org"]) for r in rows})
-    return (f"{rules} rule{'s' if rules != 1 else ''} not assessed in {orgs} organization{'s' if orgs != 1 else ''}: "
+    orgs = len({(r["provider"], r["org"]) for r in rows if "tokens" not in r})
+    owners = {(r["provider"], r["org"]): 0 for r in rows if "tokens" in r}
+    for r in rows:
+        if "tokens" in r:
+            owners[(r["provider"], r["org"])] = max(owners[(r["provider"], r["org"])], r["tokens"])
+    where = [f"{orgs} organization{'s' if orgs != 1 else ''}"] if orgs else []
+    if owners:
+        count = sum(owners.values())
+        where.append(f"{count} token{'s' if count != 1 else ''} of {len(owners)} owner{'s' if len(owners) != 1 else ''}")
+    return (f"{rules} rule{'s' if rules != 1 else ''} not assessed in {' and for '.join(where)}: "
             "evidence they need is missing from the inputs (not counted as a pass)")

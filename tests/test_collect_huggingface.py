@@ -100,6 +100,11 @@ def test_every_source_is_introspected_and_no_value_is_written_anywhere(sources, 
     assert {("token-in-variable", "acme-ml/demo"), ("token-in-variable", "docs-search-read"),
             ("token-reuse", "trainer-push"), ("token-reuse", "docs-search-read"),
             ("legacy-token", "old-write")} <= rules
+    # whoami-v2 does not say when a token was last used: unknown, so no "never used" finding, and not assessed
+    assert "never-used-token" not in {f["rule_id"] for f in report["findings"]}
+    usage = {(e["rule_id"], e["org"], e["tokens"]) for e in report["not_assessed"] if "tokens" in e}
+    assert usage == {(rule, owner, 1) for rule in ("never-used-token", "stale-token")
+                     for owner in ("acme-ml", "asmith", "bwong", "mchen")}  # one audited token per owner
 
 
 def test_same_salt_gives_the_same_ids_and_no_salt_changes_them(sources, tmp_path):

@@ -270,3 +270,68 @@ def test_validate_reports_every_bad_file_in_one_run(tmp_path):
         assert sorted(result.stderr.splitlines()) == sorted(expected)
     result = run_cli("validate", str(good))
     assert (result.returncode, result.stdout) == (0, f"ok {good}: token-inventory/v1, 1 tokens\n")
+
+
+
+HF_USAGE_UNKNOWN = """format: huggingface-inventory/v1
+collected_at: "2026-11-20T09:00:00Z"
+account: {name: jdoe-ml, orgs: []}
+tokens:
+  - inventory: {id: t-old, name: ci-read, owner: jdoe-ml, kind: user_access_token, created_at: "2026-03-01T00:00:00Z"}
+"""
+USAGE_RECORD = """collection:
+  endpoints:
+    token_usage: {status: not_applicable, note: whoami-v2 does not say when a token was last used}
+"""
+# last use copied in by hand from the Settings page: null there means the Hub shows "never used"
+COPIED = """  - inventory: {id: t-copied, name: nightly, owner: jdoe-ml, kind: user_access_token,
+                created_at: "2026-03-01T00:00:00Z", last_used_at: null}
+"""
+USAGE_HOW = ("copy each token's last use from huggingface.co/settings/tokens (for jdoe-ml's org tokens: its Settings → "
+             "Access Tokens) into `inventory.last_used_at` (null when the Hub shows it never used)")
+
+
+def test_huggingface_token_usage_unknown_is_not_assessed_never_called_unused(audit_json, tmp_path):
+    path = tmp_path / "hf.yaml"
+    path.write_text(HF_USAGE_UNKNOWN + USAGE_RECORD)
+    code, report, stderr = audit_json(path)
+    assert code == 0, stderr
+    assert report["findings"] == []
+    missing = [{"kind": "token_usage", "status": "not_applicable",
+                "reason": "the provider's API does not show it for these tokens", "how": USAGE_HOW}]
+    assert report["not_assessed"] == [
+        {"rule_id": "never-used-token", "provider": "huggingface", "org": "jdoe-ml", "tokens": 1, "missing": missing},
+        {"rule_id": "stale-token", "provider": "huggingface", "org": "jdoe-ml", "tokens": 1, "missing": missing},
+    ]
+
+    saved = tmp_path / "report.json"
+    saved.write_text(json.dumps(report))
+    assert _statuses(saved, "owasp-nhi-2025")["NHI1"] == "not assessed"
+    markdown = _render(saved, "markdown")
+    assert ("| `never-used-token` | huggingface | jdoe-ml (1 token) | token\\_usage (not\\_applicable) | copy each "
+            "token's last use from huggingface.co/settings/tokens") in markdown
+    assert ("| NHI1 | Improper Offboarding | not assessed | never-used-token not run in huggingface jdoe-ml; "
+            "stale-token not run in huggingface jdoe-ml |") in markdown
+    assert "NOT ASSESSED (2): 2 rules not assessed in 1 token of 1 owner" in _render(saved, "table")
+    assert '<tr data-not-assessed="stale-token"><td><code>stale-token</code></td><td>huggingface</td>' in \
+        _render(saved, "html")
+    junit = ET.fromstring(_render(saved, "junit"))
+    case = junit.find("testsuite[@name='never-used-token']/testcase[@name='huggingface jdoe-ml (1 token) (not assessed)']")
+    assert case.find("skipped").text.startswith("not assessed: missing token_usage (not_applicable)")
+
+    # a token whose last use was copied in is assessed: never used, so it fires
+    path.write_text(HF_USAGE_UNKNOWN + COPIED + USAGE_RECORD)
+    code, report, stderr = audit_json(path, extra=("--fail-on", "never"))
+    assert code == 0, stderr
+    assert [f["subject"]["name"] for f in report["findings"] if f["rule_id"] == "never-used-token"] == ["nightly"]
+    assert [e["tokens"] for e in report["not_assessed"]] == [1, 1]
+
+
+def test_huggingface_hand_written_inventory_keeps_null_as_never_used(audit_json, tmp_path):
+    path = tmp_path / "hf.yaml"
+    path.write_text(HF_USAGE_UNKNOWN + COPIED)
+    code, report, stderr = audit_json(path, extra=("--fail-on", "never"))
+    assert code == 0, stderr
+    unused = sorted(f["subject"]["name"] for f in report["findings"] if f["rule_id"] == "never-used-token")
+    assert unused == ["ci-read", "nightly"]
+    assert report["not_assessed"] == []

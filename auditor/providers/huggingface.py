@@ -120,6 +120,7 @@ class HuggingFaceAdapter:
             if entry["members"] is not None:
                 entry["members"] = sorted(set(entry["members"]))
 
+        usage_unknown = evidence.from_sections({"token_usage": None}, {"token_usage"}, data.get("collection"))
         for index, item in enumerate(data.get("tokens") or []):
             pointer = f"/tokens/{index}"
             facts = item["inventory"]
@@ -182,6 +183,11 @@ class HuggingFaceAdapter:
                 "observed_usage": usage,
                 "native": {"role": (access or {}).get("role"), "fineGrained": (access or {}).get("fineGrained")},
             }
+            if usage_unknown["token_usage"] != evidence.PRESENT:
+                # The collector could not see last use (whoami-v2 does not say): unknown, not "never used",
+                # unless the token's last_used_at was copied in by hand (null there does mean never used).
+                token["evidence"] = {"token_usage": evidence.PRESENT if "last_used_at" in facts
+                                     else usage_unknown["token_usage"]}
             out.tokens.append(complete_token(token, document.path, pointer))
         # Every organization the account or a token reaches gets an entry saying which evidence was exported
         # (created after the tokens, so that no token's reach depends on it).

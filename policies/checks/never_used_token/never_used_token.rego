@@ -10,6 +10,7 @@
 #   id: never-used-token
 #   severity: medium
 #   nhi: [NHI1]
+#   requires: [token_usage]
 #   recommended_action: revoke
 package checks.never_used_token
 

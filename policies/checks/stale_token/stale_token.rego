@@ -10,6 +10,7 @@
 #   id: stale-token
 #   severity: medium
 #   nhi: [NHI1]
+#   requires: [token_usage]
 #   recommended_action: revoke
 package checks.stale_token
 

@@ -4,7 +4,8 @@
 #   The one helper every check uses to build a finding: rule id, title, severity, NHI ids and
 #   default action come from the check's package annotations via rego.metadata.chain().
 #   It is also the evidence gate: a check whose custom.requires names evidence that an
-#   organization's inventory lacks (input.orgs[_].evidence) builds no finding there.
+#   organization's inventory lacks (input.orgs[_].evidence), or that its subject token lacks
+#   (input.tokens[_].evidence, e.g. token_usage), builds no finding there.
 package lib.finding
 
 _severities := {"critical", "high", "medium", "low", "info"}
@@ -42,6 +43,11 @@ _gated(meta, subject, details) if {
 	_concerns(subject, details, name)
 }
 
+_gated(meta, subject, _) if {
+	some kind in object.get(meta.custom, "requires", [])
+	[subject.key, kind] in _token_lacking
+}
+
 # Whether a finding is about organization name: the one its evidence names (one finding per token
 # and org), the org itself, or an org of the token, App installation or pending request it is about.
 _concerns(_, details, name) if object.get(details, ["evidence", "org"], null) == name
@@ -65,6 +71,13 @@ _concerns(subject, details, name) if {
 _lacking := {[org.provider, org.name, kind] |
 	some org in input.orgs
 	some kind, status in object.get(org, "evidence", {})
+	status != "present"
+}
+
+# regal ignore:prefer-set-or-object-rule
+_token_lacking := {[tok.key, kind] |
+	some tok in input.tokens
+	some kind, status in object.get(tok, "evidence", {})
 	status != "present"
 }
 

@@ -1,9 +1,11 @@
 package lib.finding_test
 
 import data.checks.legacy_token
+import data.checks.never_used_token
 import data.checks.org_allows_legacy_tokens
 import data.checks.owner_not_member
 import data.checks.pending_broad_request
+import data.checks.stale_token
 import data.checks.third_party_broad_access
 import data.lib.testing
 
@@ -81,3 +83,22 @@ _requests_org(request, status) := [{
 	"provider": "github", "name": "acme", "token_policy": null, "members": null,
 	"settings": {"pending_requests": [request]}, "evidence": {"personal_access_token_requests": status},
 }]
+
+_unused(key, usage) := testing.token({
+	"key": key, "id": key, "created_at": "2026-01-01T00:00:00Z", "last_used_at": null,
+	"evidence": {"token_usage": usage},
+})
+
+test_token_finding_gated_by_the_tokens_own_evidence if {
+	toks := [_unused("a", "present"), _unused("b", "not_applicable"), _unused("c", "failed")]
+	found := {f.subject.key | some f in never_used_token.findings} with input as _input(toks, [])
+	found == {"a"}
+
+	# a token without an evidence record keeps today's meaning (null last_used_at = never used)
+	bare := testing.token({"created_at": "2026-01-01T00:00:00Z", "last_used_at": null})
+	count(never_used_token.findings) == 1 with input as _input([bare], [])
+
+	old := testing.token({"last_used_at": "2026-01-01T00:00:00Z", "evidence": {"token_usage": "not_applicable"}})
+	count(stale_token.findings) == 0 with input as _input([old], [])
+	count(stale_token.findings) == 1 with input as _input([object.remove(old, ["evidence"])], [])
+}
