@@ -27,7 +27,7 @@ from auditor.inventory.validate import load_schema, schema_names
 from auditor.report import formatters, render
 from auditor.report.table import SHOW, TableFormat, terminal_width, use_colour, verdict_line
 from auditor.report.text import terminal_safe
-from auditor.secrets import redact_text
+from auditor.secrets import redact_document, redact_text
 
 
 def emit(text: str, output: str | None) -> None:
@@ -503,7 +503,13 @@ def _finish_collect(provider: str, document: dict, log, detail: str, kw: dict) -
     collected_at = utc_now(kw.get("collected_at"))
     document["collected_at"] = collected_at
     document["collection"] = log.document(detail, collected_at)
+    # An API answer, a secret's location or key, or an option may itself hold a token value: never written.
+    document, hits = redact_document(document, kw["output"])
     emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", kw["output"])
+    if hits:
+        places = ", ".join(sorted({hit.pointer for hit in hits})[:10])
+        click.echo(f"token-auditor: warning: collect {provider}: {len(hits)} token value(s) in the collected data were "
+                   f"redacted before writing ({terminal_safe(places)})", err=True)
     problems = log.problems()
     if not problems:
         return

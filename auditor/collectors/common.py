@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from auditor import __version__
 from auditor.errors import EXIT_ENGINE, AuditorError
+from auditor.report.text import terminal_safe
 from auditor.secrets import redact_text
 
 OK = "ok"
@@ -59,7 +60,8 @@ class Progress:
 
     def __call__(self, message: str) -> None:
         if not self.quiet:
-            print(f"token-auditor: collect {self.provider}: {redact_text(message)}", file=self.stream, flush=True)
+            print(f"token-auditor: collect {self.provider}: {terminal_safe(redact_text(message))}", file=self.stream,
+                  flush=True)
 
 
 @dataclass

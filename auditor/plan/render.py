@@ -10,7 +10,10 @@ import json
 import re
 import shlex
 
+from auditor.errors import InputError
 from auditor.report.markdown import esc
+from auditor.report.text import terminal_safe
+from auditor.secrets import redact_text
 
 FORMATS = ("json", "markdown", "sh")
 _VARIABLE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
@@ -30,9 +33,10 @@ def render(plans: list[dict], fmt: str, data: dict) -> str:
     if fmt == "json":
         return json.dumps({"schema_version": "1.0", "now": data["now"], "plans": plans}, indent=2,
                           ensure_ascii=False) + "\n"
+    # Inventory text reaches a terminal through both (cat, bash's echo): no control character is sent raw.
     if fmt == "markdown":
-        return markdown(plans)
-    return shell(plans, data["now"])
+        return terminal_safe(markdown(plans), keep_newlines=True)
+    return terminal_safe(shell(plans, data["now"]), keep_newlines=True)
 
 
 # -- markdown ---------------------------------------------------------------------------------------------------
@@ -116,9 +120,17 @@ def _word(text: str, messages: dict[str, str]) -> str:
     return "".join(parts)
 
 
+_SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _curl(request: dict) -> list[str]:
     auth = request["auth"]
     variable, needs = auth["variable"], _safe_message(auth["needs"])
+    # A saved report may have been edited: only a plain variable name reaches the script.
+    if not isinstance(variable, str) or not _SHELL_NAME.fullmatch(variable):
+        raise InputError(f"plan: request auth.variable {terminal_safe(redact_text(str(variable)))!r} is not a shell "
+                         "variable name")
+
     header = (f'"PRIVATE-TOKEN: ${{{variable}:?{needs}}}"' if variable.startswith("GITLAB")
               else f'"Authorization: Bearer ${{{variable}:?{needs}}}"')
     messages = request.get("variables") or {}

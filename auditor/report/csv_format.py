@@ -12,6 +12,7 @@ import io
 
 from auditor.report.table import state_of
 from auditor.report.model import Report
+from auditor.report.text import terminal_safe
 
 COLUMNS = ("state", "severity", "rule_id", "provider", "token_name", "token_id", "owner", "message",
            "action", "recommendation", "file", "pointer", "line", "waiver_expires", "fingerprint")
@@ -24,7 +25,7 @@ def safe_cell(value) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
+    text = terminal_safe(str(value), keep_newlines=True)  # a spreadsheet cell is also read in terminals (cat, less)
     if isinstance(value, str) and text.startswith(FORMULA_START):
         return "'" + text
     return text
