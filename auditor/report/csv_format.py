@@ -25,7 +25,8 @@ def safe_cell(value) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = terminal_safe(str(value), keep_newlines=True)  # a spreadsheet cell is also read in terminals (cat, less)
+    # A spreadsheet cell is also read in terminals (cat, less): no escape sequence; tabs and newlines are harmless.
+    text = "\t".join(terminal_safe(part, keep_newlines=True) for part in str(value).split("\t"))
     if isinstance(value, str) and text.startswith(FORMULA_START):
         return "'" + text
     return text
