@@ -26,7 +26,7 @@ export OPA_BIN := $(OPA)
 # Debian's Chromium drives the HTML report test (Playwright uses it; it never downloads a browser).
 export CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup demo test test-policies test-python test-env lint-policies lint-ci lock bench readme clean browser mutation
+.PHONY: setup demo test lint test-policies test-python test-env lint-policies lint-ci lock bench readme clean browser mutation
 
 setup: $(VENV)/.installed $(BIN)/.opa-$(OPA_VERSION) $(BIN)/.regal-$(REGAL_VERSION) $(BIN)/.actionlint-$(ACTIONLINT_VERSION)
 
@@ -115,7 +115,12 @@ test-env: setup
 	env $(HOSTILE_ENV) $(PY) -c "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); \
 	  os.execv(sys.argv[1], sys.argv[1:])" $(VENV)/bin/pytest -q -p no:cacheprovider $(TEST_ENV_SUBSET)
 
-test: test-policies lint-ci test-python test-env
+test: lint test-policies lint-ci test-python test-env
+
+# Python held to the Rego's standard: formatted, linted (pyflakes, bugbear, isort, pyupgrade), type-checked.
+lint: setup
+	$(VENV)/bin/ruff format --check --quiet auditor tests scripts
+	$(VENV)/bin/ruff check --quiet auditor tests scripts
 
 # Mutation testing (hours for every Python mutant: MUTATION_SAMPLE bounds it). Not part of `make test`.
 MUTATION_SAMPLE ?= 40

@@ -8,7 +8,7 @@ import os
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from auditor import __version__
@@ -60,7 +60,7 @@ class AuditOptions:
 
 def resolve_now(now: str | None) -> str:
     if now is None:
-        return format_time(datetime.now(timezone.utc).replace(microsecond=0))
+        return format_time(datetime.now(UTC).replace(microsecond=0))
     try:
         return format_time(parse_time(now))
     except (ValueError, OverflowError):
@@ -144,8 +144,15 @@ def _load_each(paths: list[str], max_bytes: int, errors: list[str], refused: lis
 
 
 def _engine_settings(options: EngineOptions, url: str, token: str | None) -> EngineSettings:
-    return EngineSettings(url=url, token=token, ca_file=options.opa_ca, timeout=options.timeout,
-                          chunk_size=options.chunk_size, workers=options.workers, deadline=options.deadline)
+    return EngineSettings(
+        url=url,
+        token=token,
+        ca_file=options.opa_ca,
+        timeout=options.timeout,
+        chunk_size=options.chunk_size,
+        workers=options.workers,
+        deadline=options.deadline,
+    )
 
 
 def evaluate(inventory: Inventory, now: str, config: dict, options: AuditOptions) -> tuple[list[dict], str]:
@@ -153,8 +160,12 @@ def evaluate(inventory: Inventory, now: str, config: dict, options: AuditOptions
     engine_options = options.engine
     with ExitStack() as stack:
         if engine_options.opa_url:
-            engine = Fleet([Engine(_engine_settings(engine_options, url, engine_options.opa_token))
-                            for url in read_endpoints(engine_options.opa_url)])
+            engine = Fleet(
+                [
+                    Engine(_engine_settings(engine_options, url, engine_options.opa_token))
+                    for url in read_endpoints(engine_options.opa_url)
+                ]
+            )
             version = "remote"
         else:
             binary = find_opa(engine_options.opa_bin)
@@ -173,8 +184,15 @@ def evaluate(inventory: Inventory, now: str, config: dict, options: AuditOptions
     return findings, version
 
 
-def build_report(inventory: Inventory, documents: dict[str, Document], findings: list[dict], now: str,
-                 config: dict, options: AuditOptions, opa: str) -> Report:
+def build_report(
+    inventory: Inventory,
+    documents: dict[str, Document],
+    findings: list[dict],
+    now: str,
+    config: dict,
+    options: AuditOptions,
+    opa: str,
+) -> Report:
     from auditor import evidence
 
     rules = load_rules(options.policy_dir)
@@ -192,16 +210,22 @@ def build_report(inventory: Inventory, documents: dict[str, Document], findings:
         return document.line_of(pointer) if document else None
 
     findings = prepare_findings(findings, line_of, subject_index(inventory.tokens, inventory.orgs))
-    skipped = sorted((s.as_dict() for s in inventory.skipped),
-                     key=lambda s: (s["provider"], s["source"]["file"], s["source"]["pointer"]))
+    skipped = sorted(
+        (s.as_dict() for s in inventory.skipped),
+        key=lambda s: (s["provider"], s["source"]["file"], s["source"]["pointer"]),
+    )
     providers = Counter(t["provider"] for t in inventory.tokens)
     total = inventory.total_tokens  # SSH keys and other non-tokens are listed as skipped, not counted
     data = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "token-auditor", "version": __version__},
         "engine": {"name": "opa", "opa_version": opa, "mode": "remote" if options.engine.opa_url else "managed"},
-        "policy": {"catalogue_version": catalogue.get("version"), "catalogue_date": catalogue.get("date"),
-                   "rules": [r.id for r in rules], **({"skipped_rules": skipped_rules} if skipped_rules else {})},
+        "policy": {
+            "catalogue_version": catalogue.get("version"),
+            "catalogue_date": catalogue.get("date"),
+            "rules": [r.id for r in rules],
+            **({"skipped_rules": skipped_rules} if skipped_rules else {}),
+        },
         "now": now,
         "config": config,
         "inputs": [i.as_dict() for i in sorted(inventory.inputs, key=lambda i: i.path)],
@@ -223,17 +247,42 @@ def build_report(inventory: Inventory, documents: dict[str, Document], findings:
 
 def plan_tokens(facts: list[dict], tokens: list[dict]) -> list[dict]:
     """Token facts plus the id GitHub's org endpoints revoke or deny by (the grant's or request's own `id`)."""
-    revoke_ids = {t["key"]: (t.get("native") or {}).get("id") for t in tokens
-                  if t.get("provider") == "github" and t.get("kind") in ("fine_grained_pat", "fine_grained_pat_request")}
-    return [{**fact, "revoke_id": revoke_ids[fact["key"]]} if revoke_ids.get(fact["key"]) is not None else fact
-            for fact in facts]
+    revoke_ids = {
+        t["key"]: (t.get("native") or {}).get("id")
+        for t in tokens
+        if t.get("provider") == "github" and t.get("kind") in ("fine_grained_pat", "fine_grained_pat_request")
+    }
+    return [
+        {**fact, "revoke_id": revoke_ids[fact["key"]]} if revoke_ids.get(fact["key"]) is not None else fact
+        for fact in facts
+    ]
 
 
 # What each audited token can do today, for reports that show it beside the replacement. The provider's
 # native object stays out (it may hold fields no report needs); values were redacted at load.
-TOKEN_FACTS = ("key", "id", "provider", "kind", "name", "owner", "masked", "legacy", "org_wide", "grants",
-               "global_permissions", "scopes", "created_at", "expires_at", "last_used_at", "expiry_supported",
-               "orgs", "approval", "stored_in", "observed_usage", "source")
+TOKEN_FACTS = (
+    "key",
+    "id",
+    "provider",
+    "kind",
+    "name",
+    "owner",
+    "masked",
+    "legacy",
+    "org_wide",
+    "grants",
+    "global_permissions",
+    "scopes",
+    "created_at",
+    "expires_at",
+    "last_used_at",
+    "expiry_supported",
+    "orgs",
+    "approval",
+    "stored_in",
+    "observed_usage",
+    "source",
+)
 
 
 def token_facts(tokens: list[dict]) -> list[dict]:

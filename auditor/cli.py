@@ -112,30 +112,77 @@ class Group(click.Group):
 
 def engine_options(func):
     options = [
-        click.option("--opa-url", envvar="TOKEN_AUDITOR_OPA_URL", multiple=True,
-                     help="Use this OPA server instead of starting one; repeat it, or give @FILE (one URL a line), "
-                          "for a fleet serving one bundle (docs/fleet.md)."),
-        click.option("--opa-token-env", metavar="VAR", help="Environment variable holding the bearer token for --opa-url."),
-        click.option("--opa-ca", type=click.Path(exists=True, dir_okay=False), help="CA bundle for an https --opa-url."),
+        click.option(
+            "--opa-url",
+            envvar="TOKEN_AUDITOR_OPA_URL",
+            multiple=True,
+            help="Use this OPA server instead of starting one; repeat it, or give @FILE (one URL a line), "
+            "for a fleet serving one bundle (docs/fleet.md).",
+        ),
+        click.option(
+            "--opa-token-env", metavar="VAR", help="Environment variable holding the bearer token for --opa-url."
+        ),
+        click.option(
+            "--opa-ca", type=click.Path(exists=True, dir_okay=False), help="CA bundle for an https --opa-url."
+        ),
         click.option("--opa-bin", help="OPA binary (else $OPA_BIN, .bin/opa, PATH)."),
-        click.option("--opa-timeout", type=click.FloatRange(0.1, 86400), default=DEFAULT_TIMEOUT, show_default=True,
-                     help="Seconds one OPA request (an upload, one chunk evaluated) may take."),
-        click.option("--opa-deadline", type=click.FloatRange(0.1, 604800), default=DEFAULT_DEADLINE, show_default=True,
-                     help="Seconds the whole conversation with OPA may take."),
-        click.option("--chunk-size", type=click.IntRange(1, 10000), default=2000, show_default=True,
-                     help="Tokens per OPA request."),
-        click.option("--workers", type=click.IntRange(1, 64), default=max(1, os.cpu_count() or 1), show_default=True,
-                     help="Chunks evaluated in parallel."),
-        click.option("--policy-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR,
-                     show_default="policies/", help="Rego policies and data to evaluate."),
-        click.option("--config", "config_file", type=click.Path(dir_okay=False),
-                     help="Config YAML (thresholds, catalogue overrides, skip_rules/only_rules); "
-                          "default: .token-auditor.yaml in the current directory or the repository root."),
+        click.option(
+            "--opa-timeout",
+            type=click.FloatRange(0.1, 86400),
+            default=DEFAULT_TIMEOUT,
+            show_default=True,
+            help="Seconds one OPA request (an upload, one chunk evaluated) may take.",
+        ),
+        click.option(
+            "--opa-deadline",
+            type=click.FloatRange(0.1, 604800),
+            default=DEFAULT_DEADLINE,
+            show_default=True,
+            help="Seconds the whole conversation with OPA may take.",
+        ),
+        click.option(
+            "--chunk-size",
+            type=click.IntRange(1, 10000),
+            default=2000,
+            show_default=True,
+            help="Tokens per OPA request.",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(1, 64),
+            default=max(1, os.cpu_count() or 1),
+            show_default=True,
+            help="Chunks evaluated in parallel.",
+        ),
+        click.option(
+            "--policy-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=DEFAULT_POLICY_DIR,
+            show_default="policies/",
+            help="Rego policies and data to evaluate.",
+        ),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False),
+            help="Config YAML (thresholds, catalogue overrides, skip_rules/only_rules); "
+            "default: .token-auditor.yaml in the current directory or the repository root.",
+        ),
         click.option("--no-config", is_flag=True, help="Ignore any .token-auditor.yaml."),
-        click.option("--skip-rule", "skip_rules", multiple=True, metavar="ID",
-                     help="Do not report this rule (repeatable); listed as skipped by configuration."),
-        click.option("--only-rule", "only_rules", multiple=True, metavar="ID",
-                     help="Report only these rules (repeatable); the others are listed as skipped by configuration."),
+        click.option(
+            "--skip-rule",
+            "skip_rules",
+            multiple=True,
+            metavar="ID",
+            help="Do not report this rule (repeatable); listed as skipped by configuration.",
+        ),
+        click.option(
+            "--only-rule",
+            "only_rules",
+            multiple=True,
+            metavar="ID",
+            help="Report only these rules (repeatable); the others are listed as skipped by configuration.",
+        ),
         click.option("--now", help="Pin the clock (ISO 8601) for every time-based rule."),
         click.option("--max-input-bytes", type=click.IntRange(1), default=256 * 1024 * 1024, show_default=True),
         click.option("--org", help="GitHub org / GitLab instance for bare API exports."),
@@ -160,8 +207,9 @@ def _options(kw: dict) -> AuditOptions:
     provider_options = _provider_options(kw.get("org"), kw.get("collected_at"))
     config_file = discover(kw.get("config_file"), kw.get("no_config", False))
     policy_dir = Path(kw.get("policy_dir") or DEFAULT_POLICY_DIR)
-    selection = RuleSelection.build(kw.get("skip_rules") or (), kw.get("only_rules") or (),
-                                    load_config(config_file), config_file)
+    selection = RuleSelection.build(
+        kw.get("skip_rules") or (), kw.get("only_rules") or (), load_config(config_file), config_file
+    )
     if selection:
         selection.check([r.id for r in load_rules(policy_dir)])
     return AuditOptions(
@@ -171,9 +219,14 @@ def _options(kw: dict) -> AuditOptions:
         policy_dir=policy_dir,
         max_input_bytes=kw.get("max_input_bytes") or 256 * 1024 * 1024,
         engine=EngineOptions(
-            opa_url=tuple(kw.get("opa_url") or ()) or None, opa_token=token, opa_ca=kw.get("opa_ca"), opa_bin=kw.get("opa_bin"),
-            chunk_size=kw.get("chunk_size") or 2000, workers=kw.get("workers") or 1,
-            timeout=kw.get("opa_timeout") or DEFAULT_TIMEOUT, deadline=kw.get("opa_deadline") or DEFAULT_DEADLINE,
+            opa_url=tuple(kw.get("opa_url") or ()) or None,
+            opa_token=token,
+            opa_ca=kw.get("opa_ca"),
+            opa_bin=kw.get("opa_bin"),
+            chunk_size=kw.get("chunk_size") or 2000,
+            workers=kw.get("workers") or 1,
+            timeout=kw.get("opa_timeout") or DEFAULT_TIMEOUT,
+            deadline=kw.get("opa_deadline") or DEFAULT_DEADLINE,
         ),
         provider_options=provider_options,
     )
@@ -189,8 +242,13 @@ def version_text() -> str:
     except AuditorError:
         opa = "OPA not found (--opa-bin, $OPA_BIN, .bin/opa or PATH)"
     catalogue = _catalogue_meta(DEFAULT_POLICY_DIR)
-    return "\n".join([f"token-auditor {__version__}", opa,
-                      f"catalogue {catalogue.get('version') or 'unknown'} ({catalogue.get('date') or 'undated'})"])
+    return "\n".join(
+        [
+            f"token-auditor {__version__}",
+            opa,
+            f"catalogue {catalogue.get('version') or 'unknown'} ({catalogue.get('date') or 'undated'})",
+        ]
+    )
 
 
 def _print_version(ctx, _param, value):
@@ -200,36 +258,92 @@ def _print_version(ctx, _param, value):
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
-              help="Print the tool, OPA and rule catalogue versions and exit.")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Print the tool, OPA and rule catalogue versions and exit.",
+)
 def main():
     """Audit exported API-token inventories against Rego policies on a real OPA server."""
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("-f", "--format", "fmts", multiple=True,
-              help="Output format (repeatable): " + ", ".join(sorted(formatters())) + ". Default: table.")
-@click.option("-o", "--output", "outputs", multiple=True,
-              help="Write the report here (atomically) instead of stdout; one per --format, in order.")
-@click.option("--output-dir", type=click.Path(file_okay=False),
-              help="Write every --format to DIR/token-auditor.<ext> (txt, json, sarif, xml, md, html).")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="high", show_default=True,
-              help="Exit 1 when a finding is at or above this severity (waived and baseline findings excepted).")
-@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
-              help="Earlier JSON report or baseline: its findings (by fingerprint) do not count.")
+@click.option(
+    "-f",
+    "--format",
+    "fmts",
+    multiple=True,
+    help="Output format (repeatable): " + ", ".join(sorted(formatters())) + ". Default: table.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "outputs",
+    multiple=True,
+    help="Write the report here (atomically) instead of stdout; one per --format, in order.",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False),
+    help="Write every --format to DIR/token-auditor.<ext> (txt, json, sarif, xml, md, html).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="high",
+    show_default=True,
+    help="Exit 1 when a finding is at or above this severity (waived and baseline findings excepted).",
+)
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False),
+    help="Earlier JSON report or baseline: its findings (by fingerprint) do not count.",
+)
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Write this run's findings as a baseline.")
-@click.option("--waivers", "waivers_file", type=click.Path(dir_okay=False),
-              help="YAML waivers (schema: token-auditor schema waivers).")
-@click.option("--show", type=click.Choice(SHOW), default="counted", show_default=True,
-              help="Table rows: counted (new findings only; baseline and waived ones are summed up) or all.")
-@click.option("-q", "--quiet", is_flag=True,
-              help="Print only the gate's verdict line on stdout (files from -o/--output-dir are still written).")
-@click.option("--allow-broad-waivers", is_flag=True,
-              help="Accept waivers that pin no token (provider only, or a name of wildcards only).")
+@click.option(
+    "--waivers",
+    "waivers_file",
+    type=click.Path(dir_okay=False),
+    help="YAML waivers (schema: token-auditor schema waivers).",
+)
+@click.option(
+    "--show",
+    type=click.Choice(SHOW),
+    default="counted",
+    show_default=True,
+    help="Table rows: counted (new findings only; baseline and waived ones are summed up) or all.",
+)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print only the gate's verdict line on stdout (files from -o/--output-dir are still written).",
+)
+@click.option(
+    "--allow-broad-waivers",
+    is_flag=True,
+    help="Accept waivers that pin no token (provider only, or a name of wildcards only).",
+)
 @engine_options
-def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseline, waivers_file, show, quiet,
-          allow_broad_waivers, **kw):
+def audit(
+    paths,
+    fmts,
+    outputs,
+    output_dir,
+    fail_on,
+    baseline_file,
+    write_baseline,
+    waivers_file,
+    show,
+    quiet,
+    allow_broad_waivers,
+    **kw,
+):
     """Audit inventories (files, directories, - for stdin) and report findings."""
     from auditor.gate import apply_gate, baseline_document, load_baseline, load_waivers
     from auditor.gate.outputs import commit_outputs, plan_outputs
@@ -237,8 +351,14 @@ def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseli
     plan = plan_outputs(fmts, outputs, output_dir, formatters())
     now = resolve_now(kw.get("now"))
     kw["now"] = now
-    waivers = (waivers_file, load_waivers(waivers_file, now, policy_dir=kw.get("policy_dir"),
-                                          allow_broad=allow_broad_waivers)) if waivers_file else None
+    waivers = (
+        (
+            waivers_file,
+            load_waivers(waivers_file, now, policy_dir=kw.get("policy_dir"), allow_broad=allow_broad_waivers),
+        )
+        if waivers_file
+        else None
+    )
     baseline = (baseline_file, load_baseline(baseline_file)) if baseline_file else None
     report = run_audit(list(paths), _options(kw))
     failing = apply_gate(report, fail_on, baseline, waivers)
@@ -263,22 +383,28 @@ def audit(paths, fmts, outputs, output_dir, fail_on, baseline_file, write_baseli
 @click.option("--collected-at", help="Collection time (ISO 8601) for bare API exports.")
 def validate(paths, max_input_bytes, org, collected_at):
     """Check inventories against their schemas; print what each holds."""
-    options = AuditOptions(max_input_bytes=max_input_bytes,
-                           provider_options=_provider_options(org, collected_at))
+    options = AuditOptions(max_input_bytes=max_input_bytes, provider_options=_provider_options(org, collected_at))
     inventory, _ = read_inventory(list(paths), options)
     for item in sorted(inventory.inputs, key=lambda i: i.path):
         click.echo(terminal_safe(f"ok {item.path}: {item.format}, {item.tokens} tokens"))
     if inventory.secrets:
-        click.echo(f"warning: {len(inventory.secrets)} token value(s) found in the inputs and redacted "
-                   "(raw-secret-in-inventory)", err=True)
+        click.echo(
+            f"warning: {len(inventory.secrets)} token value(s) found in the inputs and redacted "
+            "(raw-secret-in-inventory)",
+            err=True,
+        )
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-o", "--output", help="Write here (atomically) instead of stdout.")
 @click.option("--now", help="The input.now the policies will see (default: current time).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False),
-              help="Config YAML, its thresholds/catalogue as input.config (default: .token-auditor.yaml, as audit).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="Config YAML, its thresholds/catalogue as input.config (default: .token-auditor.yaml, as audit).",
+)
 @click.option("--no-config", is_flag=True, help="Ignore any .token-auditor.yaml.")
 @click.option("--max-input-bytes", type=click.IntRange(1), default=256 * 1024 * 1024, show_default=True)
 @click.option("--org", help="GitHub org / GitLab instance for bare API exports.")
@@ -286,8 +412,12 @@ def validate(paths, max_input_bytes, org, collected_at):
 def normalize(paths, output, now, config_file, no_config, max_input_bytes, org, collected_at):
     """Write the normalized input exactly as the policies receive it (for plain `opa eval`)."""
     config_file = discover(config_file, no_config)
-    options = AuditOptions(now=now, config_file=config_file, max_input_bytes=max_input_bytes,
-                           provider_options=_provider_options(org, collected_at))
+    options = AuditOptions(
+        now=now,
+        config_file=config_file,
+        max_input_bytes=max_input_bytes,
+        provider_options=_provider_options(org, collected_at),
+    )
     config = policy_config(load_config(config_file))
     inventory, _ = read_inventory(list(paths), options)
     document = inventory.policy_input(resolve_now(now), config or None)
@@ -322,11 +452,22 @@ def schema(name):
 
 @main.command()
 @click.argument("result", type=click.Path(dir_okay=False))
-@click.option("-f", "--format", "fmt", default="html", show_default=True,
-              help="Output format: " + ", ".join(sorted(formatters())) + ".")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    default="html",
+    show_default=True,
+    help="Output format: " + ", ".join(sorted(formatters())) + ".",
+)
 @click.option("-o", "--output", help="Write here (atomically) instead of stdout.")
-@click.option("--show", type=click.Choice(SHOW), default="counted", show_default=True,
-              help="Table rows: counted (new findings only) or all (baseline and waived ones too).")
+@click.option(
+    "--show",
+    type=click.Choice(SHOW),
+    default="counted",
+    show_default=True,
+    help="Table rows: counted (new findings only) or all (baseline and waived ones too).",
+)
 def report(result, fmt, output, show):
     """Render a saved JSON report (from `audit --format json`) in any format, without re-auditing."""
     from auditor.report.saved import load_report
@@ -340,15 +481,28 @@ def report(result, fmt, output, show):
 
 @main.command()
 @click.argument("result", type=click.Path(dir_okay=False))
-@click.option("-f", "--format", "fmt", type=click.Choice(["json", "markdown", "sh"]), default="markdown",
-              show_default=True, help="json (the plans), markdown (for a ticket or PR), sh (curl lines; sends nothing "
-              "unless run with PLAN_ID/STEP).")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "markdown", "sh"]),
+    default="markdown",
+    show_default=True,
+    help="json (the plans), markdown (for a ticket or PR), sh (curl lines; sends nothing "
+    "unless run with PLAN_ID/STEP).",
+)
 @click.option("-o", "--output", help="Write here (atomically) instead of stdout.")
-@click.option("--policy-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR,
-              show_default="policies/", help="Catalogue to rebuild plans with, for reports saved without plans.")
+@click.option(
+    "--policy-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_POLICY_DIR,
+    show_default="policies/",
+    help="Catalogue to rebuild plans with, for reports saved without plans.",
+)
 def plan(result, fmt, output, policy_dir):
     """Remediation plans of a saved JSON report: one per token, with the providers' own requests."""
-    from auditor.plan.render import plans_of, render as render_plans
+    from auditor.plan.render import plans_of
+    from auditor.plan.render import render as render_plans
     from auditor.report.saved import load_report
 
     data = load_report(result).data
@@ -357,10 +511,19 @@ def plan(result, fmt, output, policy_dir):
 
 @main.command()
 @click.argument("name", required=False)
-@click.option("--policy-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR,
-              show_default="policies/", help="Policies whose frameworks/ and rule catalogue to use.")
-@click.option("--report", "result", type=click.Path(dir_okay=False),
-              help="A saved JSON report: show pass/fail/manual per requirement for its inventory.")
+@click.option(
+    "--policy-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_POLICY_DIR,
+    show_default="policies/",
+    help="Policies whose frameworks/ and rule catalogue to use.",
+)
+@click.option(
+    "--report",
+    "result",
+    type=click.Path(dir_okay=False),
+    help="A saved JSON report: show pass/fail/manual per requirement for its inventory.",
+)
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table")
 def frameworks(name, policy_dir, result, fmt):
     """Compliance coverage: each framework requirement and the rules that check it (no NAME: every framework)."""
@@ -378,28 +541,46 @@ def frameworks(name, policy_dir, result, fmt):
     catalogue = [r.as_dict() for r in load_rules(policy_dir)]
     tables = [(f, assess(f, saved) if saved else coverage(f, catalogue)) for f in chosen]
     if fmt == "json":
-        click.echo(json.dumps([{"id": f.id, "title": f.title, "version": f.version, "url": f.url,
-                                "requirements": rows} for f, rows in tables], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {"id": f.id, "title": f.title, "version": f.version, "url": f.url, "requirements": rows}
+                    for f, rows in tables
+                ],
+                indent=2,
+            )
+        )
         return
     style = "github" if fmt == "markdown" else "simple"
     if not name and not saved:
-        rows = [[f.id, f.title, len(r), sum(x["coverage"] == "automated" for x in r),
-                 sum(x["coverage"] == "partial" for x in r), sum(x["coverage"] == "manual" for x in r)]
-                for f, r in tables]
-        click.echo(tabulate(rows, headers=["framework", "title", "requirements", "automated", "partial", "manual"],
-                            tablefmt=style))
+        rows = [
+            [
+                f.id,
+                f.title,
+                len(r),
+                sum(x["coverage"] == "automated" for x in r),
+                sum(x["coverage"] == "partial" for x in r),
+                sum(x["coverage"] == "manual" for x in r),
+            ]
+            for f, r in tables
+        ]
+        click.echo(
+            tabulate(
+                rows, headers=["framework", "title", "requirements", "automated", "partial", "manual"], tablefmt=style
+            )
+        )
         return
     for framework, rows in tables:
         click.echo(f"{framework.title} [{framework.id}]")
         columns = ["id", "title", "status" if saved else "coverage", "rules"]
-        body = [[r["id"], r["title"], r["status"] if saved else r["coverage"], _framework_rules(r, saved)]
-                for r in rows]
+        body = [
+            [r["id"], r["title"], r["status"] if saved else r["coverage"], _framework_rules(r, saved)] for r in rows
+        ]
         click.echo(tabulate(body, headers=columns, tablefmt=style, maxcolwidths=[None, 60, None, 60]))
         missing = sorted({m for r in rows for m in r["missing_rules"]})
         if missing:
             click.echo(f"mapped rules not in this catalogue: {', '.join(missing)}")
         click.echo("")
-
 
 
 def _framework_rules(row: dict, saved) -> str:
@@ -413,12 +594,25 @@ def _framework_rules(row: dict, saved) -> str:
 
 @main.command()
 @click.option("-o", "--output", required=True, help="Write the bundle (gzipped tar) here, atomically.")
-@click.option("--policy-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR,
-              show_default="policies/", help="Policies and data to put in the bundle (tests are left out).")
-@click.option("--signing-key", type=click.Path(exists=True, dir_okay=False),
-              help="Sign the bundle with this key: a PEM private key (RSA, ECDSA) or a file holding an HMAC secret.")
-@click.option("--signing-alg", type=click.Choice(BUNDLE_SIGNING_ALGORITHMS), default="RS256", show_default=True,
-              help="Signature algorithm (with --signing-key).")
+@click.option(
+    "--policy-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_POLICY_DIR,
+    show_default="policies/",
+    help="Policies and data to put in the bundle (tests are left out).",
+)
+@click.option(
+    "--signing-key",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Sign the bundle with this key: a PEM private key (RSA, ECDSA) or a file holding an HMAC secret.",
+)
+@click.option(
+    "--signing-alg",
+    type=click.Choice(BUNDLE_SIGNING_ALGORITHMS),
+    default="RS256",
+    show_default=True,
+    help="Signature algorithm (with --signing-key).",
+)
 @click.option("--opa-bin", help="OPA binary (else $OPA_BIN, .bin/opa, PATH).")
 def bundle(output, policy_dir, signing_key, signing_alg, opa_bin):
     """Build an OPA bundle of the policies for a fleet of OPA servers (revision: catalogue version + content hash)."""
@@ -436,19 +630,44 @@ def bundle(output, policy_dir, signing_key, signing_alg, opa_bin):
 @main.command()
 @click.argument("base")
 @click.argument("head")
-@click.option("-f", "--format", "fmts", multiple=True, help="table, json, markdown, sarif (repeatable). Default: table.")
+@click.option(
+    "-f", "--format", "fmts", multiple=True, help="table, json, markdown, sarif (repeatable). Default: table."
+)
 @click.option("-o", "--output", "outputs", multiple=True, help="Write here instead of stdout; one per --format.")
-@click.option("--output-dir", type=click.Path(file_okay=False), help="Write every --format to DIR/token-auditor-diff.<ext>.")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="high", show_default=True,
-              help="Exit 1 when HEAD introduces a finding at or above this severity (waived ones excepted).")
+@click.option(
+    "--output-dir", type=click.Path(file_okay=False), help="Write every --format to DIR/token-auditor-diff.<ext>."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="high",
+    show_default=True,
+    help="Exit 1 when HEAD introduces a finding at or above this severity (waived ones excepted).",
+)
 @click.option("--fail-on-broadening", is_flag=True, help="Also exit 1 when any token's access got broader.")
-@click.option("--waivers", "waivers_file", type=click.Path(dir_okay=False), help="YAML waivers for introduced findings.")
-@click.option("--allow-broad-waivers", is_flag=True,
-              help="Accept waivers that pin no token (provider only, or a name of wildcards only).")
+@click.option(
+    "--waivers", "waivers_file", type=click.Path(dir_okay=False), help="YAML waivers for introduced findings."
+)
+@click.option(
+    "--allow-broad-waivers",
+    is_flag=True,
+    help="Accept waivers that pin no token (provider only, or a name of wildcards only).",
+)
 @click.option("--no-findings", is_flag=True, help="Compare tokens only; do not evaluate the policies (no OPA needed).")
 @engine_options
-def diff(base, head, fmts, outputs, output_dir, fail_on, fail_on_broadening, waivers_file, allow_broad_waivers,
-         no_findings, **kw):
+def diff(
+    base,
+    head,
+    fmts,
+    outputs,
+    output_dir,
+    fail_on,
+    fail_on_broadening,
+    waivers_file,
+    allow_broad_waivers,
+    no_findings,
+    **kw,
+):
     """Compare two inventories (BASE before, HEAD after): access broader/narrower per token, findings new/resolved."""
     from auditor.gate import load_waivers
     from auditor.gate.diff_format import FORMATS, RENDERERS
@@ -458,15 +677,29 @@ def diff(base, head, fmts, outputs, output_dir, fail_on, fail_on_broadening, wai
     plan = plan_outputs(fmts, outputs, output_dir, set(FORMATS), stem="token-auditor-diff")
     now = resolve_now(kw.get("now"))
     kw["now"] = now
-    waivers = (waivers_file, load_waivers(waivers_file, now, policy_dir=kw.get("policy_dir"),
-                                          allow_broad=allow_broad_waivers)) if waivers_file else None
-    data = run_diff([base], [head], _options(kw), fail_on=fail_on, fail_on_broadening=fail_on_broadening,
-                    with_findings=not no_findings, waivers=waivers)
+    waivers = (
+        (
+            waivers_file,
+            load_waivers(waivers_file, now, policy_dir=kw.get("policy_dir"), allow_broad=allow_broad_waivers),
+        )
+        if waivers_file
+        else None
+    )
+    data = run_diff(
+        [base],
+        [head],
+        _options(kw),
+        fail_on=fail_on,
+        fail_on_broadening=fail_on_broadening,
+        with_findings=not no_findings,
+        waivers=waivers,
+    )
     commit_outputs([(output, RENDERERS[fmt](data)) for fmt, output in plan])
     sys.exit(EXIT_OK if data["gate"]["passed"] else EXIT_FINDINGS)
 
 
 # -- collect: inventories straight from the providers' APIs (auditor/collectors, docs/collect.md) ----------
+
 
 def _iso_time(ctx, param, value):
     from auditor.model.timestamps import normalize_time
@@ -482,13 +715,28 @@ def _iso_time(ctx, param, value):
 def collect_options(func):
     options = [
         click.option("-o", "--output", required=True, help="Write the inventory here (atomically); - for stdout."),
-        click.option("--max-retries", type=click.IntRange(0, 20), default=5, show_default=True,
-                     help="Waits per call when rate limited (Retry-After, GitHub secondary limits)."),
-        click.option("--max-wait", type=click.FloatRange(0), default=300.0, show_default=True,
-                     help="Longest single wait in seconds; a longer Retry-After fails that endpoint."),
-        click.option("--allow-partial", is_flag=True,
-                     help="Exit 0 (with warnings) when some endpoints failed; the file still records them."),
-        click.option("--collected-at", callback=_iso_time, help="Pin the file's collected_at (ISO 8601); default: now."),
+        click.option(
+            "--max-retries",
+            type=click.IntRange(0, 20),
+            default=5,
+            show_default=True,
+            help="Waits per call when rate limited (Retry-After, GitHub secondary limits).",
+        ),
+        click.option(
+            "--max-wait",
+            type=click.FloatRange(0),
+            default=300.0,
+            show_default=True,
+            help="Longest single wait in seconds; a longer Retry-After fails that endpoint.",
+        ),
+        click.option(
+            "--allow-partial",
+            is_flag=True,
+            help="Exit 0 (with warnings) when some endpoints failed; the file still records them.",
+        ),
+        click.option(
+            "--collected-at", callback=_iso_time, help="Pin the file's collected_at (ISO 8601); default: now."
+        ),
         click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr."),
     ]
     for option in reversed(options):
@@ -508,8 +756,11 @@ def _finish_collect(provider: str, document: dict, log, detail: str, kw: dict) -
     emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", kw["output"])
     if hits:
         places = ", ".join(sorted({hit.pointer for hit in hits})[:10])
-        click.echo(f"token-auditor: warning: collect {provider}: {len(hits)} token value(s) in the collected data were "
-                   f"redacted before writing ({terminal_safe(places)})", err=True)
+        click.echo(
+            f"token-auditor: warning: collect {provider}: {len(hits)} token value(s) in the collected data were "
+            f"redacted before writing ({terminal_safe(places)})",
+            err=True,
+        )
     problems = log.problems()
     if not problems:
         return
@@ -517,8 +768,11 @@ def _finish_collect(provider: str, document: dict, log, detail: str, kw: dict) -
     for line in problems:
         click.echo(f"token-auditor: {word}: collect {provider}: {redact_text(line)}", err=True)
     if not kw.get("allow_partial"):
-        click.echo(f"token-auditor: error: collect {provider}: incomplete collection written to {kw['output']} "
-                   "(its collection.endpoints say what is missing); exit 3", err=True)
+        click.echo(
+            f"token-auditor: error: collect {provider}: incomplete collection written to {kw['output']} "
+            "(its collection.endpoints say what is missing); exit 3",
+            err=True,
+        )
         sys.exit(3)
 
 
@@ -549,13 +803,25 @@ def collect():
 @collect.command("github")
 @click.option("--org", required=True, help="The GitHub organization.")
 @click.option("--app-id", envvar="GITHUB_APP_ID", help="GitHub App id (env GITHUB_APP_ID).")
-@click.option("--private-key", type=click.Path(dir_okay=False), envvar="GITHUB_APP_PRIVATE_KEY_FILE",
-              help="The App's private key, PEM (env GITHUB_APP_PRIVATE_KEY_FILE).")
+@click.option(
+    "--private-key",
+    type=click.Path(dir_okay=False),
+    envvar="GITHUB_APP_PRIVATE_KEY_FILE",
+    help="The App's private key, PEM (env GITHUB_APP_PRIVATE_KEY_FILE).",
+)
 @click.option("--installation-id", type=click.IntRange(1), help="The App's installation on ORG (default: found).")
-@click.option("--token-env", metavar="VAR",
-              help="Instead of an App: a fine-grained PAT in this variable (the PAT-grant endpoints are then skipped).")
-@click.option("--api-url", envvar="GITHUB_API_URL", default="https://api.github.com", show_default=True,
-              help="REST API root (GitHub Enterprise Server: https://HOST/api/v3).")
+@click.option(
+    "--token-env",
+    metavar="VAR",
+    help="Instead of an App: a fine-grained PAT in this variable (the PAT-grant endpoints are then skipped).",
+)
+@click.option(
+    "--api-url",
+    envvar="GITHUB_API_URL",
+    default="https://api.github.com",
+    show_default=True,
+    help="REST API root (GitHub Enterprise Server: https://HOST/api/v3).",
+)
 @click.option("--no-outside-collaborators", is_flag=True, help="Do not list outside collaborators.")
 @collect_options
 def collect_github(org, app_id, private_key, installation_id, token_env, api_url, no_outside_collaborators, **kw):
@@ -583,10 +849,19 @@ def collect_github(org, app_id, private_key, installation_id, token_env, api_url
 
 @collect.command("gitlab")
 @click.option("--url", "url", required=True, envvar="GITLAB_URL", help="GitLab instance, e.g. https://gitlab.com.")
-@click.option("--token-env", metavar="VAR", default="GITLAB_TOKEN", show_default=True,
-              help="Environment variable holding the access token (scope read_api).")
-@click.option("--group", "groups", multiple=True,
-              help="Walk this group (with subgroups and projects); repeatable. Default for admins: every group.")
+@click.option(
+    "--token-env",
+    metavar="VAR",
+    default="GITLAB_TOKEN",
+    show_default=True,
+    help="Environment variable holding the access token (scope read_api).",
+)
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    help="Walk this group (with subgroups and projects); repeatable. Default for admins: every group.",
+)
 @collect_options
 def collect_gitlab(url, token_env, groups, **kw):
     """GitLab: personal, group and project access tokens (all pages), users with admin/bot/state flags."""
@@ -604,24 +879,55 @@ def collect_gitlab(url, token_env, groups, **kw):
 
 
 @collect.command("huggingface")
-@click.option("--env", "env_names", multiple=True, metavar="VAR", help="A token in this environment variable (repeatable).")
-@click.option("--dotenv", "dotenv_files", multiple=True, type=click.Path(dir_okay=False),
-              help="A dotenv file; every value shaped like an HF token is collected (repeatable).")
-@click.option("--k8s-secret", "k8s_files", multiple=True, type=click.Path(dir_okay=False),
-              help="Kubernetes Secret manifests, YAML (data base64 or stringData) (repeatable).")
-@click.option("--ci-secrets", "ci_files", multiple=True, type=click.Path(dir_okay=False),
-              help="CI secrets export: YAML/JSON list of {location, key, value, kind?} (repeatable).")
-@click.option("--values-file", "value_files", multiple=True, type=click.Path(dir_okay=False),
-              help="One token value per line (# comments) (repeatable).")
+@click.option(
+    "--env", "env_names", multiple=True, metavar="VAR", help="A token in this environment variable (repeatable)."
+)
+@click.option(
+    "--dotenv",
+    "dotenv_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A dotenv file; every value shaped like an HF token is collected (repeatable).",
+)
+@click.option(
+    "--k8s-secret",
+    "k8s_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Kubernetes Secret manifests, YAML (data base64 or stringData) (repeatable).",
+)
+@click.option(
+    "--ci-secrets",
+    "ci_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="CI secrets export: YAML/JSON list of {location, key, value, kind?} (repeatable).",
+)
+@click.option(
+    "--values-file",
+    "value_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="One token value per line (# comments) (repeatable).",
+)
 @click.option("--org", "orgs", multiple=True, help="Add this org's members and Spaces (needs --token-env).")
 @click.option("--token-env", metavar="VAR", help="Token used for --org: members, Spaces, their secret/variable names.")
-@click.option("--salt-env", metavar="VAR",
-              help="Salt for the values' HMAC (stable ids across runs); default: a new random salt per run.")
-@click.option("--endpoint", envvar="HF_ENDPOINT", default="https://huggingface.co", show_default=True,
-              help="Hub URL (env HF_ENDPOINT).")
+@click.option(
+    "--salt-env",
+    metavar="VAR",
+    help="Salt for the values' HMAC (stable ids across runs); default: a new random salt per run.",
+)
+@click.option(
+    "--endpoint",
+    envvar="HF_ENDPOINT",
+    default="https://huggingface.co",
+    show_default=True,
+    help="Hub URL (env HF_ENDPOINT).",
+)
 @collect_options
-def collect_huggingface(env_names, dotenv_files, k8s_files, ci_files, value_files, orgs, token_env, salt_env,
-                        endpoint, **kw):
+def collect_huggingface(
+    env_names, dotenv_files, k8s_files, ci_files, value_files, orgs, token_env, salt_env, endpoint, **kw
+):
     """Hugging Face: whoami-v2 of every token value found; org members, Spaces, secret and variable names."""
     from auditor.collectors.common import Progress, RetryBudget
     from auditor.collectors.huggingface import HuggingFaceCollector, TokenSources
@@ -653,12 +959,16 @@ def collect_huggingface(env_names, dotenv_files, k8s_files, ci_files, value_file
         for path in value_files:
             sources.values_file(path)
         if not sources.found and not orgs:
-            raise InputError("collect huggingface: no token value found: give --env, --dotenv, --k8s-secret, "
-                             "--ci-secrets or --values-file (or --org)")
-        collector = HuggingFaceCollector(endpoint, progress, RetryBudget(kw["max_retries"], kw["max_wait"], progress),
-                                         salt)
+            raise InputError(
+                "collect huggingface: no token value found: give --env, --dotenv, --k8s-secret, "
+                "--ci-secrets or --values-file (or --org)"
+            )
+        collector = HuggingFaceCollector(
+            endpoint, progress, RetryBudget(kw["max_retries"], kw["max_wait"], progress), salt
+        )
         document = collector.collect(sources, list(orgs), org_token)
     _finish_collect("huggingface", document, collector.log, collector.auth_mode, kw)
+
 
 if __name__ == "__main__":
     main()

@@ -22,8 +22,9 @@ SELECTION_KEYS = ("skip_rules", "only_rules")
 
 def repository_root(start: Path) -> Path | None:
     try:
-        result = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, text=True,
-                                timeout=10)
+        result = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, text=True, timeout=10
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     top = result.stdout.strip()
@@ -98,8 +99,9 @@ class RuleSelection:
     def build(cls, skip_cli, only_cli, config: dict, config_file: str | None) -> RuleSelection:
         in_file = f"in {config_file}"
         skip = tuple(dict.fromkeys([*(config.get("skip_rules") or []), *skip_cli]))
-        sources = [s for s, used in ((f"skip_rules {in_file}", config.get("skip_rules")),
-                                     ("--skip-rule", skip_cli)) if used]
+        sources = [
+            s for s, used in ((f"skip_rules {in_file}", config.get("skip_rules")), ("--skip-rule", skip_cli)) if used
+        ]
         if only_cli:
             only, only_source = tuple(dict.fromkeys(only_cli)), "--only-rule"
         else:
@@ -112,8 +114,9 @@ class RuleSelection:
         for source, ids in ((self.skip_source, self.skip), (self.only_source, self.only)):
             unknown = [i for i in ids if i not in known_set]
             if unknown:
-                raise InputError(f"{source}: unknown rule id {', '.join(map(repr, unknown))}; "
-                                 "`token-auditor rules` lists them")
+                raise InputError(
+                    f"{source}: unknown rule id {', '.join(map(repr, unknown))}; `token-auditor rules` lists them"
+                )
 
     def skipped(self, known: list[str]) -> list[dict]:
         """Every known rule this selection switches off, with why, in rule-id order."""

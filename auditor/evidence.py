@@ -21,8 +21,13 @@ PRESENT = "present"
 MISSING = "missing"
 # When several inputs describe one organization: present wins, then the most telling reason.
 PRIORITY = {PRESENT: 5, "failed": 4, "forbidden": 3, "skipped": 2, "not_applicable": 1, MISSING: 0}
-COLLECTION_STATUS = {"ok": PRESENT, "forbidden": "forbidden", "failed": "failed", "skipped": "skipped",
-                     "not_applicable": "not_applicable"}
+COLLECTION_STATUS = {
+    "ok": PRESENT,
+    "forbidden": "forbidden",
+    "failed": "failed",
+    "skipped": "skipped",
+    "not_applicable": "not_applicable",
+}
 
 # Evidence kinds per provider, each with where it comes from (wrapper key or endpoint) and how to supply it.
 GITHUB = {
@@ -35,7 +40,7 @@ GITHUB = {
 }
 GITLAB = {
     "members": "token-auditor reads no GitLab membership yet: check by hand that each token's owner is still an "
-               "active member of {org}",
+    "active member of {org}",
 }
 HUGGINGFACE = {
     "members": "add {org}'s members (`members:` entries with org {org})",
@@ -50,7 +55,7 @@ NEUTRAL = {
 TOKEN_KINDS = {
     "huggingface": {
         "token_usage": "copy each token's last use from huggingface.co/settings/tokens (for {org}'s org tokens: its "
-                       "Settings → Access Tokens) into `inventory.last_used_at` (null when the Hub shows it never used)",
+        "Settings → Access Tokens) into `inventory.last_used_at` (null when the Hub shows it never used)",
     },
 }
 KINDS = {"github": GITHUB, "gitlab": GITLAB, "huggingface": HUGGINGFACE}
@@ -120,17 +125,28 @@ def not_assessed(orgs: list[dict], rules: list, tokens: list[dict] = ()) -> list
             missing = sorted(kind for kind in rule.requires if evidence.get(kind, PRESENT) != PRESENT)
             if not missing:
                 continue
-            out.append({
-                "rule_id": rule.id,
-                "provider": org["provider"],
-                "org": org["name"],
-                "missing": [{"kind": kind, "status": evidence[kind],
-                             "reason": STATUS_TEXT.get(evidence[kind], evidence[kind]),
-                             "how": how_to_assess(org["provider"], kind, org["name"])}
-                            for kind in missing],
-            })
-    lacking = sorted((token["provider"], token["owner"], kind, status, token["key"]) for token in tokens
-                     for kind, status in (token.get("evidence") or {}).items() if status != PRESENT)
+            out.append(
+                {
+                    "rule_id": rule.id,
+                    "provider": org["provider"],
+                    "org": org["name"],
+                    "missing": [
+                        {
+                            "kind": kind,
+                            "status": evidence[kind],
+                            "reason": STATUS_TEXT.get(evidence[kind], evidence[kind]),
+                            "how": how_to_assess(org["provider"], kind, org["name"]),
+                        }
+                        for kind in missing
+                    ],
+                }
+            )
+    lacking = sorted(
+        (token["provider"], token["owner"], kind, status, token["key"])
+        for token in tokens
+        for kind, status in (token.get("evidence") or {}).items()
+        if status != PRESENT
+    )
     for rule in rules:
         per_owner: dict[tuple, dict] = {}  # (provider, owner) → {(kind, status): token keys}
         for provider, owner, kind, status, key in lacking:
@@ -138,20 +154,36 @@ def not_assessed(orgs: list[dict], rules: list, tokens: list[dict] = ()) -> list
                 per_owner.setdefault((provider, owner), {}).setdefault((kind, status), set()).add(key)
         for (provider, owner), missing in per_owner.items():
             how = TOKEN_KINDS.get(provider, {}).get
-            out.append({
-                "rule_id": rule.id, "provider": provider, "org": owner,
-                "tokens": len(set().union(*missing.values())),
-                "missing": [{"kind": kind, "status": status, "reason": TOKEN_STATUS_TEXT.get(status, status),
-                             "how": (how(kind) or f"supply {kind} for each token").format(org=owner)}
-                            for kind, status in missing],
-            })
+            out.append(
+                {
+                    "rule_id": rule.id,
+                    "provider": provider,
+                    "org": owner,
+                    "tokens": len(set().union(*missing.values())),
+                    "missing": [
+                        {
+                            "kind": kind,
+                            "status": status,
+                            "reason": TOKEN_STATUS_TEXT.get(status, status),
+                            "how": (how(kind) or f"supply {kind} for each token").format(org=owner),
+                        }
+                        for kind, status in missing
+                    ],
+                }
+            )
     return sorted(out, key=lambda e: (e["rule_id"], e["provider"], e["org"], "tokens" in e))
 
 
 def coverage(orgs: list[dict]) -> list[dict]:
     """Per organization: the status of each evidence kind its provider can supply."""
-    return sorted(({"provider": o["provider"], "org": o["name"], "evidence": dict(sorted((o.get("evidence") or {}).items()))}
-                   for o in orgs if o.get("evidence")), key=lambda e: (e["provider"], e["org"]))
+    return sorted(
+        (
+            {"provider": o["provider"], "org": o["name"], "evidence": dict(sorted((o.get("evidence") or {}).items()))}
+            for o in orgs
+            if o.get("evidence")
+        ),
+        key=lambda e: (e["provider"], e["org"]),
+    )
 
 
 def report_rows(data: dict) -> list[dict]:
@@ -161,11 +193,15 @@ def report_rows(data: dict) -> list[dict]:
         missing = entry.get("missing") or []
         tokens = entry.get("tokens")
         scope = f"{entry['org']} ({tokens} token{'s' if tokens != 1 else ''})" if tokens else entry["org"]
-        rows.append({
-            "rule_id": entry["rule_id"], "provider": entry["provider"], "org": scope,
-            "missing": ", ".join(f"{m['kind']} ({m['status']})" for m in missing),
-            "how": "; ".join(dict.fromkeys(m.get("how", "") for m in missing)),
-        })
+        rows.append(
+            {
+                "rule_id": entry["rule_id"],
+                "provider": entry["provider"],
+                "org": scope,
+                "missing": ", ".join(f"{m['kind']} ({m['status']})" for m in missing),
+                "how": "; ".join(dict.fromkeys(m.get("how", "") for m in missing)),
+            }
+        )
     return rows
 
 
@@ -183,6 +219,10 @@ def headline(data: dict) -> str | None:
     where = [f"{orgs} organization{'s' if orgs != 1 else ''}"] if orgs else []
     if owners:
         count = sum(owners.values())
-        where.append(f"{count} token{'s' if count != 1 else ''} of {len(owners)} owner{'s' if len(owners) != 1 else ''}")
-    return (f"{rules} rule{'s' if rules != 1 else ''} not assessed in {' and for '.join(where)}: "
-            "evidence they need is missing from the inputs (not counted as a pass)")
+        where.append(
+            f"{count} token{'s' if count != 1 else ''} of {len(owners)} owner{'s' if len(owners) != 1 else ''}"
+        )
+    return (
+        f"{rules} rule{'s' if rules != 1 else ''} not assessed in {' and for '.join(where)}: "
+        "evidence they need is missing from the inputs (not counted as a pass)"
+    )

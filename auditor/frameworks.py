@@ -76,20 +76,30 @@ def load_frameworks(policy_dir: Path) -> list[Framework]:
         if error is not None:
             pointer = "/" + "/".join(str(p) for p in error.absolute_path)
             raise InputError(f"{path}: {pointer}: {error.message}")
-        (framework_id, body), = document.items()
-        found.append(Framework(
-            id=framework_id,
-            title=body["title"],
-            version=body.get("version"),
-            url=body.get("url"),
-            providers=tuple(body.get("providers") or ()),
-            rules_from_metadata=body.get("rules_from_metadata"),
-            requirements=tuple(Requirement(r["id"], r["title"], tuple(r["rules"]), r.get("manual"),
-                                           tuple(r.get("kinds") or ()), tuple(r.get("requires") or ()))
-                               for r in body["requirements"]),
-            path=str(path),
-            order=body.get("order", 100),
-        ))
+        ((framework_id, body),) = document.items()
+        found.append(
+            Framework(
+                id=framework_id,
+                title=body["title"],
+                version=body.get("version"),
+                url=body.get("url"),
+                providers=tuple(body.get("providers") or ()),
+                rules_from_metadata=body.get("rules_from_metadata"),
+                requirements=tuple(
+                    Requirement(
+                        r["id"],
+                        r["title"],
+                        tuple(r["rules"]),
+                        r.get("manual"),
+                        tuple(r.get("kinds") or ()),
+                        tuple(r.get("requires") or ()),
+                    )
+                    for r in body["requirements"]
+                ),
+                path=str(path),
+                order=body.get("order", 100),
+            )
+        )
     return sorted(found, key=lambda f: (f.order, f.id))
 
 
@@ -106,9 +116,18 @@ def coverage(framework: Framework, catalogue: list[dict]) -> list[dict]:
     for requirement in framework.requirements:
         rules, missing = framework.rules_for(requirement, catalogue)
         kind = "manual" if not rules else ("partial" if requirement.manual else "automated")
-        rows.append({"id": requirement.id, "title": requirement.title, "coverage": kind, "rules": rules,
-                     "missing_rules": missing, "manual": requirement.manual, "kinds": list(requirement.kinds),
-                     "requires": list(requirement.requires)})
+        rows.append(
+            {
+                "id": requirement.id,
+                "title": requirement.title,
+                "coverage": kind,
+                "rules": rules,
+                "missing_rules": missing,
+                "manual": requirement.manual,
+                "kinds": list(requirement.kinds),
+                "requires": list(requirement.requires),
+            }
+        )
     return rows
 
 
@@ -156,11 +175,17 @@ def assess(framework: Framework, report: dict) -> list[dict]:
             status = "fail"
         else:
             status = NOT_ASSESSED if not_run or unseen else "pass"
-        rows.append({**row, "status": status, "findings": sum(hits.values()), "failed_rules": sorted(hits),
-                     "not_assessed_rules": not_run if applies else [],
-                     "not_assessed_in": sorted({o for r in not_run for o in unassessed[r]} | set(unseen))
-                     if applies else [],
-                     "not_assessed_why": "; ".join(why) if applies and status == NOT_ASSESSED else ""})
+        rows.append(
+            {
+                **row,
+                "status": status,
+                "findings": sum(hits.values()),
+                "failed_rules": sorted(hits),
+                "not_assessed_rules": not_run if applies else [],
+                "not_assessed_in": sorted({o for r in not_run for o in unassessed[r]} | set(unseen)) if applies else [],
+                "not_assessed_why": "; ".join(why) if applies and status == NOT_ASSESSED else "",
+            }
+        )
     return rows
 
 
@@ -172,9 +197,17 @@ def assess_all(report: dict, policy_dir: Path | None = None) -> list[dict]:
     for framework in load_frameworks(policy_dir or DEFAULT_POLICY_DIR):
         rows = assess(framework, report)
         counts = Counter(r["status"] for r in rows)
-        results.append({"id": framework.id, "title": framework.title, "version": framework.version,
-                        "url": framework.url, "providers": list(framework.providers),
-                        "counts": {s: counts.get(s, 0) for s in STATUSES}, "requirements": rows})
+        results.append(
+            {
+                "id": framework.id,
+                "title": framework.title,
+                "version": framework.version,
+                "url": framework.url,
+                "providers": list(framework.providers),
+                "counts": {s: counts.get(s, 0) for s in STATUSES},
+                "requirements": rows,
+            }
+        )
     return results
 
 
@@ -183,8 +216,12 @@ def compliance_markdown(report: dict, policy_dir: Path | None = None) -> str:
     lines = []
     for result in assess_all(report, policy_dir):
         counts = ", ".join(f"{n} {s}" for s, n in result["counts"].items() if n)
-        lines += [f"**{_md(result['title'])}**: {counts}", "",
-                  "| requirement | title | status | rules that fired (or why not assessed) |", "|---|---|---|---|"]
+        lines += [
+            f"**{_md(result['title'])}**: {counts}",
+            "",
+            "| requirement | title | status | rules that fired (or why not assessed) |",
+            "|---|---|---|---|",
+        ]
         for row in result["requirements"]:
             fired = ", ".join(f"`{r}`" for r in row["failed_rules"])
             if row["status"] == NOT_ASSESSED:

@@ -38,14 +38,17 @@ def _catalogue(provider: str, policy_dir: Path) -> dict:
 
 def _admin_rated(provider: str, name: str, policy_dir: Path) -> bool:
     catalogue = _catalogue(provider, policy_dir)
-    return (catalogue.get("permissions") or {}).get(name) == "admin" or (catalogue.get("scopes") or {}).get(name) == "admin"
+    return (catalogue.get("permissions") or {}).get(name) == "admin" or (catalogue.get("scopes") or {}).get(
+        name
+    ) == "admin"
 
 
 _ADMIN_RATED = re.compile(r"^(?:github|gitlab|huggingface) (?:scope |permission )?(.+) is admin-rated$")
 
 
-def credential_problems(credential: dict, policy_dir: Path = POLICY_DIR,
-                        justified_admin: Collection[str] = ()) -> list[str]:
+def credential_problems(
+    credential: dict, policy_dir: Path = POLICY_DIR, justified_admin: Collection[str] = ()
+) -> list[str]:
     """Why the provider would refuse to create `credential`, or why we would (an admin-rated permission):
     empty when it is creatable. `justified_admin` names admin-rated permissions a plan keeps on purpose,
     with its reason (`access_level:owner` for GitLab's Owner level)."""
@@ -75,7 +78,9 @@ def _github(credential: dict, reg: dict, policy_dir: Path) -> list[str]:
                 problems.append(f"github permission {name!r} does not exist")
                 continue
             if level not in offered["levels"]:
-                problems.append(f"github permission {name} has no level {level!r} (offered: {', '.join(offered['levels'])})")
+                problems.append(
+                    f"github permission {name} has no level {level!r} (offered: {', '.join(offered['levels'])})"
+                )
             if group != offered["group"]:
                 problems.append(f"github permission {name} is a {offered['group']} permission, not {group}")
             if kind == "fine_grained_pat" and name in registries_only:
@@ -132,7 +137,9 @@ def _huggingface(credential: dict, reg: dict, policy_dir: Path) -> list[str]:
         if offered is None:
             problems.append(f"huggingface permission {name!r} does not exist")
         elif where not in offered["on"]:
-            problems.append(f"huggingface permission {name} cannot be granted on a {where} (only: {', '.join(offered['on'])})")
+            problems.append(
+                f"huggingface permission {name} cannot be granted on a {where} (only: {', '.join(offered['on'])})"
+            )
         elif offered.get("admin") or _admin_rated("huggingface", name, policy_dir):
             problems.append(f"huggingface permission {name} is admin-rated")
 
@@ -155,8 +162,10 @@ _NO_REGISTRY = {"npm", "pypi"}
 
 def _template(path: str) -> re.Pattern:
     """A registry path (/groups/:id/…, /orgs/{org}/…) as a pattern: each placeholder is one segment."""
-    parts = ["[^/]+" if p.startswith(":") or (p.startswith("{") and p.endswith("}")) else re.escape(p)
-             for p in path.split("/")]
+    parts = [
+        "[^/]+" if p.startswith(":") or (p.startswith("{") and p.endswith("}")) else re.escape(p)
+        for p in path.split("/")
+    ]
     return re.compile("/".join(parts) + "$")
 
 

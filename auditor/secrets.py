@@ -27,12 +27,20 @@ _PATTERNS: tuple[tuple[str, str, str], ...] = (
     ("npm", "npm_", r"npm_[A-Za-z0-9]{36,}"),
     ("pypi", "pypi-", r"pypi-AgE[A-Za-z0-9_\-]{50,}"),
     ("aws", "AKIA", r"(?:AKIA|ASIA)[0-9A-Z]{16}"),
-    ("aws", "", r"(?i:aws_?secret_?access_?key|secret_?access_?key)[\"']?\s*[:=]\s*[\"']?"
-                r"(?P<s{i}>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"),
+    (
+        "aws",
+        "",
+        r"(?i:aws_?secret_?access_?key|secret_?access_?key)[\"']?\s*[:=]\s*[\"']?"
+        r"(?P<s{i}>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+    ),
     ("slack", "xoxe.", r"xoxe\.xox[bp]-[A-Za-z0-9\-]{10,}"),
     ("slack", "xox", r"xox[abposre]-[A-Za-z0-9\-]{10,}"),
     ("slack", "xapp-", r"xapp-\d-[A-Za-z0-9\-]{10,}"),
-    ("slack", "https://hooks.slack.com/", r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/\-]{20,}"),
+    (
+        "slack",
+        "https://hooks.slack.com/",
+        r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/\-]{20,}",
+    ),
 )
 _COMBINED = re.compile(
     "(?:" + "|".join(f"(?P<p{i}>{p[2].replace('{i}', str(i))})" for i, p in enumerate(_PATTERNS)) + r")(?![A-Za-z0-9])"
@@ -40,8 +48,9 @@ _COMBINED = re.compile(
 _INNER = {i for i, p in enumerate(_PATTERNS) if "(?P<s{i}>" in p[2]}
 # Where a match can start. One alternation makes Python's regex engine try every alternative at every position
 # (seconds per 10 MB); each pattern alone starts with a literal the engine scans for at memory speed.
-_ALONE = tuple(re.compile(p[2].replace("(?P<s{i}>", "(?:") + r"(?![A-Za-z0-9])") for p in _PATTERNS
-               if "(?P<s{i}>" not in p[2])
+_ALONE = tuple(
+    re.compile(p[2].replace("(?P<s{i}>", "(?:") + r"(?![A-Za-z0-9])") for p in _PATTERNS if "(?P<s{i}>" not in p[2]
+)
 _CONTEXT = re.compile(r"(?i)secret_?access_?key")
 _CONTEXT_STARTS = ("secret_access_key", "secretaccesskey", "secret_accesskey", "secretaccess_key")  # lower case
 # A key that names an AWS secret access key: its value alone (40 base64 characters) is the secret.
@@ -142,7 +151,7 @@ def _finditer(text: str):
 def _sub(replace, text: str) -> str:
     pieces, last = [], 0
     for match in _finditer(text):
-        pieces.append(text[last:match.start()])
+        pieces.append(text[last : match.start()])
         pieces.append(replace(match))
         last = match.end()
     if not pieces:

@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shlex
 import shutil
 import subprocess
@@ -30,8 +31,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-import resource
 
 import psutil
 
@@ -80,8 +79,9 @@ def measure(command: list[str], env: dict | None = None, also: list | None = Non
     also_cpu = _cpu(also)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        process = psutil.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=ROOT,
-                               env={**os.environ, **(env or {})})
+        process = psutil.Popen(
+            command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=ROOT, env={**os.environ, **(env or {})}
+        )
         peak = 0
         while process.poll() is None:
             total = 0
@@ -101,8 +101,14 @@ def measure(command: list[str], env: dict | None = None, also: list | None = Non
         cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime) + _cpu(also) - also_cpu
         out.seek(0)
         err.seek(0)
-        return {"wall": wall, "cpu": cpu, "rss": peak, "returncode": process.returncode, "stdout": out.read(),
-                "stderr": err.read()}
+        return {
+            "wall": wall,
+            "cpu": cpu,
+            "rss": peak,
+            "returncode": process.returncode,
+            "stdout": out.read(),
+            "stderr": err.read(),
+        }
 
 
 def _check(name: str, result: dict, ok=(0,)) -> dict:
@@ -131,8 +137,9 @@ def per_token_worker(normalized: str, sample: int, seed: int, policy_dir: str, o
     document = json.loads(Path(normalized).read_text())
     tokens = document["tokens"]
     picked = random.Random(seed).sample(tokens, min(sample, len(tokens)))
-    inventory = Inventory(tokens=picked, orgs=document["orgs"], locations=document["locations"],
-                          secrets=document["secrets"])
+    inventory = Inventory(
+        tokens=picked, orgs=document["orgs"], locations=document["locations"], secrets=document["secrets"]
+    )
     del document, tokens
     started = time.perf_counter()
     with ManagedOpa(opa, policy_dir=Path(policy_dir)) as server:
@@ -144,8 +151,9 @@ def per_token_worker(normalized: str, sample: int, seed: int, policy_dir: str, o
         findings = engine.evaluate(inventory, NOW, None)
         done = time.perf_counter()
         engine.close()
-    print(json.dumps({"setup": ready - started, "eval": done - ready, "tokens": len(picked),
-                      "findings": len(findings)}))
+    print(
+        json.dumps({"setup": ready - started, "eval": done - ready, "tokens": len(picked), "findings": len(findings)})
+    )
 
 
 def _mib(value: float) -> str:
@@ -168,7 +176,9 @@ class BundleService:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+        self.server = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory))
+        )
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -191,13 +201,30 @@ def start_fleet(count: int, service: str, work: Path, opa: str) -> list:
     for index in range(count):
         port = _free_port()
         config = work / f"fleet-{index}.yaml"
-        config.write_text(f"services:\n  bundles:\n    url: {service}\nbundles:\n  token-auditor:\n"
-                          "    service: bundles\n    resource: policies.tar.gz\n"
-                          "    polling: {min_delay_seconds: 3600, max_delay_seconds: 7200}\n")
-        process = psutil.Popen([opa, "run", "--server", "--disable-telemetry", "--addr", f"127.0.0.1:{port}",
-                                "--log-level", "error", "--config-file", str(config)],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env=FLEET_ENV, cwd=work)
+        config.write_text(
+            f"services:\n  bundles:\n    url: {service}\nbundles:\n  token-auditor:\n"
+            "    service: bundles\n    resource: policies.tar.gz\n"
+            "    polling: {min_delay_seconds: 3600, max_delay_seconds: 7200}\n"
+        )
+        process = psutil.Popen(
+            [
+                opa,
+                "run",
+                "--server",
+                "--disable-telemetry",
+                "--addr",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "error",
+                "--config-file",
+                str(config),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=FLEET_ENV,
+            cwd=work,
+        )
         process.url = f"http://127.0.0.1:{port}"
         servers.append(process)
     with requests.Session() as session:
@@ -237,15 +264,30 @@ def same_findings(single: Path, fleet: Path) -> bool:
         return not a.read(1) and not b.read(1)
 
 
-def run_fleet(size: int, inventory: Path, limit: list[str], args, work: Path, opa: str, service: str,
-              single_report: Path) -> dict:
+def run_fleet(
+    size: int, inventory: Path, limit: list[str], args, work: Path, opa: str, service: str, single_report: Path
+) -> dict:
     started = time.perf_counter()
     servers = start_fleet(args.fleet, service, work, opa)
     ready = time.perf_counter() - started
     report = work / f"fleet-report-{size}.json"
     urls = [part for server in servers for part in ("--opa-url", server.url)]
-    command = [*_cli(), "audit", str(inventory), "--format", "json", "-o", str(report), "--fail-on", "never",
-               "--now", NOW, *limit, *urls, *args.audit_args]
+    command = [
+        *_cli(),
+        "audit",
+        str(inventory),
+        "--format",
+        "json",
+        "-o",
+        str(report),
+        "--fail-on",
+        "never",
+        "--now",
+        NOW,
+        *limit,
+        *urls,
+        *args.audit_args,
+    ]
     try:
         result = _check("fleet audit", measure(command, {"OPA_BIN": opa}, also=servers), ok=(0, 1))
     finally:
@@ -268,12 +310,44 @@ def run_size(size: int, args, work: Path, bundle: Path, opa: str, service: str |
     cli = _cli()
     normalize_cmd = [*cli, "normalize", str(inventory), "--now", NOW, "-o", str(normalized), *limit]
     single_report = work / f"single-report-{size}.json"
-    audit_cmd = [*cli, "audit", str(inventory), "--format", "json", "-o", str(single_report) if service else os.devnull,
-                 "--fail-on", "never", "--now", NOW, *limit, *args.audit_args]
-    eval_cmd = [opa, "eval", "-d", str(bundle), "-i", str(normalized), "data.token_auditor.main.findings",
-                "--format", "json"]
-    worker_cmd = [sys.executable, str(Path(__file__).resolve()), "--per-token-worker", str(normalized),
-                  "--sample", str(args.sample), "--seed", str(args.seed), "--policy-dir", str(args.policy_dir)]
+    audit_cmd = [
+        *cli,
+        "audit",
+        str(inventory),
+        "--format",
+        "json",
+        "-o",
+        str(single_report) if service else os.devnull,
+        "--fail-on",
+        "never",
+        "--now",
+        NOW,
+        *limit,
+        *args.audit_args,
+    ]
+    eval_cmd = [
+        opa,
+        "eval",
+        "-d",
+        str(bundle),
+        "-i",
+        str(normalized),
+        "data.token_auditor.main.findings",
+        "--format",
+        "json",
+    ]
+    worker_cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--per-token-worker",
+        str(normalized),
+        "--sample",
+        str(args.sample),
+        "--seed",
+        str(args.seed),
+        "--policy-dir",
+        str(args.policy_dir),
+    ]
     env = {"OPA_BIN": opa}
     norm = _check("normalize", measure(normalize_cmd, env))
     audit = _check("audit", measure(audit_cmd, env), ok=(0, 1))
@@ -284,24 +358,32 @@ def run_size(size: int, args, work: Path, bundle: Path, opa: str, service: str |
     timings = json.loads(worker["stdout"].decode().strip().splitlines()[-1])
     per_token_wall = timings["setup"] + timings["eval"] / max(1, timings["tokens"]) * size
     return {
-        "size": size, "bytes": inventory.stat().st_size, "generated": generated,
-        "normalize": norm, "audit": audit, "raw": raw, "raw_findings": raw_findings,
+        "size": size,
+        "bytes": inventory.stat().st_size,
+        "generated": generated,
+        "normalize": norm,
+        "audit": audit,
+        "raw": raw,
+        "raw_findings": raw_findings,
         "per_token": {"wall": per_token_wall, "cpu": None, "rss": worker["rss"], "sample": timings},
         "fleet": fleet,
-        "commands": {"normalize": normalize_cmd, "audit": audit_cmd, "opa eval": eval_cmd,
-                     "per-token": worker_cmd},
+        "commands": {"normalize": normalize_cmd, "audit": audit_cmd, "opa eval": eval_cmd, "per-token": worker_cmd},
     }
 
 
 def report(results: list[dict], args, opa: str) -> None:
     from auditor.engine.binary import opa_version
 
-    print(f"OPA {opa_version(opa)} ({opa}); {os.cpu_count()} cores "
-          f"({len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'} usable); "
-          f"Python {sys.version.split()[0]}; seed {args.seed}; per-token sample {args.sample}")
+    print(
+        f"OPA {opa_version(opa)} ({opa}); {os.cpu_count()} cores "
+        f"({len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'} usable); "
+        f"Python {sys.version.split()[0]}; seed {args.seed}; per-token sample {args.sample}"
+    )
     print()
-    header = (f"{'tokens':>9} | {'input':>9} | {'measurement':<34} | {'wall':>11} | {'CPU (tree)':>11} | "
-              f"{'peak RSS (tree)':>15}")
+    header = (
+        f"{'tokens':>9} | {'input':>9} | {'measurement':<34} | {'wall':>11} | {'CPU (tree)':>11} | "
+        f"{'peak RSS (tree)':>15}"
+    )
     print(header)
     print("-" * len(header))
     for r in results:
@@ -317,8 +399,9 @@ def report(results: list[dict], args, opa: str) -> None:
         for name, m in rows:
             rss_text = _mib(m["rss"]) + (" (sample)" if name.startswith("(c)") else "")
             cpu = "-" if m["cpu"] is None else _secs(m["cpu"])
-            print(f"{size:>9} | {_mib(r['bytes']):>9} | {name:<34} | {_secs(m['wall']):>11} | {cpu:>11} | "
-                  f"{rss_text:>15}")
+            print(
+                f"{size:>9} | {_mib(r['bytes']):>9} | {name:<34} | {_secs(m['wall']):>11} | {cpu:>11} | {rss_text:>15}"
+            )
             size = ""
     print()
     for r in results:
@@ -326,20 +409,24 @@ def report(results: list[dict], args, opa: str) -> None:
         over = audit / raw
         speedup = per / audit
         cpu_over = r["audit"]["cpu"] / max(r["raw"]["cpu"], 1e-9)
-        print(f"{r['size']:>9,} tokens: audit / raw opa eval = {over:.2f}x (target <= {AUDIT_TARGET}x: "
-              f"{'met' if over <= AUDIT_TARGET else 'NOT met'}; CPU {cpu_over:.2f}x); "
-              f"per-token / audit = {speedup:.1f}x (target >= {PER_TOKEN_TARGET:.0f}x: "
-              f"{'met' if speedup >= PER_TOKEN_TARGET else 'NOT met'}); "
-              f"raw opa eval findings {r['raw_findings']:,}; "
-              f"per-token sample {r['per_token']['sample']['eval'] / max(1, r['per_token']['sample']['tokens']) * 1000:.2f} ms/token")
+        print(
+            f"{r['size']:>9,} tokens: audit / raw opa eval = {over:.2f}x (target <= {AUDIT_TARGET}x: "
+            f"{'met' if over <= AUDIT_TARGET else 'NOT met'}; CPU {cpu_over:.2f}x); "
+            f"per-token / audit = {speedup:.1f}x (target >= {PER_TOKEN_TARGET:.0f}x: "
+            f"{'met' if speedup >= PER_TOKEN_TARGET else 'NOT met'}); "
+            f"raw opa eval findings {r['raw_findings']:,}; "
+            f"per-token sample {r['per_token']['sample']['eval'] / max(1, r['per_token']['sample']['tokens']) * 1000:.2f} ms/token"
+        )
     for r in results:
         fleet = r["fleet"]
         if fleet:
-            print(f"{r['size']:>9,} tokens: fleet of {args.fleet} / single managed OPA: wall "
-                  f"{fleet['wall'] / r['audit']['wall']:.2f}x, CPU {fleet['cpu'] / max(r['audit']['cpu'], 1e-9):.2f}x, "
-                  f"peak RSS {fleet['rss'] / max(r['audit']['rss'], 1):.2f}x (fleet start and bundle activation "
-                  f"{fleet['startup']:.1f} s, not counted); findings identical to the single server: "
-                  f"{'yes' if fleet['identical'] else 'NO'}")
+            print(
+                f"{r['size']:>9,} tokens: fleet of {args.fleet} / single managed OPA: wall "
+                f"{fleet['wall'] / r['audit']['wall']:.2f}x, CPU {fleet['cpu'] / max(r['audit']['cpu'], 1e-9):.2f}x, "
+                f"peak RSS {fleet['rss'] / max(r['audit']['rss'], 1):.2f}x (fleet start and bundle activation "
+                f"{fleet['startup']:.1f} s, not counted); findings identical to the single server: "
+                f"{'yes' if fleet['identical'] else 'NO'}"
+            )
     print()
     print("commands (last size; FILE and normalized.json are generated per size):")
     last = results[-1]["commands"]
@@ -357,10 +444,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=200, help="tokens sent one request each for (c)")
     parser.add_argument("--policy-dir", type=Path, default=ROOT / "policies")
     parser.add_argument("--keep", metavar="DIR", help="write inventories and normalized inputs here and keep them")
-    parser.add_argument("--audit-arg", dest="audit_args", action="append", default=[],
-                        help="extra argument for the audit command (repeatable), e.g. --audit-arg=--chunk-size=5000")
-    parser.add_argument("--fleet", type=int, default=3, metavar="N",
-                        help="also audit with a fleet of N local OPA servers loading the bundle (0: skip; default 3)")
+    parser.add_argument(
+        "--audit-arg",
+        dest="audit_args",
+        action="append",
+        default=[],
+        help="extra argument for the audit command (repeatable), e.g. --audit-arg=--chunk-size=5000",
+    )
+    parser.add_argument(
+        "--fleet",
+        type=int,
+        default=3,
+        metavar="N",
+        help="also audit with a fleet of N local OPA servers loading the bundle (0: skip; default 3)",
+    )
     parser.add_argument("--per-token-worker", metavar="NORMALIZED", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     opa = _opa_bin()
@@ -383,8 +480,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.fleet > 0:
             served = Path(temp) / "served"
             served.mkdir()
-            _check("bundle", measure([*_cli(), "bundle", "-o", str(served / "policies.tar.gz"),
-                                      "--policy-dir", str(args.policy_dir)], {"OPA_BIN": opa}))
+            _check(
+                "bundle",
+                measure(
+                    [*_cli(), "bundle", "-o", str(served / "policies.tar.gz"), "--policy-dir", str(args.policy_dir)],
+                    {"OPA_BIN": opa},
+                ),
+            )
             service = BundleService(served)
         results = []
         try:

@@ -37,8 +37,12 @@ def examples(readme: str) -> dict[str, str]:
             found[".gitlab-ci.yml"] = text
         elif language == "sh" and text.startswith("#!/bin/sh"):
             found["ci/token-audit.sh"] = text
-    missing = {".github/workflows/token-audit.yml", ".pre-commit-config.yaml", ".gitlab-ci.yml",
-               "ci/token-audit.sh"} - set(found)
+    missing = {
+        ".github/workflows/token-audit.yml",
+        ".pre-commit-config.yaml",
+        ".gitlab-ci.yml",
+        "ci/token-audit.sh",
+    } - set(found)
     if missing:
         raise SystemExit(f"README.md: CI examples not found: {', '.join(sorted(missing))}")
     return found

@@ -28,7 +28,9 @@ MODEL = "AppPermissions"
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = ROOT / "policies" / "token_auditor" / "registry" / "github"
 SCOPES = ROOT / "scripts" / "github_scopes.json"
-PERMISSIONS_DOC = "https://docs.github.com/en/rest/authentication/permissions-required-for-fine-grained-personal-access-tokens"
+PERMISSIONS_DOC = (
+    "https://docs.github.com/en/rest/authentication/permissions-required-for-fine-grained-personal-access-tokens"
+)
 
 # The OpenAPI schema lists repository permissions, then organization ones from this name on,
 # then the user's account ones, then enterprise ones; the generator fails if an anchor moves.
@@ -40,13 +42,20 @@ ENTERPRISE_PREFIX = "enterprise_"
 # following permission set") that the AppPermissions model does not list.
 DOCUMENTED = {
     "actions_variables": (["read", "write"], "repository", "https://docs.github.com/en/rest/actions/variables"),
-    "organization_actions_variables": (["read", "write"], "organization",
-                                       "https://docs.github.com/en/rest/actions/variables"),
+    "organization_actions_variables": (
+        ["read", "write"],
+        "organization",
+        "https://docs.github.com/en/rest/actions/variables",
+    ),
     "codespaces_lifecycle_admin": (["read", "write"], "repository", PERMISSIONS_DOC),
     "codespaces_metadata": (["read"], "repository", PERMISSIONS_DOC),
     "codespaces_secrets": (["write"], "repository", PERMISSIONS_DOC),
     "codespaces_user_secrets": (["read", "write"], "account", PERMISSIONS_DOC),
-    "repository_advisories": (["read", "write"], "repository", "https://docs.github.com/en/rest/security-advisories/repository-advisories"),
+    "repository_advisories": (
+        ["read", "write"],
+        "repository",
+        "https://docs.github.com/en/rest/security-advisories/repository-advisories",
+    ),
     "gists": (["write"], "account", PERMISSIONS_DOC),
     "plan": (["read"], "account", PERMISSIONS_DOC),
     "private_repository_invitations": (["read"], "account", PERMISSIONS_DOC),
@@ -85,8 +94,9 @@ def model_source() -> tuple[str, str]:
 
 def _literal_levels(annotation: ast.expr) -> list[str]:
     """The strings of the Literal[...] inside Missing[Literal[...]]."""
-    levels = [node.value for node in ast.walk(annotation)
-              if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    levels = [
+        node.value for node in ast.walk(annotation) if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
     if not levels:
         raise SystemExit(f"error: {MODEL} field without a Literal level: {ast.unparse(annotation)}")
     return levels
@@ -96,8 +106,11 @@ def app_permissions(source: str) -> list[tuple[str, list[str]]]:
     """(permission, levels) in the model's order."""
     for node in ast.parse(source).body:
         if isinstance(node, ast.ClassDef) and node.name == MODEL:
-            return [(stmt.target.id, _literal_levels(stmt.annotation)) for stmt in node.body
-                    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)]
+            return [
+                (stmt.target.id, _literal_levels(stmt.annotation))
+                for stmt in node.body
+                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+            ]
     raise SystemExit(f"error: no class {MODEL}")
 
 
@@ -122,8 +135,10 @@ def groups(names: list[str]) -> dict[str, str]:
 def build(source: str, version: str, today: str) -> dict:
     fields = app_permissions(source)
     group_of = groups([name for name, _ in fields])
-    permissions = {name: {"levels": levels, "group": group_of[name], "source": f"{MODEL} ({PACKAGE}=={version})"}
-                   for name, levels in fields}
+    permissions = {
+        name: {"levels": levels, "group": group_of[name], "source": f"{MODEL} ({PACKAGE}=={version})"}
+        for name, levels in fields
+    }
     for name, (levels, group, url) in DOCUMENTED.items():
         permissions.setdefault(name, {"levels": levels, "group": group, "source": url})
     scopes = json.loads(SCOPES.read_text(encoding="utf-8"))

@@ -25,8 +25,12 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULES = ("auditor/gate", "auditor/secrets.py", "auditor/findings")
 # In-process unit tests first (fast, -x stops at the first failure), then the end-to-end literal ones.
 TESTS = (
-    "tests/test_gate_waivers.py", "tests/test_gate_baseline.py", "tests/test_gate_diff.py",
-    "tests/test_mutation_survivors_diff.py", "tests/test_secrets_and_lifecycle.py", "tests/test_mutation_survivors.py",
+    "tests/test_gate_waivers.py",
+    "tests/test_gate_baseline.py",
+    "tests/test_gate_diff.py",
+    "tests/test_mutation_survivors_diff.py",
+    "tests/test_secrets_and_lifecycle.py",
+    "tests/test_mutation_survivors.py",
 )
 DESELECT = "not killed and not normal_exit and not markdown_size_bound"
 SKIP = ("__pycache__", ".venv", ".git", ".hypothesis", ".pytest_cache", "build", "*.egg-info", "mutants", "docs")
@@ -61,8 +65,7 @@ def main() -> int:
         if not (copy / ".bin").exists():  # OPA: the checkout's pinned build
             (copy / ".bin").symlink_to((ROOT / ".bin").resolve())
         modules = args.module or list(MODULES)
-        test_command = (f"{sys.executable} -m pytest -x -q -p no:cacheprovider {' '.join(TESTS)} "
-                        f"-k '{DESELECT}'")
+        test_command = f"{sys.executable} -m pytest -x -q -p no:cacheprovider {' '.join(TESTS)} -k '{DESELECT}'"
         config = work / "cosmic-ray.toml"
         config.write_text(
             "[cosmic-ray]\n"
@@ -70,13 +73,15 @@ def main() -> int:
             "timeout = 600.0\n"
             "excluded-modules = []\n"
             f"test-command = {json.dumps(test_command)}\n\n"
-            "[cosmic-ray.distributor]\nname = \"local\"\n"
+            '[cosmic-ray.distributor]\nname = "local"\n'
         )
         db = work / "session.sqlite"
         cosmic_ray("init", str(config), str(db), cwd=copy)
         total = keep_sample(db, args.sample, args.seed) if args.sample else None
-        print(f"mutating {', '.join(modules)}" + (f": a sample of {args.sample} of {total} mutants" if total else ""),
-              flush=True)
+        print(
+            f"mutating {', '.join(modules)}" + (f": a sample of {args.sample} of {total} mutants" if total else ""),
+            flush=True,
+        )
         cosmic_ray("exec", str(config), str(db), cwd=copy)
         with sqlite3.connect(db) as conn:
             rows = conn.execute(
@@ -89,8 +94,10 @@ def main() -> int:
         for module, operator, line, _, _, diff in survived:
             print(f"survived: {module}:{line} {operator}\n{diff}")
         rate = 100.0 * killed / max(1, killed + len(survived))
-        print(f"python mutants: {killed} killed, {len(survived)} survived, {other} incompetent/timeout; "
-              f"kill rate {rate:.1f}%")
+        print(
+            f"python mutants: {killed} killed, {len(survived)} survived, {other} incompetent/timeout; "
+            f"kill rate {rate:.1f}%"
+        )
         return 0
     finally:
         if args.keep:

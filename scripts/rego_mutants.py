@@ -21,23 +21,44 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # (file under policies/, original text, mutated text)
 MUTANTS: tuple[tuple[str, str, str], ...] = (
-    ("lib/config/config.rego", "time.parse_rfc3339_ns(ts) > days * 86400000000000",
-     "time.parse_rfc3339_ns(ts) >= days * 86400000000000"),
-    ("lib/config/config.rego", "time.parse_rfc3339_ns(ts) > days * 86400000000000",
-     "time.parse_rfc3339_ns(ts) > (days - 1) * 86400000000000"),
-    ("lib/config/config.rego", "time.parse_rfc3339_ns(ts) > days * 86400000000000",
-     "time.parse_rfc3339_ns(ts) > (days + 1) * 86400000000000"),
-    ("lib/config/config.rego", "time.parse_rfc3339_ns(a) > days * 86400000000000",
-     "time.parse_rfc3339_ns(a) >= days * 86400000000000"),
-    ("lib/config/config.rego", "time.parse_rfc3339_ns(a) > days * 86400000000000",
-     "time.parse_rfc3339_ns(a) > (days + 1) * 86400000000000"),
+    (
+        "lib/config/config.rego",
+        "time.parse_rfc3339_ns(ts) > days * 86400000000000",
+        "time.parse_rfc3339_ns(ts) >= days * 86400000000000",
+    ),
+    (
+        "lib/config/config.rego",
+        "time.parse_rfc3339_ns(ts) > days * 86400000000000",
+        "time.parse_rfc3339_ns(ts) > (days - 1) * 86400000000000",
+    ),
+    (
+        "lib/config/config.rego",
+        "time.parse_rfc3339_ns(ts) > days * 86400000000000",
+        "time.parse_rfc3339_ns(ts) > (days + 1) * 86400000000000",
+    ),
+    (
+        "lib/config/config.rego",
+        "time.parse_rfc3339_ns(a) > days * 86400000000000",
+        "time.parse_rfc3339_ns(a) >= days * 86400000000000",
+    ),
+    (
+        "lib/config/config.rego",
+        "time.parse_rfc3339_ns(a) > days * 86400000000000",
+        "time.parse_rfc3339_ns(a) > (days + 1) * 86400000000000",
+    ),
     ("lib/config/config.rego", "days_since(ts) := floor(", "days_since(ts) := ceil("),
     ("lib/config/config.rego", "days_between(a, b) := floor(", "days_between(a, b) := ceil("),
     ("lib/config/config.rego", 'object.get(input, ["config", "thresholds"], {})', "{}"),
-    ("lib/tokens/tokens.rego", "time.parse_rfc3339_ns(tok.expires_at) < config.now_ns",
-     "time.parse_rfc3339_ns(tok.expires_at) <= config.now_ns"),
-    ("lib/tokens/tokens.rego", "time.parse_rfc3339_ns(tok.expires_at) < config.now_ns",
-     "time.parse_rfc3339_ns(tok.expires_at) > config.now_ns"),
+    (
+        "lib/tokens/tokens.rego",
+        "time.parse_rfc3339_ns(tok.expires_at) < config.now_ns",
+        "time.parse_rfc3339_ns(tok.expires_at) <= config.now_ns",
+    ),
+    (
+        "lib/tokens/tokens.rego",
+        "time.parse_rfc3339_ns(tok.expires_at) < config.now_ns",
+        "time.parse_rfc3339_ns(tok.expires_at) > config.now_ns",
+    ),
     ("token_auditor/settings/data.json", '"stale_days": 90', '"stale_days": 89'),
     ("token_auditor/settings/data.json", '"stale_days": 90', '"stale_days": 91'),
     ("token_auditor/settings/data.json", '"unused_grace_days": 30', '"unused_grace_days": 29'),
@@ -46,17 +67,29 @@ MUTANTS: tuple[tuple[str, str, str], ...] = (
     ("token_auditor/settings/data.json", '"max_age_days": 365', '"max_age_days": 366'),
     ("token_auditor/settings/data.json", '"max_lifetime_days": 90', '"max_lifetime_days": 89'),
     ("token_auditor/settings/data.json", '"max_lifetime_days": 90', '"max_lifetime_days": 91'),
-    ("checks/stale_token/stale_token.rego", "config.older_than(tok.last_used_at, limit)",
-     "config.older_than(tok.last_used_at, limit - 1)"),
+    (
+        "checks/stale_token/stale_token.rego",
+        "config.older_than(tok.last_used_at, limit)",
+        "config.older_than(tok.last_used_at, limit - 1)",
+    ),
     ("checks/stale_token/stale_token.rego", "\tnot tokens.expired(tok)\n", "\n"),
-    ("checks/never_used_token/never_used_token.rego", "config.older_than(tok.created_at, limit)",
-     "config.older_than(tok.created_at, limit - 1)"),
+    (
+        "checks/never_used_token/never_used_token.rego",
+        "config.older_than(tok.created_at, limit)",
+        "config.older_than(tok.created_at, limit - 1)",
+    ),
     ("checks/never_used_token/never_used_token.rego", "\tnot tokens.expired(tok)\n", "\n"),
-    ("checks/unrotated_token/unrotated_token.rego", "config.older_than(tok.created_at, limit)",
-     "config.older_than(tok.created_at, limit - 1)"),
+    (
+        "checks/unrotated_token/unrotated_token.rego",
+        "config.older_than(tok.created_at, limit)",
+        "config.older_than(tok.created_at, limit - 1)",
+    ),
     ("checks/unrotated_token/unrotated_token.rego", "\tnot tokens.expired(tok)\n", "\n"),
-    ("checks/long_lived/long_lived.rego", "config.longer_than(tok.created_at, tok.expires_at, limit)",
-     "config.longer_than(tok.created_at, tok.expires_at, limit - 1)"),
+    (
+        "checks/long_lived/long_lived.rego",
+        "config.longer_than(tok.created_at, tok.expires_at, limit)",
+        "config.longer_than(tok.created_at, tok.expires_at, limit - 1)",
+    ),
     ("checks/long_lived/long_lived.rego", "\tnot tokens.expired(tok)\n", "\n"),
     ("checks/expired_token/expired_token.rego", "\ttokens.expired(tok)\n", "\tis_string(tok.expires_at)\n"),
 )
@@ -99,8 +132,10 @@ def main() -> int:
         for relative, original in stale:
             print(f"NOT APPLIED {relative}: {original.strip()!r} (update this list)")
         total = killed + len(survived)
-        print(f"rego mutants: {killed}/{total} killed ({100.0 * killed / max(1, total):.1f}%), "
-              f"{len(survived)} survived, {len(stale)} not applied")
+        print(
+            f"rego mutants: {killed}/{total} killed ({100.0 * killed / max(1, total):.1f}%), "
+            f"{len(survived)} survived, {len(stale)} not applied"
+        )
         return 1 if survived or stale else 0
 
 

@@ -19,7 +19,9 @@ START, END = "<!-- rules:start -->", "<!-- rules:end -->"
 def rule_table() -> str:
     rows = ["| id | severity | title | OWASP NHI 2025 | action |", "|---|---|---|---|---|"]
     for rule in load_rules(ROOT / "policies"):
-        rows.append(f"| `{rule.id}` | {rule.severity} | {rule.title} | {', '.join(rule.nhi)} | {rule.recommended_action} |")
+        rows.append(
+            f"| `{rule.id}` | {rule.severity} | {rule.title} | {', '.join(rule.nhi)} | {rule.recommended_action} |"
+        )
     return "\n".join(rows)
 
 

@@ -21,12 +21,24 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 # Fuzzing profiles (tests/test_fuzz_*.py): the default keeps `make test` short and reproducible; `pytest
 # --hypothesis-profile=long` searches deeper. No example database: tests never write into the checkout.
-_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
-            HealthCheck.function_scoped_fixture]
-settings.register_profile("default", max_examples=25, deadline=None, derandomize=True, database=None,
-                          print_blob=True, suppress_health_check=_SLOW_OK)
-settings.register_profile("long", max_examples=400, deadline=None, database=None, print_blob=True,
-                          suppress_health_check=_SLOW_OK)
+_SLOW_OK = [
+    HealthCheck.too_slow,
+    HealthCheck.data_too_large,
+    HealthCheck.filter_too_much,
+    HealthCheck.function_scoped_fixture,
+]
+settings.register_profile(
+    "default",
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=_SLOW_OK,
+)
+settings.register_profile(
+    "long", max_examples=400, deadline=None, database=None, print_blob=True, suppress_health_check=_SLOW_OK
+)
 settings.load_profile("default")  # --hypothesis-profile NAME, read after this file, loads another
 # hypothesis caches (constants, unicode tables) in its home, ./.hypothesis unless told otherwise
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "token-auditor-hypothesis"))
@@ -39,8 +51,19 @@ OPA_BIN = os.environ.get("OPA_BIN") or str(ROOT / ".bin" / "opa")
 # What a child may inherit; anything else must be passed explicitly.
 ENV_ALLOWED = ("PATH", "HOME", "LANG", "LANGUAGE", "TMPDIR", "CHROMIUM")
 # Variables that change how the product or requests behave; never inherited by in-process test code either.
-ENV_HOSTILE = ("TOKEN_AUDITOR_OPA_URL", "http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY",
-               "ALL_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
+ENV_HOSTILE = (
+    "TOKEN_AUDITOR_OPA_URL",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+)
 for _name in ENV_HOSTILE:
     os.environ.pop(_name, None)  # the in-process health checks of the session's OPA must not use a proxy
 
@@ -70,21 +93,39 @@ def popen(argv: list[str], env: dict | None = None, **kw) -> subprocess.Popen:
     return subprocess.Popen(argv, env=child_env(env), preexec_fn=default_signals, **kw)
 
 
-def run_cli(*args: str, stdin: str | None = None, env: dict | None = None, cwd: Path | None = None,
-            timeout: float = 300) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, stdin: str | None = None, env: dict | None = None, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """Run `python -m auditor ARGS` as a user would; returns the finished process (text mode)."""
-    return run([sys.executable, "-m", "auditor", *args], env=env, input=stdin, capture_output=True, text=True,
-               cwd=cwd or ROOT, timeout=timeout)
+    return run(
+        [sys.executable, "-m", "auditor", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        timeout=timeout,
+    )
 
 
 def _new_files() -> set[str]:
     """Untracked and ignored paths of the checkout, Python's and pytest's own caches aside."""
     if not (ROOT / ".git").exists():
         return set()
-    status = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--ignored"], env=child_env(),
-                            capture_output=True, text=True, check=False).stdout
-    return {line[3:] for line in status.splitlines() if line[:2] in ("??", "!!")
-            and "__pycache__" not in line and not line[3:].startswith((".pytest_cache", ".venv", ".bin"))}
+    status = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--ignored"],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return {
+        line[3:]
+        for line in status.splitlines()
+        if line[:2] in ("??", "!!")
+        and "__pycache__" not in line
+        and not line[3:].startswith((".pytest_cache", ".venv", ".bin"))
+    }
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -113,8 +154,19 @@ def audit_json(opa_server, tmp_path):
     def audit(*paths: str | Path, extra: tuple[str, ...] = ()) -> tuple[int, dict, str]:
         out = tmp_path / "report.json"
         result = run_cli(
-            "audit", *map(str, paths), "--format", "json", "-o", str(out), "--now", NOW,
-            "--opa-url", url, "--opa-token-env", "TA_TEST_OPA_TOKEN", *extra,
+            "audit",
+            *map(str, paths),
+            "--format",
+            "json",
+            "-o",
+            str(out),
+            "--now",
+            NOW,
+            "--opa-url",
+            url,
+            "--opa-token-env",
+            "TA_TEST_OPA_TOKEN",
+            *extra,
             env={"TA_TEST_OPA_TOKEN": token},
         )
         report = json.loads(out.read_text()) if out.exists() else {}
@@ -136,6 +188,9 @@ def kept_admin(plan: dict) -> tuple[str, ...]:
     for decision in plan["decisions"]:
         if decision["decision"] == "keep" and decision["rating"] == "admin":
             shown = decision["permission"]
-            names.append("access_level:owner" if shown.startswith("access_level owner")
-                         else shown.split(" on ")[0].replace(": ", ":"))
+            names.append(
+                "access_level:owner"
+                if shown.startswith("access_level owner")
+                else shown.split(" on ")[0].replace(": ", ":")
+            )
     return tuple(names)

@@ -17,8 +17,12 @@ import generate_inventory  # noqa: E402
 
 def _generate(tmp_path, name: str, *args: str) -> bytes:
     out = tmp_path / name
-    result = run([sys.executable, str(SCRIPTS / "generate_inventory.py"), *args, "-o", str(out)],
-                            capture_output=True, text=True, timeout=120)
+    result = run(
+        [sys.executable, str(SCRIPTS / "generate_inventory.py"), *args, "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return out.read_bytes()
 
@@ -41,8 +45,9 @@ def test_mix_is_realistic():
     kinds = {t["inventory"]["kind"] for t in tokens}
     assert {"user_access_token", "org_api_token", "oauth_token_exchange"} <= kinds
     assert any(a is None for a in access), "some tokens cannot be introspected"
-    scoped_types = {s["entity"]["type"] for a in access if a and a.get("fineGrained")
-                    for s in a["fineGrained"]["scoped"]}
+    scoped_types = {
+        s["entity"]["type"] for a in access if a and a.get("fineGrained") for s in a["fineGrained"]["scoped"]
+    }
     assert {"model", "dataset", "user", "org"} <= scoped_types
     stored = {p["kind"] for t in tokens for p in t["inventory"].get("stored_in", [])}
     assert {"hf_space_secret", "hf_space_variable", "github_actions_secret"} <= stored
@@ -55,9 +60,25 @@ def test_mix_is_realistic():
 def test_generated_inventories_are_schema_valid(tmp_path):
     hf = tmp_path / "hf.json"
     neutral = tmp_path / "neutral.json"
-    result = run([sys.executable, str(SCRIPTS / "generate_inventory.py"), "--tokens", "500", "--seed", "11",
-                             "-o", str(hf), "--neutral", "200", "--neutral-output", str(neutral)],
-                            capture_output=True, text=True, timeout=120)
+    result = run(
+        [
+            sys.executable,
+            str(SCRIPTS / "generate_inventory.py"),
+            "--tokens",
+            "500",
+            "--seed",
+            "11",
+            "-o",
+            str(hf),
+            "--neutral",
+            "200",
+            "--neutral-output",
+            str(neutral),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     checked = run_cli("validate", str(hf), str(neutral))
     assert checked.returncode == 0, checked.stderr
@@ -68,8 +89,13 @@ def test_generated_inventories_are_schema_valid(tmp_path):
 
 
 def test_tiny_bench_run_prints_table_and_ratios():
-    result = run([sys.executable, str(SCRIPTS / "bench.py"), "--sizes", "200", "--sample", "20"],
-                            capture_output=True, text=True, timeout=180, cwd=ROOT)
+    result = run(
+        [sys.executable, str(SCRIPTS / "bench.py"), "--sizes", "200", "--sample", "20"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
     assert re.search(r"^OPA \d+\.\d+\.\d+ .*cores", out, re.M)

@@ -11,9 +11,8 @@ import tarfile
 from pathlib import Path
 
 import requests
-
 from conftest import FIXTURES, NOW, ROOT
-from test_fleet import CLEAN_ENV, audit_report, build_bundle, cli, fleet  # noqa: F401 (fixture)
+from test_fleet import CLEAN_ENV, audit_report, build_bundle, cli, fleet  # noqa: F401, F811 (pytest fixture)
 
 
 def _members(path: Path) -> dict[str, bytes]:
@@ -83,7 +82,7 @@ def _openssl(*args: str) -> None:
     subprocess.run(["openssl", *args], check=True, capture_output=True, env=CLEAN_ENV, timeout=60)
 
 
-def test_signed_bundle_is_verified_by_opa_and_refused_with_another_key(fleet, tmp_path):
+def test_signed_bundle_is_verified_by_opa_and_refused_with_another_key(fleet, tmp_path):  # noqa: F811
     key, public, other_key, other_public = (tmp_path / n for n in ("k.pem", "k.pub", "o.pem", "o.pub"))
     for private, pub in ((key, public), (other_key, other_public)):
         _openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(private))
@@ -97,10 +96,9 @@ def test_signed_bundle_is_verified_by_opa_and_refused_with_another_key(fleet, tm
 
     def keys(pub: Path) -> str:
         pem = "\n".join(f"          {line}" for line in pub.read_text().strip().splitlines())
-        return ("    signing: {keyid: auditor}\n"
-                f"keys:\n  auditor:\n    algorithm: RS256\n    key: |\n{pem}\n")
+        return f"    signing: {{keyid: auditor}}\nkeys:\n  auditor:\n    algorithm: RS256\n    key: |\n{pem}\n"
 
-    trusted, = fleet("signed.tar.gz", 1, keys(public))
+    (trusted,) = fleet("signed.tar.gz", 1, keys(public))
     with requests.Session() as session:
         session.trust_env = False
         served = session.get(f"{trusted.url}/v1/data/system/bundles", timeout=10).json()
@@ -110,7 +108,7 @@ def test_signed_bundle_is_verified_by_opa_and_refused_with_another_key(fleet, tm
     assert (report["summary"]["audited"], report["summary"]["findings"]) == (40, 56)
 
     # The same bundle checked against another public key: OPA never activates it, so the CLI finds no bundle.
-    refused, = fleet("signed.tar.gz", 1, keys(other_public), ready=False)
+    (refused,) = fleet("signed.tar.gz", 1, keys(other_public), ready=False)
     assert refused.error_logged.wait(30)
     assert "failed to verify" in refused.errors[0] and "signature" in refused.errors[0]
     lone = cli("audit", str(FIXTURES), "--now", NOW, "--opa-url", trusted.url, "--opa-url", refused.url)
@@ -126,11 +124,28 @@ def test_hmac_signed_bundle(tmp_path):
     assert result.returncode == 0, result.stderr
     assert ".signatures.json" in _members(out)
     assert "a-shared-secret" not in result.stderr
+
     # The real opa checks the signature with the same secret, and refuses another one.
     def verify(key: Path) -> subprocess.CompletedProcess:
-        return subprocess.run([CLEAN_ENV["OPA_BIN"], "build", "--bundle", str(out), "-o", str(tmp_path / "v.tar.gz"),
-                               "--verification-key", str(key), "--signing-alg", "HS256"],
-                              capture_output=True, text=True, env=CLEAN_ENV, cwd=tmp_path, timeout=120)
+        return subprocess.run(
+            [
+                CLEAN_ENV["OPA_BIN"],
+                "build",
+                "--bundle",
+                str(out),
+                "-o",
+                str(tmp_path / "v.tar.gz"),
+                "--verification-key",
+                str(key),
+                "--signing-alg",
+                "HS256",
+            ],
+            capture_output=True,
+            text=True,
+            env=CLEAN_ENV,
+            cwd=tmp_path,
+            timeout=120,
+        )
 
     assert verify(secret).returncode == 0
     other = tmp_path / "other.txt"

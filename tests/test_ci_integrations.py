@@ -46,8 +46,12 @@ def actionlint(project) -> subprocess.CompletedProcess:
 
 
 def zizmor(*paths) -> subprocess.CompletedProcess:
-    return subprocess.run([tool(ZIZMOR), "--offline", "--no-progress", "--color", "never", *map(str, paths)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [tool(ZIZMOR), "--offline", "--no-progress", "--color", "never", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_action_and_documented_workflow_pass_actionlint_and_zizmor(examples):
@@ -62,11 +66,15 @@ def test_the_linters_do_fail_on_what_they_check(examples):
     workflow = examples / "local" / ".github" / "workflows" / "token-audit.yml"
     text = workflow.read_text()
     broken = text.replace("fail-on: high", "fail-onn: high").replace(
-        "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1  # v7.0.1", "actions/checkout@v4")
+        "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1  # v7.0.1", "actions/checkout@v4"
+    )
     assert broken != text
     workflow.write_text(broken)
     lint = actionlint(examples / "local")
-    assert lint.returncode == 1 and 'input "fail-onn" is not defined in action "token-auditor" defined at "./"' in lint.stdout
+    assert (
+        lint.returncode == 1
+        and 'input "fail-onn" is not defined in action "token-auditor" defined at "./"' in lint.stdout
+    )
     audit = zizmor(workflow)
     assert audit.returncode != 0 and "unpinned-uses" in audit.stdout + audit.stderr
 
@@ -90,8 +98,13 @@ def test_every_third_party_action_is_pinned_by_commit_sha(examples):
     workflow = yaml.safe_load((examples / ".github" / "workflows" / "token-audit.yml").read_text())
     uses = uses_of(action) + uses_of(workflow)
     assert sorted(u.split("@")[0] for u in uses) == [
-        "OWNER/token-auditor", "actions/checkout", "actions/setup-python", "actions/upload-artifact",
-        "github/codeql-action/upload-sarif", "open-policy-agent/setup-opa"]
+        "OWNER/token-auditor",
+        "actions/checkout",
+        "actions/setup-python",
+        "actions/upload-artifact",
+        "github/codeql-action/upload-sarif",
+        "open-policy-agent/setup-opa",
+    ]
     assert [u for u in uses if not SHA_PIN.match(u)] == []
     assert "setup-go" not in (ROOT / "action.yml").read_text()
 
@@ -101,8 +114,12 @@ def test_opa_version_has_one_source(examples):
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     [setup_opa] = [s for s in action["runs"]["steps"] if s.get("uses", "").startswith("open-policy-agent/setup-opa@")]
     assert setup_opa["with"] == {"version": "${{ steps.opa-version.outputs.version }}", "static": True}
-    made = subprocess.run(["make", "-s", "-C", str(ROOT), "-p", "-n", "--no-print-directory", "clean"],
-                          capture_output=True, text=True, timeout=60)
+    made = subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "-p", "-n", "--no-print-directory", "clean"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "OPA_VERSION := v1.22.3" in made.stdout.splitlines()
     gitlab = yaml.safe_load((examples / ".gitlab-ci.yml").read_text())
     assert gitlab["token-audit"]["services"][0]["name"] == "openpolicyagent/opa:1.22.3-static"
@@ -111,11 +128,15 @@ def test_opa_version_has_one_source(examples):
 
 def test_action_lock_pins_every_dependency_with_hashes():
     lock = (ROOT / "requirements" / "action.lock").read_text()
-    pins = {re.sub(r"[-_.]+", "-", name): version
-            for name, version in re.findall(r"^([a-z0-9][a-z0-9._-]*)==(\S+) \\$", lock, re.M)}
+    pins = {
+        re.sub(r"[-_.]+", "-", name): version
+        for name, version in re.findall(r"^([a-z0-9][a-z0-9._-]*)==(\S+) \\$", lock, re.M)
+    }
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    wanted = [re.sub(r"[-_.]+", "-", re.split(r"[<>=!~\[ ;]", d, maxsplit=1)[0].lower())
-              for d in project["project"]["dependencies"]]
+    wanted = [
+        re.sub(r"[-_.]+", "-", re.split(r"[<>=!~\[ ;]", d, maxsplit=1)[0].lower())
+        for d in project["project"]["dependencies"]
+    ]
     assert [name for name in wanted if name not in pins] == []
     assert {"setuptools", "wheel"} <= set(pins)  # the editable install runs with --no-build-isolation
     entries = re.split(r"\n(?=[a-z0-9])", lock)
@@ -128,8 +149,11 @@ def test_gitlab_way_an_opa_server_reached_by_url_runs_the_audit(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([OPA_BIN, "run", "--server", f"--addr=127.0.0.1:{port}", "--disable-telemetry"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [OPA_BIN, "run", "--server", f"--addr=127.0.0.1:{port}", "--disable-telemetry"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             try:
@@ -137,8 +161,17 @@ def test_gitlab_way_an_opa_server_reached_by_url_runs_the_audit(tmp_path):
                 break
             except OSError:
                 time.sleep(0.1)
-        result = run_cli("audit", str(FIXTURES / "huggingface"), "--now", NOW, "--opa-url", f"http://127.0.0.1:{port}",
-                         "-q", "--fail-on", "critical")
+        result = run_cli(
+            "audit",
+            str(FIXTURES / "huggingface"),
+            "--now",
+            NOW,
+            "--opa-url",
+            f"http://127.0.0.1:{port}",
+            "-q",
+            "--fail-on",
+            "critical",
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -159,8 +192,12 @@ def sample_repository(root):
     for target, source in layout.items():
         (root / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(FIXTURES / source, root / target)
-    others = {"package.json": '{"name": "app"}\n', ".token-auditor/waivers.yaml": "waivers: []\n",
-              "docs/notes.yaml": "a: 1\n", ".github/workflows/ci.yml": "on: push\n"}
+    others = {
+        "package.json": '{"name": "app"}\n',
+        ".token-auditor/waivers.yaml": "waivers: []\n",
+        "docs/notes.yaml": "a: 1\n",
+        ".github/workflows/ci.yml": "on: push\n",
+    }
     for name, text in others.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
@@ -180,10 +217,17 @@ def test_pre_commit_try_repo_audits_every_inventory_of_the_readme_layout(tmp_pat
     wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" >> "{calls}"\nexec "{sys.executable}" "$@"\n')
     wrapper.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "PRE_COMMIT_HOME")}
-    env.update({"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "TOKEN_AUDITOR_PYTHON": str(wrapper),
-                "OPA_BIN": OPA_BIN})
-    result = subprocess.run([tool(PRE_COMMIT), "try-repo", str(ROOT), "token-auditor", "--all-files", "--verbose"],
-                            cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    env.update(
+        {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "TOKEN_AUDITOR_PYTHON": str(wrapper), "OPA_BIN": OPA_BIN}
+    )
+    result = subprocess.run(
+        [tool(PRE_COMMIT), "try-repo", str(ROOT), "token-auditor", "--all-files", "--verbose"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     out = result.stdout + result.stderr
     assert result.returncode == 1, out
     assert re.search(r"^token-auditor \(audit changed token inventories\)\.+Failed$", out, re.M), out
@@ -215,14 +259,31 @@ def test_makefile_finds_a_python_of_311_or_later(tmp_path):
     env = {"PATH": f"{fake}:/usr/bin:/bin", "HOME": str(tmp_path)}
     venv = tmp_path / "venv"
     make = shutil.which("make")
-    none = subprocess.run([make, "-C", str(ROOT), f"VENV={venv}", "PYTHON_CANDIDATES=python3 python3.11",
-                           f"{venv}/.installed"], env=env, capture_output=True, text=True, timeout=60)
+    none = subprocess.run(
+        [make, "-C", str(ROOT), f"VENV={venv}", "PYTHON_CANDIDATES=python3 python3.11", f"{venv}/.installed"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert none.returncode == 2
-    assert ("need Python 3.11 or later: none of python3 python3.11 on PATH is; install one or run "
-            "make PYTHON=/path/to/python3.X") in none.stdout
-    old = subprocess.run([make, "-C", str(ROOT), f"VENV={venv}", f"PYTHON={fake / 'python3'}", f"{venv}/.installed"],
-                         env=env, capture_output=True, text=True, timeout=60)
+    assert (
+        "need Python 3.11 or later: none of python3 python3.11 on PATH is; install one or run "
+        "make PYTHON=/path/to/python3.X"
+    ) in none.stdout
+    old = subprocess.run(
+        [make, "-C", str(ROOT), f"VENV={venv}", f"PYTHON={fake / 'python3'}", f"{venv}/.installed"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert old.returncode == 2 and f"need Python 3.11 or later: {fake / 'python3'} is" in old.stdout
-    found = subprocess.run([make, "-n", "-C", str(ROOT), f"VENV={venv}", f"{venv}/.installed"],
-                           env=env, capture_output=True, text=True, timeout=60)
+    found = subprocess.run(
+        [make, "-n", "-C", str(ROOT), f"VENV={venv}", f"{venv}/.installed"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert f"python3.12 -m venv {venv}" in found.stdout

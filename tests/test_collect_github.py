@@ -5,31 +5,48 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import run_cli
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from conftest import run_cli
 from tests.replay.server import ReplayServer, clean_env, load, override
 
 INSTALLATION_TOKEN = "ghs_REPLAYinstallationTOKEN0000000000000001"
-FORBIDDEN_MEMBERS = {"status": 403, "headers": {"X-Accepted-GitHub-Permissions": "members=read"},
-                     "body": {"message": "Resource not accessible by integration",
-                              "documentation_url": "https://docs.github.com/rest/orgs/members#list-organization-members",
-                              "status": "403"}}
+FORBIDDEN_MEMBERS = {
+    "status": 403,
+    "headers": {"X-Accepted-GitHub-Permissions": "members=read"},
+    "body": {
+        "message": "Resource not accessible by integration",
+        "documentation_url": "https://docs.github.com/rest/orgs/members#list-organization-members",
+        "status": "403",
+    },
+}
 
 
 @pytest.fixture(scope="module")
 def app_key(tmp_path_factory):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     path = tmp_path_factory.mktemp("app") / "app.pem"
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return path
 
 
 def collect(server, out, *args, env=None):
-    return run_cli("collect", "github", "--org", "acme", "--api-url", server.base, "-o", str(out), *args,
-                   env=clean_env(env), timeout=120)
+    return run_cli(
+        "collect",
+        "github",
+        "--org",
+        "acme",
+        "--api-url",
+        server.base,
+        "-o",
+        str(out),
+        *args,
+        env=clean_env(env),
+        timeout=120,
+    )
 
 
 def app_args(app_key):
@@ -60,11 +77,14 @@ def test_app_collects_every_page_and_the_audit_accepts_it(app_key, tmp_path, aud
     assert data["collection"]["complete"] is True
     assert endpoints["personal_access_tokens"] == {"status": "ok", "items": 3}
     assert endpoints["credential_authorizations"]["status"] == "not_applicable"
-    assert "classic personal access tokens and OAuth tokens that reach it are invisible" in \
-        endpoints["credential_authorizations"]["note"]
+    assert (
+        "classic personal access tokens and OAuth tokens that reach it are invisible"
+        in endpoints["credential_authorizations"]["note"]
+    )
     assert data["collection"]["notes"] == [
         "GitHub's REST API does not expose the org's personal access token policy; copy it from Settings → "
-        "Personal access tokens into org_settings (see docs/collect.md)"]
+        "Personal access tokens into org_settings (see docs/collect.md)"
+    ]
     # the installation token lives in memory only
     assert INSTALLATION_TOKEN not in out.read_text() + result.stderr + result.stdout
     assert "Traceback" not in result.stderr
@@ -84,9 +104,10 @@ def test_forbidden_endpoint_is_recorded_names_the_permission_and_exits_3(app_key
         result = collect(server, out, *app_args(app_key), "--collected-at", "2026-11-28T06:00:00Z")
     assert result.returncode == 3
     assert json.loads(out.read_text())["collected_at"] == "2026-11-28T06:00:00Z"
-    assert ('token-auditor: error: collect github: admins: forbidden: HTTP 403: Resource not accessible by '
-            'integration; needs organization permission "Members" (read) (GitHub asked for: members=read)'
-            in result.stderr)
+    assert (
+        "token-auditor: error: collect github: admins: forbidden: HTTP 403: Resource not accessible by "
+        'integration; needs organization permission "Members" (read) (GitHub asked for: members=read)' in result.stderr
+    )
     assert "incomplete collection written to" in result.stderr
     data = json.loads(out.read_text())
     assert data["collection"]["complete"] is False
@@ -108,30 +129,49 @@ def test_allow_partial_warns_and_exits_0(app_key, tmp_path):
 
 def test_rate_limit_beyond_the_retry_budget_fails_that_endpoint(app_key, tmp_path):
     out = tmp_path / "github.json"
-    limited = {"status": 403, "headers": {"Retry-After": "0", "X-RateLimit-Remaining": "0"},
-               "body": {"message": "You have exceeded a secondary rate limit."}}
+    limited = {
+        "status": 403,
+        "headers": {"Retry-After": "0", "X-RateLimit-Remaining": "0"},
+        "body": {"message": "You have exceeded a secondary rate limit."},
+    }
     fixture = load("github.json", override("/orgs/acme/outside_collaborators", [limited]))
     with ReplayServer(fixture) as server:
         result = collect(server, out, *app_args(app_key), "--max-retries", "2")
         calls = server.paths().count("/orgs/acme/outside_collaborators?per_page=100")
     assert calls == 3  # the first call and two retries
     assert result.returncode == 3
-    assert "outside_collaborators: failed: HTTP 403: You have exceeded a secondary rate limit. (rate limit: " \
-           "retries exhausted)" in result.stderr
+    assert (
+        "outside_collaborators: failed: HTTP 403: You have exceeded a secondary rate limit. (rate limit: "
+        "retries exhausted)" in result.stderr
+    )
     assert json.loads(out.read_text())["collection"]["endpoints"]["outside_collaborators"]["status"] == "failed"
 
 
 def test_saml_org_credential_authorizations_are_collected(app_key, tmp_path, audit_json):
     out = tmp_path / "github.json"
     credentials = [
-        {"login": "bob-ops", "credential_id": 161195, "credential_type": "personal access token",
-         "token_last_eight": "71c3fc11", "credential_authorized_at": "2026-06-01T10:00:00Z",
-         "credential_accessed_at": "2026-11-20T09:12:00Z", "scopes": ["admin:org", "repo"],
-         "authorized_credential_note": "old laptop", "authorized_credential_expires_at": None},
-        {"login": "alice-dev", "credential_id": 161196, "credential_type": "SSH key",
-         "credential_authorized_at": "2026-06-02T10:00:00Z", "fingerprint": "SHA256:abc"},
+        {
+            "login": "bob-ops",
+            "credential_id": 161195,
+            "credential_type": "personal access token",
+            "token_last_eight": "71c3fc11",
+            "credential_authorized_at": "2026-06-01T10:00:00Z",
+            "credential_accessed_at": "2026-11-20T09:12:00Z",
+            "scopes": ["admin:org", "repo"],
+            "authorized_credential_note": "old laptop",
+            "authorized_credential_expires_at": None,
+        },
+        {
+            "login": "alice-dev",
+            "credential_id": 161196,
+            "credential_type": "SSH key",
+            "credential_authorized_at": "2026-06-02T10:00:00Z",
+            "fingerprint": "SHA256:abc",
+        },
     ]
-    fixture = load("github.json", override("/orgs/acme/credential-authorizations", [{"status": 200, "body": credentials}]))
+    fixture = load(
+        "github.json", override("/orgs/acme/credential-authorizations", [{"status": 200, "body": credentials}])
+    )
     with ReplayServer(fixture) as server:
         result = collect(server, out, *app_args(app_key))
     assert result.returncode == 0, result.stderr
@@ -146,14 +186,20 @@ def test_saml_org_credential_authorizations_are_collected(app_key, tmp_path, aud
 
 def test_bad_app_credentials_exit_3_and_write_nothing(app_key, tmp_path):
     out = tmp_path / "github.json"
-    refused = {"status": 401, "body": {"message": "A JSON web token could not be decoded",
-                                       "documentation_url": "https://docs.github.com/rest"}}
+    refused = {
+        "status": 401,
+        "body": {
+            "message": "A JSON web token could not be decoded",
+            "documentation_url": "https://docs.github.com/rest",
+        },
+    }
     with ReplayServer(load("github.json", override("/orgs/acme/installation", [refused]))) as server:
         result = collect(server, out, *app_args(app_key))
     assert result.returncode == 3
     assert result.stderr.strip().splitlines()[-1] == (
         "token-auditor: error: github: GitHub App authentication failed (HTTP 401: A JSON web token could not be "
-        "decoded): check --app-id and --private-key (the app's private key, PEM)")
+        "decoded): check --app-id and --private-key (the app's private key, PEM)"
+    )
     assert not out.exists()
 
 
@@ -170,13 +216,16 @@ def test_app_not_installed_on_the_org(app_key, tmp_path):
 def test_fine_grained_pat_skips_the_app_only_endpoints(tmp_path):
     out = tmp_path / "github.json"
     with ReplayServer("github.json") as server:
-        result = collect(server, out, "--token-env", "TA_TEST_GH_PAT",
-                         env={"TA_TEST_GH_PAT": "github_pat_" + "A1b2" * 20})
+        result = collect(
+            server, out, "--token-env", "TA_TEST_GH_PAT", env={"TA_TEST_GH_PAT": "github_pat_" + "A1b2" * 20}
+        )
         requests = server.paths()
     assert not any(p.startswith("/orgs/acme/personal-access-token") for p in requests)
     assert result.returncode == 3
-    assert ("collect github: personal_access_tokens: skipped: only GitHub Apps can call this endpoint; "
-            "collect with --app-id") in result.stderr
+    assert (
+        "collect github: personal_access_tokens: skipped: only GitHub Apps can call this endpoint; "
+        "collect with --app-id"
+    ) in result.stderr
     data = json.loads(out.read_text())
     assert data["collection"]["endpoints"]["personal_access_tokens"]["status"] == "skipped"
     assert "personal_access_tokens" not in data
@@ -211,6 +260,7 @@ def test_a_refused_installation_token_exits_3_at_once(app_key, tmp_path):
     assert result.returncode == 3
     assert result.stderr.strip().splitlines()[-1] == (
         "token-auditor: error: github: cannot obtain an installation access token (HTTP 403: This installation "
-        "has been suspended): check that the App is installed, not suspended, on the organization")
+        "has been suspended): check that the App is installed, not suspended, on the organization"
+    )
     assert gets == ["/orgs/acme/installation"]  # no endpoint was called without a token
     assert not out.exists()

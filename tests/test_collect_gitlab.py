@@ -5,15 +5,26 @@ from __future__ import annotations
 import json
 
 from conftest import run_cli
+
 from tests.replay.server import ReplayServer, clean_env, load, override
 
 TOKEN = "glpat-REPLAYtoken00000000000001"
 
 
-
 def run(server, out, *args):
-    return run_cli("collect", "gitlab", "--url", server.base, "--token-env", "TA_TEST_GITLAB", "-o", str(out),
-                   *args, env=clean_env({"TA_TEST_GITLAB": TOKEN}), timeout=120)
+    return run_cli(
+        "collect",
+        "gitlab",
+        "--url",
+        server.base,
+        "--token-env",
+        "TA_TEST_GITLAB",
+        "-o",
+        str(out),
+        *args,
+        env=clean_env({"TA_TEST_GITLAB": TOKEN}),
+        timeout=120,
+    )
 
 
 def test_admin_group_walk_every_page_bot_tokens_once_and_audit_accepts_it(tmp_path, audit_json):
@@ -30,12 +41,18 @@ def test_admin_group_walk_every_page_bot_tokens_once_and_audit_accepts_it(tmp_pa
     assert [t["id"] for t in data["personal_access_tokens"]] == [1, 2, 3]
     assert requests.count("/api/v4/personal_access_tokens?page=2&per_page=100") == 2
     assert "rate limited on /api/v4/personal_access_tokens; waiting 1 s" in result.stderr
-    assert {path: [t["id"] for t in items] for path, items in data["group_access_tokens"].items()} == \
-        {"acme": [41], "acme/platform": [42]}
-    assert {path: [t["id"] for t in items] for path, items in data["project_access_tokens"].items()} == \
-        {"acme/api": [51]}
-    assert sorted(u["username"] for u in data["users"] if u.get("bot")) == \
-        ["group_10_bot_abc", "group_11_bot_ghi", "project_100_bot_def"]
+    assert {path: [t["id"] for t in items] for path, items in data["group_access_tokens"].items()} == {
+        "acme": [41],
+        "acme/platform": [42],
+    }
+    assert {path: [t["id"] for t in items] for path, items in data["project_access_tokens"].items()} == {
+        "acme/api": [51]
+    }
+    assert sorted(u["username"] for u in data["users"] if u.get("bot")) == [
+        "group_10_bot_abc",
+        "group_11_bot_ghi",
+        "project_100_bot_def",
+    ]
     assert [u["username"] for u in data["users"] if u.get("is_admin")] == ["root"]
     assert [u["username"] for u in data["users"] if u.get("state") == "blocked"] == ["bob"]
     assert all("email" not in u for u in data["users"])
@@ -43,14 +60,19 @@ def test_admin_group_walk_every_page_bot_tokens_once_and_audit_accepts_it(tmp_pa
     assert collection["complete"] is True
     assert collection["tool"].endswith("(administrator root)")
     assert collection["endpoints"]["personal_access_tokens"]["note"] == (
-        "2 group/project access token(s) also listed here are kept once, under their group or project")
+        "2 group/project access token(s) also listed here are kept once, under their group or project"
+    )
     assert TOKEN not in out.read_text() + result.stderr
 
     code, report, stderr = audit_json(out, extra=("--fail-on", "never"))
     assert code == 0, stderr
     assert sorted(t["key"] for t in report["tokens"]) == [
-        "gitlab:group_access_token:41", "gitlab:group_access_token:42", "gitlab:personal_access_token:1",
-        "gitlab:personal_access_token:2", "gitlab:project_access_token:51"]
+        "gitlab:group_access_token:41",
+        "gitlab:group_access_token:42",
+        "gitlab:personal_access_token:1",
+        "gitlab:personal_access_token:2",
+        "gitlab:project_access_token:51",
+    ]
     assert [(s["name"], s["reason"]) for s in report["skipped"]] == [("old-script", "revoked")]
     owners = {t["key"]: t["owner"] for t in report["tokens"]}
     assert owners["gitlab:personal_access_token:2"] == "bob"
@@ -75,9 +97,10 @@ def test_forbidden_group_is_recorded_names_the_role_and_exits_3(tmp_path):
     with ReplayServer(load("gitlab.json", override("/api/v4/groups/11/access_tokens", [forbidden]))) as server:
         result = run(server, out, "--group", "acme")
     assert result.returncode == 3
-    assert ("token-auditor: error: collect gitlab: group_access_tokens: forbidden (1 of its calls, first: "
-            "acme/platform): HTTP 403: 403 Forbidden; needs scope read_api and the Owner role in the group"
-            in result.stderr)
+    assert (
+        "token-auditor: error: collect gitlab: group_access_tokens: forbidden (1 of its calls, first: "
+        "acme/platform): HTTP 403: 403 Forbidden; needs scope read_api and the Owner role in the group" in result.stderr
+    )
     data = json.loads(out.read_text())
     endpoint = data["collection"]["endpoints"]["group_access_tokens"]
     assert endpoint["status"] == "forbidden" and endpoint["items"] == 1
@@ -89,9 +112,22 @@ def test_forbidden_group_is_recorded_names_the_role_and_exits_3(tmp_path):
 def test_non_admin_must_name_groups(tmp_path):
     out = tmp_path / "gitlab.json"
     user = {"status": 200, "body": {"id": 11, "username": "alice", "state": "active", "web_url": "{base}/alice"}}
-    own = {"status": 200, "body": [{"id": 1, "name": "laptop-cli", "revoked": False, "scopes": ["read_api"],
-                                    "user_id": 11, "active": True, "created_at": "2026-09-01T08:00:00.000Z",
-                                    "expires_at": "2026-12-15", "last_used_at": None}]}
+    own = {
+        "status": 200,
+        "body": [
+            {
+                "id": 1,
+                "name": "laptop-cli",
+                "revoked": False,
+                "scopes": ["read_api"],
+                "user_id": 11,
+                "active": True,
+                "created_at": "2026-09-01T08:00:00.000Z",
+                "expires_at": "2026-12-15",
+                "last_used_at": None,
+            }
+        ],
+    }
     fixture = load("gitlab.json", override("/api/v4/user", [user]), override("/api/v4/personal_access_tokens", [own]))
     with ReplayServer(fixture) as server:
         result = run(server, out)
@@ -104,7 +140,8 @@ def test_non_admin_must_name_groups(tmp_path):
     assert sorted(u["username"] for u in data["users"]) == ["alice", "group_10_bot_abc"]
     assert [t["id"] for t in data["personal_access_tokens"]] == [1]
     assert data["collection"]["endpoints"]["personal_access_tokens"]["note"] == (
-        "not an administrator: only this token's owner's personal access tokens are visible")
+        "not an administrator: only this token's owner's personal access tokens are visible"
+    )
 
 
 def test_refused_token_exits_3_and_writes_nothing(tmp_path):
@@ -120,8 +157,17 @@ def test_refused_token_exits_3_and_writes_nothing(tmp_path):
 
 
 def test_missing_token_variable_exits_2(tmp_path):
-    result = run_cli("collect", "gitlab", "--url", "http://127.0.0.1:9", "--token-env", "TA_TEST_UNSET_VAR",
-                     "-o", str(tmp_path / "x.json"), env=clean_env())
+    result = run_cli(
+        "collect",
+        "gitlab",
+        "--url",
+        "http://127.0.0.1:9",
+        "--token-env",
+        "TA_TEST_UNSET_VAR",
+        "-o",
+        str(tmp_path / "x.json"),
+        env=clean_env(),
+    )
     assert result.returncode == 2
     assert "--token-env TA_TEST_UNSET_VAR: that variable is not set" in result.stderr
 
@@ -132,7 +178,9 @@ def test_a_retry_after_beyond_max_wait_fails_the_endpoint_without_waiting(tmp_pa
     with ReplayServer(load("gitlab.json", override("/api/v4/users", [limited], query={"page": None}))) as server:
         result = run(server, out, "--group", "acme", "--max-wait", "5")
     assert result.returncode == 3
-    assert ("collect gitlab: users: failed: RateLimitTooLong: rate limited: Retry-After 3600 s exceeds --max-wait"
-            in result.stderr)
+    assert (
+        "collect gitlab: users: failed: RateLimitTooLong: rate limited: Retry-After 3600 s exceeds --max-wait"
+        in result.stderr
+    )
     data = json.loads(out.read_text())
     assert "users" in data and data["collection"]["endpoints"]["users"]["status"] == "failed"

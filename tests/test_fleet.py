@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from conftest import FIXTURES, NOW, OPA_BIN, ROOT
 
 # Children see only this environment: no proxy, CA bundle or other setting of the caller's.
@@ -27,8 +26,14 @@ SCRIPTS = ROOT / "scripts"
 
 
 def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "auditor", *args], capture_output=True, text=True, cwd=ROOT,
-                          env={**CLEAN_ENV, "HOME": os.environ.get("HOME", "/tmp")}, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "auditor", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**CLEAN_ENV, "HOME": os.environ.get("HOME", "/tmp")},
+        timeout=timeout,
+    )
 
 
 def free_port() -> int:
@@ -84,9 +89,22 @@ class OpaServer:
         self.first_decision = threading.Event()
         self.on_first_decision = None
         self.process = subprocess.Popen(
-            [OPA_BIN, "run", "--server", "--disable-telemetry", "--addr", f"127.0.0.1:{self.port}",
-             "--config-file", str(config)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=CLEAN_ENV, cwd=work)
+            [
+                OPA_BIN,
+                "run",
+                "--server",
+                "--disable-telemetry",
+                "--addr",
+                f"127.0.0.1:{self.port}",
+                "--config-file",
+                str(config),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=CLEAN_ENV,
+            cwd=work,
+        )
         threading.Thread(target=self._read_log, daemon=True).start()
 
     def _read_log(self) -> None:
@@ -155,9 +173,22 @@ def fleet(tmp_path):
 
 
 def generated_inventory(path: Path, tokens: int, seed: int) -> Path:
-    result = subprocess.run([sys.executable, str(SCRIPTS / "generate_inventory.py"), "--tokens", str(tokens),
-                             "--seed", str(seed), "-o", str(path)], capture_output=True, text=True, timeout=120,
-                            env=CLEAN_ENV)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPTS / "generate_inventory.py"),
+            "--tokens",
+            str(tokens),
+            "--seed",
+            str(seed),
+            "-o",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=CLEAN_ENV,
+    )
     assert result.returncode == 0, result.stderr
     return path
 
@@ -209,8 +240,8 @@ def test_endpoints_serving_different_revisions_exit_3_naming_them(fleet, tmp_pat
     legacy.write_text(legacy.read_text() + "\n# a local edit\n")
     other = build_bundle(fleet.served, "changed.tar.gz", changed)
     assert other != revision and other.split("-")[0] == revision.split("-")[0]
-    same, = fleet("policies.tar.gz", 1)
-    different, = fleet("changed.tar.gz", 1)
+    (same,) = fleet("policies.tar.gz", 1)
+    (different,) = fleet("changed.tar.gz", 1)
 
     result = cli("audit", str(FIXTURES), "--now", NOW, "--opa-url", same.url, "--opa-url", different.url)
     assert result.returncode == 3, result.stderr
@@ -225,8 +256,18 @@ def test_endpoints_serving_different_revisions_exit_3_naming_them(fleet, tmp_pat
     assert f"OPA endpoints serve policy bundle revision {other}, but" in stale.stderr
     assert f"is revision {revision}" in stale.stderr
     # ...and accepted when --policy-dir is what the bundle was built from.
-    ok = cli("audit", str(FIXTURES), "--now", NOW, "--fail-on", "never", "--opa-url", different.url,
-             "--policy-dir", str(changed))
+    ok = cli(
+        "audit",
+        str(FIXTURES),
+        "--now",
+        NOW,
+        "--fail-on",
+        "never",
+        "--opa-url",
+        different.url,
+        "--policy-dir",
+        str(changed),
+    )
     assert ok.returncode == 0, ok.stderr
 
 
@@ -250,9 +291,16 @@ def test_endpoint_file_and_a_fleet_without_bundle(fleet, tmp_path):
     assert missing.returncode == 2 and "nope.txt: no such file" in missing.stderr
 
     # Two bare servers (no bundle): a fleet evaluates one bundle, so this is refused, not loaded by PUT.
-    bare = [subprocess.Popen([OPA_BIN, "run", "--server", "--disable-telemetry", "--addr", f"127.0.0.1:{port}"],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             env=CLEAN_ENV) for port in (free_port(), free_port())]
+    bare = [
+        subprocess.Popen(
+            [OPA_BIN, "run", "--server", "--disable-telemetry", "--addr", f"127.0.0.1:{port}"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=CLEAN_ENV,
+        )
+        for port in (free_port(), free_port())
+    ]
     try:
         urls = [f"http://127.0.0.1:{p.args[-1].rsplit(':', 1)[1]}" for p in bare]
         for url in urls:
@@ -313,8 +361,11 @@ class FaultProxy:
             def _relay(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 proxy.requests.append((self.command, self.path))
-                if (self.path.startswith("/v1/data/token_auditor/main/findings") and proxy.fault is not None
-                        and not proxy.faulted):
+                if (
+                    self.path.startswith("/v1/data/token_auditor/main/findings")
+                    and proxy.fault is not None
+                    and not proxy.faulted
+                ):
                     proxy.faulted += 1
                     if isinstance(proxy.fault, int):
                         payload = b'{"code":"unavailable","message":"injected"}'
@@ -326,8 +377,12 @@ class FaultProxy:
                         return
                     time.sleep(proxy.fault)
                 upstream = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=60)
-                upstream.request(self.command, self.path, body=body,
-                                 headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
+                upstream.request(
+                    self.command,
+                    self.path,
+                    body=body,
+                    headers={k: v for k, v in self.headers.items() if k.lower() != "host"},
+                )
                 answer = upstream.getresponse()
                 data = answer.read()
                 self.send_response(answer.status)
@@ -351,21 +406,36 @@ class FaultProxy:
         self.server.server_close()
 
 
-@pytest.mark.parametrize("fault, message", [
-    (503, "HTTP 503"),
-    (6.0, "did not answer within 3s while evaluating tokens (--opa-timeout)"),
-])
+@pytest.mark.parametrize(
+    "fault, message",
+    [
+        (503, "HTTP 503"),
+        (6.0, "did not answer within 3s while evaluating tokens (--opa-timeout)"),
+    ],
+)
 def test_a_chunk_failing_on_one_endpoint_is_retried_on_another(fleet, tmp_path, fault, message):
     build_bundle(fleet.served)
     servers = fleet("policies.tar.gz", 2)
     proxies = [FaultProxy(servers[0].port, fault), FaultProxy(servers[1].port, None)]
     try:
-        single, reference = audit_report(tmp_path / "single.json", [str(FIXTURES)], "--opa-url", servers[1].url,
-                                         "--chunk-size", "3")
+        single, reference = audit_report(
+            tmp_path / "single.json", [str(FIXTURES)], "--opa-url", servers[1].url, "--chunk-size", "3"
+        )
         assert single.returncode == 0, single.stderr
-        result, report = audit_report(tmp_path / "fleet.json", [str(FIXTURES)], "--chunk-size", "3",
-                                      "--workers", "1", "--opa-timeout", "3",
-                                      "--opa-url", proxies[0].url, "--opa-url", proxies[1].url)
+        result, report = audit_report(
+            tmp_path / "fleet.json",
+            [str(FIXTURES)],
+            "--chunk-size",
+            "3",
+            "--workers",
+            "1",
+            "--opa-timeout",
+            "3",
+            "--opa-url",
+            proxies[0].url,
+            "--opa-url",
+            proxies[1].url,
+        )
         assert result.returncode == 0, result.stderr
         assert _findings_bytes(report) == _findings_bytes(reference)
         assert proxies[0].faulted == 1
@@ -373,8 +443,9 @@ def test_a_chunk_failing_on_one_endpoint_is_retried_on_another(fleet, tmp_path, 
         # A fleet serving a bundle is never sent a policy or a data document.
         methods = {method for proxy in proxies for method, _ in proxy.requests}
         assert methods <= {"GET", "POST"}, methods
-        evaluated = sum(path.startswith("/v1/data/token_auditor/main/findings")
-                        for proxy in proxies for _, path in proxy.requests)
+        evaluated = sum(
+            path.startswith("/v1/data/token_auditor/main/findings") for proxy in proxies for _, path in proxy.requests
+        )
         # 40 tokens in chunks of 3: 14 chunks, plus one retry of the chunk that failed
         assert evaluated == 15
         if isinstance(fault, float):
@@ -386,12 +457,24 @@ def test_a_chunk_failing_on_one_endpoint_is_retried_on_another(fleet, tmp_path, 
 
 def test_every_endpoint_failing_a_chunk_exits_3(fleet, tmp_path):
     build_bundle(fleet.served)
-    server, = fleet("policies.tar.gz", 1)
+    (server,) = fleet("policies.tar.gz", 1)
     proxies = [FaultProxy(server.port, 502), FaultProxy(server.port, 502)]
     try:
         # Each proxy fails its first evaluation; chunk 1 goes to both and fails on both.
-        result = cli("audit", str(FIXTURES), "--now", NOW, "--workers", "1", "--chunk-size", "2000",
-                     "--opa-url", proxies[0].url, "--opa-url", proxies[1].url)
+        result = cli(
+            "audit",
+            str(FIXTURES),
+            "--now",
+            NOW,
+            "--workers",
+            "1",
+            "--chunk-size",
+            "2000",
+            "--opa-url",
+            proxies[0].url,
+            "--opa-url",
+            proxies[1].url,
+        )
         assert result.returncode == 3
         assert result.stderr.startswith("token-auditor: error: OPA at http://127.0.0.1:")
         assert "OPA evaluation error while evaluating tokens (HTTP 502): injected" in result.stderr
@@ -405,7 +488,9 @@ def test_the_revision_is_taken_from_the_bundle_that_holds_the_entry_point():
     from auditor.engine.fleet import our_revision
 
     authz = {"roots": ["system/authz"], "revision": "authz-7"}
-    assert our_revision({"authz": authz, "audit": {"roots": ["checks", "lib", "token_auditor"], "revision": "r1"}}) == "r1"
+    assert (
+        our_revision({"authz": authz, "audit": {"roots": ["checks", "lib", "token_auditor"], "revision": "r1"}}) == "r1"
+    )
     assert our_revision({"audit": {"roots": ["token_auditor/main"], "revision": "r2"}}) == "r2"
     assert our_revision({"everything": {"roots": [""], "revision": "r3"}}) == "r3"
     assert our_revision({"everything": {"revision": "r4"}}) == "r4"  # no roots: the bundle owns all of data

@@ -6,30 +6,44 @@ import json
 import shutil
 
 import pytest
+from conftest import ROOT, run_cli
 
 from auditor.errors import InputError
 from auditor.findings import load_rules
 from auditor.frameworks import assess, compliance_markdown, coverage, find_framework, load_frameworks
-from conftest import ROOT, run_cli
 
 POLICIES = ROOT / "policies"
 OWASP_TITLES = {
-    "NHI1": "Improper Offboarding", "NHI2": "Secret Leakage", "NHI3": "Vulnerable Third-Party NHI",
-    "NHI4": "Insecure Authentication", "NHI5": "Overprivileged NHI",
-    "NHI6": "Insecure Cloud Deployment Configurations", "NHI7": "Long-Lived Secrets",
-    "NHI8": "Environment Isolation", "NHI9": "NHI Reuse", "NHI10": "Human Use of NHI",
+    "NHI1": "Improper Offboarding",
+    "NHI2": "Secret Leakage",
+    "NHI3": "Vulnerable Third-Party NHI",
+    "NHI4": "Insecure Authentication",
+    "NHI5": "Overprivileged NHI",
+    "NHI6": "Insecure Cloud Deployment Configurations",
+    "NHI7": "Long-Lived Secrets",
+    "NHI8": "Environment Isolation",
+    "NHI9": "NHI Reuse",
+    "NHI10": "Human Use of NHI",
 }
 
 
 def _report(findings=(), providers=None, rules=None) -> dict:
     catalogue = rules if rules is not None else [r.as_dict() for r in load_rules(POLICIES)]
-    return {"summary": {"tokens_by_provider": providers or {"huggingface": 1}}, "rules": catalogue,
-            "findings": list(findings)}
+    return {
+        "summary": {"tokens_by_provider": providers or {"huggingface": 1}},
+        "rules": catalogue,
+        "findings": list(findings),
+    }
 
 
 def _finding(rule_id, provider="huggingface", severity="high", **extra) -> dict:
-    return {"rule_id": rule_id, "severity": severity, "provider": provider,
-            "subject": {"type": "token", "key": f"{provider}:t:1", "provider": provider}, **extra}
+    return {
+        "rule_id": rule_id,
+        "severity": severity,
+        "provider": provider,
+        "subject": {"type": "token", "key": f"{provider}:t:1", "provider": provider},
+        **extra,
+    }
 
 
 def test_shipped_frameworks_load_and_owasp_lists_all_ten_risks():
@@ -82,8 +96,10 @@ def test_status_fail_pass_manual_and_not_applicable():
 
 def test_rules_missing_from_catalogue_are_reported_not_counted():
     owasp = find_framework(load_frameworks(POLICIES), "owasp-nhi-2025")
-    rows = {r["id"]: r for r in assess(owasp, _report([_finding("legacy-token")], rules=[
-        {"id": "legacy-token", "nhi": ["NHI4"]}]))}
+    rows = {
+        r["id"]: r
+        for r in assess(owasp, _report([_finding("legacy-token")], rules=[{"id": "legacy-token", "nhi": ["NHI4"]}]))
+    }
     assert rows["NHI4"]["status"] == "fail"
     assert rows["NHI7"]["status"] == "manual" and "unrotated-token" in rows["NHI7"]["missing_rules"]
 
@@ -97,8 +113,9 @@ def test_compliance_markdown_hook_escapes_and_lists_statuses():
 def test_bad_mapping_file_is_a_one_line_input_error(tmp_path):
     policy_dir = tmp_path / "policies"
     shutil.copytree(POLICIES / "frameworks", policy_dir / "frameworks")
-    (policy_dir / "frameworks" / "broken.yaml").write_text("broken:\n  format: framework-mapping/v1\n  title: x\n"
-                                                         "  requirements: [{id: A, title: a, rules: [Bad Id]}]\n")
+    (policy_dir / "frameworks" / "broken.yaml").write_text(
+        "broken:\n  format: framework-mapping/v1\n  title: x\n  requirements: [{id: A, title: a, rules: [Bad Id]}]\n"
+    )
     with pytest.raises(InputError, match=r"broken.yaml: /broken/requirements/0/rules/0: "):
         load_frameworks(policy_dir)
     result = run_cli("frameworks", "--policy-dir", str(policy_dir))

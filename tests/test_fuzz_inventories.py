@@ -26,21 +26,27 @@ import pytest
 import xmlschema
 import yaml
 from click.testing import CliRunner
+from conftest import FIXTURES, NOW, ROOT, run_cli
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from test_mutation_survivors import SECRET_SAMPLES
 
 from auditor.cli import main as cli_main
 from auditor.inventory.validate import load_schema
-from conftest import FIXTURES, NOW, ROOT, run_cli
-from test_mutation_survivors import SECRET_SAMPLES
 
 DATA = ROOT / "tests" / "data"
 SARIF_SCHEMA = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
 JUNIT_XSD = xmlschema.XMLSchema(str(DATA / "jenkins-junit.xsd"))
 REPORT_SCHEMA = load_schema("report.v1")
 FORMATS = ("table", "json", "sarif", "junit", "markdown", "html")
-OUTPUT_FILES = {"table": "token-auditor.txt", "json": "token-auditor.json", "sarif": "token-auditor.sarif",
-                "junit": "token-auditor.xml", "markdown": "token-auditor.md", "html": "token-auditor.html"}
+OUTPUT_FILES = {
+    "table": "token-auditor.txt",
+    "json": "token-auditor.json",
+    "sarif": "token-auditor.sarif",
+    "junit": "token-auditor.xml",
+    "markdown": "token-auditor.md",
+    "html": "token-auditor.html",
+}
 # C0 and C1 control characters other than tab and newline: terminal escapes, clipboard writes, resets.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -61,18 +67,30 @@ def _load(path: Path):
 
 # Seeds: (format label, relative file name the CLI will see, parsed document, extra CLI arguments).
 SEEDS = {
-    "huggingface-inventory/v1": [("inventory", _load(FIXTURES / "huggingface" / name), ())
-                                 for name in ("user-export.yaml", "org-export.yaml")],
+    "huggingface-inventory/v1": [
+        ("inventory", _load(FIXTURES / "huggingface" / name), ()) for name in ("user-export.yaml", "org-export.yaml")
+    ],
     "github-inventory/v1": [("inventory", _load(FIXTURES / "github" / "acme-corp.json"), ())],
     "github-api": [
-        ("orgs/acme-labs/personal-access-tokens", _load(FIXTURES / "github" / "orgs" / "acme-labs" /
-                                                        "personal-access-tokens.json"), ()),
-        ("orgs/octo-org/personal-access-tokens", _load(DATA / "github-rest-examples" / "orgs" / "octo-org" /
-                                                       "personal-access-tokens.json"), ()),
+        (
+            "orgs/acme-labs/personal-access-tokens",
+            _load(FIXTURES / "github" / "orgs" / "acme-labs" / "personal-access-tokens.json"),
+            (),
+        ),
+        (
+            "orgs/octo-org/personal-access-tokens",
+            _load(DATA / "github-rest-examples" / "orgs" / "octo-org" / "personal-access-tokens.json"),
+            (),
+        ),
     ],
     "gitlab-inventory/v1": [("inventory", _load(FIXTURES / "gitlab" / "gitlab-example.json"), ())],
-    "gitlab-api": [("personal_access_tokens", _load(DATA / "gitlab-api-examples" / "personal_access_tokens.json"),
-                    ("--org", "gitlab.example.com"))],
+    "gitlab-api": [
+        (
+            "personal_access_tokens",
+            _load(DATA / "gitlab-api-examples" / "personal_access_tokens.json"),
+            ("--org", "gitlab.example.com"),
+        )
+    ],
     "token-inventory/v1": [("inventory", _load(FIXTURES / "neutral" / "package-registries.yaml"), ())],
 }
 BARE_JSON = {"github-api", "gitlab-api"}  # bare API answers are JSON files found by their path
@@ -81,27 +99,47 @@ BARE_JSON = {"github-api", "gitlab-api"}  # bare API answers are JSON files foun
 # --- generation ---------------------------------------------------------------------------------------------
 
 names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.", min_size=1, max_size=20)
-timestamps = st.datetimes(min_value=__import__("datetime").datetime(2015, 1, 1),
-                          max_value=__import__("datetime").datetime(2030, 12, 31)).map(
-    lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
+timestamps = st.datetimes(
+    min_value=__import__("datetime").datetime(2015, 1, 1), max_value=__import__("datetime").datetime(2030, 12, 31)
+).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 @st.composite
 def neutral_token(draw, index: int) -> dict:
-    token = {"id": f"tok-{index}-{draw(names)}", "provider": draw(st.sampled_from(["npm", "pypi", "docker", "slack"])),
-             "owner": draw(names)}
+    token = {
+        "id": f"tok-{index}-{draw(names)}",
+        "provider": draw(st.sampled_from(["npm", "pypi", "docker", "slack"])),
+        "owner": draw(names),
+    }
     optional = {
-        "kind": names, "name": st.one_of(st.none(), names), "legacy": st.booleans(), "org_wide": st.booleans(),
-        "scopes": st.lists(names, max_size=3), "created_at": st.one_of(st.none(), timestamps),
-        "expires_at": st.one_of(st.none(), timestamps), "last_used_at": st.one_of(st.none(), timestamps),
-        "grants": st.lists(st.fixed_dictionaries({
-            "resource": st.fixed_dictionaries({"type": st.sampled_from(["package", "org", "repository"]),
-                                               "name": names}),
-            "permissions": st.lists(st.sampled_from(["package.read", "package.publish", "admin", "x.write"]),
-                                    max_size=3),
-            "access": st.sampled_from(["none", "read", "write", "admin"])}), max_size=2),
-        "stored_in": st.lists(st.fixed_dictionaries({"kind": st.sampled_from(["ci_variable", "github_actions_secret"]),
-                                                     "location": names, "key": names}), max_size=2),
+        "kind": names,
+        "name": st.one_of(st.none(), names),
+        "legacy": st.booleans(),
+        "org_wide": st.booleans(),
+        "scopes": st.lists(names, max_size=3),
+        "created_at": st.one_of(st.none(), timestamps),
+        "expires_at": st.one_of(st.none(), timestamps),
+        "last_used_at": st.one_of(st.none(), timestamps),
+        "grants": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "resource": st.fixed_dictionaries(
+                        {"type": st.sampled_from(["package", "org", "repository"]), "name": names}
+                    ),
+                    "permissions": st.lists(
+                        st.sampled_from(["package.read", "package.publish", "admin", "x.write"]), max_size=3
+                    ),
+                    "access": st.sampled_from(["none", "read", "write", "admin"]),
+                }
+            ),
+            max_size=2,
+        ),
+        "stored_in": st.lists(
+            st.fixed_dictionaries(
+                {"kind": st.sampled_from(["ci_variable", "github_actions_secret"]), "location": names, "key": names}
+            ),
+            max_size=2,
+        ),
     }
     for key, strategy in optional.items():
         if draw(st.booleans()):
@@ -114,8 +152,11 @@ def valid_inventory(draw, fmt: str):
     """A structurally valid inventory of the format: a seed with its lists sub-sampled and names varied."""
     if fmt == "token-inventory/v1" and draw(st.booleans()):
         count = draw(st.integers(0, 6))
-        document = {"format": fmt, "collected_at": draw(timestamps),
-                    "tokens": [draw(neutral_token(i)) for i in range(count)]}
+        document = {
+            "format": fmt,
+            "collected_at": draw(timestamps),
+            "tokens": [draw(neutral_token(i)) for i in range(count)],
+        }
         return "inventory", document, ()
     name, seed, extra = draw(st.sampled_from(SEEDS[fmt]))
     document = copy.deepcopy(seed)
@@ -141,23 +182,80 @@ def _slots(node, path=()):
 # How a planted value sits in its string: alone, glued to other characters, inside a URL, percent-encoded or
 # written with an escape, as pasted config and logs hold them.
 GLUE = [
-    lambda v: v, lambda v: f" {v} ", lambda v: f"token={v}", lambda v: f"export_TOKEN_{v}",
-    lambda v: f"token-{v}", lambda v: f"1{v}", lambda v: f"note:\n{v}", lambda v: f"https://user:{v}@github.com/acme",
-    lambda v: f"https%3A%2F%2Fuser%3A{v}%40github.com", lambda v: f"token%3D{v}", lambda v: v.replace("_", "%5F", 1),
+    lambda v: v,
+    lambda v: f" {v} ",
+    lambda v: f"token={v}",
+    lambda v: f"export_TOKEN_{v}",
+    lambda v: f"token-{v}",
+    lambda v: f"1{v}",
+    lambda v: f"note:\n{v}",
+    lambda v: f"https://user:{v}@github.com/acme",
+    lambda v: f"https%3A%2F%2Fuser%3A{v}%40github.com",
+    lambda v: f"token%3D{v}",
+    lambda v: v.replace("_", "%5F", 1),
     lambda v: f"\\u{ord(v[0]):04x}{v[1:]}",
 ]
-HOSTILE_TEXT = ["\x1b]52;c;ZXZpbA==\x07", "\x1b[2J", "\x1b]8;;https://evil.example\x07click\x1b]8;;\x07",
-                "\x00", "\x85", "\u202e", "\ufffe", "\uffff", "\ud800", "<script>alert(1)</script>", "@team",
-                "# ✅ Gate passed", "| a | b |", "]]>", "&amp;", "\r\n", "\t", "x" * 5000]
-BAD_TIMES = ["0000-00-00T00:00:00Z", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "9999-12-31T23:59:59Z",
-             "2026-11-25T25:00:00Z", "2026-11-25T00:00:00+25:00", "2026-11-25", "", "now"]
+HOSTILE_TEXT = [
+    "\x1b]52;c;ZXZpbA==\x07",
+    "\x1b[2J",
+    "\x1b]8;;https://evil.example\x07click\x1b]8;;\x07",
+    "\x00",
+    "\x85",
+    "\u202e",
+    "\ufffe",
+    "\uffff",
+    "\ud800",
+    "<script>alert(1)</script>",
+    "@team",
+    "# ✅ Gate passed",
+    "| a | b |",
+    "]]>",
+    "&amp;",
+    "\r\n",
+    "\t",
+    "x" * 5000,
+]
+BAD_TIMES = [
+    "0000-00-00T00:00:00Z",
+    "2026-13-01T00:00:00Z",
+    "2026-02-30T00:00:00Z",
+    "9999-12-31T23:59:59Z",
+    "2026-11-25T25:00:00Z",
+    "2026-11-25T00:00:00+25:00",
+    "2026-11-25",
+    "",
+    "now",
+]
 TYPE_SWAPS = [None, True, False, 0, -1, 1.5, [], {}, "", "x", ["a"], {"k": "v"}]
 # Raw text put where a marker string stands: numbers and nesting that no Python value serializes to.
-RAW = ["9" * 5000, "-" + "9" * 4400, "1e400", "-1e400", "NaN", "Infinity", "-Infinity", "0x1F", "1_000",
-       "[" * 60 + "]" * 60, "[" * 20000 + "]" * 20000, '{"a":' * 5000 + "1" + "}" * 5000]
-YAML_TAGS = ["!!int {v}", "!!float {v}", "!!bool {v}", "!!str {v}", "!!binary {v}", "!!timestamp 0000-00-00",
-             "!!null {v}", "!!python/name:os.system", "!!python/object/apply:os.system ['true']", "!<tag:x> {v}",
-             "!!set {{a, b}}", "!!omap [a: 1]"]
+RAW = [
+    "9" * 5000,
+    "-" + "9" * 4400,
+    "1e400",
+    "-1e400",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "0x1F",
+    "1_000",
+    "[" * 60 + "]" * 60,
+    "[" * 20000 + "]" * 20000,
+    '{"a":' * 5000 + "1" + "}" * 5000,
+]
+YAML_TAGS = [
+    "!!int {v}",
+    "!!float {v}",
+    "!!bool {v}",
+    "!!str {v}",
+    "!!binary {v}",
+    "!!timestamp 0000-00-00",
+    "!!null {v}",
+    "!!python/name:os.system",
+    "!!python/object/apply:os.system ['true']",
+    "!<tag:x> {v}",
+    "!!set {{a, b}}",
+    "!!omap [a: 1]",
+]
 
 
 @st.composite
@@ -218,6 +316,7 @@ def hostile_inventory(draw, fmt: str):
 
 # --- the contract ---------------------------------------------------------------------------------------------
 
+
 class _Balance(html.parser.HTMLParser):
     VOID = {"meta", "br", "hr", "img", "input", "link", "col", "wbr", "area", "base", "source"}
 
@@ -256,8 +355,15 @@ def _leaked(text: str, planted: list[str]) -> list[str]:
     return [value for value in planted if value in text or value[4:-4] in text]
 
 
-def check_contract(code: int, stdout: str, stderr: str, out: Path, input_name: str, planted: list[str],
-                   exception: BaseException | None = None) -> None:
+def check_contract(
+    code: int,
+    stdout: str,
+    stderr: str,
+    out: Path,
+    input_name: str,
+    planted: list[str],
+    exception: BaseException | None = None,
+) -> None:
     where = f"exit {code}\nstderr: {stderr[:2000]!r}"
     if exception is not None and not isinstance(exception, SystemExit):
         import traceback
@@ -300,9 +406,22 @@ def check_contract(code: int, stdout: str, stderr: str, out: Path, input_name: s
 def run_in_process(opa_server, path: Path, extra: tuple[str, ...], out: Path):
     url, token = opa_server
     runner = CliRunner(env={"TA_FUZZ_OPA_TOKEN": token, "TOKEN_AUDITOR_OPA_URL": None})
-    args = ["audit", str(path), "--now", NOW, "--output-dir", str(out), "--opa-url", url,
-            "--opa-token-env", "TA_FUZZ_OPA_TOKEN", "--workers", "1", *extra,
-            *[arg for fmt in FORMATS for arg in ("-f", fmt)]]
+    args = [
+        "audit",
+        str(path),
+        "--now",
+        NOW,
+        "--output-dir",
+        str(out),
+        "--opa-url",
+        url,
+        "--opa-token-env",
+        "TA_FUZZ_OPA_TOKEN",
+        "--workers",
+        "1",
+        *extra,
+        *[arg for fmt in FORMATS for arg in ("-f", fmt)],
+    ]
     result = runner.invoke(cli_main, args, catch_exceptions=True)
     return result.exit_code, result.stdout, result.stderr, result.exception
 
@@ -329,8 +448,7 @@ def test_fuzz_audit_contract(opa_server, fmt):
 
 
 @given(data=st.data())
-@settings(max_examples=6, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=6, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 def test_fuzz_real_processes_keep_the_contract(opa_server, data):
     """A few examples through a real `python -m auditor` process: interpreter start-up, stdout and stderr."""
     fmt = data.draw(st.sampled_from(list(SEEDS)))
@@ -341,9 +459,21 @@ def test_fuzz_real_processes_keep_the_contract(opa_server, data):
         path.parent.mkdir(parents=True)
         path.write_text(text, encoding="utf-8", errors="surrogatepass")
         out = Path(work) / "out"
-        result = run_cli("audit", str(path), "--now", NOW, "--output-dir", str(out), "--opa-url", url,
-                         "--opa-token-env", "TA_T", *extra, *[a for f in FORMATS for a in ("-f", f)],
-                         env={"TA_T": token})
+        result = run_cli(
+            "audit",
+            str(path),
+            "--now",
+            NOW,
+            "--output-dir",
+            str(out),
+            "--opa-url",
+            url,
+            "--opa-token-env",
+            "TA_T",
+            *extra,
+            *[a for f in FORMATS for a in ("-f", f)],
+            env={"TA_T": token},
+        )
         check_contract(result.returncode, result.stdout, result.stderr, out, path.name, planted)
 
 

@@ -57,6 +57,7 @@ def run_action(workspace, inputs: dict) -> tuple[int | None, dict, dict, str]:
             if m:
                 return steps_outputs.get(m.group(1), {}).get(m.group(2), "")
             raise AssertionError(f"unhandled expression {expr}")
+
         return EXPR.sub(one, str(text))
 
     last_code = None
@@ -65,11 +66,21 @@ def run_action(workspace, inputs: dict) -> tuple[int | None, dict, dict, str]:
             continue
         assert step["shell"] == "bash"
         output_file = workspace / f"_output_{index}"
-        env = {"GITHUB_OUTPUT": str(output_file),
-               "GITHUB_STEP_SUMMARY": str(summary), "RUNNER_TEMP": str(temp), "GITHUB_ACTION_PATH": str(ROOT)}
+        env = {
+            "GITHUB_OUTPUT": str(output_file),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "RUNNER_TEMP": str(temp),
+            "GITHUB_ACTION_PATH": str(ROOT),
+        }
         env.update({k: resolve(v) for k, v in (step.get("env") or {}).items()})
-        result = run(["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", step["run"]],
-                                cwd=workspace, env=env, capture_output=True, text=True, timeout=300)
+        result = run(
+            ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", step["run"]],
+            cwd=workspace,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         log.append(f"--- {step['name']} (exit {result.returncode})\n{result.stdout}\n{result.stderr}")
         if step.get("id"):
             steps_outputs[step["id"]] = parse_outputs(output_file)
@@ -101,10 +112,15 @@ def test_scripts_take_inputs_only_through_env():
 
 
 def test_action_fails_the_job_on_findings_and_writes_reports(workspace):
-    code, outputs, files, log = run_action(workspace, {
-        "paths": "inventories/hf-tokens.json", "python": sys.executable, "opa-bin": OPA_BIN,
-        "formats": "markdown, json junit",
-    })
+    code, outputs, files, log = run_action(
+        workspace,
+        {
+            "paths": "inventories/hf-tokens.json",
+            "python": sys.executable,
+            "opa-bin": OPA_BIN,
+            "formats": "markdown, json junit",
+        },
+    )
     assert code == 1, log
     audit = outputs["audit"]
     assert audit["exit-code"] == "1" and audit["report-dir"] == "token-auditor-report"
@@ -115,19 +131,38 @@ def test_action_fails_the_job_on_findings_and_writes_reports(workspace):
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
     assert uris == {"inventories/hf-tokens.json"}
     report_dir = workspace / "token-auditor-report"
-    assert {p.name for p in report_dir.iterdir()} == {"token-auditor.sarif", "token-auditor.md",
-                                                       "token-auditor.json", "token-auditor.xml"}
+    assert {p.name for p in report_dir.iterdir()} == {
+        "token-auditor.sarif",
+        "token-auditor.md",
+        "token-auditor.json",
+        "token-auditor.xml",
+    }
     assert files["summary"].read_text().startswith("## token-auditor")
     assert "::error title=token-auditor::findings at or above 'high'" in log
 
 
 def test_action_passes_with_waivers_and_baseline(workspace):
-    first = run_action(workspace, {"paths": "inventories/hf-tokens.json", "python": sys.executable,
-                                   "opa-bin": OPA_BIN, "formats": "json", "output-dir": "before"})
+    first = run_action(
+        workspace,
+        {
+            "paths": "inventories/hf-tokens.json",
+            "python": sys.executable,
+            "opa-bin": OPA_BIN,
+            "formats": "json",
+            "output-dir": "before",
+        },
+    )
     assert first[0] == 1, first[3]
-    code, outputs, _, log = run_action(workspace, {
-        "paths": "inventories/hf-tokens.json\n", "python": sys.executable, "opa-bin": OPA_BIN,
-        "baseline": "before/token-auditor.json", "formats": "sarif"})
+    code, outputs, _, log = run_action(
+        workspace,
+        {
+            "paths": "inventories/hf-tokens.json\n",
+            "python": sys.executable,
+            "opa-bin": OPA_BIN,
+            "baseline": "before/token-auditor.json",
+            "formats": "sarif",
+        },
+    )
     assert code == 0, log
     assert outputs["audit"]["exit-code"] == "0"
     # The fixture's only high findings are legacy-token and no-expiry on tok-legacy-1: waiving both passes.
@@ -136,24 +171,42 @@ def test_action_passes_with_waivers_and_baseline(workspace):
         "  - {rule_id: legacy-token, match: {token_id: tok-legacy-1}, reason: migration, approved_by: lead,"
         " expires: 2026-12-31}\n"
         "  - {rule_id: no-expiry, match: {token_id: tok-legacy-1}, reason: migration, approved_by: lead,"
-        " expires: 2026-12-31}\n")
-    code, outputs, _, log = run_action(workspace, {"paths": "inventories/hf-tokens.json", "python": sys.executable,
-                                                   "opa-bin": OPA_BIN, "waivers": "waivers.yaml",
-                                                   "fail-on": "high", "formats": "json", "output-dir": "waived"})
+        " expires: 2026-12-31}\n"
+    )
+    code, outputs, _, log = run_action(
+        workspace,
+        {
+            "paths": "inventories/hf-tokens.json",
+            "python": sys.executable,
+            "opa-bin": OPA_BIN,
+            "waivers": "waivers.yaml",
+            "fail-on": "high",
+            "formats": "json",
+            "output-dir": "waived",
+        },
+    )
     assert code == 0, log
     assert outputs["audit"]["exit-code"] == "0"
     gate = json.loads((workspace / "waived" / "token-auditor.json").read_text())["gate"]
     assert (gate["waived"], gate["failing"], gate["passed"]) == (2, 0, True)
-    code, outputs, _, log = run_action(workspace, {"paths": "inventories/hf-tokens.json", "python": sys.executable,
-                                                   "opa-bin": OPA_BIN, "waivers": "waivers.yaml",
-                                                   "fail-on": "medium"})
+    code, outputs, _, log = run_action(
+        workspace,
+        {
+            "paths": "inventories/hf-tokens.json",
+            "python": sys.executable,
+            "opa-bin": OPA_BIN,
+            "waivers": "waivers.yaml",
+            "fail-on": "medium",
+        },
+    )
     assert code == 1 and outputs["audit"]["exit-code"] == "1", log
 
 
 def test_action_reports_input_errors_as_exit_2(workspace):
     (workspace / "inventories" / "broken.json").write_text("{not json")
-    code, outputs, _, log = run_action(workspace, {"paths": "inventories/broken.json", "python": sys.executable,
-                                                   "opa-bin": OPA_BIN})
+    code, outputs, _, log = run_action(
+        workspace, {"paths": "inventories/broken.json", "python": sys.executable, "opa-bin": OPA_BIN}
+    )
     assert code == 2 and outputs["audit"]["exit-code"] == "2", log
     assert "broken.json" in log
     code, _, _, log = run_action(workspace, {"paths": "  ", "python": sys.executable, "opa-bin": OPA_BIN})
@@ -172,8 +225,14 @@ def test_pre_commit_hook_matches_inventory_files_and_blocks_on_findings(workspac
     entry = ROOT / hook["entry"]
     assert hook["language"] == "script" and os.access(entry, os.X_OK)
     env = {"TOKEN_AUDITOR_PYTHON": sys.executable}
-    result = run([str(entry), "--now", NOW, "inventories/hf-tokens.json"], cwd=workspace, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = run(
+        [str(entry), "--now", NOW, "inventories/hf-tokens.json"],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 1, result.stderr
     assert "legacy-token" in result.stdout
     nothing = run([str(entry)], cwd=workspace, env=env, capture_output=True, text=True, timeout=60)

@@ -73,9 +73,11 @@ def test_bad_baseline_is_exit_2(tmp_path):
     bad.write_text('{"findings": [{"rule_id": "x"}]}')
     result = run_cli("audit", str(DATA / "head.json"), "--baseline", str(bad), "--now", "2026-11-25T00:00:00Z")
     assert result.returncode == 2
-    assert result.stderr == (f"token-auditor: error: {bad}: /format: missing; a baseline is a file written by "
-                             "--write-baseline (format token-auditor-baseline/v1) or a JSON report of "
-                             "`token-auditor audit --format json`\n")
+    assert result.stderr == (
+        f"token-auditor: error: {bad}: /format: missing; a baseline is a file written by "
+        "--write-baseline (format token-auditor-baseline/v1) or a JSON report of "
+        "`token-auditor audit --format json`\n"
+    )
     bad.write_text("not json")
     result = run_cli("audit", str(DATA / "head.json"), "--baseline", str(bad), "--now", "2026-11-25T00:00:00Z")
     assert result.returncode == 2 and result.stderr.startswith(f"token-auditor: error: {bad}:1:")

@@ -28,13 +28,27 @@ def diff_schema_errors(data: dict) -> list[str]:
 
 def token(**overrides) -> dict:
     base = {
-        "id": "t1", "provider": "github", "kind": "fine_grained_pat", "name": "deploy", "owner": "alice",
-        "prefix": "github_pat_", "last4": "9f9f", "legacy": False, "org_wide": False,
+        "id": "t1",
+        "provider": "github",
+        "kind": "fine_grained_pat",
+        "name": "deploy",
+        "owner": "alice",
+        "prefix": "github_pat_",
+        "last4": "9f9f",
+        "legacy": False,
+        "org_wide": False,
         "grants": [{"resource": {"type": "repository", "name": "acme/api"}, "permissions": ["contents:read"]}],
-        "global_permissions": [], "scopes": [], "orgs": ["acme"], "approval": {},
-        "created_at": "2026-01-01T00:00:00Z", "expires_at": "2027-01-01T00:00:00Z",
-        "last_used_at": "2026-11-01T00:00:00Z", "expiry_supported": True, "stored_in": [
-            {"kind": "github_actions_secret", "location": "acme/api", "key": "DEPLOY_TOKEN", "public": False}],
+        "global_permissions": [],
+        "scopes": [],
+        "orgs": ["acme"],
+        "approval": {},
+        "created_at": "2026-01-01T00:00:00Z",
+        "expires_at": "2027-01-01T00:00:00Z",
+        "last_used_at": "2026-11-01T00:00:00Z",
+        "expiry_supported": True,
+        "stored_in": [
+            {"kind": "github_actions_secret", "location": "acme/api", "key": "DEPLOY_TOKEN", "public": False}
+        ],
     }
     base.update(overrides)
     return base
@@ -45,37 +59,90 @@ def kinds(before: dict, after: dict) -> list[tuple[str, str]]:
 
 
 GRANT = lambda type_, name, perms, access=None: {  # noqa: E731
-    "resource": {"type": type_, "name": name}, "permissions": perms, **({"access": access} if access else {})}
+    "resource": {"type": type_, "name": name},
+    "permissions": perms,
+    **({"access": access} if access else {}),
+}
 
 CASES = [
-    ("permission added", {}, {"grants": [GRANT("repository", "acme/api", ["contents:read", "issues:write"])]},
-     [("permission_added", "broader")]),
-    ("permission removed", {"grants": [GRANT("repository", "acme/api", ["contents:read", "issues:write"])]}, {},
-     [("permission_removed", "narrower")]),
-    ("permission level raised", {}, {"grants": [GRANT("repository", "acme/api", ["contents:write"])]},
-     [("permission_raised", "broader")]),
-    ("permission level lowered", {"grants": [GRANT("repository", "acme/api", ["contents:admin"])]}, {},
-     [("permission_lowered", "narrower")]),
-    ("grant on a new repository", {}, {"grants": [GRANT("repository", "acme/api", ["contents:read"]),
-                                                 GRANT("repository", "acme/web", ["contents:read"])]},
-     [("grant_added", "broader")]),
-    ("grant removed", {"grants": [GRANT("repository", "acme/api", ["contents:read"]),
-                                  GRANT("repository", "acme/web", ["contents:read"])]}, {},
-     [("grant_removed", "narrower")]),
-    ("grant access raised", {"grants": [GRANT("model", "alice/m", ["repo.content.read", "x"], "read")]},
-     {"grants": [GRANT("model", "alice/m", ["repo.content.read", "x"], "write")]}, [("access_raised", "broader")]),
-    ("global permission added", {}, {"global_permissions": ["inference.serverless.write"]},
-     [("permission_added", "broader")]),
-    ("global permission removed", {"global_permissions": ["user.billing.read"]}, {},
-     [("permission_removed", "narrower")]),
+    (
+        "permission added",
+        {},
+        {"grants": [GRANT("repository", "acme/api", ["contents:read", "issues:write"])]},
+        [("permission_added", "broader")],
+    ),
+    (
+        "permission removed",
+        {"grants": [GRANT("repository", "acme/api", ["contents:read", "issues:write"])]},
+        {},
+        [("permission_removed", "narrower")],
+    ),
+    (
+        "permission level raised",
+        {},
+        {"grants": [GRANT("repository", "acme/api", ["contents:write"])]},
+        [("permission_raised", "broader")],
+    ),
+    (
+        "permission level lowered",
+        {"grants": [GRANT("repository", "acme/api", ["contents:admin"])]},
+        {},
+        [("permission_lowered", "narrower")],
+    ),
+    (
+        "grant on a new repository",
+        {},
+        {
+            "grants": [
+                GRANT("repository", "acme/api", ["contents:read"]),
+                GRANT("repository", "acme/web", ["contents:read"]),
+            ]
+        },
+        [("grant_added", "broader")],
+    ),
+    (
+        "grant removed",
+        {
+            "grants": [
+                GRANT("repository", "acme/api", ["contents:read"]),
+                GRANT("repository", "acme/web", ["contents:read"]),
+            ]
+        },
+        {},
+        [("grant_removed", "narrower")],
+    ),
+    (
+        "grant access raised",
+        {"grants": [GRANT("model", "alice/m", ["repo.content.read", "x"], "read")]},
+        {"grants": [GRANT("model", "alice/m", ["repo.content.read", "x"], "write")]},
+        [("access_raised", "broader")],
+    ),
+    (
+        "global permission added",
+        {},
+        {"global_permissions": ["inference.serverless.write"]},
+        [("permission_added", "broader")],
+    ),
+    (
+        "global permission removed",
+        {"global_permissions": ["user.billing.read"]},
+        {},
+        [("permission_removed", "narrower")],
+    ),
     ("scope added", {"scopes": ["read:org"]}, {"scopes": ["read:org", "repo"]}, [("scope_added", "broader")]),
     ("scope removed", {"scopes": ["read:org", "repo"]}, {"scopes": ["read:org"]}, [("scope_removed", "narrower")]),
-    ("repository selection subset → all (GitHub shape)", {},
-     {"org_wide": True, "grants": [GRANT("org_repositories", "acme", ["contents:read"])]},
-     [("repository_selection_widened", "broader")]),
-    ("repository selection all → subset", {"org_wide": True, "grants": [GRANT("org_repositories", "acme",
-                                                                              ["contents:read"])]}, {},
-     [("grant_added", "broader"), ("grant_removed", "narrower"), ("repository_selection_narrowed", "narrower")]),
+    (
+        "repository selection subset → all (GitHub shape)",
+        {},
+        {"org_wide": True, "grants": [GRANT("org_repositories", "acme", ["contents:read"])]},
+        [("repository_selection_widened", "broader")],
+    ),
+    (
+        "repository selection all → subset",
+        {"org_wide": True, "grants": [GRANT("org_repositories", "acme", ["contents:read"])]},
+        {},
+        [("grant_added", "broader"), ("grant_removed", "narrower"), ("repository_selection_narrowed", "narrower")],
+    ),
     ("org_wide flag alone", {}, {"org_wide": True}, [("repository_selection_widened", "broader")]),
     ("became legacy", {}, {"legacy": True}, [("became_legacy", "broader")]),
     ("no longer legacy", {"legacy": True}, {}, [("no_longer_legacy", "narrower")]),
@@ -84,12 +151,22 @@ CASES = [
     ("expiry shortened", {}, {"expires_at": "2026-12-01T00:00:00Z"}, [("expiry_shortened", "narrower")]),
     ("expiry added", {"expires_at": None}, {}, [("expiry_added", "narrower")]),
     ("same expiry other notation", {}, {"expires_at": "2027-01-01T01:00:00+01:00"}, []),
-    ("new storage location", {}, {"stored_in": token()["stored_in"] + [
-        {"kind": "hf_space_secret", "location": "acme/demo", "key": "GH", "public": True}]},
-     [("storage_added", "broader")]),
+    (
+        "new storage location",
+        {},
+        {
+            "stored_in": token()["stored_in"]
+            + [{"kind": "hf_space_secret", "location": "acme/demo", "key": "GH", "public": True}]
+        },
+        [("storage_added", "broader")],
+    ),
     ("storage removed", {}, {"stored_in": []}, [("storage_removed", "narrower")]),
-    ("storage became public", {}, {"stored_in": [dict(token()["stored_in"][0], public=True)]},
-     [("storage_made_public", "broader")]),
+    (
+        "storage became public",
+        {},
+        {"stored_in": [dict(token()["stored_in"][0], public=True)]},
+        [("storage_made_public", "broader")],
+    ),
     ("org added", {}, {"orgs": ["acme", "other"]}, [("org_added", "broader")]),
     ("owner changed", {}, {"owner": "bob"}, [("owner_changed", "neutral")]),
     ("renamed", {}, {"name": "deploy-prod"}, [("renamed", "neutral")]),
@@ -106,8 +183,10 @@ def test_change_kinds(before, after, expected):
 
 
 def test_hugging_face_namespace_widening_names_the_repositories():
-    before = token(provider="huggingface", grants=[GRANT("model", "alice/a", ["repo.content.read"]),
-                                                   GRANT("dataset", "alice/b", ["repo.content.read"])])
+    before = token(
+        provider="huggingface",
+        grants=[GRANT("model", "alice/a", ["repo.content.read"]), GRANT("dataset", "alice/b", ["repo.content.read"])],
+    )
     after = token(provider="huggingface", grants=[GRANT("user", "alice", ["repo.content.read"])])
     [change] = token_changes(before, after)
     assert change["kind"] == "repository_selection_widened" and change["classification"] == "broader"
@@ -115,31 +194,52 @@ def test_hugging_face_namespace_widening_names_the_repositories():
 
 
 def write_inventory(path, tokens) -> str:
-    path.write_text(json.dumps({"format": "token-inventory/v1", "collected_at": "2026-11-24T00:00:00Z",
-                                "tokens": tokens}))
+    path.write_text(
+        json.dumps({"format": "token-inventory/v1", "collected_at": "2026-11-24T00:00:00Z", "tokens": tokens})
+    )
     return str(path)
 
 
 def test_cli_diff_without_engine_classifies_each_token(tmp_path):
     unchanged = token(id="same")
-    base = write_inventory(tmp_path / "base.json", [token(), token(id="gone"), unchanged,
-                                                    token(id="narrowed", scopes=["repo", "read:org"])])
-    head = write_inventory(tmp_path / "head.json", [token(expires_at=None), token(id="new"), unchanged,
-                                                    token(id="narrowed", scopes=["read:org"]),
-                                                    ])
+    base = write_inventory(
+        tmp_path / "base.json",
+        [token(), token(id="gone"), unchanged, token(id="narrowed", scopes=["repo", "read:org"])],
+    )
+    head = write_inventory(
+        tmp_path / "head.json",
+        [
+            token(expires_at=None),
+            token(id="new"),
+            unchanged,
+            token(id="narrowed", scopes=["read:org"]),
+        ],
+    )
     result = run_cli("diff", base, head, "--no-findings", "-f", "json", "--now", NOW)
     assert result.returncode == 0, result.stderr  # broadening alone does not fail without the flag
     data = json.loads(result.stdout)
     status = {t["id"]: (t["status"], t["classification"]) for t in data["tokens"]}
-    assert status == {"t1": ("changed", "broader"), "new": ("added", "broader"),
-                      "gone": ("removed", "narrower"), "narrowed": ("changed", "narrower")}
+    assert status == {
+        "t1": ("changed", "broader"),
+        "new": ("added", "broader"),
+        "gone": ("removed", "narrower"),
+        "narrowed": ("changed", "narrower"),
+    }
     assert data["summary"]["unchanged"] == 1 and data["summary"]["findings_compared"] is False
     assert diff_schema_errors(data) == []
     strict = run_cli("diff", base, head, "--no-findings", "--fail-on-broadening", "--now", NOW)
     assert strict.returncode == 1 and "FAIL" in strict.stdout
-    only_narrower = run_cli("diff", base, write_inventory(tmp_path / "h2.json", [
-        token(), token(id="gone"), unchanged, token(id="narrowed", scopes=["read:org"])]),
-        "--no-findings", "--fail-on-broadening", "--now", NOW)
+    only_narrower = run_cli(
+        "diff",
+        base,
+        write_inventory(
+            tmp_path / "h2.json", [token(), token(id="gone"), unchanged, token(id="narrowed", scopes=["read:org"])]
+        ),
+        "--no-findings",
+        "--fail-on-broadening",
+        "--now",
+        NOW,
+    )
     assert only_narrower.returncode == 0, only_narrower.stdout
 
 
@@ -148,8 +248,25 @@ def test_cli_diff_findings_introduced_and_resolved_exit_codes_and_formats(tmp_pa
     engine = ("--opa-url", url, "--opa-token-env", "T")
     env = {"T": tok}
     base, head = str(DATA / "base.json"), str(DATA / "head.json")
-    result = run_cli("diff", base, head, "--now", NOW, *engine, "--output-dir", str(tmp_path / "d"),
-                     "-f", "json", "-f", "markdown", "-f", "sarif", "-f", "table", env=env)
+    result = run_cli(
+        "diff",
+        base,
+        head,
+        "--now",
+        NOW,
+        *engine,
+        "--output-dir",
+        str(tmp_path / "d"),
+        "-f",
+        "json",
+        "-f",
+        "markdown",
+        "-f",
+        "sarif",
+        "-f",
+        "table",
+        env=env,
+    )
     assert result.returncode == 1, result.stderr
     data = json.loads((tmp_path / "d" / "token-auditor-diff.json").read_text())
     introduced = {(f["rule_id"], f["subject"]["id"]) for f in data["findings"]["introduced"]}
@@ -157,11 +274,18 @@ def test_cli_diff_findings_introduced_and_resolved_exit_codes_and_formats(tmp_pa
     assert ("legacy-token", "tok-legacy-1") in introduced
     assert ("legacy-token", "tok-old-4") in resolved
     assert ("legacy-token", "tok-legacy-2") not in introduced | resolved  # unchanged finding
-    assert data["gate"] == {"fail_on": "high", "fail_on_broadening": False, "failing_findings": 2, "broadening": 2,
-                            "passed": False}
+    assert data["gate"] == {
+        "fail_on": "high",
+        "fail_on_broadening": False,
+        "failing_findings": 2,
+        "broadening": 2,
+        "passed": False,
+    }
     assert sorted((f["rule_id"], f["severity"], f["subject"]["id"]) for f in data["findings"]["introduced"]) == [
-        ("legacy-token", "high", "tok-legacy-1"), ("long-lived", "medium", "tok-fine-3"),
-        ("no-expiry", "high", "tok-legacy-1")]
+        ("legacy-token", "high", "tok-legacy-1"),
+        ("long-lived", "medium", "tok-fine-3"),
+        ("no-expiry", "high", "tok-legacy-1"),
+    ]
     assert diff_schema_errors(data) == []
     broken = copy.deepcopy(data)
     broken["tokens"][0]["changes"][0]["classification"] = "wider"
@@ -190,24 +314,44 @@ def test_cli_diff_findings_introduced_and_resolved_exit_codes_and_formats(tmp_pa
     assert json.loads(strict.stdout)["gate"]["failing_findings"] == 3
     never = run_cli("diff", base, head, "--now", NOW, *engine, "--fail-on", "never", "-f", "json", env=env)
     assert never.returncode == 0, never.stderr
-    broadening = run_cli("diff", base, head, "--now", NOW, *engine, "--fail-on", "never", "--fail-on-broadening",
-                         env=env)
+    broadening = run_cli(
+        "diff", base, head, "--now", NOW, *engine, "--fail-on", "never", "--fail-on-broadening", env=env
+    )
     assert broadening.returncode == 1
 
 
 def test_cli_diff_waived_introduced_finding_does_not_fail(tmp_path, opa_server):
     url, tok = opa_server
     waivers = tmp_path / "w.yaml"
-    waivers.write_text("waivers:\n  - {rule_id: legacy-token, match: {token_id: tok-legacy-1}, reason: migration, "
-                       "approved_by: lead, expires: 2026-12-31}\n"
-                       "  - {rule_id: no-expiry, match: {token_id: tok-legacy-1}, reason: migration, "
-                       "approved_by: lead, expires: 2026-12-31}\n")
-    result = run_cli("diff", str(DATA / "base.json"), str(DATA / "head.json"), "--now", NOW, "-f", "json",
-                     "--waivers", str(waivers), "--opa-url", url, "--opa-token-env", "T", env={"T": tok})
+    waivers.write_text(
+        "waivers:\n  - {rule_id: legacy-token, match: {token_id: tok-legacy-1}, reason: migration, "
+        "approved_by: lead, expires: 2026-12-31}\n"
+        "  - {rule_id: no-expiry, match: {token_id: tok-legacy-1}, reason: migration, "
+        "approved_by: lead, expires: 2026-12-31}\n"
+    )
+    result = run_cli(
+        "diff",
+        str(DATA / "base.json"),
+        str(DATA / "head.json"),
+        "--now",
+        NOW,
+        "-f",
+        "json",
+        "--waivers",
+        str(waivers),
+        "--opa-url",
+        url,
+        "--opa-token-env",
+        "T",
+        env={"T": tok},
+    )
     data = json.loads(result.stdout)
     assert diff_schema_errors(data) == [] and [w["matched"] for w in data["waivers"]["active"]] == [1, 1]
     assert sorted((f["rule_id"], f["waived"], f["counts"]) for f in data["findings"]["introduced"]) == [
-        ("legacy-token", True, False), ("long-lived", False, True), ("no-expiry", True, False)]
+        ("legacy-token", True, False),
+        ("long-lived", False, True),
+        ("no-expiry", True, False),
+    ]
     # both new high findings are waived: the gate passes
     assert result.returncode == 0, result.stderr
     assert data["gate"]["failing_findings"] == 0 and data["gate"]["passed"] is True
@@ -215,8 +359,9 @@ def test_cli_diff_waived_introduced_finding_does_not_fail(tmp_path, opa_server):
 
 def test_cli_diff_bad_input_is_exit_2(tmp_path):
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"format": "token-inventory/v1", "collected_at": "2026-11-24T00:00:00Z",
-                               "tokens": [{"id": "x"}]}))
+    bad.write_text(
+        json.dumps({"format": "token-inventory/v1", "collected_at": "2026-11-24T00:00:00Z", "tokens": [{"id": "x"}]})
+    )
     result = run_cli("diff", str(DATA / "base.json"), str(bad), "--no-findings", "--now", NOW)
     assert result.returncode == 2 and str(bad) in result.stderr and "Traceback" not in result.stderr
     result = run_cli("diff", str(DATA / "base.json"), str(DATA / "head.json"), "--no-findings", "-f", "junit")

@@ -82,56 +82,132 @@ def github_upload_problems(document: dict) -> list[str]:
 def synthetic_report(n: int, with_gate: bool = True) -> Report:
     """A large report with every kind of finding state, built the way build_report shapes it."""
     severities = ["critical", "high", "medium", "low", "info"]
-    rules = [{"id": f"rule-{i}", "severity": severities[i % 5], "title": f"Rule {i} <b>|title|</b>",
-              "description": "Why it matters. " * 5, "nhi": ["NHI2", "NHI5"], "recommended_action": "replace",
-              "providers": [], "related_resources": ["https://example.org/doc"]} for i in range(6)]
+    rules = [
+        {
+            "id": f"rule-{i}",
+            "severity": severities[i % 5],
+            "title": f"Rule {i} <b>|title|</b>",
+            "description": "Why it matters. " * 5,
+            "nhi": ["NHI2", "NHI5"],
+            "recommended_action": "replace",
+            "providers": [],
+            "related_resources": ["https://example.org/doc"],
+        }
+        for i in range(6)
+    ]
     tokens, findings = [], []
     for i in range(n):
         key = f"github:fine_grained_pat:{i}"
-        tokens.append({"key": key, "id": str(i), "provider": "github", "kind": "fine_grained_pat",
-                       "name": f"deploy|bot <{i}>", "owner": f"user{i % 7}", "masked": f"github_pat_…{i:04d}",
-                       "source": {"file": "inventories/github.json", "pointer": f"/tokens/{i}"}})
+        tokens.append(
+            {
+                "key": key,
+                "id": str(i),
+                "provider": "github",
+                "kind": "fine_grained_pat",
+                "name": f"deploy|bot <{i}>",
+                "owner": f"user{i % 7}",
+                "masked": f"github_pat_…{i:04d}",
+                "source": {"file": "inventories/github.json", "pointer": f"/tokens/{i}"},
+            }
+        )
         severity = severities[i % 5]
         finding = {
-            "rule_id": f"rule-{i % 6}", "severity": severity, "title": "t", "nhi": ["NHI5"],
-            "subject": {"type": "token", "key": key, "id": str(i), "provider": "github", "kind": "fine_grained_pat",
-                        "name": f"deploy|bot <{i}>", "owner": f"user{i % 7}", "fingerprint": f"github_pat_…{i:04d}"},
-            "instance": "", "message": f"token {i} can write to every repository | `rm -rf` *now*" + " x" * 40,
-            "evidence": {}, "recommendation": {"action": "narrow", "summary": "Limit it to the repositories it uses",
-                                               "steps": ["Create a fine-grained token", "Revoke the old one"],
-                                               "replacement": {"repositories": ["org/a", "org/b"],
-                                                               "permissions": {"contents": "read"}}},
-            "fingerprint": f"{i:032x}", "provider": "github",
+            "rule_id": f"rule-{i % 6}",
+            "severity": severity,
+            "title": "t",
+            "nhi": ["NHI5"],
+            "subject": {
+                "type": "token",
+                "key": key,
+                "id": str(i),
+                "provider": "github",
+                "kind": "fine_grained_pat",
+                "name": f"deploy|bot <{i}>",
+                "owner": f"user{i % 7}",
+                "fingerprint": f"github_pat_…{i:04d}",
+            },
+            "instance": "",
+            "message": f"token {i} can write to every repository | `rm -rf` *now*" + " x" * 40,
+            "evidence": {},
+            "recommendation": {
+                "action": "narrow",
+                "summary": "Limit it to the repositories it uses",
+                "steps": ["Create a fine-grained token", "Revoke the old one"],
+                "replacement": {"repositories": ["org/a", "org/b"], "permissions": {"contents": "read"}},
+            },
+            "fingerprint": f"{i:032x}",
+            "provider": "github",
             "source": {"file": "inventories/github.json", "pointer": f"/tokens/{i}", "line": i + 2},
-            "baseline": i % 4 == 0, "waived": i % 9 == 1,
+            "baseline": i % 4 == 0,
+            "waived": i % 9 == 1,
         }
         if finding["waived"]:
-            finding["waiver"] = {"reason": "accepted <for now>", "approved_by": "lead", "ticket": "SEC-1",
-                                 "expires": "2026-12-31"}
+            finding["waiver"] = {
+                "reason": "accepted <for now>",
+                "approved_by": "lead",
+                "ticket": "SEC-1",
+                "expires": "2026-12-31",
+            }
         finding["counts"] = not finding["baseline"] and not finding["waived"]
         findings.append(finding)
-    findings.append({"rule_id": "org-rule-not-in-catalogue", "severity": "high", "title": "org", "nhi": [],
-                     "subject": {"type": "org", "key": "github:org:acme", "provider": "github", "name": "acme"},
-                     "message": "org acme allows classic tokens", "evidence": {},
-                     "recommendation": {"action": "set-policy"}, "fingerprint": "f" * 32, "source": None,
-                     "counts": True})
+    findings.append(
+        {
+            "rule_id": "org-rule-not-in-catalogue",
+            "severity": "high",
+            "title": "org",
+            "nhi": [],
+            "subject": {"type": "org", "key": "github:org:acme", "provider": "github", "name": "acme"},
+            "message": "org acme allows classic tokens",
+            "evidence": {},
+            "recommendation": {"action": "set-policy"},
+            "fingerprint": "f" * 32,
+            "source": None,
+            "counts": True,
+        }
+    )
     data = {
-        "schema_version": "1.0", "tool": {"name": "token-auditor", "version": "0.1.0"},
+        "schema_version": "1.0",
+        "tool": {"name": "token-auditor", "version": "0.1.0"},
         "engine": {"name": "opa", "opa_version": "1.22.3", "mode": "managed"},
         "policy": {"catalogue_version": "x", "catalogue_date": "2026-11-25", "rules": [r["id"] for r in rules]},
-        "now": NOW, "config": {},
-        "inputs": [{"path": "inventories/github.json", "sha256": "0" * 64, "format": "github", "provider": "github",
-                    "tokens": n}],
-        "summary": {"tokens": n, "audited": n, "skipped": 0, "tokens_with_findings": n,
-                    "tokens_by_provider": {"github": n}, "findings": len(findings),
-                    "by_severity": {s: sum(1 for f in findings if f["severity"] == s) for s in severities},
-                    "by_rule": {}},
-        "findings": findings, "tokens": tokens, "skipped": [], "secrets_redacted": 0, "rules": rules,
+        "now": NOW,
+        "config": {},
+        "inputs": [
+            {
+                "path": "inventories/github.json",
+                "sha256": "0" * 64,
+                "format": "github",
+                "provider": "github",
+                "tokens": n,
+            }
+        ],
+        "summary": {
+            "tokens": n,
+            "audited": n,
+            "skipped": 0,
+            "tokens_with_findings": n,
+            "tokens_by_provider": {"github": n},
+            "findings": len(findings),
+            "by_severity": {s: sum(1 for f in findings if f["severity"] == s) for s in severities},
+            "by_rule": {},
+        },
+        "findings": findings,
+        "tokens": tokens,
+        "skipped": [],
+        "secrets_redacted": 0,
+        "rules": rules,
         "baseline": {"file": "old.json", "fingerprints": n // 4, "matched": n // 4, "new": n - n // 4, "resolved": 0},
     }
     if with_gate:
-        data["gate"] = {"fail_on": "high", "findings": len(findings), "counted": 0, "waived": 0, "baseline": 0,
-                        "failing": 1, "passed": False}
+        data["gate"] = {
+            "fail_on": "high",
+            "findings": len(findings),
+            "counted": 0,
+            "waived": 0,
+            "baseline": 0,
+            "failing": 1,
+            "passed": False,
+        }
     return Report(data)
 
 
@@ -140,23 +216,43 @@ def test_formats_are_registered():
 
 
 def test_sarif_of_a_real_audit_validates_and_meets_github_rules(audit_json, tmp_path, opa_server):
-    waivers = write_yaml(tmp_path / "w.yaml", """\
+    waivers = write_yaml(
+        tmp_path / "w.yaml",
+        """\
 waivers:
   - {rule_id: legacy-token, match: {token_id: tok-legacy-2}, reason: retiring, approved_by: lead, expires: 2026-12-31}
-""")
+""",
+    )
     out = tmp_path / "out"
     url, token = opa_server
-    result = run_cli("audit", str(HEAD.relative_to(ROOT)), "--now", NOW, "--waivers", str(waivers),
-                     "--output-dir", str(out), "-f", "sarif", "-f", "json",
-                     "--opa-url", url, "--opa-token-env", "T", env={"T": token})
+    result = run_cli(
+        "audit",
+        str(HEAD.relative_to(ROOT)),
+        "--now",
+        NOW,
+        "--waivers",
+        str(waivers),
+        "--output-dir",
+        str(out),
+        "-f",
+        "sarif",
+        "-f",
+        "json",
+        "--opa-url",
+        url,
+        "--opa-token-env",
+        "T",
+        env={"T": token},
+    )
     assert result.returncode == 1, result.stderr
     sarif = json.loads((out / "token-auditor.sarif").read_text())
     report = json.loads((out / "token-auditor.json").read_text())
     assert sarif_errors(sarif) == []
     assert github_upload_problems(sarif) == []
     run = sarif["runs"][0]
-    assert sorted(r["partialFingerprints"]["tokenAuditorFinding/v1"] for r in run["results"]) == \
-        sorted(f["fingerprint"] for f in report["findings"])
+    assert sorted(r["partialFingerprints"]["tokenAuditorFinding/v1"] for r in run["results"]) == sorted(
+        f["fingerprint"] for f in report["findings"]
+    )
     legacy_rule = [r for r in run["tool"]["driver"]["rules"] if r["id"] == "legacy-token"][0]
     assert {"NHI4", "NHI5"} <= set(legacy_rule["properties"]["tags"])
     assert legacy_rule["properties"]["security-severity"] == "8.0"
@@ -183,8 +279,10 @@ def test_sarif_of_a_large_synthetic_report_validates():
     assert sum(1 for r in results if r.get("suppressions")) == sum(1 for f in report.findings if f.get("waived"))
     org = [r for r in results if r["ruleId"] == "org-rule-not-in-catalogue"][0]
     assert org["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "inventories/github.json"
-    line_of = {r["partialFingerprints"]["tokenAuditorFinding/v1"]: r["locations"][0]["physicalLocation"]["region"]
-               for r in results}
+    line_of = {
+        r["partialFingerprints"]["tokenAuditorFinding/v1"]: r["locations"][0]["physicalLocation"]["region"]
+        for r in results
+    }
     assert line_of[f"{5:032x}"] == {"startLine": 7}
 
 
@@ -210,8 +308,21 @@ def junit_of(report: Report) -> ET.Element:
 def test_junit_of_a_real_audit_is_valid_and_counts_match(audit_json, tmp_path, opa_server):
     url, token = opa_server
     out = tmp_path / "report.xml"
-    result = run_cli("audit", str(HEAD), "--now", NOW, "-f", "junit", "-o", str(out),
-                     "--opa-url", url, "--opa-token-env", "T", env={"T": token})
+    result = run_cli(
+        "audit",
+        str(HEAD),
+        "--now",
+        NOW,
+        "-f",
+        "junit",
+        "-o",
+        str(out),
+        "--opa-url",
+        url,
+        "--opa-token-env",
+        "T",
+        env={"T": token},
+    )
     assert result.returncode == 1, result.stderr
     JUNIT_XSD.validate(str(out))
     root = ET.parse(out).getroot()
@@ -266,8 +377,9 @@ def test_several_formats_in_one_run_and_output_errors(audit_json, tmp_path, opa_
     url, token = opa_server
     common = ("--now", NOW, "--opa-url", url, "--opa-token-env", "T")
     a, b = tmp_path / "a.sarif", tmp_path / "b.md"
-    result = run_cli("audit", str(HEAD), "-f", "sarif", "-o", str(a), "-f", "markdown", "-o", str(b), *common,
-                     env={"T": token})
+    result = run_cli(
+        "audit", str(HEAD), "-f", "sarif", "-o", str(a), "-f", "markdown", "-o", str(b), *common, env={"T": token}
+    )
     assert result.returncode == 1 and a.exists() and b.read_text().startswith("## token-auditor")
     result = run_cli("audit", str(HEAD), "-f", "sarif", "-f", "markdown", *common, env={"T": token})
     assert result.returncode == 2 and "-o/--output" in result.stderr

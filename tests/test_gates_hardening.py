@@ -37,20 +37,45 @@ def audit(opa_server, *args: str, cwd=None):
 def secret_inventory(path):
     """One clean, short-lived token whose entry holds a pasted token value: only raw-secret-in-inventory fires."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"format": "token-inventory/v1", "collected_at": "2026-11-24T00:00:00Z", "tokens": [
-        {"id": "tok-fine-9", "provider": "huggingface", "kind": "user_access_token", "name": "model-sync",
-         "owner": "carol", "created_at": "2026-11-01T00:00:00Z", "expires_at": "2026-12-20T00:00:00Z",
-         "last_used_at": "2026-11-20T00:00:00Z",
-         "grants": [{"resource": {"type": "model", "name": "carol/m"}, "permissions": ["repo.content.read"],
-                     "access": "read"}],
-         "native": {"note": f"pasted by mistake: {FAKE_HF}"}}]}, indent=2))
+    path.write_text(
+        json.dumps(
+            {
+                "format": "token-inventory/v1",
+                "collected_at": "2026-11-24T00:00:00Z",
+                "tokens": [
+                    {
+                        "id": "tok-fine-9",
+                        "provider": "huggingface",
+                        "kind": "user_access_token",
+                        "name": "model-sync",
+                        "owner": "carol",
+                        "created_at": "2026-11-01T00:00:00Z",
+                        "expires_at": "2026-12-20T00:00:00Z",
+                        "last_used_at": "2026-11-20T00:00:00Z",
+                        "grants": [
+                            {
+                                "resource": {"type": "model", "name": "carol/m"},
+                                "permissions": ["repo.content.read"],
+                                "access": "read",
+                            }
+                        ],
+                        "native": {"note": f"pasted by mistake: {FAKE_HF}"},
+                    }
+                ],
+            },
+            indent=2,
+        )
+    )
     return path
 
 
 # ---- waivers ---------------------------------------------------------------------------------------------------
 
+
 def test_waivers_naming_the_tokens_pass_the_gate(opa_server, tmp_path):
-    waivers = write_yaml(tmp_path / "waivers.yaml", """\
+    waivers = write_yaml(
+        tmp_path / "waivers.yaml",
+        """\
 waivers:
   - rule_id: legacy-token
     match: {owner: alice, token_id: tok-legacy-1}
@@ -62,42 +87,59 @@ waivers:
     reason: same migration
     approved_by: secops-lead
     expires: 2026-12-31
-""")
+""",
+    )
     assert audit(opa_server, str(HEAD), "--fail-on", "high").returncode == 1
     out = tmp_path / "r.json"
     result = audit(opa_server, str(HEAD), "--fail-on", "high", "--waivers", str(waivers), "-f", "json", "-o", str(out))
     assert result.returncode == 0, result.stderr
     report = json.loads(out.read_text())
     assert sorted((f["rule_id"], f["subject"]["id"]) for f in report["findings"] if f["waived"]) == [
-        ("legacy-token", "tok-legacy-1"), ("no-expiry", "tok-legacy-1")]
-    assert report["gate"] == {"fail_on": "high", "findings": 5, "counted": 3, "waived": 2, "baseline": 0,
-                              "failing": 0, "passed": True}
+        ("legacy-token", "tok-legacy-1"),
+        ("no-expiry", "tok-legacy-1"),
+    ]
+    assert report["gate"] == {
+        "fail_on": "high",
+        "findings": 5,
+        "counted": 3,
+        "waived": 2,
+        "baseline": 0,
+        "failing": 0,
+        "passed": True,
+    }
 
 
 def test_wildcard_only_waiver_is_refused(opa_server, tmp_path):
-    waivers = write_yaml(tmp_path / "waivers.yaml", """\
+    waivers = write_yaml(
+        tmp_path / "waivers.yaml",
+        """\
 waivers:
   - rule_id: legacy-token
     match: {name: "*"}
     reason: too noisy
     approved_by: someone
     expires: 2026-12-31
-""")
+""",
+    )
     result = audit(opa_server, str(HEAD), "--waivers", str(waivers))
     assert result.returncode == 2
     assert result.stderr == (
         f"token-auditor: invalid: {waivers}:3: /waivers/0/match: waives legacy-token without pinning a subject "
         "(match {name: *}); match a token_id, owner, fingerprint or a name with literal characters, or pass "
-        "--allow-broad-waivers\n")
+        "--allow-broad-waivers\n"
+    )
     assert result.stdout == ""
 
 
 def test_provider_only_waiver_is_broad_and_allowed_on_request(opa_server, tmp_path):
-    waivers = write_yaml(tmp_path / "waivers.yaml", """\
+    waivers = write_yaml(
+        tmp_path / "waivers.yaml",
+        """\
 waivers:
   - {rule_id: legacy-token, match: {provider: huggingface}, reason: migration, approved_by: lead, expires: 2026-12-31}
   - {rule_id: no-expiry, match: {name: "*?[a-z]*"}, reason: migration, approved_by: lead, expires: 2026-12-31}
-""")
+""",
+    )
     result = audit(opa_server, str(HEAD), "--waivers", str(waivers))
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
@@ -114,39 +156,48 @@ waivers:
 
 def test_raw_secret_cannot_be_waived_by_pattern_even_when_broad_waivers_are_allowed(opa_server, tmp_path):
     inventory = secret_inventory(tmp_path / "inv.json")
-    waivers = write_yaml(tmp_path / "waivers.yaml", """\
+    waivers = write_yaml(
+        tmp_path / "waivers.yaml",
+        """\
 waivers:
   - rule_id: raw-secret-in-inventory
     match: {name: "*"}
     reason: it is only a test token
     approved_by: someone
     expires: 2026-12-31
-""")
+""",
+    )
     for extra in ((), ("--allow-broad-waivers",)):
         result = audit(opa_server, str(inventory), "--waivers", str(waivers), *extra)
         assert result.returncode == 2
         assert result.stderr == (
             f"token-auditor: invalid: {waivers}:3: /waivers/0/match: raw-secret-in-inventory recommends purge: its "
             "findings can be waived only one at a time, by fingerprint (match: {fingerprint: …} from the JSON "
-            "report)\n")
+            "report)\n"
+        )
         assert FAKE_HF not in result.stderr + result.stdout
 
 
 def test_stale_token_revoke_rule_needs_a_fingerprint_too(opa_server, tmp_path):
-    waivers = write_yaml(tmp_path / "waivers.yaml",
-                         "waivers:\n  - {rule_id: stale-token, match: {token_id: tok-legacy-1}, reason: r, "
-                         "approved_by: a, expires: 2026-12-31}\n")
+    waivers = write_yaml(
+        tmp_path / "waivers.yaml",
+        "waivers:\n  - {rule_id: stale-token, match: {token_id: tok-legacy-1}, reason: r, "
+        "approved_by: a, expires: 2026-12-31}\n",
+    )
     result = audit(opa_server, str(HEAD), "--waivers", str(waivers))
     assert result.returncode == 2
     assert result.stderr == (
         f"token-auditor: invalid: {waivers}:2: /waivers/0/match: stale-token recommends revoke: its findings can be "
-        "waived only one at a time, by fingerprint (match: {fingerprint: …} from the JSON report)\n")
+        "waived only one at a time, by fingerprint (match: {fingerprint: …} from the JSON report)\n"
+    )
 
 
 def test_raw_secret_waived_by_its_exact_fingerprint(opa_server, tmp_path):
     inventory = secret_inventory(tmp_path / "inv.json")
     assert audit(opa_server, str(inventory)).returncode == 1
-    waivers = write_yaml(tmp_path / "waivers.yaml", f"""\
+    waivers = write_yaml(
+        tmp_path / "waivers.yaml",
+        f"""\
 waivers:
   - rule_id: raw-secret-in-inventory
     match: {{fingerprint: {SECRET_FINGERPRINT}}}
@@ -154,29 +205,38 @@ waivers:
     approved_by: secops-lead
     ticket: SEC-77
     expires: 2026-12-01
-""")
+""",
+    )
     out = tmp_path / "r.json"
     result = audit(opa_server, str(inventory), "--waivers", str(waivers), "-f", "json", "-o", str(out))
     assert result.returncode == 0, result.stderr
     report = json.loads(out.read_text())
     [finding] = report["findings"]
     assert (finding["rule_id"], finding["fingerprint"], finding["waived"]) == (
-        "raw-secret-in-inventory", SECRET_FINGERPRINT, True)
+        "raw-secret-in-inventory",
+        SECRET_FINGERPRINT,
+        True,
+    )
     assert report["waivers"]["active"][0]["match"] == {"fingerprint": SECRET_FINGERPRINT}
     jsonschema.validate(report, load_schema("report.v1"))
 
 
 def test_waiver_by_fingerprint_must_be_a_fingerprint(opa_server, tmp_path):
-    waivers = write_yaml(tmp_path / "waivers.yaml", "waivers:\n  - {rule_id: raw-secret-in-inventory, match: "
-                                                   "{fingerprint: '*'}, reason: r, approved_by: a, "
-                                                   "expires: 2026-12-31}\n")
+    waivers = write_yaml(
+        tmp_path / "waivers.yaml",
+        "waivers:\n  - {rule_id: raw-secret-in-inventory, match: "
+        "{fingerprint: '*'}, reason: r, approved_by: a, "
+        "expires: 2026-12-31}\n",
+    )
     result = audit(opa_server, str(HEAD), "--waivers", str(waivers))
     assert result.returncode == 2
-    assert result.stderr == (f"token-auditor: invalid: {waivers}:2: /waivers/0/match/fingerprint: '*' does not "
-                             "match '^[0-9a-f]{32}$'\n")
+    assert result.stderr == (
+        f"token-auditor: invalid: {waivers}:2: /waivers/0/match/fingerprint: '*' does not match '^[0-9a-f]{{32}}$'\n"
+    )
 
 
 # ---- baseline --------------------------------------------------------------------------------------------------
+
 
 def test_baseline_schema_is_published_and_written_baselines_conform(opa_server, tmp_path):
     printed = run_cli("schema", "baseline")
@@ -193,16 +253,17 @@ def test_baseline_schema_is_published_and_written_baselines_conform(opa_server, 
 
 def test_baseline_is_validated_on_load_with_file_line_and_pointer(tmp_path):
     bad = tmp_path / "baseline.json"
-    bad.write_text('{\n  "format": "token-auditor-baseline/v1",\n  "findings": [\n'
-                   '    {"fingerprint": "not-a-hash", "rule_id": "legacy-token", "severity": "high"},\n'
-                   '    {"fingerprint": "0123456789abcdef0123456789abcdef", "rule_id": "legacy-token",'
-                   ' "severity": "high", "note": "added by the PR"}\n  ]\n}\n')
+    bad.write_text(
+        '{\n  "format": "token-auditor-baseline/v1",\n  "findings": [\n'
+        '    {"fingerprint": "not-a-hash", "rule_id": "legacy-token", "severity": "high"},\n'
+        '    {"fingerprint": "0123456789abcdef0123456789abcdef", "rule_id": "legacy-token",'
+        ' "severity": "high", "note": "added by the PR"}\n  ]\n}\n'
+    )
     result = run_cli("audit", str(HEAD), "--baseline", str(bad), "--now", NOW)
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         f"token-auditor: invalid: {bad}:4: /findings/0/fingerprint: 'not-a-hash' does not match '^[0-9a-f]{{32}}$'",
-        f"token-auditor: invalid: {bad}:5: /findings/1: Additional properties are not allowed ('note' was "
-        "unexpected)",
+        f"token-auditor: invalid: {bad}:5: /findings/1: Additional properties are not allowed ('note' was unexpected)",
     ]
 
 
@@ -210,8 +271,9 @@ def test_broadening_under_the_same_rule_is_new_again(opa_server, tmp_path):
     baseline = tmp_path / "baseline.json"
     assert audit(opa_server, str(HEAD), "--write-baseline", str(baseline)).returncode == 1
     broader = json.loads(HEAD.read_text())
-    broader["tokens"][0]["grants"].append({"resource": {"type": "org", "name": "acme"},
-                                           "permissions": ["repo.write"], "access": "write"})
+    broader["tokens"][0]["grants"].append(
+        {"resource": {"type": "org", "name": "acme"}, "permissions": ["repo.write"], "access": "write"}
+    )
     head = tmp_path / "head.json"
     head.write_text(json.dumps(broader))
     out = tmp_path / "r.json"
@@ -232,12 +294,15 @@ def test_broadening_under_the_same_rule_is_new_again(opa_server, tmp_path):
     assert diff.returncode == 1, diff.stderr
     data = json.loads(diff.stdout)
     assert [(f["rule_id"], f["subject"]["id"]) for f in data["findings"]["introduced"]] == [
-        ("legacy-token", "tok-legacy-1")]
+        ("legacy-token", "tok-legacy-1")
+    ]
     assert [(f["rule_id"], f["subject"]["id"]) for f in data["findings"]["resolved"]] == [
-        ("legacy-token", "tok-legacy-1")]
+        ("legacy-token", "tok-legacy-1")
+    ]
 
 
 # ---- fingerprints stable across paths --------------------------------------------------------------------------
+
 
 def test_raw_secret_fingerprint_is_provider_masked_and_pointer(opa_server, tmp_path):
     inventory = secret_inventory(tmp_path / "a" / "inv.json")
@@ -252,18 +317,32 @@ def test_moving_inputs_between_directories_shows_no_new_finding(opa_server, tmp_
     secret_inventory(tmp_path / "before" / "inv.json")
     shutil.copy(HEAD, tmp_path / "before" / "tokens.json")
     baseline = tmp_path / "baseline.json"
-    first = audit(opa_server, "./before/inv.json", "before/tokens.json", "--write-baseline", str(baseline),
-                  cwd=tmp_path)
+    first = audit(
+        opa_server, "./before/inv.json", "before/tokens.json", "--write-baseline", str(baseline), cwd=tmp_path
+    )
     assert first.returncode == 1, first.stderr
     assert len(json.loads(baseline.read_text())["findings"]) == 6
 
     shutil.move(tmp_path / "before", tmp_path / "moved" / "elsewhere")
     moved = tmp_path / "moved" / "elsewhere"
-    for paths in ([str(moved / "inv.json"), str(moved / "tokens.json")],  # $PWD/x
-                  ["moved/elsewhere/inv.json", "./moved/elsewhere/tokens.json"]):  # x and ./x
+    for paths in (
+        [str(moved / "inv.json"), str(moved / "tokens.json")],  # $PWD/x
+        ["moved/elsewhere/inv.json", "./moved/elsewhere/tokens.json"],
+    ):  # x and ./x
         out = tmp_path / "r.json"
-        result = audit(opa_server, *paths, "--baseline", str(baseline), "-f", "json", "-o", str(out),
-                       "--fail-on", "low", cwd=tmp_path)
+        result = audit(
+            opa_server,
+            *paths,
+            "--baseline",
+            str(baseline),
+            "-f",
+            "json",
+            "-o",
+            str(out),
+            "--fail-on",
+            "low",
+            cwd=tmp_path,
+        )
         assert result.returncode == 0, result.stderr
         report = json.loads(out.read_text())
         assert (report["baseline"]["matched"], report["baseline"]["new"], report["baseline"]["resolved"]) == (6, 0, 0)
@@ -272,8 +351,9 @@ def test_moving_inputs_between_directories_shows_no_new_finding(opa_server, tmp_
     other = tmp_path / "other-dir"
     shutil.copytree(moved, other)
     flags, env = engine(opa_server)
-    diff = run_cli("diff", str(moved), "./other-dir", "--now", NOW, "-f", "json", "--fail-on", "low", *flags,
-                   env=env, cwd=tmp_path)
+    diff = run_cli(
+        "diff", str(moved), "./other-dir", "--now", NOW, "-f", "json", "--fail-on", "low", *flags, env=env, cwd=tmp_path
+    )
     assert diff.returncode == 0, diff.stderr
     data = json.loads(diff.stdout)
     assert (data["summary"]["findings_introduced"], data["summary"]["findings_resolved"]) == (0, 0)

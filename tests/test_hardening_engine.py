@@ -122,24 +122,59 @@ class FakeOpa:
 
 
 def audit_remote(url: str, *extra: str, env: dict | None = None, timeout: float = 120):
-    return run_cli("audit", INVENTORY, "--now", NOW, "--fail-on", "never", "-f", "json", "--opa-url", url, *extra,
-                   env=env, timeout=timeout)
+    return run_cli(
+        "audit",
+        INVENTORY,
+        "--now",
+        NOW,
+        "--fail-on",
+        "never",
+        "-f",
+        "json",
+        "--opa-url",
+        url,
+        *extra,
+        env=env,
+        timeout=timeout,
+    )
 
 
-@pytest.mark.parametrize("answer, problem", [
-    ({"result": 5}, "/result: must be array"),
-    ([{}], "/: list, not an object"),
-    ({"result": [{"subject": 5}]}, "/result/0: must contain ['evidence', 'message', 'nhi', 'recommendation', "
-                                   "'rule_id', 'severity', 'title'] properties"),
-    ({"result": [{"rule_id": "r", "severity": "high", "title": "t", "subject": 5, "message": "m", "evidence": {},
-                  "nhi": [], "recommendation": {"action": "revoke"}}]}, "/result/0/subject: must be object"),
-])
+@pytest.mark.parametrize(
+    "answer, problem",
+    [
+        ({"result": 5}, "/result: must be array"),
+        ([{}], "/: list, not an object"),
+        (
+            {"result": [{"subject": 5}]},
+            "/result/0: must contain ['evidence', 'message', 'nhi', 'recommendation', "
+            "'rule_id', 'severity', 'title'] properties",
+        ),
+        (
+            {
+                "result": [
+                    {
+                        "rule_id": "r",
+                        "severity": "high",
+                        "title": "t",
+                        "subject": 5,
+                        "message": "m",
+                        "evidence": {},
+                        "nhi": [],
+                        "recommendation": {"action": "revoke"},
+                    }
+                ]
+            },
+            "/result/0/subject: must be object",
+        ),
+    ],
+)
 def test_remote_opa_unexpected_answer_is_exit_3(answer, problem):
     with FakeOpa(findings=(200, answer)) as fake:
         result = audit_remote(fake.url)
     assert result.returncode == 3
-    assert result.stderr == (f"token-auditor: error: OPA at {fake.url} answered POST {FINDINGS} with an unexpected "
-                             f"shape: {problem}\n")
+    assert result.stderr == (
+        f"token-auditor: error: OPA at {fake.url} answered POST {FINDINGS} with an unexpected shape: {problem}\n"
+    )
     assert result.stdout == ""
 
 
@@ -147,16 +182,20 @@ def test_remote_opa_put_answering_a_list_is_exit_3():
     with FakeOpa(put=(200, [1, 2, 3])) as fake:
         result = audit_remote(fake.url)
     assert result.returncode == 3
-    assert re.fullmatch(rf"token-auditor: error: OPA at {re.escape(fake.url)} answered PUT /v1/data/\S+ with an "
-                        r"unexpected shape: not an OPA error document\n", result.stderr), result.stderr
+    assert re.fullmatch(
+        rf"token-auditor: error: OPA at {re.escape(fake.url)} answered PUT /v1/data/\S+ with an "
+        r"unexpected shape: not an OPA error document\n",
+        result.stderr,
+    ), result.stderr
 
 
 def test_remote_opa_error_list_body_is_exit_3():
     with FakeOpa(findings=(500, [1, 2, 3])) as fake:
         result = audit_remote(fake.url)
     assert result.returncode == 3
-    assert result.stderr == ("token-auditor: error: OPA evaluation error while evaluating tokens (HTTP 500): "
-                             "[1, 2, 3]\n")
+    assert result.stderr == (
+        "token-auditor: error: OPA evaluation error while evaluating tokens (HTTP 500): [1, 2, 3]\n"
+    )
 
 
 @pytest.mark.parametrize("behaviour", ["drip", "hang"])
@@ -166,8 +205,9 @@ def test_slow_evaluation_times_out(behaviour):
         result = audit_remote(fake.url, "--opa-timeout", "1", timeout=60)
         elapsed = time.monotonic() - started
     assert result.returncode == 3
-    assert result.stderr == (f"token-auditor: error: OPA at {fake.url} did not answer within 1s while evaluating "
-                             "tokens (--opa-timeout)\n")
+    assert result.stderr == (
+        f"token-auditor: error: OPA at {fake.url} did not answer within 1s while evaluating tokens (--opa-timeout)\n"
+    )
     assert elapsed < 30
 
 
@@ -177,8 +217,10 @@ def test_overall_deadline():
         result = audit_remote(fake.url, "--opa-timeout", "60", "--opa-deadline", "1.5", timeout=60)
         elapsed = time.monotonic() - started
     assert result.returncode == 3
-    assert result.stderr == (f"token-auditor: error: OPA at {fake.url} did not finish within the overall deadline of "
-                             "1.5s; stopped while checking /health (--opa-deadline)\n")
+    assert result.stderr == (
+        f"token-auditor: error: OPA at {fake.url} did not finish within the overall deadline of "
+        "1.5s; stopped while checking /health (--opa-deadline)\n"
+    )
     assert elapsed < 30
 
 
@@ -187,20 +229,69 @@ def _openssl(*args: str, cwd: Path) -> None:
 
 
 def _make_ca(directory: Path, name: str) -> Path:
-    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", f"{name}.key", "-out", f"{name}.pem", "-days", "2", "-subj", f"/CN={name}",
-             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-             cwd=directory)
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        f"{name}.key",
+        "-out",
+        f"{name}.pem",
+        "-days",
+        "2",
+        "-subj",
+        f"/CN={name}",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        cwd=directory,
+    )
     return directory / f"{name}.pem"
 
 
 def _server_cert(directory: Path, ca: str) -> tuple[Path, Path]:
-    _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "server.key",
-             "-out", "server.csr", "-subj", "/CN=127.0.0.1", cwd=directory)
-    (directory / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
-                                       "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n")
-    _openssl("x509", "-req", "-in", "server.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key", "-CAcreateserial",
-             "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf", cwd=directory)
+    _openssl(
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+        cwd=directory,
+    )
+    (directory / "ext.cnf").write_text(
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+        "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+    )
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        f"{ca}.pem",
+        "-CAkey",
+        f"{ca}.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        cwd=directory,
+    )
     return directory / "server.pem", directory / "server.key"
 
 
@@ -223,26 +314,48 @@ def test_opa_ca_is_not_overridden_by_environment(two_cas):
         url = f"https://127.0.0.1:{fake.port}"
         refused = audit_remote(url, "--opa-ca", str(ours), env=env)
         assert refused.returncode == 3
-        assert refused.stderr == (f"token-auditor: error: OPA at {url} presented a certificate that --opa-ca does not "
-                                  "trust while checking /health\n")
+        assert refused.stderr == (
+            f"token-auditor: error: OPA at {url} presented a certificate that --opa-ca does not "
+            "trust while checking /health\n"
+        )
         assert [s for s in fake.seen if not s.startswith("GET")] == []  # no policy, no inventory sent
         # Control: the CA that did sign the server is accepted when pinned, whatever the environment says.
-        accepted = audit_remote(url, "--opa-ca", str(other),
-                                env={"REQUESTS_CA_BUNDLE": str(ours), "CURL_CA_BUNDLE": str(ours)})
+        accepted = audit_remote(
+            url, "--opa-ca", str(other), env={"REQUESTS_CA_BUNDLE": str(ours), "CURL_CA_BUNDLE": str(ours)}
+        )
         assert (accepted.returncode, accepted.stderr) == (0, "")
         assert f"POST {FINDINGS}" in fake.seen
 
 
 DEAD_PROXY = "http://127.0.0.1:9"
-HOSTILE_ENV = {"http_proxy": DEAD_PROXY, "https_proxy": DEAD_PROXY, "HTTP_PROXY": DEAD_PROXY,
-               "HTTPS_PROXY": DEAD_PROXY, "ALL_PROXY": DEAD_PROXY, "no_proxy": "", "NO_PROXY": "",
-               "REQUESTS_CA_BUNDLE": "/nonexistent/ca.pem", "CURL_CA_BUNDLE": "/nonexistent/ca.pem"}
+HOSTILE_ENV = {
+    "http_proxy": DEAD_PROXY,
+    "https_proxy": DEAD_PROXY,
+    "HTTP_PROXY": DEAD_PROXY,
+    "HTTPS_PROXY": DEAD_PROXY,
+    "ALL_PROXY": DEAD_PROXY,
+    "no_proxy": "",
+    "NO_PROXY": "",
+    "REQUESTS_CA_BUNDLE": "/nonexistent/ca.pem",
+    "CURL_CA_BUNDLE": "/nonexistent/ca.pem",
+}
 
 
 def test_managed_opa_ignores_proxy_and_ca_variables(tmp_path):
     out = tmp_path / "report.json"
-    result = run_cli("audit", INVENTORY, "--now", NOW, "--fail-on", "never", "-f", "json", "-o", str(out),
-                     env={**HOSTILE_ENV, "TOKEN_AUDITOR_OPA_URL": ""})
+    result = run_cli(
+        "audit",
+        INVENTORY,
+        "--now",
+        NOW,
+        "--fail-on",
+        "never",
+        "-f",
+        "json",
+        "-o",
+        str(out),
+        env={**HOSTILE_ENV, "TOKEN_AUDITOR_OPA_URL": ""},
+    )
     assert (result.returncode, result.stderr) == (0, "")
     assert json.loads(out.read_text())["engine"]["mode"] == "managed"
 
@@ -260,8 +373,12 @@ def test_managed_authz_admits_only_its_token():
     with ManagedOpa(OPA_BIN) as server:
         with requests.Session() as session:
             session.trust_env = False
-            right = session.get(f"{server.url}/v1/data", headers={"Authorization": f"Bearer {server.token}"}, timeout=10)
-            wrong = session.get(f"{server.url}/v1/data", headers={"Authorization": f"Bearer {server.token}x"}, timeout=10)
+            right = session.get(
+                f"{server.url}/v1/data", headers={"Authorization": f"Bearer {server.token}"}, timeout=10
+            )
+            wrong = session.get(
+                f"{server.url}/v1/data", headers={"Authorization": f"Bearer {server.token}x"}, timeout=10
+            )
             none = session.get(f"{server.url}/v1/data", timeout=10)
     assert (right.status_code, wrong.status_code, none.status_code) == (200, 401, 401)
 
@@ -279,8 +396,9 @@ def test_sigkill_leaves_no_token_on_disk_and_next_run_cleans_up(tmp_path):
     temp = tmp_path / "tmp"
     temp.mkdir()
     env = {**os.environ, "TMPDIR": str(temp)}
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, OPA_BIN], stdout=subprocess.PIPE, text=True, env=env,
-                              cwd=ROOT)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, OPA_BIN], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT
+    )
     try:
         token, workdir, opa_pid = holder.stdout.readline().split()
         assert Path(workdir).parent == temp and Path(workdir).name.startswith(f"token-auditor-opa-{holder.pid}-")
@@ -300,6 +418,16 @@ def test_sigkill_leaves_no_token_on_disk_and_next_run_cleans_up(tmp_path):
     assert [p for p in left if token.encode() in p.read_bytes()] == []
 
     # The next run removes the directory of the dead process.
-    subprocess.run([sys.executable, "-c", "from auditor.engine.server import ManagedOpa\nimport sys\n"
-                    "with ManagedOpa(sys.argv[1]): pass", OPA_BIN], env=env, cwd=ROOT, check=True, timeout=120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from auditor.engine.server import ManagedOpa\nimport sys\nwith ManagedOpa(sys.argv[1]): pass",
+            OPA_BIN,
+        ],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+    )
     assert sorted(p.name for p in temp.iterdir()) == []

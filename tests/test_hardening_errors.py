@@ -10,15 +10,25 @@ import auditor.cli as cli
 TOKEN = "ghp_BV62h9MahWLm52mva5fiI6bGfKFI6mAezmOW"
 
 
-@pytest.mark.parametrize("error, line", [
-    (MemoryError(), "token-auditor: error: out of memory (an input too large for this machine? see --max-input-bytes)"),
-    (RuntimeError(f"boom {TOKEN}\nsecond line"),
-     "token-auditor: error: internal error: RuntimeError: boom [REDACTED]:ghp_…zmOW second line"),
-    (KeyError("subject"), "token-auditor: error: internal error: KeyError: 'subject'"),
-    (RecursionError(), "token-auditor: error: internal error: data nested too deeply"),
-    (PermissionError(13, "Permission denied"), "token-auditor: error: internal error: PermissionError: "
-                                               "[Errno 13] Permission denied"),
-])
+@pytest.mark.parametrize(
+    "error, line",
+    [
+        (
+            MemoryError(),
+            "token-auditor: error: out of memory (an input too large for this machine? see --max-input-bytes)",
+        ),
+        (
+            RuntimeError(f"boom {TOKEN}\nsecond line"),
+            "token-auditor: error: internal error: RuntimeError: boom [REDACTED]:ghp_…zmOW second line",
+        ),
+        (KeyError("subject"), "token-auditor: error: internal error: KeyError: 'subject'"),
+        (RecursionError(), "token-auditor: error: internal error: data nested too deeply"),
+        (
+            PermissionError(13, "Permission denied"),
+            "token-auditor: error: internal error: PermissionError: [Errno 13] Permission denied",
+        ),
+    ],
+)
 def test_unexpected_exception_is_exit_3_one_redacted_line(monkeypatch, error, line):
     def explode(*args, **kwargs):
         raise error

@@ -72,8 +72,14 @@ def test_dev_stdout_appends_when_stdout_is_a_file_in_append_mode(tmp_path):
     log = tmp_path / "log"
     log.write_text("first line\n")
     with open(log, "a") as out:
-        result = subprocess.run([sys.executable, "-m", "auditor", "normalize", HF, "--now", NOW, "-o", "/dev/stdout"],
-                                stdout=out, stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "auditor", "normalize", HF, "--now", NOW, "-o", "/dev/stdout"],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
     assert (result.returncode, result.stderr) == (0, "")
     text = log.read_text()
     assert text.startswith("first line\n{")
@@ -84,8 +90,14 @@ def test_dev_stdout_appends_when_stdout_is_a_file_in_append_mode(tmp_path):
 def test_stdout_on_dev_full_is_exit_2_one_line():
     with open("/dev/full", "w") as full:
         for args in (["schema"], ["normalize", HF, "--now", NOW]):
-            result = subprocess.run([sys.executable, "-m", "auditor", *args], stdout=full, stderr=subprocess.PIPE,
-                                    text=True, cwd=ROOT, timeout=120)
+            result = subprocess.run(
+                [sys.executable, "-m", "auditor", *args],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
+                timeout=120,
+            )
             assert result.returncode == 2, args
             assert result.stderr == "token-auditor: error: stdout: cannot write: No space left on device\n", args
 
@@ -108,8 +120,14 @@ def test_file_too_large_leaves_target_untouched_and_no_temp(tmp_path):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
         resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
 
-    result = subprocess.run([sys.executable, "-m", "auditor", "normalize", HF, "--now", NOW, "-o", str(target)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120, preexec_fn=small_files)
+    result = subprocess.run(
+        [sys.executable, "-m", "auditor", "normalize", HF, "--now", NOW, "-o", str(target)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        preexec_fn=small_files,
+    )
     assert result.returncode == 2
     assert result.stderr == f"token-auditor: error: {target}: cannot write: File too large\n"
     assert target.read_text() == "old\n"
@@ -121,8 +139,26 @@ def test_several_outputs_all_or_nothing(tmp_path):
     first = tmp_path / "diff.json"
     first.write_text("old\n")
     fresh = tmp_path / "new.md"
-    result = run_cli("diff", "--no-findings", HF, HF, "--now", NOW,
-                     "-f", "json", "-o", str(first), "-f", "markdown", "-o", str(fresh), "-f", "table", "-o", "/dev/full")
+    result = run_cli(
+        "diff",
+        "--no-findings",
+        HF,
+        HF,
+        "--now",
+        NOW,
+        "-f",
+        "json",
+        "-o",
+        str(first),
+        "-f",
+        "markdown",
+        "-o",
+        str(fresh),
+        "-f",
+        "table",
+        "-o",
+        "/dev/full",
+    )
     assert result.returncode == 2
     assert result.stderr == "token-auditor: error: /dev/full: cannot write: No space left on device\n"
     assert first.read_text() == "old\n"
@@ -131,16 +167,42 @@ def test_several_outputs_all_or_nothing(tmp_path):
 
 def test_several_outputs_second_into_directory_writes_none(tmp_path):
     (tmp_path / "blocked").mkdir()
-    result = run_cli("diff", "--no-findings", HF, HF, "--now", NOW,
-                     "-f", "json", "-o", str(tmp_path / "diff.json"), "-f", "markdown", "-o", str(tmp_path / "blocked"))
+    result = run_cli(
+        "diff",
+        "--no-findings",
+        HF,
+        HF,
+        "--now",
+        NOW,
+        "-f",
+        "json",
+        "-o",
+        str(tmp_path / "diff.json"),
+        "-f",
+        "markdown",
+        "-o",
+        str(tmp_path / "blocked"),
+    )
     assert result.returncode == 2
     assert result.stderr == f"token-auditor: error: {tmp_path / 'blocked'}: cannot write: is a directory\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocked"]
 
 
 def test_several_outputs_written_together(tmp_path):
-    result = run_cli("diff", "--no-findings", HF, HF, "--now", NOW, "--output-dir", str(tmp_path / "out"),
-                     "-f", "json", "-f", "markdown")
+    result = run_cli(
+        "diff",
+        "--no-findings",
+        HF,
+        HF,
+        "--now",
+        NOW,
+        "--output-dir",
+        str(tmp_path / "out"),
+        "-f",
+        "json",
+        "-f",
+        "markdown",
+    )
     assert (result.returncode, result.stderr) == (0, "")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["token-auditor-diff.json", "token-auditor-diff.md"]
 
@@ -195,8 +257,22 @@ def test_two_outputs_naming_one_file_are_refused(tmp_path):
     target = tmp_path / "same"
     link = tmp_path / "link"
     link.symlink_to(target)
-    result = run_cli("diff", "--no-findings", HF, HF, "--now", NOW,
-                     "-f", "json", "-o", str(target), "-f", "markdown", "-o", str(link))
+    result = run_cli(
+        "diff",
+        "--no-findings",
+        HF,
+        HF,
+        "--now",
+        NOW,
+        "-f",
+        "json",
+        "-o",
+        str(target),
+        "-f",
+        "markdown",
+        "-o",
+        str(link),
+    )
     assert result.returncode == 2
     assert result.stderr == "token-auditor: error: two outputs name the same file\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link"]

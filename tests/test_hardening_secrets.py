@@ -13,7 +13,10 @@ from tests.conftest import FIXTURES, NOW, run_cli
 
 # One fixed sample per pattern, with the masked form the redaction must leave (literal, not computed).
 SAMPLES = [
-    ("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", "github_pat_…Fibp"),
+    (
+        "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",
+        "github_pat_…Fibp",
+    ),
     ("ghp_BV62h9MahWLm52mva5fiI6bGfKFI6mAezmOW", "ghp_…zmOW"),
     ("gho_fSLjl8MU9cdrJRM2jVrVKch3Tz85pkNGcVx2", "gho_…cVx2"),
     ("ghu_RHLKXSf3wh34LxCnzm8KVbyZMvaBhnoCru0f", "ghu_…ru0f"),
@@ -31,7 +34,10 @@ SAMPLES = [
     ("xoxe-1-gG0YzP1zy4LG3iGSww8rmu6yKlZNX3", "xox…ZNX3"),
     ("xoxe.xoxp-1-lKkatR4brEH3WRB6WfrsjHCERolvjV", "xoxe.…lvjV"),
     ("xapp-1-A0RWVMDIR7W-1234567890123-bllix8qwgdivnvii5bng", "xapp-…5bng"),
-    ("https://hooks.slack.com/services/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", "https://hooks.slack.com/…q4pX"),
+    (
+        "https://hooks.slack.com/services/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",
+        "https://hooks.slack.com/…q4pX",
+    ),
 ]
 AWS_SECRET = "1P/SZ3AkJM7764XxQZhPlvOdyBUrkR5XBQjc18DP"
 GHP = SAMPLES[1][0]
@@ -52,26 +58,36 @@ def test_each_pattern_redacted_alone_and_glued(value, masked):
         assert body(value) not in out
 
 
-@pytest.mark.parametrize("text, expected", [
-    (f"https%3A%2F%2Fuser%3A{GHP}%40github.com", "https%3A%2F%2Fuser%3A[REDACTED]:ghp_…zmOW%40github.com"),
-    (f"token%3D{GHP}", "token%3D[REDACTED]:ghp_…zmOW"),
-    (f"hf%5F{HF[3:]}", "[REDACTED]:hf_…LL4B"),
-    ("%67hp_" + GHP[4:], "[REDACTED]:ghp_…zmOW"),
-    ("%2567hp_" + GHP[4:], "[REDACTED]:ghp_…zmOW"),
-    ("\\u0067hp_" + GHP[4:], "[REDACTED]:ghp_…zmOW"),
-    ("\\x67hp_" + GHP[4:], "[REDACTED]:ghp_…zmOW"),
-    ("&#103;hp_" + GHP[4:], "[REDACTED]:ghp_…zmOW"),
-    (f"aws_secret_access_key = {AWS_SECRET}", "aws_secret_access_key = [REDACTED]:…18DP"),
-    (f'"SecretAccessKey": "{AWS_SECRET}"', '"SecretAccessKey": "[REDACTED]:…18DP"'),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (f"https%3A%2F%2Fuser%3A{GHP}%40github.com", "https%3A%2F%2Fuser%3A[REDACTED]:ghp_…zmOW%40github.com"),
+        (f"token%3D{GHP}", "token%3D[REDACTED]:ghp_…zmOW"),
+        (f"hf%5F{HF[3:]}", "[REDACTED]:hf_…LL4B"),
+        ("%67hp_" + GHP[4:], "[REDACTED]:ghp_…zmOW"),
+        ("%2567hp_" + GHP[4:], "[REDACTED]:ghp_…zmOW"),
+        ("\\u0067hp_" + GHP[4:], "[REDACTED]:ghp_…zmOW"),
+        ("\\x67hp_" + GHP[4:], "[REDACTED]:ghp_…zmOW"),
+        ("&#103;hp_" + GHP[4:], "[REDACTED]:ghp_…zmOW"),
+        (f"aws_secret_access_key = {AWS_SECRET}", "aws_secret_access_key = [REDACTED]:…18DP"),
+        (f'"SecretAccessKey": "{AWS_SECRET}"', '"SecretAccessKey": "[REDACTED]:…18DP"'),
+    ],
+)
 def test_encoded_and_context_forms(text, expected):
     assert redact_text(text) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "prefix hf_ last four c90d", "ghp_short", "commit 0123456789abcdef0123456789abcdef01234567",
-    f"checksum {AWS_SECRET}", "AKIA lower AKIAodritclwzatgbu2p", "100% & \\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "prefix hf_ last four c90d",
+        "ghp_short",
+        "commit 0123456789abcdef0123456789abcdef01234567",
+        f"checksum {AWS_SECRET}",
+        "AKIA lower AKIAodritclwzatgbu2p",
+        "100% & \\n",
+    ],
+)
 def test_not_secrets_stay(text):
     assert redact_text(text) == text
 
@@ -80,8 +96,15 @@ def _inventory(tmp_path: Path, name: str = "inv.json") -> Path:
     """The Hugging Face fixture with every sample planted: glued, encoded and in context."""
     data = yaml.safe_load((FIXTURES / "huggingface" / "org-export.yaml").read_text())
     planted = [v for v, _ in SAMPLES]
-    planted += [f"export_TOKEN_{GHP}", f"token-{GHP}", f"1{GHP}", f"https%3A%2F%2Fuser%3A{GHP}%40github.com",
-                f"token%3D{GHP}", f"hf%5F{HF[3:]}", "\\u0067hp_" + GHP[4:]]
+    planted += [
+        f"export_TOKEN_{GHP}",
+        f"token-{GHP}",
+        f"1{GHP}",
+        f"https%3A%2F%2Fuser%3A{GHP}%40github.com",
+        f"token%3D{GHP}",
+        f"hf%5F{HF[3:]}",
+        "\\u0067hp_" + GHP[4:],
+    ]
     data["tokens"][0]["whoami"]["auth"]["accessToken"]["displayName"] = "\\u0067hp_" + GHP[4:]
     data["tokens"][1]["whoami"]["auth"]["accessToken"]["displayName"] = f"deploy-{SAMPLES[0][0]}"
     data["notes"] = planted
@@ -110,8 +133,22 @@ def _audit(opa_server, tmp_path, *args):
     url, token = opa_server
     out = tmp_path / "out"
     fmts = [x for f in FORMATS for x in ("-f", f)]
-    result = run_cli("audit", *args, "--now", NOW, "--fail-on", "never", "--output-dir", str(out), *fmts,
-                     "--opa-url", url, "--opa-token-env", "TA_TEST_OPA_TOKEN", env={"TA_TEST_OPA_TOKEN": token})
+    result = run_cli(
+        "audit",
+        *args,
+        "--now",
+        NOW,
+        "--fail-on",
+        "never",
+        "--output-dir",
+        str(out),
+        *fmts,
+        "--opa-url",
+        url,
+        "--opa-token-env",
+        "TA_TEST_OPA_TOKEN",
+        env={"TA_TEST_OPA_TOKEN": token},
+    )
     return result, out
 
 
@@ -120,8 +157,13 @@ def test_planted_values_absent_from_all_six_formats(opa_server, tmp_path):
     result, out = _audit(opa_server, tmp_path, str(inventory))
     assert (result.returncode, result.stderr) == (0, "")
     assert sorted(p.name for p in out.iterdir()) == [
-        "token-auditor.html", "token-auditor.json", "token-auditor.md", "token-auditor.sarif", "token-auditor.txt",
-        "token-auditor.xml"]
+        "token-auditor.html",
+        "token-auditor.json",
+        "token-auditor.md",
+        "token-auditor.sarif",
+        "token-auditor.txt",
+        "token-auditor.xml",
+    ]
     _assert_absent(_all_outputs(out, result))
     report = json.loads((out / "token-auditor.json").read_text())
     assert report["secrets_redacted"] == 30  # 29 planted, 1 in the fixture
@@ -144,13 +186,13 @@ def test_token_in_path_and_org_redacted(opa_server, tmp_path):
     folder.mkdir()
     inventory = folder / f"{SAMPLES[11][0]}.json"
     inventory.write_text((FIXTURES / "github" / "orgs" / "acme-labs" / "personal-access-tokens.json").read_text())
-    result, out = _audit(opa_server, tmp_path, str(inventory), "--org", f"acme-{SAMPLES[2][0]}",
-                         "--collected-at", "2026-11-20T00:00:00Z")
+    result, out = _audit(
+        opa_server, tmp_path, str(inventory), "--org", f"acme-{SAMPLES[2][0]}", "--collected-at", "2026-11-20T00:00:00Z"
+    )
     assert (result.returncode, result.stderr) == (0, "")
     _assert_absent(_all_outputs(out, result))
     report = json.loads((out / "token-auditor.json").read_text())
-    assert [i["path"] for i in report["inputs"]] == [
-        f"{tmp_path}/dir-[REDACTED]:ghp_…zmOW/[REDACTED]:glpat-…9CLj.json"]
+    assert [i["path"] for i in report["inputs"]] == [f"{tmp_path}/dir-[REDACTED]:ghp_…zmOW/[REDACTED]:glpat-…9CLj.json"]
 
 
 def test_missing_file_named_like_a_token_is_redacted(tmp_path):

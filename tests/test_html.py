@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import base64
-import json
 import hashlib
+import json
 import re
 from html.parser import HTMLParser
 
 import pytest
+from conftest import FIXTURES, NOW, run_cli, write_yaml
+from report_factory import synthetic_report
 
 from auditor.report.html import MAX_FIRST, MAX_TOKEN_SECTIONS, HtmlFormat
 from auditor.report.model import Report
-from conftest import FIXTURES, NOW, run_cli, write_yaml
-from report_factory import synthetic_report
 
 PLANTED = "hf_" + "PlantedHtmlValue0123456789abcdefXYZ"
 HOSTILE_NAME = '</script><script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -67,9 +67,23 @@ def demo(opa_server, tmp_path_factory):
     """The demo fixtures audited once (JSON) and rendered by `report` (HTML)."""
     url, token = opa_server
     out = tmp_path_factory.mktemp("demo")
-    result = run_cli("audit", str(FIXTURES), "-f", "json", "-o", str(out / "r.json"), "--now", NOW,
-                     "--fail-on", "never", "--opa-url", url, "--opa-token-env", "TA_T",
-                     env={"TA_T": token})
+    result = run_cli(
+        "audit",
+        str(FIXTURES),
+        "-f",
+        "json",
+        "-o",
+        str(out / "r.json"),
+        "--now",
+        NOW,
+        "--fail-on",
+        "never",
+        "--opa-url",
+        url,
+        "--opa-token-env",
+        "TA_T",
+        env={"TA_T": token},
+    )
     assert result.returncode == 0, result.stderr
     result = run_cli("report", str(out / "r.json"), "-f", "html", "-o", str(out / "r.html"))
     assert result.returncode == 0, result.stderr
@@ -137,7 +151,11 @@ def test_hostile_names_are_escaped_and_planted_values_never_appear(audit_json, t
     assert report["secrets_redacted"] == 1
     page = HtmlFormat().format(Report(report))
     assert PLANTED not in page
-    assert HOSTILE_NAME not in page and "<img" not in page and "onerror=alert" not in page.replace("onerror=alert(1)&gt;", "")
+    assert (
+        HOSTILE_NAME not in page
+        and "<img" not in page
+        and "onerror=alert" not in page.replace("onerror=alert(1)&gt;", "")
+    )
     assert "&lt;/script&gt;&lt;script&gt;alert(" in page
     parsed = _parse(page)
     assert [t for t, _ in parsed.tags].count("script") == 1
@@ -147,11 +165,16 @@ def test_waived_baseline_and_expired_waiver_sections(demo):
     report, _ = demo
     data = dict(report)
     findings = [dict(f) for f in report["findings"]]
-    findings[0].update(waived=True, counts=False, waiver={"reason": "retiring <Space>", "approved_by": "secops",
-                                                          "ticket": "SEC-1", "expires": "2026-12-31"})
+    findings[0].update(
+        waived=True,
+        counts=False,
+        waiver={"reason": "retiring <Space>", "approved_by": "secops", "ticket": "SEC-1", "expires": "2026-12-31"},
+    )
     findings[1].update(baseline=True, counts=False)
-    findings[2].update(waived=False, waiver={"reason": "old", "approved_by": "secops", "ticket": None,
-                                             "expires": "2026-01-01", "expired": True})
+    findings[2].update(
+        waived=False,
+        waiver={"reason": "old", "approved_by": "secops", "ticket": None, "expires": "2026-01-01", "expired": True},
+    )
     data["findings"] = findings
     data["baseline"] = {"file": "base.json", "fingerprints": 3, "matched": 1, "new": 24, "resolved": 2}
     page = HtmlFormat().format(Report(data))
@@ -168,8 +191,23 @@ def test_re_rendering_is_deterministic_and_equals_a_direct_audit(demo, opa_serve
     assert HtmlFormat().format(Report(report)) == page
     url, token = opa_server
     out = tmp_path / "direct.html"
-    result = run_cli("audit", str(FIXTURES), "-f", "html", "-o", str(out), "--now", NOW, "--fail-on", "never",
-                     "--opa-url", url, "--opa-token-env", "TA_T", env={"TA_T": token})
+    result = run_cli(
+        "audit",
+        str(FIXTURES),
+        "-f",
+        "html",
+        "-o",
+        str(out),
+        "--now",
+        NOW,
+        "--fail-on",
+        "never",
+        "--opa-url",
+        url,
+        "--opa-token-env",
+        "TA_T",
+        env={"TA_T": token},
+    )
     assert result.returncode == 0, result.stderr
     assert out.read_text() == page
 
@@ -179,7 +217,7 @@ def test_100k_findings_render_into_a_bounded_file(tmp_path):
     assert data["summary"]["findings"] == 100_000
     page = HtmlFormat().format(Report(data))
     assert len(page.encode()) < BIG_FILE_BOUND
-    assert f'data-summary="findings">100000<' in page
+    assert 'data-summary="findings">100000<' in page
     assert page.count('<article class="token') == MAX_TOKEN_SECTIONS
     hidden = data["summary"]["tokens_with_findings"] - MAX_TOKEN_SECTIONS
     assert f"{hidden} more tokens with findings not shown here" in page

@@ -12,22 +12,33 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
-from auditor.report.html import MAX_TOKEN_SECTIONS, HtmlFormat
-from auditor.report.model import Report
 from conftest import FIXTURES, NOW, run_cli
 from report_factory import synthetic_report
 
+from auditor.report.html import MAX_TOKEN_SECTIONS, HtmlFormat
+from auditor.report.model import Report
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
 def playwright():
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (`apt-get install chromium`, done by `make test` "
-                    "as root) or point $CHROMIUM at a Chromium binary", pytrace=False)
+        pytest.fail(
+            f"{CHROMIUM} not found: install Debian's chromium (`apt-get install chromium`, done by `make test` "
+            "as root) or point $CHROMIUM at a Chromium binary",
+            pytrace=False,
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
@@ -40,8 +51,14 @@ class Session:
     def __init__(self, driver, scripts: bool = True):
         self.profile = tempfile.TemporaryDirectory(prefix="ta-chromium-")
         self.context = driver.chromium.launch_persistent_context(
-            self.profile.name, executable_path=CHROMIUM, headless=True, args=FLAGS,
-            java_script_enabled=scripts, viewport={"width": 1300, "height": 900}, service_workers="block")
+            self.profile.name,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
+            java_script_enabled=scripts,
+            viewport={"width": 1300, "height": 900},
+            service_workers="block",
+        )
         self.requests: list[str] = []
         self.errors: list[str] = []
         self.context.on("request", lambda request: self.requests.append(request.url))
@@ -78,8 +95,23 @@ def session(playwright):
 def demo(opa_server, tmp_path_factory):
     url, token = opa_server
     out = tmp_path_factory.mktemp("browser")
-    result = run_cli("audit", str(FIXTURES), "-f", "json", "-o", str(out / "r.json"), "--now", NOW,
-                     "--fail-on", "never", "--opa-url", url, "--opa-token-env", "TA_T", env={"TA_T": token})
+    result = run_cli(
+        "audit",
+        str(FIXTURES),
+        "-f",
+        "json",
+        "-o",
+        str(out / "r.json"),
+        "--now",
+        NOW,
+        "--fail-on",
+        "never",
+        "--opa-url",
+        url,
+        "--opa-token-env",
+        "TA_T",
+        env={"TA_T": token},
+    )
     assert result.returncode == 0, result.stderr
     result = run_cli("report", str(out / "r.json"), "-f", "html", "-o", str(out / "r.html"))
     assert result.returncode == 0, result.stderr
@@ -122,8 +154,10 @@ def test_demo_report_numbers_filters_and_no_requests(demo, session, capsys, scre
         assert page.locator(f'[data-summary="by_severity.{severity}"]').inner_text() == str(count)
     assert page.locator('[data-method="now"]').inner_text() == report["now"]
     bars = page.locator('[data-chart="severity"] g[data-label]')
-    assert {bars.nth(i).get_attribute("data-label"): int(bars.nth(i).get_attribute("data-value"))
-            for i in range(bars.count())} == summary["by_severity"]
+    assert {
+        bars.nth(i).get_attribute("data-label"): int(bars.nth(i).get_attribute("data-value"))
+        for i in range(bars.count())
+    } == summary["by_severity"]
 
     flagged: dict[str, set] = {}
     for finding in report["findings"]:
@@ -146,14 +180,20 @@ def test_demo_report_numbers_filters_and_no_requests(demo, session, capsys, scre
     page.click("#f-reset")
     first = report["findings"][0]
     page.select_option("#f-rule", first["rule_id"])
-    by_rule = {f["subject"]["key"] for f in report["findings"]
-               if f["rule_id"] == first["rule_id"] and f["subject"]["type"] == "token"}
+    by_rule = {
+        f["subject"]["key"]
+        for f in report["findings"]
+        if f["rule_id"] == first["rule_id"] and f["subject"]["type"] == "token"
+    }
     assert _shown(page, "article.token") == len(by_rule)
     page.click("#f-reset")
     owner = first["subject"]["owner"]
     page.select_option("#f-owner", owner)
-    owned = {k for k in flagged if any(f["subject"]["key"] == k and f["subject"]["owner"] == owner
-                                       for f in report["findings"])}
+    owned = {
+        k
+        for k in flagged
+        if any(f["subject"]["key"] == k and f["subject"]["owner"] == owner for f in report["findings"])
+    }
     assert _shown(page, "article.token") == len(owned)
     page.click("#f-reset")
     page.select_option("#f-provider", "huggingface")

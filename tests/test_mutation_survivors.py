@@ -11,32 +11,42 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import NOW, ROOT, run_cli
 
 TIME_RULES = {"stale-token", "never-used-token", "unrotated-token", "long-lived", "expired-token"}
 
 
 def _inventory(path: Path, tokens: list[dict]) -> Path:
-    path.write_text(json.dumps({"format": "token-inventory/v1", "collected_at": "2026-11-24T00:00:00Z",
-                                "tokens": tokens}))
+    path.write_text(
+        json.dumps({"format": "token-inventory/v1", "collected_at": "2026-11-24T00:00:00Z", "tokens": tokens})
+    )
     return path
 
 
 def _token(token_id: str, **overrides) -> dict:
     """A read-only npm token with a 59-day lifetime, used yesterday: no finding of its own."""
-    return {"id": token_id, "provider": "npm", "kind": "granular_access_token", "name": token_id,
-            "owner": "release-bot", "expiry_supported": True,
-            "grants": [{"resource": {"type": "package", "name": "@acme/sdk"}, "permissions": ["package.read"],
-                        "access": "read"}],
-            "created_at": "2026-11-01T00:00:00Z", "expires_at": "2026-12-30T00:00:00Z",
-            "last_used_at": "2026-11-24T00:00:00Z", **overrides}
+    return {
+        "id": token_id,
+        "provider": "npm",
+        "kind": "granular_access_token",
+        "name": token_id,
+        "owner": "release-bot",
+        "expiry_supported": True,
+        "grants": [
+            {"resource": {"type": "package", "name": "@acme/sdk"}, "permissions": ["package.read"], "access": "read"}
+        ],
+        "created_at": "2026-11-01T00:00:00Z",
+        "expires_at": "2026-12-30T00:00:00Z",
+        "last_used_at": "2026-11-24T00:00:00Z",
+        **overrides,
+    }
 
 
 def _audit(opa_server, *args: str, env: dict | None = None):
     url, token = opa_server
-    return run_cli("audit", *args, "--now", NOW, "--opa-url", url, "--opa-token-env", "TA_T",
-                   env={"TA_T": token, **(env or {})})
+    return run_cli(
+        "audit", *args, "--now", NOW, "--opa-url", url, "--opa-token-env", "TA_T", env={"TA_T": token, **(env or {})}
+    )
 
 
 # --- thresholds: "more than N days" means exactly N days does not fire (now = 2026-11-25T00:00:00Z) ---
@@ -65,8 +75,9 @@ def test_exact_thresholds_do_not_fire_one_second_more_does(opa_server, tmp_path)
     path = _inventory(tmp_path / "thresholds.json", THRESHOLD_TOKENS)
     result = _audit(opa_server, str(path), "-f", "json", "--fail-on", "never")
     assert result.returncode == 0, result.stderr
-    fired = sorted((f["rule_id"], f["subject"]["id"]) for f in json.loads(result.stdout)["findings"]
-                   if f["rule_id"] in TIME_RULES)
+    fired = sorted(
+        (f["rule_id"], f["subject"]["id"]) for f in json.loads(result.stdout)["findings"] if f["rule_id"] in TIME_RULES
+    )
     assert fired == [
         ("expired-token", "expiry-past"),
         ("long-lived", "lifetime-past"),
@@ -79,21 +90,29 @@ def test_exact_thresholds_do_not_fire_one_second_more_does(opa_server, tmp_path)
 def test_thresholds_from_config_are_exact_too(opa_server, tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text("thresholds: {stale_days: 10, unused_grace_days: 5, max_age_days: 20, max_lifetime_days: 15}\n")
-    path = _inventory(tmp_path / "cfg.json", [
-        _token("stale-at", created_at="2026-11-10T00:00:00Z", last_used_at="2026-11-15T00:00:00Z", expires_at=None),
-        _token("stale-past", created_at="2026-11-10T00:00:00Z", last_used_at="2026-11-14T23:59:59Z",
-               expires_at=None),
-        _token("unused-at", created_at="2026-11-20T00:00:00Z", last_used_at=None, expires_at="2026-12-01T00:00:00Z"),
-        _token("unused-past", created_at="2026-11-19T23:59:59Z", last_used_at=None,
-               expires_at="2026-12-01T00:00:00Z"),
-        _token("unrotated-at", created_at="2026-11-05T00:00:00Z", expires_at="2026-11-20T00:00:00Z"),
-        _token("lifetime-at", created_at="2026-11-20T00:00:00Z", expires_at="2026-12-05T00:00:00Z"),
-        _token("lifetime-past", created_at="2026-11-20T00:00:00Z", expires_at="2026-12-05T00:00:01Z"),
-    ])
+    path = _inventory(
+        tmp_path / "cfg.json",
+        [
+            _token("stale-at", created_at="2026-11-10T00:00:00Z", last_used_at="2026-11-15T00:00:00Z", expires_at=None),
+            _token(
+                "stale-past", created_at="2026-11-10T00:00:00Z", last_used_at="2026-11-14T23:59:59Z", expires_at=None
+            ),
+            _token(
+                "unused-at", created_at="2026-11-20T00:00:00Z", last_used_at=None, expires_at="2026-12-01T00:00:00Z"
+            ),
+            _token(
+                "unused-past", created_at="2026-11-19T23:59:59Z", last_used_at=None, expires_at="2026-12-01T00:00:00Z"
+            ),
+            _token("unrotated-at", created_at="2026-11-05T00:00:00Z", expires_at="2026-11-20T00:00:00Z"),
+            _token("lifetime-at", created_at="2026-11-20T00:00:00Z", expires_at="2026-12-05T00:00:00Z"),
+            _token("lifetime-past", created_at="2026-11-20T00:00:00Z", expires_at="2026-12-05T00:00:01Z"),
+        ],
+    )
     result = _audit(opa_server, str(path), "-f", "json", "--fail-on", "never", "--config", str(config))
     assert result.returncode == 0, result.stderr
-    fired = sorted((f["rule_id"], f["subject"]["id"]) for f in json.loads(result.stdout)["findings"]
-                   if f["rule_id"] in TIME_RULES)
+    fired = sorted(
+        (f["rule_id"], f["subject"]["id"]) for f in json.loads(result.stdout)["findings"] if f["rule_id"] in TIME_RULES
+    )
     # unrotated-at expired on 2026-11-20, so only expired-token speaks for it
     assert fired == [
         ("expired-token", "unrotated-at"),
@@ -107,24 +126,41 @@ def test_thresholds_from_config_are_exact_too(opa_server, tmp_path):
 
 SEVERITY_TOKENS = {
     "critical": _token("critical", name="sdk ghp_SAMPLEmatrixBODY0123456789abcdefXYZ9"),  # raw-secret-in-inventory
-    "high": _token("high", expires_at=None, grants=[{"resource": {"type": "package", "name": "@acme/sdk"},
-                                                     "permissions": ["package.publish"], "access": "write"}]),
-    "medium": _token("medium", created_at="2026-09-01T00:00:00Z", last_used_at="2026-08-20T00:00:00Z",
-                     expires_at="2026-11-29T00:00:00Z"),  # stale-token
+    "high": _token(
+        "high",
+        expires_at=None,
+        grants=[
+            {
+                "resource": {"type": "package", "name": "@acme/sdk"},
+                "permissions": ["package.publish"],
+                "access": "write",
+            }
+        ],
+    ),
+    "medium": _token(
+        "medium",
+        created_at="2026-09-01T00:00:00Z",
+        last_used_at="2026-08-20T00:00:00Z",
+        expires_at="2026-11-29T00:00:00Z",
+    ),  # stale-token
     "low": _token("low", expires_at="2026-11-20T00:00:00Z"),  # expired-token
     "none": _token("none"),
 }
-SEVERITY_RULE = {"critical": "raw-secret-in-inventory", "high": "no-expiry", "medium": "stale-token",
-                 "low": "expired-token"}
+SEVERITY_RULE = {
+    "critical": "raw-secret-in-inventory",
+    "high": "no-expiry",
+    "medium": "stale-token",
+    "low": "expired-token",
+}
 
 # rows: the one finding's severity; columns: --fail-on critical, high, medium, low, never
 FAIL_ON = ("critical", "high", "medium", "low", "never")
 EXIT_MATRIX = {
     "critical": (1, 1, 1, 1, 0),
-    "high":     (0, 1, 1, 1, 0),
-    "medium":   (0, 0, 1, 1, 0),
-    "low":      (0, 0, 0, 1, 0),
-    "none":     (0, 0, 0, 0, 0),
+    "high": (0, 1, 1, 1, 0),
+    "medium": (0, 0, 1, 1, 0),
+    "low": (0, 0, 0, 1, 0),
+    "none": (0, 0, 0, 0, 0),
 }
 
 
@@ -147,8 +183,23 @@ def test_fail_on_matrix_holds_for_diff(opa_server, tmp_path):
     base = _inventory(tmp_path / "base.json", [SEVERITY_TOKENS["none"]])
     head = _inventory(tmp_path / "head.json", [SEVERITY_TOKENS["none"], SEVERITY_TOKENS["medium"]])
     url, token = opa_server
-    codes = [run_cli("diff", str(base), str(head), "--now", NOW, "--fail-on", threshold, "--opa-url", url,
-                     "--opa-token-env", "TA_T", env={"TA_T": token}).returncode for threshold in FAIL_ON]
+    codes = [
+        run_cli(
+            "diff",
+            str(base),
+            str(head),
+            "--now",
+            NOW,
+            "--fail-on",
+            threshold,
+            "--opa-url",
+            url,
+            "--opa-token-env",
+            "TA_T",
+            env={"TA_T": token},
+        ).returncode
+        for threshold in FAIL_ON
+    ]
     assert codes == [0, 0, 1, 1, 0]
 
 
@@ -198,21 +249,37 @@ AWS_SECRET_SAMPLE = f"aws_secret_access_key={AWS_SECRET}"
 
 def _leaks(text: str) -> list[str]:
     """The samples (or their bodies without the last four) found in text."""
-    return [value for value in (*SECRET_SAMPLES, AWS_SECRET)
-            if value in text or value[:-4] in text or value[4:-4] in text]
+    return [
+        value for value in (*SECRET_SAMPLES, AWS_SECRET) if value in text or value[:-4] in text or value[4:-4] in text
+    ]
 
 
 def test_every_secret_pattern_is_redacted_in_every_format(opa_server, tmp_path):
-    tokens = [_token(f"planted-{index:02d}", name=f"deploy {value} key")
-              for index, value in enumerate((*SECRET_SAMPLES, AWS_SECRET_SAMPLE))]
+    tokens = [
+        _token(f"planted-{index:02d}", name=f"deploy {value} key")
+        for index, value in enumerate((*SECRET_SAMPLES, AWS_SECRET_SAMPLE))
+    ]
     path = _inventory(tmp_path / "planted.json", tokens)
     out = tmp_path / "out"
-    result = _audit(opa_server, str(path), "--output-dir", str(out), "--fail-on", "never",
-                    *[arg for fmt in ("table", "json", "sarif", "junit", "markdown", "html") for arg in ("-f", fmt)])
+    result = _audit(
+        opa_server,
+        str(path),
+        "--output-dir",
+        str(out),
+        "--fail-on",
+        "never",
+        *[arg for fmt in ("table", "json", "sarif", "junit", "markdown", "html") for arg in ("-f", fmt)],
+    )
     assert result.returncode == 0, result.stderr
     written = sorted(p.name for p in out.iterdir())
-    assert written == ["token-auditor.html", "token-auditor.json", "token-auditor.md", "token-auditor.sarif",
-                       "token-auditor.txt", "token-auditor.xml"]
+    assert written == [
+        "token-auditor.html",
+        "token-auditor.json",
+        "token-auditor.md",
+        "token-auditor.sarif",
+        "token-auditor.txt",
+        "token-auditor.xml",
+    ]
     texts = {name: (out / name).read_text() for name in written}
     texts["stdout+stderr"] = result.stdout + result.stderr
     normalized = run_cli("normalize", str(path), "--now", NOW)
@@ -239,12 +306,13 @@ def test_secret_samples_are_what_the_providers_issue_in_shape():
 
 # --- SARIF: every result names its rule by index too ---
 
+
 def test_sarif_results_carry_rule_index(opa_server):
-    result = _audit(opa_server, str(ROOT / "tests" / "data" / "gate" / "head.json"), "-f", "sarif",
-                    "--fail-on", "never")
+    result = _audit(
+        opa_server, str(ROOT / "tests" / "data" / "gate" / "head.json"), "-f", "sarif", "--fail-on", "never"
+    )
     assert result.returncode == 0, result.stderr
     run = json.loads(result.stdout)["runs"][0]
     assert [rule["id"] for rule in run["tool"]["driver"]["rules"]] == ["legacy-token", "long-lived", "no-expiry"]
     pairs = sorted((r["ruleId"], r["ruleIndex"]) for r in run["results"])
-    assert pairs == [("legacy-token", 0), ("legacy-token", 0), ("long-lived", 1), ("long-lived", 1),
-                     ("no-expiry", 2)]
+    assert pairs == [("legacy-token", 0), ("legacy-token", 0), ("long-lived", 1), ("long-lived", 1), ("no-expiry", 2)]

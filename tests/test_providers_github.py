@@ -7,12 +7,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, ROOT, run_cli
 
 from auditor.errors import InputError
 from auditor.inventory.loader import load_document
 from auditor.providers import adapter_for
 from auditor.providers.github import ADAPTER, endpoint_of, token_policy
-from conftest import FIXTURES, ROOT, run_cli
 
 WRAPPER = FIXTURES / "github" / "acme-corp.json"
 PAGINATED = FIXTURES / "github" / "orgs" / "acme-labs" / "personal-access-tokens.json"
@@ -35,17 +35,24 @@ def findings_by_token(report: dict) -> dict[str, set[str]]:
 
 def grant(token_id: int, selection: str = "subset", **extra) -> dict:
     item = {
-        "id": token_id + 1000, "owner": {"login": "erin", "id": 7}, "repository_selection": selection,
+        "id": token_id + 1000,
+        "owner": {"login": "erin", "id": 7},
+        "repository_selection": selection,
         "repositories_url": f"https://api.github.com/organizations/1/personal-access-tokens/{token_id + 1000}/repositories",
         "permissions": {"repository": {"contents": "read", "metadata": "read"}},
-        "access_granted_at": "2026-11-10T08:00:00Z", "token_id": token_id, "token_name": f"t{token_id}",
-        "token_expired": False, "token_expires_at": "2026-12-20T08:00:00Z", "token_last_used_at": "2026-11-24T08:00:00Z",
+        "access_granted_at": "2026-11-10T08:00:00Z",
+        "token_id": token_id,
+        "token_name": f"t{token_id}",
+        "token_expired": False,
+        "token_expires_at": "2026-12-20T08:00:00Z",
+        "token_last_used_at": "2026-11-24T08:00:00Z",
     }
     item.update(extra)
     return item
 
 
 # --- reading what `gh api` writes -------------------------------------------------------------------------------
+
 
 def test_paginated_pages_back_to_back_are_one_list_and_org_comes_from_the_path():
     assert "][" in PAGINATED.read_text()  # really `gh api --paginate` output, not one array
@@ -87,7 +94,10 @@ def test_bare_file_takes_org_from_option_and_errors_without_it(tmp_path):
 
 def test_endpoints_are_recognised_by_shape():
     assert endpoint_of(grant(1)) == "grants"
-    request = {k: v for k, v in grant(1).items() if k != "access_granted_at"} | {"reason": "r", "created_at": "2026-11-01T00:00:00Z"}
+    request = {k: v for k, v in grant(1).items() if k != "access_granted_at"} | {
+        "reason": "r",
+        "created_at": "2026-11-01T00:00:00Z",
+    }
     assert endpoint_of(request) == "requests"
     assert endpoint_of({"login": "a", "credential_id": 1, "credential_type": "SSH key"}) == "credentials"
     assert endpoint_of({"id": 1, "app_slug": "x", "permissions": {}}) == "installations"
@@ -98,12 +108,29 @@ def test_endpoints_are_recognised_by_shape():
 def test_installations_answer_object_and_members_array(tmp_path):
     root = tmp_path / "orgs" / "octo"
     root.mkdir(parents=True)
-    (root / "installations.json").write_text(json.dumps({"total_count": 2, "installations": [
-        {"id": 1, "app_slug": "ci", "repository_selection": "all", "permissions": {"contents": "write"},
-         "suspended_at": None},
-        {"id": 2, "app_slug": "old", "repository_selection": "all", "permissions": {"contents": "write"},
-         "suspended_at": "2026-01-01T00:00:00Z"},
-    ]}))
+    (root / "installations.json").write_text(
+        json.dumps(
+            {
+                "total_count": 2,
+                "installations": [
+                    {
+                        "id": 1,
+                        "app_slug": "ci",
+                        "repository_selection": "all",
+                        "permissions": {"contents": "write"},
+                        "suspended_at": None,
+                    },
+                    {
+                        "id": 2,
+                        "app_slug": "old",
+                        "repository_selection": "all",
+                        "permissions": {"contents": "write"},
+                        "suspended_at": "2026-01-01T00:00:00Z",
+                    },
+                ],
+            }
+        )
+    )
     (root / "members.json").write_text(json.dumps([{"login": "b", "id": 2}, {"login": "a", "id": 1}]))
     _, inventory = normalize(root / "installations.json")
     assert inventory.tokens == []
@@ -117,14 +144,36 @@ def test_installations_answer_object_and_members_array(tmp_path):
 def test_ssh_keys_are_skipped_unknown_types_and_scopes_kept(tmp_path):
     path = tmp_path / "orgs" / "acme" / "credential-authorizations.json"
     path.parent.mkdir(parents=True)
-    path.write_text(json.dumps([
-        {"login": "a", "credential_id": 1, "credential_type": "SSH key", "credential_authorized_at": "2026-01-01T00:00:00Z",
-         "fingerprint": "SHA256:abc", "authorized_credential_title": "laptop"},
-        {"login": "a", "credential_id": 2, "credential_type": "personal access token", "token_last_eight": "12345678",
-         "credential_authorized_at": "2026-11-01T00:00:00Z", "scopes": ["repo", "read:quantum"]},
-        {"login": "a", "credential_id": 3, "credential_type": "passkey token", "token_last_eight": "87654321",
-         "credential_authorized_at": "2026-11-01T00:00:00Z", "scopes": []},
-    ]))
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "login": "a",
+                    "credential_id": 1,
+                    "credential_type": "SSH key",
+                    "credential_authorized_at": "2026-01-01T00:00:00Z",
+                    "fingerprint": "SHA256:abc",
+                    "authorized_credential_title": "laptop",
+                },
+                {
+                    "login": "a",
+                    "credential_id": 2,
+                    "credential_type": "personal access token",
+                    "token_last_eight": "12345678",
+                    "credential_authorized_at": "2026-11-01T00:00:00Z",
+                    "scopes": ["repo", "read:quantum"],
+                },
+                {
+                    "login": "a",
+                    "credential_id": 3,
+                    "credential_type": "passkey token",
+                    "token_last_eight": "87654321",
+                    "credential_authorized_at": "2026-11-01T00:00:00Z",
+                    "scopes": [],
+                },
+            ]
+        )
+    )
     _, inventory = normalize(path)
     assert [(s.id, s.name, s.reason) for s in inventory.skipped] == [("1", "SSH key laptop", "not a token")]
     classic, unknown = inventory.tokens
@@ -135,11 +184,28 @@ def test_ssh_keys_are_skipped_unknown_types_and_scopes_kept(tmp_path):
 
 def test_wrapper_with_an_object_of_the_wrong_endpoint_is_an_input_error(tmp_path):
     path = tmp_path / "inv.json"
-    path.write_text(json.dumps({"format": "github-inventory/v1", "org": "acme", "collected_at": "2026-11-24T00:00:00Z",
-                                "personal_access_tokens": [{"login": "x", "id": 1, "repository_selection": "all",
-                                                            "permissions": {}, "owner": {"login": "x"},
-                                                            "access_granted_at": "2026-11-01T00:00:00Z", "token_id": 1,
-                                                            "credential_id": 5, "credential_type": "SSH key"}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "format": "github-inventory/v1",
+                "org": "acme",
+                "collected_at": "2026-11-24T00:00:00Z",
+                "personal_access_tokens": [
+                    {
+                        "login": "x",
+                        "id": 1,
+                        "repository_selection": "all",
+                        "permissions": {},
+                        "owner": {"login": "x"},
+                        "access_granted_at": "2026-11-01T00:00:00Z",
+                        "token_id": 1,
+                        "credential_id": 5,
+                        "credential_type": "SSH key",
+                    }
+                ],
+            }
+        )
+    )
     result = run_cli("validate", str(path))
     assert result.returncode == 2
     assert f"{path}:1: /personal_access_tokens/0" in result.stderr and "expected a grants object" in result.stderr
@@ -147,9 +213,22 @@ def test_wrapper_with_an_object_of_the_wrong_endpoint_is_an_input_error(tmp_path
 
 def test_schema_errors_name_file_and_pointer(tmp_path):
     path = tmp_path / "inv.json"
-    path.write_text(json.dumps({"format": "github-inventory/v1", "org": "acme", "collected_at": "2026-11-24T00:00:00Z",
-                                "credential_authorizations": [{"login": "x", "credential_type": "personal access token",
-                                                               "credential_authorized_at": "2026-11-01T00:00:00Z"}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "format": "github-inventory/v1",
+                "org": "acme",
+                "collected_at": "2026-11-24T00:00:00Z",
+                "credential_authorizations": [
+                    {
+                        "login": "x",
+                        "credential_type": "personal access token",
+                        "credential_authorized_at": "2026-11-01T00:00:00Z",
+                    }
+                ],
+            }
+        )
+    )
     result = run_cli("validate", str(path))
     assert result.returncode == 2
     assert "/credential_authorizations/0" in result.stderr and "credential_id" in result.stderr
@@ -157,9 +236,13 @@ def test_schema_errors_name_file_and_pointer(tmp_path):
 
 def test_org_settings_map_to_token_policy():
     assert token_policy({"classic_pats_allowed": True}) == "allow_all"
-    assert token_policy({"classic_pats_allowed": False, "fine_grained_pats_require_approval": False}) \
+    assert (
+        token_policy({"classic_pats_allowed": False, "fine_grained_pats_require_approval": False})
         == "fine_grained_without_approval"
-    assert token_policy({"classic_pats_allowed": False, "fine_grained_pats_require_approval": True}) == "require_approval"
+    )
+    assert (
+        token_policy({"classic_pats_allowed": False, "fine_grained_pats_require_approval": True}) == "require_approval"
+    )
     assert token_policy({"classic_pats_allowed": False, "fine_grained_pats_allowed": False}) == "no_personal_tokens"
     assert token_policy({"classic_pats_allowed": False}) == "fine_grained_only"
     assert token_policy({}) is None
@@ -197,8 +280,21 @@ def github_report(opa_server, tmp_path_factory):
 
     url, token = opa_server
     out = tmp_path_factory.mktemp("gh") / "report.json"
-    result = run_cli("audit", str(FIXTURES / "github"), "--format", "json", "-o", str(out), "--now", NOW,
-                     "--opa-url", url, "--opa-token-env", "T", env={"T": token})
+    result = run_cli(
+        "audit",
+        str(FIXTURES / "github"),
+        "--format",
+        "json",
+        "-o",
+        str(out),
+        "--now",
+        NOW,
+        "--opa-url",
+        url,
+        "--opa-token-env",
+        "T",
+        env={"T": token},
+    )
     assert result.returncode == 1, result.stderr
     return json.loads(out.read_text())
 
@@ -225,8 +321,11 @@ def test_severities_follow_write_capability(github_report):
 
 
 def test_replacement_is_a_fine_grained_spec_from_observed_usage(github_report):
-    [finding] = [f for f in github_report["findings"]
-                 if f["rule_id"] == "org-wide-token" and f["subject"]["name"] == "release-bot"]
+    [finding] = [
+        f
+        for f in github_report["findings"]
+        if f["rule_id"] == "org-wide-token" and f["subject"]["name"] == "release-bot"
+    ]
     spec = finding["recommendation"]["replacement"]
     assert spec["type"] == "fine_grained_pat" and spec["repository_selection"] == "subset"
     assert spec["repositories"] == ["acme-corp/api", "acme-corp/web"]
@@ -238,8 +337,11 @@ def test_replacement_is_a_fine_grained_spec_from_observed_usage(github_report):
 
 
 def test_without_usage_the_owner_is_asked(github_report):
-    [finding] = [f for f in github_report["findings"]
-                 if f["rule_id"] == "legacy-token" and f["subject"]["name"] == "deploy-script"]
+    [finding] = [
+        f
+        for f in github_report["findings"]
+        if f["rule_id"] == "legacy-token" and f["subject"]["name"] == "deploy-script"
+    ]
     spec = finding["recommendation"]["replacement"]
     assert spec["needs_owner_input"] and "Which repositories of acme-corp" in spec["question"]
     # admin:org's organization administration is never carried nor asked for; its Projects level is not administration
@@ -263,20 +365,43 @@ def test_skipped_items_say_why(github_report):
 def test_unknown_scope_is_reported_not_dropped(audit_json, tmp_path):
     path = tmp_path / "orgs" / "acme" / "credential-authorizations.json"
     path.parent.mkdir(parents=True)
-    path.write_text(json.dumps([
-        {"login": "a", "credential_id": 2, "credential_type": "personal access token", "token_last_eight": "12345678",
-         "credential_authorized_at": "2026-11-01T00:00:00Z", "credential_accessed_at": "2026-11-20T00:00:00Z",
-         "authorized_credential_expires_at": "2026-12-01T00:00:00Z", "scopes": ["admin:quantum", "read:org"]},
-        {"login": "a", "credential_id": 3, "credential_type": "passkey token", "token_last_eight": "87654321",
-         "credential_authorized_at": "2026-11-01T00:00:00Z", "credential_accessed_at": "2026-11-20T00:00:00Z",
-         "authorized_credential_expires_at": "2026-12-01T00:00:00Z", "scopes": []},
-    ]))
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "login": "a",
+                    "credential_id": 2,
+                    "credential_type": "personal access token",
+                    "token_last_eight": "12345678",
+                    "credential_authorized_at": "2026-11-01T00:00:00Z",
+                    "credential_accessed_at": "2026-11-20T00:00:00Z",
+                    "authorized_credential_expires_at": "2026-12-01T00:00:00Z",
+                    "scopes": ["admin:quantum", "read:org"],
+                },
+                {
+                    "login": "a",
+                    "credential_id": 3,
+                    "credential_type": "passkey token",
+                    "token_last_eight": "87654321",
+                    "credential_authorized_at": "2026-11-01T00:00:00Z",
+                    "credential_accessed_at": "2026-11-20T00:00:00Z",
+                    "authorized_credential_expires_at": "2026-12-01T00:00:00Z",
+                    "scopes": [],
+                },
+            ]
+        )
+    )
     code, report, stderr = audit_json(path)
     assert code == 1, stderr  # admin:quantum is rated admin by its name
-    unknown = {(f["subject"]["id"], f["instance"]): f for f in report["findings"] if f["rule_id"] == "unknown-permission"}
+    unknown = {
+        (f["subject"]["id"], f["instance"]): f for f in report["findings"] if f["rule_id"] == "unknown-permission"
+    }
     assert unknown[("2", "permissions")]["evidence"]["unknown"] == ["admin:quantum"]
     assert unknown[("3", "kind")]["evidence"]["credential_type"] == "passkey token"
-    assert {f["rule_id"] for f in report["findings"] if f["subject"]["id"] == "2"} >= {"admin-permission", "legacy-token"}
+    assert {f["rule_id"] for f in report["findings"] if f["subject"]["id"] == "2"} >= {
+        "admin-permission",
+        "legacy-token",
+    }
 
 
 def test_config_catalogue_overrides_a_scope(audit_json, tmp_path):
@@ -307,10 +432,19 @@ def test_requests_and_installations_of_one_org_from_several_files_add_up(tmp_pat
     root.mkdir(parents=True)
 
     def request(request_id: int) -> dict:
-        return {"id": request_id, "reason": "r", "owner": {"login": "erin", "id": 7}, "repository_selection": "subset",
-                "permissions": {"repository": {"contents": "read"}}, "created_at": "2026-11-20T00:00:00Z",
-                "token_id": request_id, "token_name": f"r{request_id}", "token_expired": False,
-                "token_expires_at": "2026-12-01T00:00:00Z", "token_last_used_at": None}
+        return {
+            "id": request_id,
+            "reason": "r",
+            "owner": {"login": "erin", "id": 7},
+            "repository_selection": "subset",
+            "permissions": {"repository": {"contents": "read"}},
+            "created_at": "2026-11-20T00:00:00Z",
+            "token_id": request_id,
+            "token_name": f"r{request_id}",
+            "token_expired": False,
+            "token_expires_at": "2026-12-01T00:00:00Z",
+            "token_last_used_at": None,
+        }
 
     (root / "requests-1.json").write_text(json.dumps([request(1), request(2)]))
     (root / "requests-2.json").write_text(json.dumps([request(2), request(3)]))
@@ -318,7 +452,10 @@ def test_requests_and_installations_of_one_org_from_several_files_add_up(tmp_pat
     inventory, _ = read_inventory([str(tmp_path)], AuditOptions())
     [org] = inventory.orgs
     assert [r["key"] for r in org["settings"]["pending_requests"]] == [
-        "github:fine_grained_pat_request:1", "github:fine_grained_pat_request:2", "github:fine_grained_pat_request:3"]
+        "github:fine_grained_pat_request:1",
+        "github:fine_grained_pat_request:2",
+        "github:fine_grained_pat_request:3",
+    ]
     assert org["members"] == ["erin"]
     assert inventory.tokens == []
 

@@ -7,21 +7,30 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, NOW, ROOT, run_cli
 
 from auditor.errors import InputError
 from auditor.inventory.loader import load_document
 from auditor.providers import adapter_for
 from auditor.providers.gitlab import ADAPTER
-from conftest import FIXTURES, NOW, ROOT, run_cli
 
 WRAPPER = FIXTURES / "gitlab" / "gitlab-example.json"
 EXAMPLES = ROOT / "tests" / "data" / "gitlab-api-examples"
 
 
 def token(token_id: int, **extra) -> dict:
-    item = {"id": token_id, "name": f"t{token_id}", "revoked": False, "created_at": "2026-11-01T10:00:00.000Z",
-            "description": "", "scopes": ["read_api"], "user_id": 11, "last_used_at": "2026-11-24T10:00:00.000Z",
-            "active": True, "expires_at": "2026-12-31"}
+    item = {
+        "id": token_id,
+        "name": f"t{token_id}",
+        "revoked": False,
+        "created_at": "2026-11-01T10:00:00.000Z",
+        "description": "",
+        "scopes": ["read_api"],
+        "user_id": 11,
+        "last_used_at": "2026-11-24T10:00:00.000Z",
+        "active": True,
+        "expires_at": "2026-12-31",
+    }
     item.update(extra)
     return item
 
@@ -42,6 +51,7 @@ def by_token(report: dict) -> dict[str, set[str]]:
 
 # --- reading -----------------------------------------------------------------------------------------------------
 
+
 def test_wrapper_identity_includes_kind_and_users_name_owners():
     inventory = normalize(WRAPPER)
     keys = {t["key"] for t in inventory.tokens}
@@ -49,8 +59,12 @@ def test_wrapper_identity_includes_kind_and_users_name_owners():
     assert {"gitlab:personal_access_token:1", "gitlab:group_access_token:1", "gitlab:project_access_token:1"} <= keys
     by_name = {t["name"]: t for t in inventory.tokens}
     assert by_name["admin-script"]["owner"] == "bob"
-    assert by_name["group-deploy"]["grants"] == [{"resource": {"type": "group", "name": "acme"},
-                                                  "permissions": ["access_level:maintainer", "read_api", "write_repository"]}]
+    assert by_name["group-deploy"]["grants"] == [
+        {
+            "resource": {"type": "group", "name": "acme"},
+            "permissions": ["access_level:maintainer", "read_api", "write_repository"],
+        }
+    ]
     assert by_name["group-deploy"]["org_wide"] and not by_name["ci-reader"]["org_wide"]
     assert by_name["ci-reader"]["grants"][0]["resource"] == {"type": "project", "name": "acme/app"}
     assert by_name["read-only-reports"]["expires_at"] == "2027-01-20T00:00:00Z"
@@ -61,7 +75,9 @@ def test_wrapper_identity_includes_kind_and_users_name_owners():
 def test_revoked_and_inactive_tokens_are_skipped_with_the_reason():
     inventory = normalize(WRAPPER)
     assert sorted((s.name, s.reason) for s in inventory.skipped) == [
-        ("lapsed", "inactive (expired or revoked)"), ("old-revoked", "revoked")]
+        ("lapsed", "inactive (expired or revoked)"),
+        ("old-revoked", "revoked"),
+    ]
     assert inventory.inputs[0].tokens == 8
 
 
@@ -82,7 +98,9 @@ def test_bare_exports_kind_from_path_and_org_from_option(tmp_path):
     unclear = tmp_path / "tokens.json"
     unclear.write_text(json.dumps([token(6, access_level=30)]))
     result = run_cli("validate", str(unclear), "--org", "gitlab.example.com")
-    assert result.returncode == 2 and "group or project access tokens?" in result.stderr and str(unclear) in result.stderr
+    assert (
+        result.returncode == 2 and "group or project access tokens?" in result.stderr and str(unclear) in result.stderr
+    )
 
 
 def test_a_bot_token_in_the_admin_personal_listing_is_audited_once_as_its_group_token(tmp_path):
@@ -94,18 +112,23 @@ def test_a_bot_token_in_the_admin_personal_listing_is_audited_once_as_its_group_
     group = tmp_path / "groups" / "acme" / "access_tokens.json"
     group.parent.mkdir(parents=True)
     group.write_text(json.dumps([token(7, user_id=140, scopes=["api"], access_level=40)]))
-    inventory, _ = read_inventory([str(personal), str(group)],
-                                  AuditOptions(provider_options={"org": "acme", "collected_at": None}))
-    assert sorted(t["key"] for t in inventory.tokens) == ["gitlab:group_access_token:7",
-                                                          "gitlab:personal_access_token:8"]
+    inventory, _ = read_inventory(
+        [str(personal), str(group)], AuditOptions(provider_options={"org": "acme", "collected_at": None})
+    )
+    assert sorted(t["key"] for t in inventory.tokens) == [
+        "gitlab:group_access_token:7",
+        "gitlab:personal_access_token:8",
+    ]
     assert [(s.id, s.reason) for s in inventory.skipped] == [
-        ("7", f"the same GitLab token as the group access token at {group}#/0")]
+        ("7", f"the same GitLab token as the group access token at {group}#/0")
+    ]
     # the same id under another user is another token (a second instance, or a stale export)
     other = tmp_path / "projects" / "acme" / "app" / "access_tokens.json"
     other.parent.mkdir(parents=True)
     other.write_text(json.dumps([token(7, user_id=141, access_level=30)]))
-    inventory, _ = read_inventory([str(personal), str(other)],
-                                  AuditOptions(provider_options={"org": "acme", "collected_at": None}))
+    inventory, _ = read_inventory(
+        [str(personal), str(other)], AuditOptions(provider_options={"org": "acme", "collected_at": None})
+    )
     assert len(inventory.tokens) == 3 and inventory.skipped == []
 
 
@@ -120,20 +143,42 @@ def test_unknown_scope_and_access_level_are_kept(tmp_path):
 
 def test_schema_error_names_the_place(tmp_path):
     path = tmp_path / "inv.json"
-    path.write_text(json.dumps({"format": "gitlab-inventory/v1", "instance": "gl", "collected_at": "2026-11-24T00:00:00Z",
-                                "personal_access_tokens": [{"id": "x", "scopes": [], "revoked": False, "user_id": 1}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "format": "gitlab-inventory/v1",
+                "instance": "gl",
+                "collected_at": "2026-11-24T00:00:00Z",
+                "personal_access_tokens": [{"id": "x", "scopes": [], "revoked": False, "user_id": 1}],
+            }
+        )
+    )
     result = run_cli("validate", str(path))
     assert result.returncode == 2 and "/personal_access_tokens/0/id" in result.stderr
 
 
 # --- audited on the real OPA -----------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def gitlab_report(opa_server, tmp_path_factory):
     url, secret = opa_server
     out = tmp_path_factory.mktemp("gl") / "report.json"
-    result = run_cli("audit", str(WRAPPER), "--format", "json", "-o", str(out), "--now", NOW,
-                     "--opa-url", url, "--opa-token-env", "T", env={"T": secret})
+    result = run_cli(
+        "audit",
+        str(WRAPPER),
+        "--format",
+        "json",
+        "-o",
+        str(out),
+        "--now",
+        NOW,
+        "--opa-url",
+        url,
+        "--opa-token-env",
+        "T",
+        env={"T": secret},
+    )
     assert result.returncode == 1, result.stderr
     return json.loads(out.read_text())
 
@@ -155,13 +200,19 @@ def test_well_scoped_gitlab_tokens_produce_nothing(gitlab_report):
 
 
 def test_gitlab_replacement_narrows_scopes_lowers_role_and_rotates(gitlab_report):
-    [finding] = [f for f in gitlab_report["findings"]
-                 if f["rule_id"] == "broad-scope" and f["subject"]["name"] == "registry-push"]
+    [finding] = [
+        f
+        for f in gitlab_report["findings"]
+        if f["rule_id"] == "broad-scope" and f["subject"]["name"] == "registry-push"
+    ]
     spec = finding["recommendation"]["replacement"]
     assert spec["scopes"] == ["read_registry", "self_rotate"] and not spec["needs_owner_input"]
     assert spec["expires_at"] == "2027-02-23" and spec["self_rotate"]
-    [group] = [f for f in gitlab_report["findings"]
-               if f["rule_id"] == "org-wide-token" and f["subject"]["name"] == "group-deploy"]
+    [group] = [
+        f
+        for f in gitlab_report["findings"]
+        if f["rule_id"] == "org-wide-token" and f["subject"]["name"] == "group-deploy"
+    ]
     spec = group["recommendation"]["replacement"]
     assert spec["needs_owner_input"] and spec["access_level"] == 20
     assert spec["scopes"] == ["read_api", "read_repository", "self_rotate"]

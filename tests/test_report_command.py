@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import run_cli, write_yaml
 
 INVENTORY = """\
@@ -71,11 +70,14 @@ def test_every_known_format_renders(saved, tmp_path):
         assert out.stat().st_size > 0
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{not json", "not JSON"),
-    ('{"format": "token-inventory/v1", "tokens": []}', "not a token-auditor report"),
-    ('[1, 2]', "not a token-auditor report"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "not JSON"),
+        ('{"format": "token-inventory/v1", "tokens": []}', "not a token-auditor report"),
+        ("[1, 2]", "not a token-auditor report"),
+    ],
+)
 def test_not_a_report_is_a_one_line_exit_2(tmp_path, content, message):
     path = tmp_path / "bad.json"
     path.write_text(content)

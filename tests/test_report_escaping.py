@@ -22,16 +22,31 @@ RAW_CONTROLS = ("\x1b", "\x07", "\x9b", "\x01")
 
 def token(number: int, name: str, owner: str) -> dict:
     """A legacy npm token that never expires: legacy-token and no-expiry fire (both high)."""
-    return {"id": f"npm-{number}", "provider": "npm", "kind": "classic_publish_token", "name": name, "owner": owner,
-            "legacy": True, "created_at": "2026-01-01T00:00:00Z", "expires_at": None,
-            "last_used_at": "2026-11-20T00:00:00Z",
-            "grants": [{"resource": {"type": "org", "name": "acme"}, "permissions": ["package.publish"],
-                        "access": "write"}]}
+    return {
+        "id": f"npm-{number}",
+        "provider": "npm",
+        "kind": "classic_publish_token",
+        "name": name,
+        "owner": owner,
+        "legacy": True,
+        "created_at": "2026-01-01T00:00:00Z",
+        "expires_at": None,
+        "last_used_at": "2026-11-20T00:00:00Z",
+        "grants": [
+            {"resource": {"type": "org", "name": "acme"}, "permissions": ["package.publish"], "access": "write"}
+        ],
+    }
 
 
 def inventory(path, tokens: list[dict]):
-    path.write_text(json.dumps({"format": "token-inventory/v1", "collected_at": "2026-11-24T00:00:00Z",
-                                "tokens": tokens}, ensure_ascii=False, indent=2), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {"format": "token-inventory/v1", "collected_at": "2026-11-24T00:00:00Z", "tokens": tokens},
+            ensure_ascii=False,
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -44,8 +59,7 @@ HOSTILE = [
 
 def audit(opa_server, *args: str, cwd=None):
     url, secret = opa_server
-    return run_cli("audit", *args, "--now", NOW, "--opa-url", url, "--opa-token-env", "T", env={"T": secret},
-                   cwd=cwd)
+    return run_cli("audit", *args, "--now", NOW, "--opa-url", url, "--opa-token-env", "T", env={"T": secret}, cwd=cwd)
 
 
 def test_table_shows_terminal_escapes_as_text(opa_server, tmp_path):
@@ -64,8 +78,20 @@ def test_diff_table_shows_terminal_escapes_as_text(opa_server, tmp_path):
     base = inventory(tmp_path / "base.json", [])
     head = inventory(tmp_path / "head.json", HOSTILE)
     url, secret = opa_server
-    result = run_cli("diff", str(base), str(head), "--now", NOW, "--fail-on", "never",
-                     "--opa-url", url, "--opa-token-env", "T", env={"T": secret})
+    result = run_cli(
+        "diff",
+        str(base),
+        str(head),
+        "--now",
+        NOW,
+        "--fail-on",
+        "never",
+        "--opa-url",
+        url,
+        "--opa-token-env",
+        "T",
+        env={"T": secret},
+    )
     assert result.returncode == 0, result.stderr
     for control in RAW_CONTROLS:
         assert control not in result.stdout
@@ -78,7 +104,7 @@ def test_file_names_on_stderr_show_escapes_as_text(tmp_path):
     result = run_cli("validate", str(missing))
     assert result.returncode == 2
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
-    assert f"inv\\x1b[2J\\x1b]52;c;ZXZpbA==\\x07.json" in result.stderr
+    assert "inv\\x1b[2J\\x1b]52;c;ZXZpbA==\\x07.json" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -122,8 +148,9 @@ def test_inventory_name_longer_than_the_schema_allows_is_exit_2(tmp_path):
     path = inventory(tmp_path / "long.json", [token(1, "n" * 5000, "alice")])
     result = run_cli("validate", str(path))
     assert result.returncode == 2
-    assert result.stderr == (f"token-auditor: invalid: {path}:9: /tokens/0/name: 5000 characters, more than "
-                             "the 4096 the schema allows\n")
+    assert result.stderr == (
+        f"token-auditor: invalid: {path}:9: /tokens/0/name: 5000 characters, more than the 4096 the schema allows\n"
+    )
 
 
 def test_a_one_megabyte_name_renders_fast_and_capped(opa_server, tmp_path):
@@ -164,8 +191,10 @@ def test_text_helpers_literal_cases():
     assert markdown_escape("- item\n\n> quote") == "\\- item &gt; quote"
     assert markdown_escape("1. first") == "1\\. first"
     assert markdown_escape("<img src=x> [a](http://e) *b* `c` |d|") == (
-        "&lt;img src=x&gt; \\[a\\](http://e) \\*b\\* \\`c\\` \\|d\\|")
+        "&lt;img src=x&gt; \\[a\\](http://e) \\*b\\* \\`c\\` \\|d\\|"
+    )
     assert markdown_escape("n" * 600) == "n" * 499 + "…"
     assert markdown_code("rule`x|y\nz\x1b") == "`rule'x\\|y z\\x1b`"
     assert xml_safe("a\ufffe\uffff\ufdd0\U0010ffff\x00\x85\ud800é😀\t\n") == (
-        "a\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffdé😀\t\n")
+        "a\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffdé😀\t\n"
+    )

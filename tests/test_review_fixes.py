@@ -6,35 +6,51 @@ from __future__ import annotations
 import json
 
 from conftest import FIXTURES, NOW, run_cli
+
 from tests.replay.server import ReplayServer, clean_env
 
-PLANTED_KEY = "ghp_PLANTEDkeyAAAAAAAAAAAAAAAAAAAAAAAAAAAA1234"      # ghp_ + 36
-PLANTED_PLACE = "glpat-PLANTEDplace12345678"                        # glpat- + 20
+PLANTED_KEY = "ghp_PLANTEDkeyAAAAAAAAAAAAAAAAAAAAAAAAAAAA1234"  # ghp_ + 36
+PLANTED_PLACE = "glpat-PLANTEDplace12345678"  # glpat- + 20
 IN_CI = "api_org_PLANTEDciCCCCCCCCCCCCCCCCCCCCCCCCCCCe5f6"
 OSC_TITLE = "\x1b]0;PWNED\x07\x1b[31mred"
 
 
 def test_collect_redacts_token_values_in_secret_locations_and_keys(tmp_path):
     ci = tmp_path / "ci.json"
-    ci.write_text(json.dumps([{"location": PLANTED_PLACE, "key": PLANTED_KEY, "value": IN_CI,
-                               "kind": "github_actions_secret"}]))
+    ci.write_text(
+        json.dumps([{"location": PLANTED_PLACE, "key": PLANTED_KEY, "value": IN_CI, "kind": "github_actions_secret"}])
+    )
     out = tmp_path / "hf.json"
     with ReplayServer("huggingface.json") as server:
-        result = run_cli("collect", "huggingface", "--endpoint", server.base, "-o", str(out), "--ci-secrets", str(ci),
-                         env=clean_env({"HF_HOME": str(tmp_path / "home"), "HF_TOKEN": ""}), timeout=120)
+        result = run_cli(
+            "collect",
+            "huggingface",
+            "--endpoint",
+            server.base,
+            "-o",
+            str(out),
+            "--ci-secrets",
+            str(ci),
+            env=clean_env({"HF_HOME": str(tmp_path / "home"), "HF_TOKEN": ""}),
+            timeout=120,
+        )
     written = out.read_text()
     assert result.returncode == 0, result.stderr
     for value in (PLANTED_KEY, PLANTED_PLACE, IN_CI):
         assert value not in written + result.stdout + result.stderr
-    assert "token-auditor: warning: collect huggingface: 2 token value(s) in the collected data were redacted " \
-           "before writing (/tokens/0/inventory/stored_in/0/key, /tokens/0/inventory/stored_in/0/location)" \
-           in result.stderr
+    assert (
+        "token-auditor: warning: collect huggingface: 2 token value(s) in the collected data were redacted "
+        "before writing (/tokens/0/inventory/stored_in/0/key, /tokens/0/inventory/stored_in/0/location)"
+        in result.stderr
+    )
     assert json.loads(written)["tokens"][0]["inventory"]["stored_in"][0]["key"] == "[REDACTED]:ghp_…1234"
 
 
 def _saved_report(tmp_path) -> dict:
     out = tmp_path / "r.json"
-    result = run_cli("audit", str(FIXTURES / "github"), "--now", NOW, "--fail-on", "never", "-f", "json", "-o", str(out))
+    result = run_cli(
+        "audit", str(FIXTURES / "github"), "--now", NOW, "--fail-on", "never", "-f", "json", "-o", str(out)
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(out.read_text())
 
@@ -63,12 +79,16 @@ def test_plan_refuses_an_edited_report_that_would_inject_into_the_script(tmp_pat
     edited.write_text(json.dumps(data))
     result = run_cli("plan", str(edited), "-f", "sh")
     assert result.returncode == 2
-    assert result.stderr == ("token-auditor: error: plan: request auth.variable "
-                             "'GITHUB_TOKEN:-x}$(touch /tmp/pwned)${GITHUB_TOKEN' is not a shell variable name\n")
+    assert result.stderr == (
+        "token-auditor: error: plan: request auth.variable "
+        "'GITHUB_TOKEN:-x}$(touch /tmp/pwned)${GITHUB_TOKEN' is not a shell variable name\n"
+    )
     request["auth"]["variable"] = "GITHUB_TOKEN"
     request["method"] = "POST; touch /tmp/pwned"
     edited.write_text(json.dumps(data))
     result = run_cli("plan", str(edited), "-f", "sh")
     assert result.returncode == 2
-    assert result.stderr.endswith("/plans/0/requests/2/method: not a valid token-auditor report: must be one of "
-                                  "['GET', 'POST', 'PUT', 'PATCH', 'DELETE']\n")
+    assert result.stderr.endswith(
+        "/plans/0/requests/2/method: not a valid token-auditor report: must be one of "
+        "['GET', 'POST', 'PUT', 'PATCH', 'DELETE']\n"
+    )

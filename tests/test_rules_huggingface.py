@@ -11,13 +11,24 @@ import json
 from textwrap import dedent
 
 import pytest
-
 from conftest import FIXTURES, write_yaml
 
 HF_RULES = {
-    "legacy-token", "org-token", "namespace-wide-write", "admin-permission", "sensitive-permission",
-    "exposed-in-public-space", "token-in-variable", "stale-token", "never-used-token", "unrotated-token",
-    "token-reuse", "owner-not-member", "org-allows-legacy-tokens", "raw-secret-in-inventory", "expired-token",
+    "legacy-token",
+    "org-token",
+    "namespace-wide-write",
+    "admin-permission",
+    "sensitive-permission",
+    "exposed-in-public-space",
+    "token-in-variable",
+    "stale-token",
+    "never-used-token",
+    "unrotated-token",
+    "token-reuse",
+    "owner-not-member",
+    "org-allows-legacy-tokens",
+    "raw-secret-in-inventory",
+    "expired-token",
 }
 USAGE_RULES = {"stale-token", "never-used-token", "unrotated-token"}
 HEADER = 'format: huggingface-inventory/v1\ncollected_at: "2026-11-20T09:00:00Z"\n'
@@ -26,14 +37,22 @@ PLANTED = "hf_" + "FAKEfakeNOTaREALtoken" + "0" * 13  # 34 characters after the 
 
 def fine(scoped: str, global_: str = "[]", gated: str = "false") -> str:
     """A whoami-v2 answer of a fine-grained token; scoped is a YAML flow list."""
-    return (f"{{auth: {{type: access_token, accessToken: {{role: fineGrained, "
-            f"fineGrained: {{canReadGatedRepos: {gated}, global: {global_}, scoped: {scoped}}}}}}}}}")
+    return (
+        f"{{auth: {{type: access_token, accessToken: {{role: fineGrained, "
+        f"fineGrained: {{canReadGatedRepos: {gated}, global: {global_}, scoped: {scoped}}}}}}}}}"
+    )
 
 
 def token(token_id: str, name: str, whoami: str, **facts: str) -> str:
     """One entry of `tokens:`; facts are YAML values of the `inventory` object (recent and in use by default)."""
-    values = {"owner": "jdoe-ml", "prefix": "hf_", "last4": token_id[-4:],
-              "created_at": '"2026-10-01T00:00:00Z"', "last_used_at": '"2026-11-20T00:00:00Z"', **facts}
+    values = {
+        "owner": "jdoe-ml",
+        "prefix": "hf_",
+        "last4": token_id[-4:],
+        "created_at": '"2026-10-01T00:00:00Z"',
+        "last_used_at": '"2026-11-20T00:00:00Z"',
+        **facts,
+    }
     lines = [f"  - whoami: {whoami}", "    inventory:", f'      id: "{token_id}"', f"      name: {name}"]
     lines += [f"      {key}: {value}" for key, value in values.items()]
     return "\n".join(lines) + "\n"
@@ -46,6 +65,7 @@ WRITE_MODEL = fine("[{entity: {type: model, name: acme-ml/bert}, permissions: [r
 @pytest.fixture()
 def audit_hf(audit_json, tmp_path):
     """Write the inventory text, audit it, return the report (asserting the run itself worked)."""
+
     def run(text: str, name: str = "inventory.yaml") -> dict:
         path = write_yaml(tmp_path / name, text)
         code, report, stderr = audit_json(path, extra=("--fail-on", "never"))
@@ -56,8 +76,9 @@ def audit_hf(audit_json, tmp_path):
 
 
 def findings(report: dict, rule: str, token_id: str | None = None) -> list[dict]:
-    return [f for f in report["findings"] if f["rule_id"] == rule
-            and (token_id is None or f["subject"]["id"] == token_id)]
+    return [
+        f for f in report["findings"] if f["rule_id"] == rule and (token_id is None or f["subject"]["id"] == token_id)
+    ]
 
 
 def rules_of(report: dict, subject_id: str) -> set[str]:
@@ -72,16 +93,24 @@ def one(report: dict, rule: str, token_id: str | None = None) -> dict:
 
 
 def test_legacy_token_write_high_read_medium_and_replacements(audit_hf):
-    report = audit_hf(HEADER + dedent("""\
+    report = audit_hf(
+        HEADER
+        + dedent("""\
         account: {name: jdoe-ml, orgs: [{name: acme-ml, roleInOrg: write}]}
         tokens:
-        """) + token("0000000000000000000000a1", "old-write", "{auth: {accessToken: {role: write}}}",
-                     observed_usage="[{entity: {type: model, name: jdoe-ml/llama-ft}, actions: [read, write]}, "
-                                    "{entity: {type: dataset, name: acme-ml/eval}, actions: [read]}]",
-                     stored_in="[{kind: github_actions_secret, location: jdoe-ml/llama-ft-train, key: HF_TOKEN}]")
+        """)
+        + token(
+            "0000000000000000000000a1",
+            "old-write",
+            "{auth: {accessToken: {role: write}}}",
+            observed_usage="[{entity: {type: model, name: jdoe-ml/llama-ft}, actions: [read, write]}, "
+            "{entity: {type: dataset, name: acme-ml/eval}, actions: [read]}]",
+            stored_in="[{kind: github_actions_secret, location: jdoe-ml/llama-ft-train, key: HF_TOKEN}]",
+        )
         + token("0000000000000000000000a2", "old-read", "{auth: {accessToken: {role: read}}}")
         + token("0000000000000000000000a3", "god-mode", "{accessToken: {role: god}}")
-        + token("0000000000000000000000a4", "scoped", READ_MODEL))
+        + token("0000000000000000000000a4", "scoped", READ_MODEL)
+    )
     write = one(report, "legacy-token", "0000000000000000000000a1")
     assert write["severity"] == "high"
     assert write["subject"]["key"] == "huggingface:user_access_token:0000000000000000000000a1"
@@ -108,22 +137,39 @@ def test_legacy_token_write_high_read_medium_and_replacements(audit_hf):
 
 def test_legacy_read_token_used_for_writes_is_replaced_read_only(audit_hf):
     """Never recommend more than the token has today."""
-    report = audit_hf(HEADER + "tokens:\n" + token(
-        "0000000000000000000000a5", "notebook", "{auth: {accessToken: {role: read}}}",
-        observed_usage="[{entity: {type: model, name: jdoe-ml/bert}, actions: [write, inference]}]"))
+    report = audit_hf(
+        HEADER
+        + "tokens:\n"
+        + token(
+            "0000000000000000000000a5",
+            "notebook",
+            "{auth: {accessToken: {role: read}}}",
+            observed_usage="[{entity: {type: model, name: jdoe-ml/bert}, actions: [write, inference]}]",
+        )
+    )
     replacement = one(report, "legacy-token")["recommendation"]["replacement"]
-    assert replacement["scoped"] == [{"entity": {"type": "model", "name": "jdoe-ml/bert"},
-                                      "permissions": ["repo.content.read"]}]
+    assert replacement["scoped"] == [
+        {"entity": {"type": "model", "name": "jdoe-ml/bert"}, "permissions": ["repo.content.read"]}
+    ]
     assert replacement["global"] == ["inference.serverless.write"]  # the Hub grants it per user, never on a model
 
 
 def test_org_token_by_kind_or_prefix_is_critical(audit_hf):
-    report = audit_hf(HEADER + "tokens:\n"
-                      + token("0000000000000000000000b1", "gateway", "null", owner="acme-ml", kind="org_api_token",
-                              prefix="api_org_", observed_usage="[{entity: {type: model, name: acme-ml/bert}, "
-                                                                "actions: [inference]}]")
-                      + token("0000000000000000000000b2", "legacy-org", "null", owner="acme-ml", prefix="api_org_")
-                      + token("0000000000000000000000b3", "user-token", READ_MODEL))
+    report = audit_hf(
+        HEADER
+        + "tokens:\n"
+        + token(
+            "0000000000000000000000b1",
+            "gateway",
+            "null",
+            owner="acme-ml",
+            kind="org_api_token",
+            prefix="api_org_",
+            observed_usage="[{entity: {type: model, name: acme-ml/bert}, actions: [inference]}]",
+        )
+        + token("0000000000000000000000b2", "legacy-org", "null", owner="acme-ml", prefix="api_org_")
+        + token("0000000000000000000000b3", "user-token", READ_MODEL)
+    )
     by_kind = one(report, "org-token", "0000000000000000000000b1")
     assert by_kind["severity"] == "critical"
     assert by_kind["nhi"] == ["NHI5", "NHI9"]
@@ -134,7 +180,8 @@ def test_org_token_by_kind_or_prefix_is_critical(audit_hf):
     assert "a kind huggingface deprecated" in by_kind["message"]
     assert by_kind["recommendation"]["steps"][-1] == (
         "Revoke the deprecated organization API token api_org_…00b1 in acme-ml's organization settings "
-        "(https://huggingface.co/organizations/acme-ml/settings/tokens) once nothing uses it")
+        "(https://huggingface.co/organizations/acme-ml/settings/tokens) once nothing uses it"
+    )
     prefix_only = one(report, "org-token", "0000000000000000000000b2")
     assert prefix_only["subject"]["key"] == "huggingface:org_api_token:0000000000000000000000b2"
     assert prefix_only["recommendation"]["replacement"]["needs_owner_input"] is True
@@ -142,13 +189,22 @@ def test_org_token_by_kind_or_prefix_is_critical(audit_hf):
 
 
 def test_namespace_wide_write(audit_hf):
-    report = audit_hf(HEADER + "tokens:\n"
-                      + token("0000000000000000000000c1", "org-writer", fine(
-                          "[{entity: {type: org, name: acme-ml}, permissions: [repo.content.read, repo.write]}]"),
-                              stored_in="[{kind: hf_space_secret, location: acme-ml/demo, key: HF_TOKEN}]")
-                      + token("0000000000000000000000c2", "user-reader", fine(
-                          "[{entity: {type: user, name: jdoe-ml}, permissions: [repo.content.read]}]"))
-                      + token("0000000000000000000000c3", "repo-writer", WRITE_MODEL))
+    report = audit_hf(
+        HEADER
+        + "tokens:\n"
+        + token(
+            "0000000000000000000000c1",
+            "org-writer",
+            fine("[{entity: {type: org, name: acme-ml}, permissions: [repo.content.read, repo.write]}]"),
+            stored_in="[{kind: hf_space_secret, location: acme-ml/demo, key: HF_TOKEN}]",
+        )
+        + token(
+            "0000000000000000000000c2",
+            "user-reader",
+            fine("[{entity: {type: user, name: jdoe-ml}, permissions: [repo.content.read]}]"),
+        )
+        + token("0000000000000000000000c3", "repo-writer", WRITE_MODEL)
+    )
     wide = one(report, "namespace-wide-write", "0000000000000000000000c1")
     assert wide["severity"] == "high"
     assert "every repository of org acme-ml" in wide["message"]
@@ -162,22 +218,38 @@ def test_namespace_wide_write(audit_hf):
 
 
 def test_admin_permission(audit_hf):
-    report = audit_hf(HEADER + "tokens:\n"
-                      + token("0000000000000000000000d1", "sso-sync", fine(
-                          "[{entity: {type: org, name: acme-ml}, permissions: [org.read, org.members.write]}, "
-                          "{entity: {type: model, name: acme-ml/bert}, permissions: [repo.content.read]}]"),
-                              observed_usage="[{entity: {type: model, name: acme-ml/bert}, actions: [read]}]")
-                      + token("0000000000000000000000d2", "net-admin", fine(
-                          "[{entity: {type: org, name: acme-ml}, permissions: [org.networkSecurity.write, "
-                          "resourceGroup.write]}]"))
-                      + token("0000000000000000000000d3", "org-reader", fine(
-                          "[{entity: {type: org, name: acme-ml}, permissions: [org.read, org.members.read]}]")))
+    report = audit_hf(
+        HEADER
+        + "tokens:\n"
+        + token(
+            "0000000000000000000000d1",
+            "sso-sync",
+            fine(
+                "[{entity: {type: org, name: acme-ml}, permissions: [org.read, org.members.write]}, "
+                "{entity: {type: model, name: acme-ml/bert}, permissions: [repo.content.read]}]"
+            ),
+            observed_usage="[{entity: {type: model, name: acme-ml/bert}, actions: [read]}]",
+        )
+        + token(
+            "0000000000000000000000d2",
+            "net-admin",
+            fine(
+                "[{entity: {type: org, name: acme-ml}, permissions: [org.networkSecurity.write, resourceGroup.write]}]"
+            ),
+        )
+        + token(
+            "0000000000000000000000d3",
+            "org-reader",
+            fine("[{entity: {type: org, name: acme-ml}, permissions: [org.read, org.members.read]}]"),
+        )
+    )
     sso = one(report, "admin-permission", "0000000000000000000000d1")
     assert sso["severity"] == "critical"
     assert "org.members.write on org acme-ml" in sso["message"]
     assert sso["evidence"]["admin_permissions"] == ["org.members.write"]
     assert sso["recommendation"]["replacement"]["scoped"] == [
-        {"entity": {"type": "model", "name": "acme-ml/bert"}, "permissions": ["repo.content.read"]}]
+        {"entity": {"type": "model", "name": "acme-ml/bert"}, "permissions": ["repo.content.read"]}
+    ]
     net = one(report, "admin-permission", "0000000000000000000000d2")
     assert net["evidence"]["admin_permissions"] == ["org.networkSecurity.write", "resourceGroup.write"]
     assert net["recommendation"]["replacement"]["needs_owner_input"] is True
@@ -185,22 +257,39 @@ def test_admin_permission(audit_hf):
 
 
 def test_sensitive_permission(audit_hf):
-    report = audit_hf(HEADER + "tokens:\n"
-                      + token("0000000000000000000000e1", "autoscaler", fine(
-                          "[{entity: {type: user, name: jdoe-ml}, permissions: [inference.endpoints.write, "
-                          "user.billing.read]}, {entity: {type: model, name: acme-ml/bert}, "
-                          "permissions: [repo.content.read]}]"))
-                      + token("0000000000000000000000e2", "jobs", fine(
-                          "[{entity: {type: user, name: jdoe-ml}, permissions: [job.write, user.webhooks.write]}]"))
-                      + token("0000000000000000000000e3", "inference-only", fine(
-                          "[{entity: {type: model, name: acme-ml/bert}, permissions: [inference.serverless.write]}]",
-                          global_="[discussion.write]")))
+    report = audit_hf(
+        HEADER
+        + "tokens:\n"
+        + token(
+            "0000000000000000000000e1",
+            "autoscaler",
+            fine(
+                "[{entity: {type: user, name: jdoe-ml}, permissions: [inference.endpoints.write, "
+                "user.billing.read]}, {entity: {type: model, name: acme-ml/bert}, "
+                "permissions: [repo.content.read]}]"
+            ),
+        )
+        + token(
+            "0000000000000000000000e2",
+            "jobs",
+            fine("[{entity: {type: user, name: jdoe-ml}, permissions: [job.write, user.webhooks.write]}]"),
+        )
+        + token(
+            "0000000000000000000000e3",
+            "inference-only",
+            fine(
+                "[{entity: {type: model, name: acme-ml/bert}, permissions: [inference.serverless.write]}]",
+                global_="[discussion.write]",
+            ),
+        )
+    )
     spend = one(report, "sensitive-permission", "0000000000000000000000e1")
     assert spend["severity"] == "medium"
     assert "inference.endpoints.write, user.billing.read" in spend["message"]
     assert spend["recommendation"]["action"] == "narrow"
     assert spend["recommendation"]["replacement"]["grants"] == [
-        {"resource": {"type": "model", "name": "acme-ml/bert"}, "permissions": ["repo.content.read"]}]
+        {"resource": {"type": "model", "name": "acme-ml/bert"}, "permissions": ["repo.content.read"]}
+    ]
     jobs = one(report, "sensitive-permission", "0000000000000000000000e2")
     assert jobs["evidence"]["sensitive_permissions"] == ["job.write", "user.webhooks.write"]
     # Inference Providers calls are billed: a spend permission, not read access
@@ -209,23 +298,44 @@ def test_sensitive_permission(audit_hf):
 
 
 def test_exposed_in_public_space_severity_by_write_and_privacy(audit_hf):
-    report = audit_hf(HEADER + "tokens:\n"
-                      + token("0000000000000000000000f1", "writer", WRITE_MODEL, stored_in=(
-                          "[{kind: hf_space_secret, location: acme-ml/demo, key: HF_TOKEN}, "
-                          "{kind: hf_space_secret, location: acme-ml/demo-2, key: HF_TOKEN}]"))
-                      + token("0000000000000000000000f2", "reader", READ_MODEL,
-                              stored_in="[{kind: hf_space_secret, location: acme-ml/demo, key: HF_TOKEN}]")
-                      + token("0000000000000000000000f3", "private", WRITE_MODEL,
-                              stored_in="[{kind: hf_space_secret, location: acme-ml/internal, key: HF_TOKEN}]")
-                      + token("0000000000000000000000f4", "unknown-space", WRITE_MODEL,
-                              stored_in="[{kind: hf_space_secret, location: acme-ml/not-exported, key: HF_TOKEN}]")
-                      + dedent("""\
+    report = audit_hf(
+        HEADER
+        + "tokens:\n"
+        + token(
+            "0000000000000000000000f1",
+            "writer",
+            WRITE_MODEL,
+            stored_in=(
+                "[{kind: hf_space_secret, location: acme-ml/demo, key: HF_TOKEN}, "
+                "{kind: hf_space_secret, location: acme-ml/demo-2, key: HF_TOKEN}]"
+            ),
+        )
+        + token(
+            "0000000000000000000000f2",
+            "reader",
+            READ_MODEL,
+            stored_in="[{kind: hf_space_secret, location: acme-ml/demo, key: HF_TOKEN}]",
+        )
+        + token(
+            "0000000000000000000000f3",
+            "private",
+            WRITE_MODEL,
+            stored_in="[{kind: hf_space_secret, location: acme-ml/internal, key: HF_TOKEN}]",
+        )
+        + token(
+            "0000000000000000000000f4",
+            "unknown-space",
+            WRITE_MODEL,
+            stored_in="[{kind: hf_space_secret, location: acme-ml/not-exported, key: HF_TOKEN}]",
+        )
+        + dedent("""\
                           spaces:
                             - info: {id: acme-ml/demo, private: false}
                               secrets: {HF_TOKEN: {description: null, updatedAt: "2026-10-01T00:00:00Z"}}
                             - info: {id: acme-ml/demo-2, private: false}
                             - info: {id: acme-ml/internal, private: true}
-                          """))
+                          """)
+    )
     writer = findings(report, "exposed-in-public-space", "0000000000000000000000f1")
     assert {f["instance"] for f in writer} == {"hf_space_secret:acme-ml/demo", "hf_space_secret:acme-ml/demo-2"}
     assert {f["severity"] for f in writer} == {"critical"}
@@ -238,18 +348,29 @@ def test_exposed_in_public_space_severity_by_write_and_privacy(audit_hf):
 
 
 def test_token_in_variable_for_stored_token_and_token_like_value(audit_hf):
-    report = audit_hf(HEADER + "tokens:\n"
-                      + token("0000000000000000000000g1", "in-variable", READ_MODEL,
-                              stored_in="[{kind: hf_space_variable, location: acme-ml/board, key: HF_READ}]")
-                      + token("0000000000000000000000g2", "in-secret", READ_MODEL,
-                              stored_in="[{kind: hf_space_secret, location: acme-ml/board, key: HF_TOKEN}]")
-                      + dedent(f"""\
+    report = audit_hf(
+        HEADER
+        + "tokens:\n"
+        + token(
+            "0000000000000000000000g1",
+            "in-variable",
+            READ_MODEL,
+            stored_in="[{kind: hf_space_variable, location: acme-ml/board, key: HF_READ}]",
+        )
+        + token(
+            "0000000000000000000000g2",
+            "in-secret",
+            READ_MODEL,
+            stored_in="[{kind: hf_space_secret, location: acme-ml/board, key: HF_TOKEN}]",
+        )
+        + dedent(f"""\
                           spaces:
                             - info: {{id: acme-ml/board, private: true}}
                               variables:
                                 MODEL_ID: {{value: acme-ml/bert, description: null, updatedAt: null}}
                                 API_KEY: {{value: {PLANTED}, description: null, updatedAt: null}}
-                          """))
+                          """)
+    )
     stored = one(report, "token-in-variable", "0000000000000000000000g1")
     assert stored["severity"] == "critical"
     assert stored["subject"]["type"] == "token"
@@ -264,18 +385,36 @@ def test_token_in_variable_for_stored_token_and_token_like_value(audit_hf):
     assert PLANTED not in json.dumps(report)
 
 
-@pytest.mark.parametrize(("rule", "fires", "quiet", "needle"), [
-    ("stale-token", {"last_used_at": '"2026-05-01T00:00:00Z"'}, {"last_used_at": '"2026-11-01T00:00:00Z"'},
-     "last used 208 days ago"),
-    ("never-used-token", {"created_at": '"2026-09-01T00:00:00Z"', "last_used_at": "null"},
-     {"created_at": '"2026-11-10T00:00:00Z"', "last_used_at": "null"}, "created 85 days ago"),
-    ("unrotated-token", {"created_at": '"2025-06-01T00:00:00Z"'}, {"created_at": '"2026-01-01T00:00:00Z"'},
-     "created 542 days ago"),
-])
+@pytest.mark.parametrize(
+    ("rule", "fires", "quiet", "needle"),
+    [
+        (
+            "stale-token",
+            {"last_used_at": '"2026-05-01T00:00:00Z"'},
+            {"last_used_at": '"2026-11-01T00:00:00Z"'},
+            "last used 208 days ago",
+        ),
+        (
+            "never-used-token",
+            {"created_at": '"2026-09-01T00:00:00Z"', "last_used_at": "null"},
+            {"created_at": '"2026-11-10T00:00:00Z"', "last_used_at": "null"},
+            "created 85 days ago",
+        ),
+        (
+            "unrotated-token",
+            {"created_at": '"2025-06-01T00:00:00Z"'},
+            {"created_at": '"2026-01-01T00:00:00Z"'},
+            "created 542 days ago",
+        ),
+    ],
+)
 def test_usage_rules(audit_hf, rule, fires, quiet, needle):
-    report = audit_hf(HEADER + "tokens:\n"
-                      + token("0000000000000000000000h1", "fires", READ_MODEL, **fires)
-                      + token("0000000000000000000000h2", "quiet", READ_MODEL, **quiet))
+    report = audit_hf(
+        HEADER
+        + "tokens:\n"
+        + token("0000000000000000000000h1", "fires", READ_MODEL, **fires)
+        + token("0000000000000000000000h2", "quiet", READ_MODEL, **quiet)
+    )
     finding = one(report, rule, "0000000000000000000000h1")
     assert finding["severity"] == "medium"
     assert needle in finding["message"]
@@ -284,18 +423,39 @@ def test_usage_rules(audit_hf, rule, fires, quiet, needle):
 
 
 def test_expired_token_is_low_and_the_only_finding_of_its_token(audit_hf):
-    report = audit_hf(HEADER + "tokens:\n"
-                      + token("0000000000000000000000i1", "expired-old", "null", kind="oauth_token_exchange",
-                              prefix="hf_oauth_", created_at='"2024-01-01T00:00:00Z"', last_used_at="null",
-                              expires_at='"2026-10-01T00:00:00Z"')
-                      + token("0000000000000000000000i2", "expired-stale", READ_MODEL,
-                              last_used_at='"2025-01-01T00:00:00Z"', expires_at='"2026-11-24T00:00:00Z"')
-                      + token("0000000000000000000000i3", "valid", READ_MODEL, expires_at='"2026-12-15T00:00:00Z"')
-                      + token("0000000000000000000000i4", "expired-legacy-public", "{auth: {accessToken: {role: write}}}",
-                              expires_at='"2026-11-01T00:00:00Z"', stored_in=(
-                                  "[{kind: hf_space_secret, location: acme-ml/demo, key: HF_TOKEN}, "
-                                  "{kind: hf_space_variable, location: acme-ml/demo, key: HF_TOKEN_COPY}]"))
-                      + "spaces:\n  - info: {id: acme-ml/demo, private: false}\n")
+    report = audit_hf(
+        HEADER
+        + "tokens:\n"
+        + token(
+            "0000000000000000000000i1",
+            "expired-old",
+            "null",
+            kind="oauth_token_exchange",
+            prefix="hf_oauth_",
+            created_at='"2024-01-01T00:00:00Z"',
+            last_used_at="null",
+            expires_at='"2026-10-01T00:00:00Z"',
+        )
+        + token(
+            "0000000000000000000000i2",
+            "expired-stale",
+            READ_MODEL,
+            last_used_at='"2025-01-01T00:00:00Z"',
+            expires_at='"2026-11-24T00:00:00Z"',
+        )
+        + token("0000000000000000000000i3", "valid", READ_MODEL, expires_at='"2026-12-15T00:00:00Z"')
+        + token(
+            "0000000000000000000000i4",
+            "expired-legacy-public",
+            "{auth: {accessToken: {role: write}}}",
+            expires_at='"2026-11-01T00:00:00Z"',
+            stored_in=(
+                "[{kind: hf_space_secret, location: acme-ml/demo, key: HF_TOKEN}, "
+                "{kind: hf_space_variable, location: acme-ml/demo, key: HF_TOKEN_COPY}]"
+            ),
+        )
+        + "spaces:\n  - info: {id: acme-ml/demo, private: false}\n"
+    )
     expired = one(report, "expired-token", "0000000000000000000000i1")
     assert expired["severity"] == "low"
     assert "expired 55 days ago" in expired["message"]
@@ -307,13 +467,26 @@ def test_expired_token_is_low_and_the_only_finding_of_its_token(audit_hf):
 
 
 def test_token_reuse(audit_hf):
-    report = audit_hf(HEADER + "tokens:\n"
-                      + token("0000000000000000000000j1", "everywhere", READ_MODEL, stored_in=(
-                          "[{kind: github_actions_secret, location: acme-ml/train, key: HF_TOKEN}, "
-                          "{kind: k8s_secret, location: prod/gateway, key: HF_TOKEN}, "
-                          "{kind: notebook_env, location: jdoe-laptop, key: HF_TOKEN}]"))
-                      + token("0000000000000000000000j2", "one-place", READ_MODEL,
-                              stored_in="[{kind: github_actions_secret, location: acme-ml/train, key: HF_TOKEN}]"))
+    report = audit_hf(
+        HEADER
+        + "tokens:\n"
+        + token(
+            "0000000000000000000000j1",
+            "everywhere",
+            READ_MODEL,
+            stored_in=(
+                "[{kind: github_actions_secret, location: acme-ml/train, key: HF_TOKEN}, "
+                "{kind: k8s_secret, location: prod/gateway, key: HF_TOKEN}, "
+                "{kind: notebook_env, location: jdoe-laptop, key: HF_TOKEN}]"
+            ),
+        )
+        + token(
+            "0000000000000000000000j2",
+            "one-place",
+            READ_MODEL,
+            stored_in="[{kind: github_actions_secret, location: acme-ml/train, key: HF_TOKEN}]",
+        )
+    )
     reuse = one(report, "token-reuse", "0000000000000000000000j1")
     assert reuse["severity"] == "medium"
     assert "stored in 3 places" in reuse["message"] and "k8s_secret prod/gateway" in reuse["message"]
@@ -322,18 +495,37 @@ def test_token_reuse(audit_hf):
 
 
 def test_owner_not_member(audit_hf):
-    text = HEADER + dedent("""\
+    text = (
+        HEADER
+        + dedent("""\
         members:
           - {org: acme-ml, user: jdoe-ml, role: admin}
           - {org: acme-ml, user: bwong, role: write}
         tokens:
-        """) + (
-        token("0000000000000000000000k1", "intern-eval", READ_MODEL, owner="former-intern",
-              org_approval_status="{acme-ml: APPROVED}")
-        + token("0000000000000000000000k2", "member-token", READ_MODEL, owner="bwong",
-                org_approval_status="{acme-ml: APPROVED}")
-        + token("0000000000000000000000k3", "elsewhere", fine(
-            "[{entity: {type: model, name: someone/else}, permissions: [repo.content.read]}]"), owner="outsider"))
+        """)
+        + (
+            token(
+                "0000000000000000000000k1",
+                "intern-eval",
+                READ_MODEL,
+                owner="former-intern",
+                org_approval_status="{acme-ml: APPROVED}",
+            )
+            + token(
+                "0000000000000000000000k2",
+                "member-token",
+                READ_MODEL,
+                owner="bwong",
+                org_approval_status="{acme-ml: APPROVED}",
+            )
+            + token(
+                "0000000000000000000000k3",
+                "elsewhere",
+                fine("[{entity: {type: model, name: someone/else}, permissions: [repo.content.read]}]"),
+                owner="outsider",
+            )
+        )
+    )
     report = audit_hf(text)
     gone = one(report, "owner-not-member", "0000000000000000000000k1")
     assert gone["severity"] == "high"
@@ -348,13 +540,16 @@ def test_owner_not_member(audit_hf):
 
 
 def test_org_allows_legacy_tokens(audit_hf):
-    report = audit_hf(HEADER + dedent("""\
+    report = audit_hf(
+        HEADER
+        + dedent("""\
         org_policies:
           - {org: acme-ml, token_policy: allow_all}
           - {org: acme-research, token_policy: require_approval}
           - {org: acme-labs, token_policy: fine_grained_only}
         tokens: []
-        """))
+        """)
+    )
     finding = one(report, "org-allows-legacy-tokens")
     assert finding["severity"] == "medium"
     assert finding["subject"]["type"] == "org"
@@ -365,9 +560,12 @@ def test_org_allows_legacy_tokens(audit_hf):
 
 
 def test_raw_secret_in_inventory(audit_hf):
-    report = audit_hf(HEADER + "tokens:\n"
-                      + token("0000000000000000000000m1", "pasted", READ_MODEL, note=f'"old value was {PLANTED}"')
-                      + token("0000000000000000000000m2", "clean", READ_MODEL, note='"prefix hf_, last4 00m2"'))
+    report = audit_hf(
+        HEADER
+        + "tokens:\n"
+        + token("0000000000000000000000m1", "pasted", READ_MODEL, note=f'"old value was {PLANTED}"')
+        + token("0000000000000000000000m2", "clean", READ_MODEL, note='"prefix hf_, last4 00m2"')
+    )
     secret = one(report, "raw-secret-in-inventory")
     assert secret["severity"] == "critical"
     assert secret["subject"]["type"] == "secret"
@@ -403,30 +601,46 @@ def test_huggingface_fixtures_trigger_every_rule(audit_json):
 
 def test_the_same_rules_judge_tokens_of_the_neutral_model(audit_hf):
     """The checks read the normalized model, so a token-inventory/v1 file of any system gets the same verdicts."""
+
     def neutral(token_id: str, **fields: str) -> str:
-        values = {"provider": "pypi", "owner": "jdoe", "created_at": '"2026-10-01T00:00:00Z"',
-                  "last_used_at": '"2026-11-20T00:00:00Z"', "orgs": "[acme]",
-                  "grants": "[{resource: {type: project, name: ml-utils}, permissions: [upload], access: write}]",
-                  **fields}
+        values = {
+            "provider": "pypi",
+            "owner": "jdoe",
+            "created_at": '"2026-10-01T00:00:00Z"',
+            "last_used_at": '"2026-11-20T00:00:00Z"',
+            "orgs": "[acme]",
+            "grants": "[{resource: {type: project, name: ml-utils}, permissions: [upload], access: write}]",
+            **fields,
+        }
         return f"  - id: {token_id}\n" + "".join(f"    {k}: {v}\n" for k, v in values.items())
 
-    report = audit_hf(dedent("""\
+    report = audit_hf(
+        dedent("""\
         format: token-inventory/v1
         collected_at: "2026-11-20T09:00:00Z"
         orgs:
           - {provider: pypi, name: acme, token_policy: allow_all, members: [jdoe, release-bot]}
         tokens:
-        """) + neutral("n-good", owner="release-bot")
+        """)
+        + neutral("n-good", owner="release-bot")
         + neutral("n-stale", last_used_at='"2026-05-01T00:00:00Z"')
         + neutral("n-never", created_at='"2026-09-01T00:00:00Z"', last_used_at="null")
         + neutral("n-old", created_at='"2025-06-01T00:00:00Z"')
-        + neutral("n-expired", created_at='"2024-01-01T00:00:00Z"', last_used_at="null", legacy="true",
-                  expires_at='"2026-10-01T00:00:00Z"')
+        + neutral(
+            "n-expired",
+            created_at='"2024-01-01T00:00:00Z"',
+            last_used_at="null",
+            legacy="true",
+            expires_at='"2026-10-01T00:00:00Z"',
+        )
         + neutral("n-legacy", legacy="true")
         + neutral("n-contractor", owner="contractor-x")
         + neutral("n-admin", grants="[{resource: {type: org, name: acme}, permissions: [org.owner], access: admin}]")
-        + neutral("n-reuse", stored_in="[{kind: ci_variable, location: acme/ci}, {kind: k8s_secret, location: prod/x}]"),
-        "neutral.yaml")
+        + neutral(
+            "n-reuse", stored_in="[{kind: ci_variable, location: acme/ci}, {kind: k8s_secret, location: prod/x}]"
+        ),
+        "neutral.yaml",
+    )
     assert rules_of(report, "n-good") == set()
     assert rules_of(report, "n-stale") == {"stale-token"}
     assert rules_of(report, "n-never") == {"never-used-token"}
@@ -446,11 +660,26 @@ def test_the_same_rules_judge_tokens_of_the_neutral_model(audit_hf):
 
 
 def test_org_api_token_roles_admin_and_contributor(audit_hf):
-    report = audit_hf(HEADER + "tokens:\n"
-                      + token("0000000000000000000000r1", "org-admin", "{auth: {accessToken: {role: admin}}}",
-                              owner="acme-ml", kind="org_api_token", prefix="api_org_")
-                      + token("0000000000000000000000r2", "org-contrib", "{auth: {accessToken: {role: contributor}}}",
-                              owner="acme-ml", kind="org_api_token", prefix="api_org_"))
+    report = audit_hf(
+        HEADER
+        + "tokens:\n"
+        + token(
+            "0000000000000000000000r1",
+            "org-admin",
+            "{auth: {accessToken: {role: admin}}}",
+            owner="acme-ml",
+            kind="org_api_token",
+            prefix="api_org_",
+        )
+        + token(
+            "0000000000000000000000r2",
+            "org-contrib",
+            "{auth: {accessToken: {role: contributor}}}",
+            owner="acme-ml",
+            kind="org_api_token",
+            prefix="api_org_",
+        )
+    )
     admin = one(report, "admin-permission", "0000000000000000000000r1")
     assert admin["evidence"]["admin_permissions"] == ["role.admin"]
     assert one(report, "legacy-token", "0000000000000000000000r2")["evidence"]["access"] == "write"
@@ -459,9 +688,17 @@ def test_org_api_token_roles_admin_and_contributor(audit_hf):
 
 def test_inference_permission_is_sensitive_and_never_read_access(audit_hf):
     inference = fine("[{entity: {type: user, name: jdoe-ml}, permissions: [inference.serverless.write]}]")
-    report = audit_hf(HEADER + "tokens:\n" + token("0000000000000000000000s1", "chat-infer", inference,
-                                                    stored_in="[{kind: hf_space_secret, location: jdoe-ml/chat, key: HF_TOKEN}]")
-                      + "spaces:\n  - info: {id: jdoe-ml/chat, private: false}\n")
+    report = audit_hf(
+        HEADER
+        + "tokens:\n"
+        + token(
+            "0000000000000000000000s1",
+            "chat-infer",
+            inference,
+            stored_in="[{kind: hf_space_secret, location: jdoe-ml/chat, key: HF_TOKEN}]",
+        )
+        + "spaces:\n  - info: {id: jdoe-ml/chat, private: false}\n"
+    )
     sensitive = one(report, "sensitive-permission", "0000000000000000000000s1")
     assert sensitive["evidence"]["sensitive_permissions"] == ["inference.serverless.write"]
     exposed = one(report, "exposed-in-public-space", "0000000000000000000000s1")
@@ -469,22 +706,30 @@ def test_inference_permission_is_sensitive_and_never_read_access(audit_hf):
 
 
 def test_service_account_token_is_replaced_by_a_service_account_token(audit_hf):
-    report = audit_hf(HEADER + dedent("""\
+    report = audit_hf(
+        HEADER
+        + dedent("""\
         members:
           - {org: acme-ml, user: jdoe-ml, role: admin}
         tokens:
-        """) + token("0000000000000000000000t1", "sa-writer", fine("[{entity: {type: org, name: acme-ml}, "
-                                                                 "permissions: [repo.content.read, repo.write]}]"),
-                     owner="acme-ml-sa", kind="service_account_token",
-                     org_approval_status="{acme-ml: APPROVED}"))
+        """)
+        + token(
+            "0000000000000000000000t1",
+            "sa-writer",
+            fine("[{entity: {type: org, name: acme-ml}, permissions: [repo.content.read, repo.write]}]"),
+            owner="acme-ml-sa",
+            kind="service_account_token",
+            org_approval_status="{acme-ml: APPROVED}",
+        )
+    )
     assert rules_of(report, "0000000000000000000000t1") == {"namespace-wide-write"}
     finding = one(report, "namespace-wide-write", "0000000000000000000000t1")
     assert finding["recommendation"]["replacement"]["type"] == "service_account_token"
-    assert finding["recommendation"]["steps"][0].startswith(
-        "Ask the owner which repositories the token needs")
+    assert finding["recommendation"]["steps"][0].startswith("Ask the owner which repositories the token needs")
     assert finding["recommendation"]["steps"][-1] == (
         "Revoke hf_…00t1 in the service account's settings "
-        "(https://huggingface.co/organizations/acme-ml/settings/service-accounts) once nothing uses it")
+        "(https://huggingface.co/organizations/acme-ml/settings/service-accounts) once nothing uses it"
+    )
 
 
 def test_well_scoped_service_account_fixture_has_no_finding(audit_hf):

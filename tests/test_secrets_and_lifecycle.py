@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sys
 import subprocess
+import sys
 import time
 
 import psutil
 import pytest
+from conftest import NOW, ROOT, popen, run_cli, write_yaml
 
 from auditor.secrets import contains_secret, redact_document, redact_text
-from conftest import NOW, ROOT, popen, run_cli, write_yaml
 
 # Fake values of real shapes: long enough to match the detectors, obviously not real.
 PLANTED = {
@@ -46,7 +46,7 @@ def _inventory(value: str, where: str) -> str:
 def test_planted_values_never_appear_in_any_output(tmp_path):
     """Every detector's shape, planted in a free-text field, a name and a storage key."""
     placements = ["note", "name", "key", "note"]
-    for index, (kind, where) in enumerate(zip(sorted(PLANTED), placements)):
+    for index, (kind, where) in enumerate(zip(sorted(PLANTED), placements, strict=True)):
         text = _inventory(PLANTED[kind], where).replace("b001", f"b00{index + 2}")
         write_yaml(tmp_path / f"inv-{kind}.yaml", text)
     outputs = []
@@ -66,7 +66,7 @@ def test_planted_values_never_appear_in_any_output(tmp_path):
 
 def test_planted_value_in_error_messages_is_redacted(tmp_path):
     value = PLANTED["hf"]
-    bad = _inventory(value, "none").replace('      owner: jdoe-ml\n', f'      owner: jdoe-ml\n      last4: "{value}"\n')
+    bad = _inventory(value, "none").replace("      owner: jdoe-ml\n", f'      owner: jdoe-ml\n      last4: "{value}"\n')
     path = write_yaml(tmp_path / "bad.yaml", bad)
     result = run_cli("audit", str(path), "--now", NOW)
     assert result.returncode == 2
@@ -91,16 +91,29 @@ def test_redact_document_reports_pointer_and_masks():
     cleaned, hits = redact_document(document, "f.yaml")
     assert PLANTED["hf"] not in json.dumps(cleaned) and PLANTED["org"] not in json.dumps(cleaned)
     assert sorted(h.pointer for h in hits)[1] == "/tokens/0/inventory/note"
-    assert all(h.masked.endswith(v[-4:]) for h, v in zip(sorted(hits, key=lambda h: h.prefix),
-                                                          [PLANTED["org"], PLANTED["hf"]]))
+    assert all(
+        h.masked.endswith(v[-4:])
+        for h, v in zip(sorted(hits, key=lambda h: h.prefix), [PLANTED["org"], PLANTED["hf"]], strict=True)
+    )
 
 
 # Lifecycle: no OPA process may outlive the CLI.
 
+
 def _big_inventory(path, count=40000):
-    tokens = [{"id": f"t{i}", "provider": "npm", "kind": "classic", "owner": f"u{i % 50}", "legacy": True,
-               "scopes": ["publish"], "created_at": "2024-01-01T00:00:00Z", "last_used_at": None}
-              for i in range(count)]
+    tokens = [
+        {
+            "id": f"t{i}",
+            "provider": "npm",
+            "kind": "classic",
+            "owner": f"u{i % 50}",
+            "legacy": True,
+            "scopes": ["publish"],
+            "created_at": "2024-01-01T00:00:00Z",
+            "last_used_at": None,
+        }
+        for i in range(count)
+    ]
     path.write_text(json.dumps({"format": "token-inventory/v1", "collected_at": NOW, "tokens": tokens}))
     return path
 
@@ -124,14 +137,32 @@ def _wait_for_opa_child(process: subprocess.Popen, timeout: float = 60) -> psuti
     raise AssertionError("the CLI never started an OPA server child")
 
 
-@pytest.mark.parametrize("sig,exit_code", [(signal.SIGKILL, -9), (signal.SIGTERM, 143), (signal.SIGINT, 130)],
-                         ids=["kill", "term", "int"])
+@pytest.mark.parametrize(
+    "sig,exit_code", [(signal.SIGKILL, -9), (signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["kill", "term", "int"]
+)
 def test_killed_cli_leaves_no_opa_process(tmp_path, sig, exit_code):
     path = _big_inventory(tmp_path / "big.json")
     process = popen(
-        [sys.executable, "-m", "auditor", "audit", str(path), "--now", NOW, "-f", "json", "-o", str(tmp_path / "r.json"),
-         "--chunk-size", "500", "--workers", "1"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "auditor",
+            "audit",
+            str(path),
+            "--now",
+            NOW,
+            "-f",
+            "json",
+            "-o",
+            str(tmp_path / "r.json"),
+            "--chunk-size",
+            "500",
+            "--workers",
+            "1",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     opa = _wait_for_opa_child(process)
     process.send_signal(sig)
@@ -140,7 +171,7 @@ def test_killed_cli_leaves_no_opa_process(tmp_path, sig, exit_code):
         opa.wait(timeout=30)
     except psutil.TimeoutExpired:
         opa.kill()
-        raise AssertionError(f"OPA (pid {opa.pid}) outlived the CLI after {sig.name}")
+        raise AssertionError(f"OPA (pid {opa.pid}) outlived the CLI after {sig.name}") from None
     assert not opa.is_running() or opa.status() == psutil.STATUS_ZOMBIE
     assert not (tmp_path / "r.json").exists(), "a half-written report was left behind"
     if sig != signal.SIGKILL:
@@ -153,9 +184,28 @@ def test_killed_cli_leaves_no_opa_process(tmp_path, sig, exit_code):
 def test_normal_exit_stops_opa(tmp_path):
     path = _big_inventory(tmp_path / "big.json", count=8000)
     process = popen(
-        [sys.executable, "-m", "auditor", "audit", str(path), "--now", NOW, "-f", "json", "-o", str(tmp_path / "r.json"),
-         "--fail-on", "never", "--chunk-size", "500", "--workers", "1"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "auditor",
+            "audit",
+            str(path),
+            "--now",
+            NOW,
+            "-f",
+            "json",
+            "-o",
+            str(tmp_path / "r.json"),
+            "--fail-on",
+            "never",
+            "--chunk-size",
+            "500",
+            "--workers",
+            "1",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     opa = _wait_for_opa_child(process)
     assert process.wait(timeout=120) == 0, process.stderr.read().decode()

@@ -8,16 +8,34 @@ import random
 import sys
 
 import pytest
+from conftest import ROOT
 
 from auditor.inventory.validate import fast_validator, is_valid, validator
-from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import generate_inventory  # noqa: E402
 
-BAD_VALUES = [None, True, 0, 1.5, "", "x", "2026-02-30T00:00:00Z", "2026-11-20 09:00", "not-a-date", [], {}, ["a"],
-              {"a": 1}, "hf_", "PENDING", "read", "org_api_token", "hf_space_secret"]
+BAD_VALUES = [
+    None,
+    True,
+    0,
+    1.5,
+    "",
+    "x",
+    "2026-02-30T00:00:00Z",
+    "2026-11-20 09:00",
+    "not-a-date",
+    [],
+    {},
+    ["a"],
+    {"a": 1},
+    "hf_",
+    "PENDING",
+    "read",
+    "org_api_token",
+    "hf_space_secret",
+]
 
 
 def _paths(node, path=()):
@@ -48,10 +66,13 @@ def _mutate(document, rng: random.Random):
     return doc
 
 
-@pytest.mark.parametrize("schema, make", [
-    ("huggingface-inventory.v1", lambda: generate_inventory.huggingface_inventory(6, seed=5)),
-    ("token-inventory.v1", lambda: generate_inventory.neutral_inventory(6, seed=5)),
-])
+@pytest.mark.parametrize(
+    "schema, make",
+    [
+        ("huggingface-inventory.v1", lambda: generate_inventory.huggingface_inventory(6, seed=5)),
+        ("token-inventory.v1", lambda: generate_inventory.neutral_inventory(6, seed=5)),
+    ],
+)
 def test_fast_path_agrees_with_jsonschema_on_mutated_documents(schema, make):
     assert fast_validator(schema) is not None, "the inventory schemas take the fast path"
     base = make()
@@ -82,10 +103,19 @@ def test_json_report_bytes_match_stdlib_json():
     from auditor.report.json_format import JsonFormat
     from auditor.report.model import Report
 
-    data = {"schema_version": "1", "now": "2026-11-25T00:00:00Z", "empty": [], "none": {}, "n": None,
-            "flag": True, "count": 3, "ratio": 0.25, "text": "émoji ✓ \"quoted\" \\ slash\n",
-            "findings": [{"b": 1, "a": [1, {"z": []}]}]}
+    data = {
+        "schema_version": "1",
+        "now": "2026-11-25T00:00:00Z",
+        "empty": [],
+        "none": {},
+        "n": None,
+        "flag": True,
+        "count": 3,
+        "ratio": 0.25,
+        "text": 'émoji ✓ "quoted" \\ slash\n',
+        "findings": [{"b": 1, "a": [1, {"z": []}]}],
+    }
     expected = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
     assert JsonFormat().format(Report(data)) == expected
-    huge = {"big": 2 ** 70}  # orjson refuses it; the stdlib fallback writes it
+    huge = {"big": 2**70}  # orjson refuses it; the stdlib fallback writes it
     assert JsonFormat().format(Report(huge)) == json.dumps(huge, indent=2) + "\n"

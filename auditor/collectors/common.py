@@ -6,7 +6,7 @@ import logging
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from auditor import __version__
 from auditor.errors import EXIT_ENGINE, AuditorError
@@ -47,7 +47,7 @@ def silence_sdk_logs() -> None:
 def utc_now(pinned: str | None = None) -> str:
     if pinned:
         return pinned
-    return datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Progress:
@@ -60,8 +60,11 @@ class Progress:
 
     def __call__(self, message: str) -> None:
         if not self.quiet:
-            print(f"token-auditor: collect {self.provider}: {terminal_safe(redact_text(message))}", file=self.stream,
-                  flush=True)
+            print(
+                f"token-auditor: collect {self.provider}: {terminal_safe(redact_text(message))}",
+                file=self.stream,
+                flush=True,
+            )
 
 
 @dataclass
@@ -80,8 +83,15 @@ class EndpointLog:
         if note:
             entry["note"] = note
 
-    def problem(self, name: str, status: str, message: str, permission: str | None = None,
-                target: str | None = None, http_status: int | None = None) -> None:
+    def problem(
+        self,
+        name: str,
+        status: str,
+        message: str,
+        permission: str | None = None,
+        target: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
         """A forbidden/failed call. With `target` (one group, one grant…) the endpoint keeps its other items."""
         entry = self._entry(name)
         rank = [OK, NOT_APPLICABLE, SKIPPED, FAILED, FORBIDDEN]

@@ -14,29 +14,32 @@ from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
 from githubkit.exception import GitHubException, RateLimitExceeded, RequestError, RequestFailed
 from githubkit.retry import RetryOption
 
-from auditor.collectors.common import (FAILED, FORBIDDEN, CollectionFailed, EndpointLog, Progress, RetryBudget,
-                                       one_line)
+from auditor.collectors.common import FAILED, FORBIDDEN, CollectionFailed, EndpointLog, Progress, RetryBudget, one_line
 from auditor.errors import InputError
 
 FORMAT = "github-inventory/v1"
 API_VERSION = "2022-11-28"
 # The GitHub App permission each endpoint needs (docs.github.com, "Permissions required for GitHub Apps").
 PERMISSIONS = {
-    "personal_access_tokens": "organization permission \"Personal access tokens\" (read)",
-    "personal_access_token_repositories": "organization permission \"Personal access tokens\" (read)",
-    "personal_access_token_requests": "organization permission \"Personal access token requests\" (read)",
-    "personal_access_token_request_repositories": "organization permission \"Personal access token requests\" (read)",
-    "credential_authorizations": "organization permission \"Administration\" (read)",
-    "members": "organization permission \"Members\" (read)",
-    "admins": "organization permission \"Members\" (read)",
-    "outside_collaborators": "organization permission \"Members\" (read)",
-    "installations": "organization permission \"Administration\" (read)",
+    "personal_access_tokens": 'organization permission "Personal access tokens" (read)',
+    "personal_access_token_repositories": 'organization permission "Personal access tokens" (read)',
+    "personal_access_token_requests": 'organization permission "Personal access token requests" (read)',
+    "personal_access_token_request_repositories": 'organization permission "Personal access token requests" (read)',
+    "credential_authorizations": 'organization permission "Administration" (read)',
+    "members": 'organization permission "Members" (read)',
+    "admins": 'organization permission "Members" (read)',
+    "outside_collaborators": 'organization permission "Members" (read)',
+    "installations": 'organization permission "Administration" (read)',
 }
 APP_ONLY = ("personal_access_tokens", "personal_access_token_requests")
-NO_SAML = ("the org does not use SAML single sign-on (or is not on GitHub Enterprise Cloud): classic personal "
-           "access tokens and OAuth tokens that reach it are invisible to this audit")
-NO_POLICY_API = ("GitHub's REST API does not expose the org's personal access token policy; copy it from "
-                 "Settings → Personal access tokens into org_settings (see docs/collect.md)")
+NO_SAML = (
+    "the org does not use SAML single sign-on (or is not on GitHub Enterprise Cloud): classic personal "
+    "access tokens and OAuth tokens that reach it are invisible to this audit"
+)
+NO_POLICY_API = (
+    "GitHub's REST API does not expose the org's personal access token policy; copy it from "
+    "Settings → Personal access tokens into org_settings (see docs/collect.md)"
+)
 
 
 def _delay(seconds: float) -> timedelta:
@@ -57,8 +60,11 @@ class _Retry:
                 self.budget.announce(f"{exc.request.method} {exc.request.url.path}", retry_count, wait)
                 return RetryOption(True, _delay(wait))
             return RetryOption(False)
-        if isinstance(exc, RequestFailed) and exc.response.status_code >= 500 and retry_count < min(
-                3, self.budget.max_retries):
+        if (
+            isinstance(exc, RequestFailed)
+            and exc.response.status_code >= 500
+            and retry_count < min(3, self.budget.max_retries)
+        ):
             self.budget.progress(f"server error {exc.response.status_code} on {exc.request.url.path}; retrying")
             return RetryOption(True, _delay(min(self.budget.max_wait, retry_count + 1)))
         return RetryOption(False)
@@ -86,8 +92,10 @@ def _token_refused(exc: GitHubException) -> CollectionFailed | None:
     """githubkit mints the installation token inside the request; its refusal arrives wrapped."""
     inner = getattr(exc, "exc", None)
     if isinstance(exc, RequestError) and isinstance(inner, RequestFailed):
-        return CollectionFailed(f"github: cannot obtain an installation access token ({_message(inner)}): check "
-                                "that the App is installed, not suspended, on the organization")
+        return CollectionFailed(
+            f"github: cannot obtain an installation access token ({_message(inner)}): check "
+            "that the App is installed, not suspended, on the organization"
+        )
     return None
 
 
@@ -103,8 +111,14 @@ class GitHubCollector:
         self.auth_mode = ""
 
     def _github(self, auth) -> GitHub:
-        return GitHub(auth, base_url=self.api_url, auto_retry=_Retry(self.budget), http_cache=False,
-                      timeout=self.timeout, user_agent="token-auditor-collector")
+        return GitHub(
+            auth,
+            base_url=self.api_url,
+            auto_retry=_Retry(self.budget),
+            http_cache=False,
+            timeout=self.timeout,
+            user_agent="token-auditor-collector",
+        )
 
     # -- authentication ------------------------------------------------------------------------------
     def login_app(self, app_id: str, private_key: str, installation_id: int | None) -> None:
@@ -118,16 +132,21 @@ class GitHubCollector:
         except RequestFailed as exc:
             status = exc.response.status_code
             if status == 404:
-                raise CollectionFailed(f"github: the GitHub App {app_id} is not installed on {self.org} "
-                                       f"(or --installation-id is wrong): {_message(exc)}") from None
-            raise CollectionFailed(f"github: GitHub App authentication failed ({_message(exc)}): check --app-id "
-                                   "and --private-key (the app's private key, PEM)") from None
+                raise CollectionFailed(
+                    f"github: the GitHub App {app_id} is not installed on {self.org} "
+                    f"(or --installation-id is wrong): {_message(exc)}"
+                ) from None
+            raise CollectionFailed(
+                f"github: GitHub App authentication failed ({_message(exc)}): check --app-id "
+                "and --private-key (the app's private key, PEM)"
+            ) from None
         except (RequestError, GitHubException) as exc:
             raise CollectionFailed(f"github: cannot reach {self.api_url}: {one_line(exc)}") from None
         account = (installation.get("account") or {}).get("login")
         if account and account.lower() != self.org.lower():
-            raise CollectionFailed(f"github: installation {installation.get('id')} belongs to {account}, "
-                                   f"not {self.org}")
+            raise CollectionFailed(
+                f"github: installation {installation.get('id')} belongs to {account}, not {self.org}"
+            )
         self.client = app.with_auth(app.auth.as_installation(int(installation["id"])))
         self.auth_mode = f"GitHub App {app_id}, installation {installation['id']}"
 
@@ -140,14 +159,15 @@ class GitHubCollector:
         """Every item of a paginated endpoint, following Link rel=next; None when the call failed."""
         items = []
         try:
-            for item in self.client.rest.paginate(request, map_func=map_func or (lambda r: r.json()),
-                                                  **kwargs):
+            for item in self.client.rest.paginate(request, map_func=map_func or (lambda r: r.json()), **kwargs):
                 items.append(item)
         except RequestFailed as exc:
             status = exc.response.status_code
             if status == 401:
-                raise CollectionFailed(f"github: {endpoint}: credentials refused ({_message(exc)}); the "
-                                       "installation token or personal access token is not valid") from None
+                raise CollectionFailed(
+                    f"github: {endpoint}: credentials refused ({_message(exc)}); the "
+                    "installation token or personal access token is not valid"
+                ) from None
             outcome = FORBIDDEN if status == 403 and not isinstance(exc, RateLimitExceeded) else FAILED
             message = _message(exc) + (" (rate limit: retries exhausted)" if isinstance(exc, RateLimitExceeded) else "")
             self.log.problem(endpoint, outcome, message, _needs(exc, endpoint), target, status)
@@ -164,9 +184,12 @@ class GitHubCollector:
 
     def _credential_authorizations(self, org: str, per_page: int = 100, headers=None):
         # GHEC-only endpoint, absent from githubkit's generated (api.github.com) client: its generic request.
-        return self.client.request("GET", f"/orgs/{org}/credential-authorizations",
-                                   params={"per_page": per_page},
-                                   headers={"X-GitHub-Api-Version": API_VERSION, **(headers or {})})
+        return self.client.request(
+            "GET",
+            f"/orgs/{org}/credential-authorizations",
+            params={"per_page": per_page},
+            headers={"X-GitHub-Api-Version": API_VERSION, **(headers or {})},
+        )
 
     # -- the whole org -------------------------------------------------------------------------------
     def collect(self, with_outside_collaborators: bool = True) -> dict:
@@ -175,11 +198,20 @@ class GitHubCollector:
         app = self.auth_mode.startswith("GitHub App")
 
         for key, request, sub, sub_request, id_key in (
-            ("personal_access_tokens", rest.orgs.list_pat_grants, "personal_access_token_repositories",
-             rest.orgs.list_pat_grant_repositories, "pat_id"),
-            ("personal_access_token_requests", rest.orgs.list_pat_grant_requests,
-             "personal_access_token_request_repositories", rest.orgs.list_pat_grant_request_repositories,
-             "pat_request_id"),
+            (
+                "personal_access_tokens",
+                rest.orgs.list_pat_grants,
+                "personal_access_token_repositories",
+                rest.orgs.list_pat_grant_repositories,
+                "pat_id",
+            ),
+            (
+                "personal_access_token_requests",
+                rest.orgs.list_pat_grant_requests,
+                "personal_access_token_request_repositories",
+                rest.orgs.list_pat_grant_request_repositories,
+                "pat_request_id",
+            ),
         ):
             if not app:
                 self.log.skipped(key, "only GitHub Apps can call this endpoint; collect with --app-id")
@@ -192,11 +224,13 @@ class GitHubCollector:
             subset = [i for i in items if i.get("repository_selection") == "subset"]
             for index, item in enumerate(subset, 1):
                 self.progress(f"{sub}: {index}/{len(subset)}")
-                repos = self._pages(sub, sub_request, target=str(item.get("id")), org=org, per_page=100,
-                                    **{id_key: item["id"]})
+                repos = self._pages(
+                    sub, sub_request, target=str(item.get("id")), org=org, per_page=100, **{id_key: item["id"]}
+                )
                 if repos is not None:
-                    item["repositories"] = [{"id": r.get("id"), "full_name": r.get("full_name"),
-                                             "private": r.get("private")} for r in repos]
+                    item["repositories"] = [
+                        {"id": r.get("id"), "full_name": r.get("full_name"), "private": r.get("private")} for r in repos
+                    ]
             if not subset:
                 self.log.ok(sub, 0)
 
@@ -213,11 +247,19 @@ class GitHubCollector:
                 self.log.not_applicable("credential_authorizations", f"{NO_SAML} ({_message(exc)})")
                 self.progress("credential_authorizations: org without SAML SSO; classic tokens not visible")
             elif status == 401:
-                raise CollectionFailed(f"github: credential_authorizations: credentials refused ({_message(exc)})") from None
+                raise CollectionFailed(
+                    f"github: credential_authorizations: credentials refused ({_message(exc)})"
+                ) from None
             else:
                 outcome = FORBIDDEN if status == 403 and not isinstance(exc, RateLimitExceeded) else FAILED
-                self.log.problem("credential_authorizations", outcome, _message(exc),
-                                 _needs(exc, "credential_authorizations"), None, status)
+                self.log.problem(
+                    "credential_authorizations",
+                    outcome,
+                    _message(exc),
+                    _needs(exc, "credential_authorizations"),
+                    None,
+                    status,
+                )
         except (RequestError, GitHubException) as exc:
             if refused := _token_refused(exc):
                 raise refused from None
@@ -230,13 +272,17 @@ class GitHubCollector:
                 document[key] = items
         if with_outside_collaborators:
             self.progress("outside_collaborators: listing")
-            items = self._pages("outside_collaborators", rest.orgs.list_outside_collaborators, org=org,
-                                per_page=100)
+            items = self._pages("outside_collaborators", rest.orgs.list_outside_collaborators, org=org, per_page=100)
             if items is not None:
                 document["outside_collaborators"] = items
         self.progress("installations: listing")
-        items = self._pages("installations", rest.orgs.list_app_installations,
-                            map_func=lambda r: r.json().get("installations") or [], org=org, per_page=100)
+        items = self._pages(
+            "installations",
+            rest.orgs.list_app_installations,
+            map_func=lambda r: r.json().get("installations") or [],
+            org=org,
+            per_page=100,
+        )
         if items is not None:
             document["installations"] = items
         self.log.note(NO_POLICY_API)

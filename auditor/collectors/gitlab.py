@@ -30,8 +30,18 @@ PERMISSIONS = {
     "projects": "scope read_api",
     "group_members": "scope read_api and access to the group",
 }
-USER_FIELDS = ("id", "username", "name", "state", "bot", "is_admin", "locked", "created_at", "last_activity_on",
-               "access_level")
+USER_FIELDS = (
+    "id",
+    "username",
+    "name",
+    "state",
+    "bot",
+    "is_admin",
+    "locked",
+    "created_at",
+    "last_activity_on",
+    "access_level",
+)
 
 
 class RateLimitTooLong(requests.RequestException):
@@ -60,9 +70,16 @@ class GitLabCollector:
         self.auth_mode = ""
         session = requests.Session()
         session.hooks["response"].append(self._on_response)
-        self.gl = gitlab.Gitlab(self.url, private_token=token, timeout=timeout, per_page=100,
-                                retry_transient_errors=True, keep_base_url=True, session=session,
-                                user_agent="token-auditor-collector")
+        self.gl = gitlab.Gitlab(
+            self.url,
+            private_token=token,
+            timeout=timeout,
+            per_page=100,
+            retry_transient_errors=True,
+            keep_base_url=True,
+            session=session,
+            user_agent="token-auditor-collector",
+        )
 
     def _on_response(self, response: requests.Response, *args, **kwargs):
         """python-gitlab waits out a 429 itself (Retry-After); we say so, and refuse waits beyond --max-wait."""
@@ -79,11 +96,13 @@ class GitLabCollector:
     def _list(self, endpoint: str, manager, target: str | None = None, **kwargs) -> list[dict] | None:
         """Every item of a list endpoint (python-gitlab follows the Link rel=next pages)."""
         try:
-            items = [obj.attributes for obj in manager.list(iterator=True, max_retries=self.budget.max_retries,
-                                                             **kwargs)]
+            items = [
+                obj.attributes for obj in manager.list(iterator=True, max_retries=self.budget.max_retries, **kwargs)
+            ]
         except GitlabAuthenticationError as exc:
-            raise CollectionFailed(f"gitlab: {endpoint}: token refused ({_message(exc)}); it needs "
-                                   f"{PERMISSIONS['user']}") from None
+            raise CollectionFailed(
+                f"gitlab: {endpoint}: token refused ({_message(exc)}); it needs {PERMISSIONS['user']}"
+            ) from None
         except GitlabError as exc:
             code = _status(exc)
             outcome = FORBIDDEN if code == 403 else FAILED
@@ -101,8 +120,9 @@ class GitLabCollector:
         try:
             self.gl.auth()
         except GitlabAuthenticationError as exc:
-            raise CollectionFailed(f"gitlab: token refused by {self.url} ({_message(exc)}); it needs "
-                                   f"{PERMISSIONS['user']}") from None
+            raise CollectionFailed(
+                f"gitlab: token refused by {self.url} ({_message(exc)}); it needs {PERMISSIONS['user']}"
+            ) from None
         except GitlabError as exc:
             raise CollectionFailed(f"gitlab: GET /user failed on {self.url}: {_message(exc)}") from None
         except requests.RequestException as exc:
@@ -119,16 +139,16 @@ class GitLabCollector:
             raise CollectionFailed(f"gitlab: token refused ({_message(exc)})") from None
         except GitlabError as exc:
             code = _status(exc)
-            self.log.problem("groups", FORBIDDEN if code == 403 else FAILED, _message(exc),
-                             PERMISSIONS["groups"], path, code)
+            self.log.problem(
+                "groups", FORBIDDEN if code == 403 else FAILED, _message(exc), PERMISSIONS["groups"], path, code
+            )
             self.progress(f"group {path}: {one_line(_message(exc))}")
             return
         self.log.ok("groups", 1)
         groups[group.attributes["full_path"]] = group.id
         for sub in self._list("groups", group.descendant_groups, target=path) or []:
             groups[sub["full_path"]] = sub["id"]
-        for project in self._list("projects", group.projects, target=path, include_subgroups=True,
-                                  simple=True) or []:
+        for project in self._list("projects", group.projects, target=path, include_subgroups=True, simple=True) or []:
             projects[project["path_with_namespace"]] = project["id"]
         for member in self._list("group_members", group.members_all, target=path) or []:
             users.setdefault(member["id"], {k: member[k] for k in USER_FIELDS if k in member})
@@ -137,8 +157,10 @@ class GitLabCollector:
         self.progress(f"signing in to {self.url}")
         admin = self._login()
         if not admin and not group_paths:
-            raise InputError("collect gitlab: the token is not an administrator's: name the groups to walk "
-                             "with --group PATH (repeatable)")
+            raise InputError(
+                "collect gitlab: the token is not an administrator's: name the groups to walk "
+                "with --group PATH (repeatable)"
+            )
         gl = self.gl
         document: dict = {"format": FORMAT, "instance": self.instance, "collected_at": None}
         users: dict[int, dict] = {}
@@ -149,7 +171,8 @@ class GitLabCollector:
         personal = self._list("personal_access_tokens", gl.personal_access_tokens)
         if personal is not None and not admin:
             self.log.endpoints["personal_access_tokens"]["note"] = (
-                "not an administrator: only this token's owner's personal access tokens are visible")
+                "not an administrator: only this token's owner's personal access tokens are visible"
+            )
         if admin:
             self.progress("users: listing (instance-wide)")
             for user in self._list("users", gl.users) or []:
@@ -176,8 +199,9 @@ class GitLabCollector:
         project_tokens: dict[str, list] = {}
         for index, (path, project_id) in enumerate(sorted(projects.items()), 1):
             self.progress(f"project_access_tokens: {index}/{len(projects)} {path}")
-            items = self._list("project_access_tokens", gl.projects.get(project_id, lazy=True).access_tokens,
-                               target=path)
+            items = self._list(
+                "project_access_tokens", gl.projects.get(project_id, lazy=True).access_tokens, target=path
+            )
             if items:
                 project_tokens[path] = items
         if not projects:
@@ -188,8 +212,10 @@ class GitLabCollector:
             kept = [t for t in personal if t.get("id") not in bot_ids]
             if len(kept) != len(personal):
                 entry = self.log.endpoints["personal_access_tokens"]
-                note = (f"{len(personal) - len(kept)} group/project access token(s) also listed here are kept "
-                        "once, under their group or project")
+                note = (
+                    f"{len(personal) - len(kept)} group/project access token(s) also listed here are kept "
+                    "once, under their group or project"
+                )
                 entry["note"] = f"{entry['note']}; {note}" if entry.get("note") else note
             document["personal_access_tokens"] = kept
         document["group_access_tokens"] = group_tokens

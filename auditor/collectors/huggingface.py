@@ -34,8 +34,15 @@ from auditor.secrets import contains_secret
 FORMAT = "huggingface-inventory/v1"
 TOKEN_SHAPE = re.compile(r"^(hf_oauth_|api_org_|hf_)[A-Za-z0-9]{30,}$")
 KINDS = {"hf_oauth_": "oauth_token_exchange", "api_org_": "org_api_token", "hf_": "user_access_token"}
-STORED_KINDS = {"hf_space_secret", "hf_space_variable", "github_actions_secret", "ci_variable", "k8s_secret",
-                "notebook_env", "other"}
+STORED_KINDS = {
+    "hf_space_secret",
+    "hf_space_variable",
+    "github_actions_secret",
+    "ci_variable",
+    "k8s_secret",
+    "notebook_env",
+    "other",
+}
 MEMBER_ROLES = {"no_access", "read", "contributor", "write", "admin"}
 # What the org token (--token-env) must be allowed (huggingface.co/docs/hub/security-tokens).
 PERMISSIONS = {
@@ -44,10 +51,14 @@ PERMISSIONS = {
     "space_secrets": "write access to the org's Spaces (the Hub lists secret names to Space writers only)",
     "space_variables": "write access to the org's Spaces",
 }
-NO_USAGE_API = ("whoami-v2 does not say when a token was last used: the tokens' last_used_at is unknown, not "
-                "'never' (copy it from the Settings → Access Tokens page to assess unused and stale tokens)")
-NO_POLICY_API = ("the Hub API does not expose an org's token policy; add org_policies by hand from the org's "
-                 "Settings → Tokens page (see docs/collect.md)")
+NO_USAGE_API = (
+    "whoami-v2 does not say when a token was last used: the tokens' last_used_at is unknown, not "
+    "'never' (copy it from the Settings → Access Tokens page to assess unused and stale tokens)"
+)
+NO_POLICY_API = (
+    "the Hub API does not expose an org's token policy; add org_policies by hand from the org's "
+    "Settings → Tokens page (see docs/collect.md)"
+)
 
 
 @dataclass
@@ -119,23 +130,25 @@ class TokenSources:
         if isinstance(entries, dict):
             entries = entries.get("secrets")
         if not isinstance(entries, list):
-            raise InputError(f"{path}: a CI secrets export is a list of {{location, key, value, kind?}} "
-                             "(or {secrets: [...]})")
+            raise InputError(
+                f"{path}: a CI secrets export is a list of {{location, key, value, kind?}} (or {{secrets: [...]}})"
+            )
         for index, entry in enumerate(entries):
             if not isinstance(entry, dict) or not entry.get("location") or "value" not in entry:
                 raise InputError(f"{path}: item {index}: needs location and value (and key)")
             kind = entry.get("kind") or "ci_variable"
             if kind not in STORED_KINDS:
                 raise InputError(f"{path}: item {index}: kind {kind!r} is not one of {', '.join(sorted(STORED_KINDS))}")
-            self.add(entry["value"], {"kind": kind, "location": str(entry["location"]),
-                                      "key": entry.get("key") or entry.get("name")})
+            self.add(
+                entry["value"],
+                {"kind": kind, "location": str(entry["location"]), "key": entry.get("key") or entry.get("name")},
+            )
 
     def values_file(self, path: str) -> None:
         text = _readable(path)
         for number, line in enumerate(text.splitlines(), 1):
             if line.strip() and not line.lstrip().startswith("#"):
-                self.add(line, {"kind": "other", "location": path, "key": f"line {number}"},
-                         f"{path}: line {number}")
+                self.add(line, {"kind": "other", "location": path, "key": f"line {number}"}, f"{path}: line {number}")
 
 
 def _readable(path: str) -> str:
@@ -160,14 +173,17 @@ def _yaml_documents(path: str) -> list:
 
 def _client_factory(timeout: float):
     def factory() -> httpx2.Client:
-        return httpx2.Client(event_hooks={"request": [hf_http.hf_request_event_hook]}, follow_redirects=True,
-                             timeout=timeout)
+        return httpx2.Client(
+            event_hooks={"request": [hf_http.hf_request_event_hook]}, follow_redirects=True, timeout=timeout
+        )
+
     return factory
 
 
 class HuggingFaceCollector:
-    def __init__(self, endpoint: str, progress: Progress, budget: RetryBudget, salt: bytes | None,
-                 timeout: float = 30.0):
+    def __init__(
+        self, endpoint: str, progress: Progress, budget: RetryBudget, salt: bytes | None, timeout: float = 30.0
+    ):
         self.endpoint = endpoint.rstrip("/")
         self.progress = progress
         self.budget = budget
@@ -238,8 +254,9 @@ class HuggingFaceCollector:
         except HfHubHTTPError as exc:
             status = exc.response.status_code if exc.response is not None else None
             if status == 401:
-                raise CollectionFailed(f"huggingface: {endpoint}: the org token (--token-env) was refused "
-                                       f"({_hf_message(exc)})") from None
+                raise CollectionFailed(
+                    f"huggingface: {endpoint}: the org token (--token-env) was refused ({_hf_message(exc)})"
+                ) from None
             outcome = FORBIDDEN if status == 403 else FAILED
             self.log.problem(endpoint, outcome, _hf_message(exc), PERMISSIONS.get(endpoint), target, status)
             self.progress(f"{endpoint}{' ' + target if target else ''}: {outcome}: {one_line(_hf_message(exc))}")
@@ -255,7 +272,8 @@ class HuggingFaceCollector:
             for user in members:
                 role = getattr(user, "role", None)
                 document.setdefault("members", []).append(
-                    {"org": org, "user": user.username, "role": role if role in MEMBER_ROLES else None})
+                    {"org": org, "user": user.username, "role": role if role in MEMBER_ROLES else None}
+                )
         self.progress(f"{org}: Spaces")
         spaces = self._call("spaces", lambda: list(self.api.list_spaces(author=org, token=token)), org)
         if spaces is None:
@@ -265,12 +283,15 @@ class HuggingFaceCollector:
         for index, space in enumerate(spaces, 1):
             self.progress(f"{org}: Space {index}/{len(spaces)} {space.id}")
             entry = {"info": {"id": space.id, "private": space.private}}
-            secrets = self._call("space_secrets", lambda: self.api.get_space_secrets(space.id, token=token), space.id)
+            secrets = self._call(
+                "space_secrets", lambda space=space: self.api.get_space_secrets(space.id, token=token), space.id
+            )
             if secrets is not None:
                 self.log.ok("space_secrets", len(secrets))
                 entry["secrets"] = {key: {"description": s.description} for key, s in sorted(secrets.items())}
-            variables = self._call("space_variables", lambda: self.api.get_space_variables(space.id, token=token),
-                                   space.id)
+            variables = self._call(
+                "space_variables", lambda space=space: self.api.get_space_variables(space.id, token=token), space.id
+            )
             if variables is not None:
                 self.log.ok("space_variables", len(variables))
                 entry["variables"] = {}
@@ -290,9 +311,15 @@ class HuggingFaceCollector:
         if whoami is None:
             return None
         self.log.ok("account", 1)
-        return {"name": whoami.get("name"), "type": whoami.get("type"),
-                "orgs": [{"name": o.get("name"), "roleInOrg": o.get("roleInOrg"), "plan": o.get("plan")}
-                         for o in whoami.get("orgs") or [] if o.get("name")]}
+        return {
+            "name": whoami.get("name"),
+            "type": whoami.get("type"),
+            "orgs": [
+                {"name": o.get("name"), "roleInOrg": o.get("roleInOrg"), "plan": o.get("plan")}
+                for o in whoami.get("orgs") or []
+                if o.get("name")
+            ],
+        }
 
     def collect(self, sources: TokenSources, orgs: list[str], org_token: str | None) -> dict:
         document: dict = {"format": FORMAT, "collected_at": None}
@@ -324,9 +351,12 @@ def _trim_whoami(whoami: dict | None) -> dict | None:
     """whoami-v2 without personal details (email, avatar): who, which orgs, and what the token may do."""
     if whoami is None:
         return None
-    return {"type": whoami.get("type"), "name": whoami.get("name"),
-            "orgs": [{"name": o.get("name"), "roleInOrg": o.get("roleInOrg")} for o in whoami.get("orgs") or []],
-            "auth": whoami.get("auth") or {}}
+    return {
+        "type": whoami.get("type"),
+        "name": whoami.get("name"),
+        "orgs": [{"name": o.get("name"), "roleInOrg": o.get("roleInOrg")} for o in whoami.get("orgs") or []],
+        "auth": whoami.get("auth") or {},
+    }
 
 
 def _hf_message(exc: HfHubHTTPError) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from auditor.errors import EngineError
@@ -32,7 +32,7 @@ def find_opa(explicit: str | None = None) -> str:
     raise EngineError(f"OPA not found; {INSTALL_HINT}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def opa_version(binary: str) -> str:
     try:
         out = subprocess.run([binary, "version"], capture_output=True, text=True, timeout=30, check=True).stdout

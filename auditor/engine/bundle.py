@@ -19,8 +19,20 @@ from auditor.engine.client import data_files, policy_files
 from auditor.errors import EngineError, InputError
 
 STAGE = "token-auditor"  # the bundle's directory while building; module ids are token-auditor/<path>
-SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-                      "ES256", "ES384", "ES512", "HS256", "HS384", "HS512")
+SIGNING_ALGORITHMS = (
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "HS256",
+    "HS384",
+    "HS512",
+)
 _PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
 
 
@@ -78,14 +90,14 @@ def _opa_error(completed: subprocess.CompletedProcess, policy_dir: Path) -> str:
 
 def _run(command: list[str], cwd: str) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300,
-                              stdin=subprocess.DEVNULL)
+        return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError) as exc:
         raise EngineError(f"cannot run {command[0]} build: {exc}") from None
 
 
-def build_bundle(policy_dir: Path, opa: str, signing_key: str | None = None,
-                 signing_alg: str = "RS256") -> tuple[bytes, str]:
+def build_bundle(
+    policy_dir: Path, opa: str, signing_key: str | None = None, signing_alg: str = "RS256"
+) -> tuple[bytes, str]:
     """The bundle's bytes (gzipped tar, as `opa build` writes it) and its revision."""
     if not policy_dir.is_dir():
         raise InputError(f"policy directory {policy_dir} not found")
@@ -99,9 +111,16 @@ def build_bundle(policy_dir: Path, opa: str, signing_key: str | None = None,
             target = stage / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
-        manifest = {"revision": revision, "roots": bundle_roots(policy_dir),
-                    "metadata": {"token_auditor": {"catalogue_version": catalogue_version(policy_dir),
-                                                   "content_sha256": content_hash(policy_dir)}}}
+        manifest = {
+            "revision": revision,
+            "roots": bundle_roots(policy_dir),
+            "metadata": {
+                "token_auditor": {
+                    "catalogue_version": catalogue_version(policy_dir),
+                    "content_sha256": content_hash(policy_dir),
+                }
+            },
+        }
         (stage / ".manifest").write_text(json.dumps(manifest, indent=2) + "\n")
         output = Path(work) / "bundle.tar.gz"
         command = [opa, "build", "--bundle", STAGE, "--output", str(output), "--revision", revision]
@@ -114,6 +133,8 @@ def build_bundle(policy_dir: Path, opa: str, signing_key: str | None = None,
             key = str(Path(signing_key).resolve())
             signed = _run([*command, "--signing-key", key, "--signing-alg", signing_alg], work)
             if signed.returncode != 0:
-                raise InputError(f"--signing-key {signing_key}: opa build could not sign with it "
-                                 f"({signing_alg}): {_opa_error(signed, policy_dir)}")
+                raise InputError(
+                    f"--signing-key {signing_key}: opa build could not sign with it "
+                    f"({signing_alg}): {_opa_error(signed, policy_dir)}"
+                )
         return output.read_bytes(), revision

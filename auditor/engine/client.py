@@ -81,7 +81,8 @@ def pin_session(session: requests.Session, loopback: bool, ca_file: str | None) 
 def policy_files(policy_dir: Path) -> list[Path]:
     """The modules to load: every .rego file but tests and test fixtures."""
     return sorted(
-        p for p in policy_dir.rglob("*.rego")
+        p
+        for p in policy_dir.rglob("*.rego")
         if not p.name.endswith("_test.rego") and "testing" not in p.relative_to(policy_dir).parts
     )
 
@@ -127,7 +128,7 @@ def policy_units(policy_dir: Path) -> list[PolicyUnit]:
             package_line = next(i for i, line in enumerate(lines) if _PACKAGE.match(line))
             if index == 0:
                 header = lines[: package_line + 1]
-            rest = lines[package_line + 1:]
+            rest = lines[package_line + 1 :]
             body_start = 0
             for offset, line in enumerate(rest):
                 if line.startswith("import "):
@@ -177,8 +178,14 @@ class Engine:
         client = getattr(self._local, "client", None)
         if client is None:
             ssl = (self.settings.ca_file or True) if self._https else False
-            client = OpaClient(host=self._host, port=self._port, ssl=ssl, token=self.settings.token,
-                               timeout=self.settings.timeout, retries=0)
+            client = OpaClient(
+                host=self._host,
+                port=self._port,
+                ssl=ssl,
+                token=self.settings.token,
+                timeout=self.settings.timeout,
+                retries=0,
+            )
             pin_session(client._session, self._host in LOOPBACK, self.settings.ca_file if self._https else None)
             self._local.client = client
             with self._clients_lock:
@@ -206,25 +213,33 @@ class Engine:
         if worker.is_alive():  # left behind as a daemon: it cannot outlive the process
             if wait < self.settings.timeout:
                 raise self._deadline_error(what)
-            raise EndpointError(f"OPA at {self.settings.url} did not answer within {self.settings.timeout:g}s "
-                                f"while {what} (--opa-timeout)", down=True)
+            raise EndpointError(
+                f"OPA at {self.settings.url} did not answer within {self.settings.timeout:g}s "
+                f"while {what} (--opa-timeout)",
+                down=True,
+            )
         if "error" in outcome:
             raise outcome["error"]
         return outcome["value"]
 
     def _deadline_error(self, what: str) -> EngineError:
-        return EngineError(f"OPA at {self.settings.url} did not finish within the overall deadline of "
-                           f"{self.settings.deadline:g}s; stopped while {what} (--opa-deadline)")
+        return EngineError(
+            f"OPA at {self.settings.url} did not finish within the overall deadline of "
+            f"{self.settings.deadline:g}s; stopped while {what} (--opa-deadline)"
+        )
 
     def _unexpected(self, endpoint: str, detail: str) -> EngineError:
-        return EngineError(f"OPA at {self.settings.url} answered {endpoint} with an unexpected shape: "
-                           f"{redact_text(detail)[:200]}")
+        return EngineError(
+            f"OPA at {self.settings.url} answered {endpoint} with an unexpected shape: {redact_text(detail)[:200]}"
+        )
 
     def _fail(self, what: str, exc: Exception) -> EngineError:
         if isinstance(exc, requests.HTTPError) and exc.response is not None:
             status = exc.response.status_code
             if status == 401:
-                return EngineError(f"OPA at {self.settings.url} refused our bearer token (401 Unauthorized) while {what}")
+                return EngineError(
+                    f"OPA at {self.settings.url} refused our bearer token (401 Unauthorized) while {what}"
+                )
             try:
                 body = exc.response.json()
                 detail = str(body.get("message", ""))
@@ -238,11 +253,16 @@ class Engine:
                 return EndpointError(message, down=False)
             return EngineError(message)
         if isinstance(exc, requests.exceptions.SSLError):
-            trusted = "--opa-ca does not trust" if self.settings.ca_file else "is not trusted (give its CA with --opa-ca)"
+            trusted = (
+                "--opa-ca does not trust" if self.settings.ca_file else "is not trusted (give its CA with --opa-ca)"
+            )
             return EngineError(f"OPA at {self.settings.url} presented a certificate that {trusted} while {what}")
         if isinstance(exc, requests.ReadTimeout):
-            return EndpointError(f"OPA at {self.settings.url} did not answer within {self.settings.timeout:g}s "
-                                 f"while {what} (--opa-timeout)", down=True)
+            return EndpointError(
+                f"OPA at {self.settings.url} did not answer within {self.settings.timeout:g}s "
+                f"while {what} (--opa-timeout)",
+                down=True,
+            )
         if isinstance(exc, (requests.ConnectionError, ConnectionsError, requests.Timeout)):
             return EndpointError(f"OPA at {self.settings.url} is unreachable while {what}", down=True)
         return EngineError(f"OPA error while {what}: {redact_text(str(exc))[:300]}")
@@ -250,8 +270,12 @@ class Engine:
     def check(self) -> None:
         session = self._client()._session
         try:
-            response = self._call("checking /health", session.get, f"{self.settings.url.rstrip('/')}/health",
-                                  timeout=min(self.settings.timeout, 10))
+            response = self._call(
+                "checking /health",
+                session.get,
+                f"{self.settings.url.rstrip('/')}/health",
+                timeout=min(self.settings.timeout, 10),
+            )
         except requests.RequestException as exc:
             raise self._fail("checking /health", exc) from None
         if response.status_code == 401:
@@ -264,9 +288,12 @@ class Engine:
         endpoint = "GET /v1/data/system/bundles"
         session = self._client()._session
         try:
-            response = self._call("asking its bundles", session.get,
-                                  f"{self.settings.url.rstrip('/')}/v1/data/system/bundles",
-                                  timeout=self.settings.timeout)
+            response = self._call(
+                "asking its bundles",
+                session.get,
+                f"{self.settings.url.rstrip('/')}/v1/data/system/bundles",
+                timeout=self.settings.timeout,
+            )
             response.raise_for_status()
             answer = response.json()
         except requests.RequestException as exc:
@@ -320,13 +347,20 @@ class Engine:
             failed: list[tuple[PolicyUnit, RegoParseError]] = []
             for unit in pending:
                 try:
-                    self._call(f"loading {unit.policy_id}", client.update_policy_from_string, unit.text,
-                               unit.policy_id, rego_compat=False)
+                    self._call(
+                        f"loading {unit.policy_id}",
+                        client.update_policy_from_string,
+                        unit.text,
+                        unit.policy_id,
+                        rego_compat=False,
+                    )
                 except RegoParseError as exc:
                     failed.append((unit, exc))
                 except (requests.RequestException, ValueError) as exc:
                     if isinstance(exc, ValueError) and not isinstance(exc, requests.RequestException):
-                        raise EngineError(f"OPA at {self.settings.url} answered a policy upload with non-JSON (wrong URL?)") from None
+                        raise EngineError(
+                            f"OPA at {self.settings.url} answered a policy upload with non-JSON (wrong URL?)"
+                        ) from None
                     raise self._fail(f"loading {unit.policy_id}", exc) from None
                 except (AttributeError, TypeError, KeyError, IndexError):
                     raise self._unexpected(f"PUT /v1/policies/{unit.policy_id}", "not an OPA error document") from None
@@ -336,7 +370,7 @@ class Engine:
                 raise EngineError(f"policy compile error: {self._compile_error(exc, unit, policy_dir)}")
             pending = [unit for unit, _ in failed]
 
-    def _compile_error(self, exc: RegoParseError, unit: "PolicyUnit", policy_dir: Path) -> str:
+    def _compile_error(self, exc: RegoParseError, unit: PolicyUnit, policy_dir: Path) -> str:
         if exc.errors:
             first = exc.errors[0]
             row = (first.get("location") or {}).get("row")
@@ -358,7 +392,9 @@ class Engine:
         if not isinstance(answer, dict):
             raise self._unexpected(endpoint, f"/: {type(answer).__name__}, not an object")
         if "result" not in answer:
-            raise EngineError(f"OPA at {self.settings.url} has no {ENTRY_PACKAGE}.{ENTRY_RULE} rule (policies not loaded?)")
+            raise EngineError(
+                f"OPA at {self.settings.url} has no {ENTRY_PACKAGE}.{ENTRY_RULE} rule (policies not loaded?)"
+            )
         problem = finding_problem(answer["result"])
         if problem:
             raise self._unexpected(endpoint, problem)
@@ -386,9 +422,11 @@ class Engine:
 def chunk_documents(inventory: Inventory, now: str, config: dict | None, chunk_size: int) -> list[dict]:
     """One OPA input per chunk of tokens; the first also carries the inventory-wide facts."""
     size = max(1, chunk_size)
-    chunks = [inventory.tokens[i:i + size] for i in range(0, len(inventory.tokens), size)] or [[]]
-    return [inventory.policy_input(now, config, tokens=chunk, with_global=(index == 0))
-            for index, chunk in enumerate(chunks)]
+    chunks = [inventory.tokens[i : i + size] for i in range(0, len(inventory.tokens), size)] or [[]]
+    return [
+        inventory.policy_input(now, config, tokens=chunk, with_global=(index == 0))
+        for index, chunk in enumerate(chunks)
+    ]
 
 
 def merge_results(results: list[list[dict]]) -> list[dict]:
@@ -414,8 +452,12 @@ def _findings_validator():
     definitions = copy.deepcopy(load_schema("report.v1")["$defs"])
     finding = definitions["finding"]
     finding["required"] = [name for name in finding["required"] if name != "fingerprint"]
-    schema = {"$schema": "http://json-schema.org/draft-07/schema#", "$defs": definitions,
-              "type": "array", "items": {"$ref": "#/$defs/finding"}}
+    schema = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$defs": definitions,
+        "type": "array",
+        "items": {"$ref": "#/$defs/finding"},
+    }
     return fastjsonschema.compile(schema)
 
 
@@ -434,9 +476,7 @@ def finding_problem(result) -> str | None:
 
 def _is_knock_on(exc: RegoParseError) -> bool:
     messages = [str(e.get("message", "")) for e in exc.errors or [] if isinstance(e, dict)]
-    return bool(messages) and all(
-        m.startswith(("undefined function data.", "undefined ref: data.")) for m in messages
-    )
+    return bool(messages) and all(m.startswith(("undefined function data.", "undefined ref: data.")) for m in messages)
 
 
 def _located(error: dict) -> str:

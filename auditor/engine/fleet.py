@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 import click
 
-from auditor.engine.client import Engine, EndpointError, chunk_documents, merge_results
+from auditor.engine.client import EndpointError, Engine, chunk_documents, merge_results
 from auditor.errors import EngineError, InputError
 from auditor.model.inventory import Inventory
 from auditor.secrets import redact_text
@@ -62,8 +62,11 @@ def our_revision(manifests: dict) -> str | None:
         roots = manifests[name].get("roots", [""])
         if not isinstance(roots, list):
             continue
-        if any(isinstance(root, str) and (root.strip("/") in ("", ENTRY_PATH)
-                                          or ENTRY_PATH.startswith(f"{root.strip('/')}/")) for root in roots):
+        if any(
+            isinstance(root, str)
+            and (root.strip("/") in ("", ENTRY_PATH) or ENTRY_PATH.startswith(f"{root.strip('/')}/"))
+            for root in roots
+        ):
             revision = manifests[name].get("revision")
             return revision if isinstance(revision, str) else ""
     return None
@@ -132,17 +135,23 @@ class Fleet:
         distinct = set(found.values())
         if len(distinct) > 1:
             listed = "; ".join(f"{self._url(i)}: {found[i] or 'no token-auditor bundle'}" for i in sorted(found))
-            raise EngineError(f"OPA endpoints serve different policy bundle revisions ({listed}); "
-                              "every endpoint of a fleet must serve the same bundle")
+            raise EngineError(
+                f"OPA endpoints serve different policy bundle revisions ({listed}); "
+                "every endpoint of a fleet must serve the same bundle"
+            )
         revision = distinct.pop()
         if revision is None:
-            raise EngineError(f"none of the {len(found)} OPA endpoints serves a token-auditor policy bundle; a fleet "
-                              "evaluates one bundle (build it with `token-auditor bundle`, see docs/fleet.md)")
+            raise EngineError(
+                f"none of the {len(found)} OPA endpoints serves a token-auditor policy bundle; a fleet "
+                "evaluates one bundle (build it with `token-auditor bundle`, see docs/fleet.md)"
+            )
         expected = policy_revision(policy_dir)
         if revision != expected:
-            raise EngineError(f"OPA endpoints serve policy bundle revision {revision}, but {policy_dir} is revision "
-                              f"{expected}; deploy a bundle built from it (`token-auditor bundle`) or pass the "
-                              "--policy-dir the bundle was built from")
+            raise EngineError(
+                f"OPA endpoints serve policy bundle revision {revision}, but {policy_dir} is revision "
+                f"{expected}; deploy a bundle built from it (`token-auditor bundle`) or pass the "
+                "--policy-dir the bundle was built from"
+            )
         self.revision = revision
 
     def evaluate(self, inventory: Inventory, now: str, config: dict | None = None) -> list[dict]:
@@ -153,8 +162,10 @@ class Fleet:
             changed = {i: r for i, r in self.revisions().items() if r != self.revision}
             if changed:
                 listed = "; ".join(f"{self._url(i)}: {r or 'no token-auditor bundle'}" for i, r in changed.items())
-                raise EngineError(f"the policy bundle changed during the run (was {self.revision}; now {listed}); "
-                                  "run again once every endpoint serves one revision")
+                raise EngineError(
+                    f"the policy bundle changed during the run (was {self.revision}; now {listed}); "
+                    "run again once every endpoint serves one revision"
+                )
         return findings
 
     def evaluate_documents(self, documents: list[dict]) -> list[list[dict]]:
@@ -223,8 +234,11 @@ class Fleet:
                     lock.notify_all()
 
         workers = max(1, engine_workers(self.engines[0]))
-        threads = [threading.Thread(target=work, args=(index,), name=f"opa-endpoint-{index}-{slot}", daemon=True)
-                   for index in self._live() for slot in range(min(workers, len(documents)))]
+        threads = [
+            threading.Thread(target=work, args=(index,), name=f"opa-endpoint-{index}-{slot}", daemon=True)
+            for index in self._live()
+            for slot in range(min(workers, len(documents)))
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

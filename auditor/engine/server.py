@@ -51,7 +51,7 @@ def remove_stale_workdirs(root: str | None = None) -> None:
         for entry in entries:
             if not entry.name.startswith(WORKDIR_PREFIX):
                 continue
-            pid = entry.name[len(WORKDIR_PREFIX):].split("-", 1)[0]
+            pid = entry.name[len(WORKDIR_PREFIX) :].split("-", 1)[0]
             try:
                 if not pid.isdigit() or not entry.is_dir(follow_symlinks=False):
                     continue
@@ -99,7 +99,7 @@ class ManagedOpa:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "ManagedOpa":
+    def __enter__(self) -> ManagedOpa:
         try:
             self._previous_sigterm = signal.getsignal(signal.SIGTERM)
             signal.signal(signal.SIGTERM, self._on_sigterm)
@@ -159,11 +159,24 @@ class ManagedOpa:
             self.port = _free_port()
             log = open(Path(self._workdir.name) / "opa.log", "w+b")
             self.process = subprocess.Popen(
-                [self.binary, "run", "--server", "--disable-telemetry",
-                 "--addr", f"127.0.0.1:{self.port}",
-                 "--authentication=token", "--authorization=basic",
-                 "--log-level", "error", str(authz), *extra],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=self._workdir.name,
+                [
+                    self.binary,
+                    "run",
+                    "--server",
+                    "--disable-telemetry",
+                    "--addr",
+                    f"127.0.0.1:{self.port}",
+                    "--authentication=token",
+                    "--authorization=basic",
+                    "--log-level",
+                    "error",
+                    str(authz),
+                    *extra,
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                cwd=self._workdir.name,
                 preexec_fn=_die_with_parent,
             )
             ready, last_error = self._wait_ready(log)

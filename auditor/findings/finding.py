@@ -25,11 +25,23 @@ PRIVILEGE_NHI = "NHI5"
 
 def access_digest(token: dict) -> str:
     """A hash of everything that decides a token's reach: grants, global permissions, scopes, legacy, org-wide."""
-    grants = sorted([str((g.get("resource") or {}).get("type")), str((g.get("resource") or {}).get("name")),
-                     sorted(map(str, g.get("permissions") or [])), str(g.get("access"))]
-                    for g in token.get("grants") or [] if isinstance(g, dict))
-    material = [grants, sorted(map(str, token.get("global_permissions") or [])),
-                sorted(map(str, token.get("scopes") or [])), bool(token.get("legacy")), bool(token.get("org_wide"))]
+    grants = sorted(
+        [
+            str((g.get("resource") or {}).get("type")),
+            str((g.get("resource") or {}).get("name")),
+            sorted(map(str, g.get("permissions") or [])),
+            str(g.get("access")),
+        ]
+        for g in token.get("grants") or []
+        if isinstance(g, dict)
+    )
+    material = [
+        grants,
+        sorted(map(str, token.get("global_permissions") or [])),
+        sorted(map(str, token.get("scopes") or [])),
+        bool(token.get("legacy")),
+        bool(token.get("org_wide")),
+    ]
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()[:16]
 
 
@@ -43,8 +55,13 @@ def fingerprint(finding: dict, access: str | None = None) -> str:
     subject = finding.get("subject") or {}
     if subject.get("type") == "secret":
         pointer = (subject.get("source") or {}).get("pointer", "")
-        parts = [finding["rule_id"], "secret", str(subject.get("provider", "")), str(subject.get("fingerprint", "")),
-                 str(pointer)]
+        parts = [
+            finding["rule_id"],
+            "secret",
+            str(subject.get("provider", "")),
+            str(subject.get("fingerprint", "")),
+            str(pointer),
+        ]
     else:
         parts = [finding["rule_id"], str(subject.get("key", "")), str(finding.get("instance", ""))]
     if access and PRIVILEGE_NHI in (finding.get("nhi") or []):

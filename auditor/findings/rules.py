@@ -61,17 +61,19 @@ def load_rules(policy_dir: Path) -> list[Rule]:
         custom = meta.get("custom") or {}
         if "id" not in custom:
             continue
-        rules.append(Rule(
-            id=custom["id"],
-            severity=custom.get("severity", "medium"),
-            title=meta.get("title", custom["id"]),
-            description=" ".join(str(meta.get("description", "")).split()),
-            nhi=tuple(custom.get("nhi") or ()),
-            recommended_action=custom.get("recommended_action", ""),
-            package=match.group(2),
-            path=str(path.relative_to(policy_dir)),
-            related_resources=tuple(r.get("ref", "") for r in meta.get("related_resources") or []),
-            providers=tuple(custom.get("providers") or ()),
-            requires=tuple(custom.get("requires") or ()),
-        ))
+        rules.append(
+            Rule(
+                id=custom["id"],
+                severity=custom.get("severity", "medium"),
+                title=meta.get("title", custom["id"]),
+                description=" ".join(str(meta.get("description", "")).split()),
+                nhi=tuple(custom.get("nhi") or ()),
+                recommended_action=custom.get("recommended_action", ""),
+                package=match.group(2),
+                path=str(path.relative_to(policy_dir)),
+                related_resources=tuple(r.get("ref", "") for r in meta.get("related_resources") or []),
+                providers=tuple(custom.get("providers") or ()),
+                requires=tuple(custom.get("requires") or ()),
+            )
+        )
     return sorted(rules, key=lambda r: r.id)

@@ -8,8 +8,12 @@ from auditor.gate.waivers import Waiver, apply_waivers, load_waivers
 from auditor.report.model import Report
 
 
-def apply_gate(report: Report, fail_on: str, baseline: tuple[str, set[str]] | None = None,
-               waivers: tuple[str, list[Waiver]] | None = None) -> int:
+def apply_gate(
+    report: Report,
+    fail_on: str,
+    baseline: tuple[str, set[str]] | None = None,
+    waivers: tuple[str, list[Waiver]] | None = None,
+) -> int:
     """Mark baseline/waived findings, set each finding's `counts`, add the report sections; return failing count."""
     findings = report.findings
     data = report.data

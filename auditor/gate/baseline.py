@@ -25,8 +25,10 @@ def load_baseline(path: str) -> set[str]:
     if isinstance(data, dict) and "format" not in data and (data.get("tool") or {}).get("name") == "token-auditor":
         schema = "report.v1"  # a saved JSON report used as baseline
     elif isinstance(data, dict) and "format" not in data and "findings" in data:
-        raise InputError(f"{path}: /format: missing; a baseline is a file written by --write-baseline "
-                         f"(format {FORMAT}) or a JSON report of `token-auditor audit --format json`")
+        raise InputError(
+            f"{path}: /format: missing; a baseline is a file written by --write-baseline "
+            f"(format {FORMAT}) or a JSON report of `token-auditor audit --format json`"
+        )
     else:
         schema = SCHEMA
     errors = capped(document, schema_errors(document, schema))
@@ -54,8 +56,15 @@ def apply_baseline(findings: list[dict], known: set[str], file: str) -> dict:
 def baseline_document(findings: list[dict]) -> str:
     """A small, diff-friendly baseline: one entry per finding, sorted by fingerprint, no clock."""
     entries = sorted(
-        ({"fingerprint": f["fingerprint"], "rule_id": f["rule_id"], "severity": f["severity"],
-          "subject": (f.get("subject") or {}).get("key")} for f in findings),
+        (
+            {
+                "fingerprint": f["fingerprint"],
+                "rule_id": f["rule_id"],
+                "severity": f["severity"],
+                "subject": (f.get("subject") or {}).get("key"),
+            }
+            for f in findings
+        ),
         key=lambda e: e["fingerprint"],
     )
     return json.dumps({"format": FORMAT, "findings": entries}, indent=2, ensure_ascii=False) + "\n"

@@ -13,15 +13,32 @@ from auditor.model.timestamps import parse_time
 
 BROADER, NARROWER, NEUTRAL = "broader", "narrower", "neutral"
 # Resource types that stand for every repository of an account, organization or group.
-NAMESPACE_TYPES = {"user", "org", "organization", "group", "namespace", "account", "enterprise", "instance",
-                   "org_repositories", "all_repositories"}
+NAMESPACE_TYPES = {
+    "user",
+    "org",
+    "organization",
+    "group",
+    "namespace",
+    "account",
+    "enterprise",
+    "instance",
+    "org_repositories",
+    "all_repositories",
+}
 ACCESS_RANK = {"none": 0, "read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}
 IDENTITY = ("key", "provider", "kind", "id", "name", "owner", "masked")
 
 
 def change(kind: str, classification: str, field: str, summary: str, before=None, after=None, **extra) -> dict:
-    return {"kind": kind, "classification": classification, "field": field, "summary": summary,
-            "before": before, "after": after, **extra}
+    return {
+        "kind": kind,
+        "classification": classification,
+        "field": field,
+        "summary": summary,
+        "before": before,
+        "after": after,
+        **extra,
+    }
 
 
 def _resource_id(resource: dict) -> tuple[str, str]:
@@ -57,9 +74,16 @@ def _permission_changes(field: str, where: str, before: list[str], after: list[s
             old, old_level = old_levels[name]
             paired.add(old)
             raised = ACCESS_RANK[level] > ACCESS_RANK[old_level]
-            out.append(change("permission_raised" if raised else "permission_lowered",
-                              BROADER if raised else NARROWER, field,
-                              f"{name} {old_level} → {level}{where}", old, permission))
+            out.append(
+                change(
+                    "permission_raised" if raised else "permission_lowered",
+                    BROADER if raised else NARROWER,
+                    field,
+                    f"{name} {old_level} → {level}{where}",
+                    old,
+                    permission,
+                )
+            )
         else:
             out.append(change("permission_added", BROADER, field, f"+ {permission}{where}", None, permission))
     for permission in removed:
@@ -94,35 +118,64 @@ def _grant_changes(before: dict, after: dict) -> list[dict]:
                 widened_from[resource] = inside
     absorbed = {r for inside in widened_from.values() for r in inside if r in removed}
     for resource, inside in sorted(widened_from.items()):
-        out.append(change("repository_selection_widened", BROADER, "grants",
-                          f"{len(inside)} selected {'repository' if len(inside) == 1 else 'repositories'} → every repository of {resource[1]} "
-                          f"({', '.join(sorted(new[resource]['permissions'])) or 'no permissions listed'})",
-                          sorted(r[1] for r in inside), _label(resource),
-                          permissions=sorted(new[resource]["permissions"])))
+        out.append(
+            change(
+                "repository_selection_widened",
+                BROADER,
+                "grants",
+                f"{len(inside)} selected {'repository' if len(inside) == 1 else 'repositories'} → every repository of {resource[1]} "
+                f"({', '.join(sorted(new[resource]['permissions'])) or 'no permissions listed'})",
+                sorted(r[1] for r in inside),
+                _label(resource),
+                permissions=sorted(new[resource]["permissions"]),
+            )
+        )
     for resource in added:
         if resource in widened_from:
             continue
         grant = new[resource]
-        out.append(change("grant_added", BROADER, "grants",
-                          f"new grant on {_label(resource)}: {', '.join(sorted(grant['permissions'])) or 'no permissions listed'}",
-                          None, {"resource": _label(resource), "permissions": sorted(grant["permissions"]),
-                                 "access": grant["access"]}))
+        out.append(
+            change(
+                "grant_added",
+                BROADER,
+                "grants",
+                f"new grant on {_label(resource)}: {', '.join(sorted(grant['permissions'])) or 'no permissions listed'}",
+                None,
+                {"resource": _label(resource), "permissions": sorted(grant["permissions"]), "access": grant["access"]},
+            )
+        )
     for resource in removed:
         if resource in absorbed:
             continue
         grant = old[resource]
-        out.append(change("grant_removed", NARROWER, "grants", f"grant on {_label(resource)} removed",
-                          {"resource": _label(resource), "permissions": sorted(grant["permissions"]),
-                           "access": grant["access"]}, None))
+        out.append(
+            change(
+                "grant_removed",
+                NARROWER,
+                "grants",
+                f"grant on {_label(resource)} removed",
+                {"resource": _label(resource), "permissions": sorted(grant["permissions"]), "access": grant["access"]},
+                None,
+            )
+        )
     for resource in sorted(set(old) & set(new)):
         where = f" on {_label(resource)}"
-        out += _permission_changes("grants", where, sorted(old[resource]["permissions"]),
-                                   sorted(new[resource]["permissions"]))
+        out += _permission_changes(
+            "grants", where, sorted(old[resource]["permissions"]), sorted(new[resource]["permissions"])
+        )
         was, now = old[resource]["access"], new[resource]["access"]
         if was != now and was and now:
             raised = ACCESS_RANK.get(now, 0) > ACCESS_RANK.get(was, 0)
-            out.append(change("access_raised" if raised else "access_lowered", BROADER if raised else NARROWER,
-                              "grants", f"access {was} → {now}{where}", was, now))
+            out.append(
+                change(
+                    "access_raised" if raised else "access_lowered",
+                    BROADER if raised else NARROWER,
+                    "grants",
+                    f"access {was} → {now}{where}",
+                    was,
+                    now,
+                )
+            )
     return out
 
 
@@ -159,19 +212,41 @@ def _storage_changes(before: dict, after: dict) -> list[dict]:
     new = {_storage_key(p): p for p in after.get("stored_in") or []}
     out = []
     for key in sorted(set(new) - set(old)):
-        out.append(change("storage_added", BROADER, "stored_in", f"now also stored in {_storage_label(new[key])}",
-                          None, new[key]))
+        out.append(
+            change(
+                "storage_added", BROADER, "stored_in", f"now also stored in {_storage_label(new[key])}", None, new[key]
+            )
+        )
     for key in sorted(set(old) - set(new)):
-        out.append(change("storage_removed", NARROWER, "stored_in", f"no longer stored in {_storage_label(old[key])}",
-                          old[key], None))
+        out.append(
+            change(
+                "storage_removed",
+                NARROWER,
+                "stored_in",
+                f"no longer stored in {_storage_label(old[key])}",
+                old[key],
+                None,
+            )
+        )
     for key in sorted(set(old) & set(new)):
         was, now = old[key].get("public"), new[key].get("public")
         if was is not True and now is True:
-            out.append(change("storage_made_public", BROADER, "stored_in",
-                              f"{_storage_label(new[key])} became public", was, now))
+            out.append(
+                change(
+                    "storage_made_public", BROADER, "stored_in", f"{_storage_label(new[key])} became public", was, now
+                )
+            )
         elif was is True and now is False:
-            out.append(change("storage_made_private", NARROWER, "stored_in",
-                              f"{_storage_label(new[key])} is no longer public", was, now))
+            out.append(
+                change(
+                    "storage_made_private",
+                    NARROWER,
+                    "stored_in",
+                    f"{_storage_label(new[key])} is no longer public",
+                    was,
+                    now,
+                )
+            )
     return out
 
 
@@ -194,36 +269,84 @@ def token_changes(before: dict, after: dict) -> list[dict]:
     """Every access-relevant difference between two versions of one token, classified."""
     out: list[dict] = []
     out += _grant_changes(before, after)
-    out += _permission_changes("global_permissions", " (global)", before.get("global_permissions") or [],
-                               after.get("global_permissions") or [])
+    out += _permission_changes(
+        "global_permissions", " (global)", before.get("global_permissions") or [], after.get("global_permissions") or []
+    )
     out += _list_changes(before, after, "scopes", "scope")
     widened = any(c["kind"] == "repository_selection_widened" for c in out)
     if not (widened and after.get("org_wide")):  # one change for subset → all, not two
-        out += _flag_change(before, after, "org_wide",
-                            ("repository_selection_widened", "repository selection widened: every repository"),
-                            ("repository_selection_narrowed", "repository selection narrowed: selected repositories"))
-    out += _flag_change(before, after, "legacy",
-                        ("became_legacy", "now a legacy (unscoped) token"),
-                        ("no_longer_legacy", "no longer a legacy token"))
+        out += _flag_change(
+            before,
+            after,
+            "org_wide",
+            ("repository_selection_widened", "repository selection widened: every repository"),
+            ("repository_selection_narrowed", "repository selection narrowed: selected repositories"),
+        )
+    out += _flag_change(
+        before,
+        after,
+        "legacy",
+        ("became_legacy", "now a legacy (unscoped) token"),
+        ("no_longer_legacy", "no longer a legacy token"),
+    )
     out += _expiry_changes(before, after)
     out += _storage_changes(before, after)
     out += _list_changes(before, after, "orgs", "org")
     if before.get("owner") != after.get("owner"):
-        out.append(change("owner_changed", NEUTRAL, "owner", f"owner {before.get('owner')} → {after.get('owner')}",
-                          before.get("owner"), after.get("owner")))
+        out.append(
+            change(
+                "owner_changed",
+                NEUTRAL,
+                "owner",
+                f"owner {before.get('owner')} → {after.get('owner')}",
+                before.get("owner"),
+                after.get("owner"),
+            )
+        )
     if before.get("name") != after.get("name"):
-        out.append(change("renamed", NEUTRAL, "name", f"renamed {before.get('name')} → {after.get('name')}",
-                          before.get("name"), after.get("name")))
+        out.append(
+            change(
+                "renamed",
+                NEUTRAL,
+                "name",
+                f"renamed {before.get('name')} → {after.get('name')}",
+                before.get("name"),
+                after.get("name"),
+            )
+        )
     if _when(before.get("created_at")) != _when(after.get("created_at")):
-        out.append(change("recreated", NEUTRAL, "created_at",
-                          f"created_at {before.get('created_at')} → {after.get('created_at')} (regenerated?)",
-                          before.get("created_at"), after.get("created_at")))
+        out.append(
+            change(
+                "recreated",
+                NEUTRAL,
+                "created_at",
+                f"created_at {before.get('created_at')} → {after.get('created_at')} (regenerated?)",
+                before.get("created_at"),
+                after.get("created_at"),
+            )
+        )
     if (before.get("approval") or {}) != (after.get("approval") or {}):
-        out.append(change("approval_changed", NEUTRAL, "approval", "approval details changed",
-                          before.get("approval") or {}, after.get("approval") or {}))
+        out.append(
+            change(
+                "approval_changed",
+                NEUTRAL,
+                "approval",
+                "approval details changed",
+                before.get("approval") or {},
+                after.get("approval") or {},
+            )
+        )
     if before.get("expiry_supported", True) != after.get("expiry_supported", True):
-        out.append(change("expiry_support_changed", NEUTRAL, "expiry_supported", "expiry support changed",
-                          before.get("expiry_supported"), after.get("expiry_supported")))
+        out.append(
+            change(
+                "expiry_support_changed",
+                NEUTRAL,
+                "expiry_supported",
+                "expiry support changed",
+                before.get("expiry_supported"),
+                after.get("expiry_supported"),
+            )
+        )
     return out
 
 
@@ -253,20 +376,58 @@ def diff_tokens(base: list[dict], head: list[dict], base_line_of, head_line_of) 
     entries = []
     for key in sorted(set(new) - set(old)):
         token = new[key]
-        entries.append({"status": "added", "classification": BROADER, **_identity(token, head_line_of),
-                        "changes": [change("token_added", BROADER, "token", "new token", None, {
-                            "grants": token.get("grants") or [], "scopes": token.get("scopes") or [],
-                            "legacy": token.get("legacy"), "org_wide": token.get("org_wide"),
-                            "expires_at": token.get("expires_at")})]})
+        entries.append(
+            {
+                "status": "added",
+                "classification": BROADER,
+                **_identity(token, head_line_of),
+                "changes": [
+                    change(
+                        "token_added",
+                        BROADER,
+                        "token",
+                        "new token",
+                        None,
+                        {
+                            "grants": token.get("grants") or [],
+                            "scopes": token.get("scopes") or [],
+                            "legacy": token.get("legacy"),
+                            "org_wide": token.get("org_wide"),
+                            "expires_at": token.get("expires_at"),
+                        },
+                    )
+                ],
+            }
+        )
     for key in sorted(set(old) - set(new)):
-        entries.append({"status": "removed", "classification": NARROWER, **_identity(old[key], base_line_of),
-                        "changes": [change("token_removed", NARROWER, "token", "token gone (revoked, inactive or "
-                                           "no longer exported)", None, None)]})
+        entries.append(
+            {
+                "status": "removed",
+                "classification": NARROWER,
+                **_identity(old[key], base_line_of),
+                "changes": [
+                    change(
+                        "token_removed",
+                        NARROWER,
+                        "token",
+                        "token gone (revoked, inactive or no longer exported)",
+                        None,
+                        None,
+                    )
+                ],
+            }
+        )
     for key in sorted(set(old) & set(new)):
         changes = token_changes(old[key], new[key])
         if changes:
-            entries.append({"status": "changed", "classification": overall(changes),
-                            **_identity(new[key], head_line_of), "changes": changes})
+            entries.append(
+                {
+                    "status": "changed",
+                    "classification": overall(changes),
+                    **_identity(new[key], head_line_of),
+                    "changes": changes,
+                }
+            )
     order = {"added": 0, "changed": 1, "removed": 2}
     return sorted(entries, key=lambda e: (order[e["status"]], e["key"]))
 

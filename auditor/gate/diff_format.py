@@ -32,16 +32,33 @@ def render_table(data: dict) -> str:
         terminal_safe(f"token-auditor diff · now {data['now']} · {'PASS' if gate['passed'] else 'FAIL'}"),
         f"tokens: {s['added']} added, {s['removed']} removed, {s['changed']} changed "
         f"({s['broader']} broader, {s['narrower']} narrower, {s['neutral']} neutral)"
-        + (f" · findings: {s['findings_introduced']} introduced, {s['findings_resolved']} resolved"
-           if s["findings_compared"] else " · findings not compared"),
+        + (
+            f" · findings: {s['findings_introduced']} introduced, {s['findings_resolved']} resolved"
+            if s["findings_compared"]
+            else " · findings not compared"
+        ),
         "",
     ]
     if data["tokens"]:
-        rows = [[t["status"], MARK[t["classification"]], cap_cell(t["provider"]), _token(t), cap_cell(t.get("owner")),
-                 "\n".join(f"{MARK[c['classification']][0]} {cap_cell(c['summary'], 400)}" for c in t["changes"])]
-                for t in data["tokens"]]
-        lines.append(tabulate(rows, headers=["status", "access", "provider", "token", "owner", "changes"],
-                              tablefmt="simple_grid", maxcolwidths=[8, 10, 11, 28, 14, 70]))
+        rows = [
+            [
+                t["status"],
+                MARK[t["classification"]],
+                cap_cell(t["provider"]),
+                _token(t),
+                cap_cell(t.get("owner")),
+                "\n".join(f"{MARK[c['classification']][0]} {cap_cell(c['summary'], 400)}" for c in t["changes"]),
+            ]
+            for t in data["tokens"]
+        ]
+        lines.append(
+            tabulate(
+                rows,
+                headers=["status", "access", "provider", "token", "owner", "changes"],
+                tablefmt="simple_grid",
+                maxcolwidths=[8, 10, 11, 28, 14, 70],
+            )
+        )
         lines.append("")
     else:
         lines += ["No token changed.", ""]
@@ -49,11 +66,23 @@ def render_table(data: dict) -> str:
         items = data["findings"][key]
         if items:
             lines.append(f"{title} ({len(items)})")
-            rows = [[f["severity"], f["rule_id"],
-                     cap_cell((f.get("subject") or {}).get("name") or (f.get("subject") or {}).get("id") or ""),
-                     cap_cell(f["message"], 400) + (" [waived]" if f.get("waived") else "")] for f in items]
-            lines.append(tabulate(rows, headers=["severity", "rule", "token", "finding"], tablefmt="simple",
-                                  maxcolwidths=[9, 26, 28, 80]))
+            rows = [
+                [
+                    f["severity"],
+                    f["rule_id"],
+                    cap_cell((f.get("subject") or {}).get("name") or (f.get("subject") or {}).get("id") or ""),
+                    cap_cell(f["message"], 400) + (" [waived]" if f.get("waived") else ""),
+                ]
+                for f in items
+            ]
+            lines.append(
+                tabulate(
+                    rows,
+                    headers=["severity", "rule", "token", "finding"],
+                    tablefmt="simple",
+                    maxcolwidths=[9, 26, 28, 80],
+                )
+            )
             lines.append("")
     return "\n".join(lines)
 
@@ -62,9 +91,11 @@ def _change_rows(entries: list[dict]) -> list[str]:
     rows = []
     for t in entries:
         changes = "<br>".join(md.esc(c["summary"]) for c in t["changes"])
-        rows.append(f"| {t['status']} | {MARK[t['classification']]} | {md.esc(t['provider'])} | "
-                    f"{md.token_label({'name': t.get('name') or t.get('id'), 'masked': t.get('masked')})} | "
-                    f"{md.esc(t.get('owner'))} | {changes} |")
+        rows.append(
+            f"| {t['status']} | {MARK[t['classification']]} | {md.esc(t['provider'])} | "
+            f"{md.token_label({'name': t.get('name') or t.get('id'), 'masked': t.get('masked')})} | "
+            f"{md.esc(t.get('owner'))} | {changes} |"
+        )
     return rows
 
 
@@ -86,10 +117,15 @@ def render_markdown(data: dict, limit: int = md.LIMIT) -> str:
     parts = [
         "## token-auditor diff",
         "",
-        f"{verdict}" + (f": {'; '.join(reasons)}" if reasons else "") + f" · {s['added']} added, {s['removed']} removed, "
+        f"{verdict}"
+        + (f": {'; '.join(reasons)}" if reasons else "")
+        + f" · {s['added']} added, {s['removed']} removed, "
         f"{s['changed']} changed token(s): **{s['broader']} broader**, {s['narrower']} narrower, {s['neutral']} neutral"
-        + (f" · findings {s['findings_introduced']} introduced, {s['findings_resolved']} resolved"
-           if s["findings_compared"] else ""),
+        + (
+            f" · findings {s['findings_introduced']} introduced, {s['findings_resolved']} resolved"
+            if s["findings_compared"]
+            else ""
+        ),
         "",
     ]
     footer = [f"<sub>token-auditor {md.esc(data['tool'].get('version'))} · now {md.esc(data['now'])}</sub>", ""]
@@ -101,8 +137,11 @@ def render_markdown(data: dict, limit: int = md.LIMIT) -> str:
         parts += [f"### Broader access ({len(broader)})", "", *CHANGE_TABLE, *rows, ""]
         budget -= used
     if failing:
-        blocks, used = md.fit([md.finding_block(f) for f in failing], int(budget * 0.5),
-                              "_… and {n} more new finding(s) in the JSON diff._\n")
+        blocks, used = md.fit(
+            [md.finding_block(f) for f in failing],
+            int(budget * 0.5),
+            "_… and {n} more new finding(s) in the JSON diff._\n",
+        )
         parts += [f"### New findings at or above `{fail_on}` ({len(failing)})", "", *blocks]
         budget -= used
     others = [f for f in introduced if id(f) not in failing_ids]
@@ -132,11 +171,22 @@ def _broadening_result(entry: dict, change: dict, level: str) -> dict:
     return {
         "ruleId": BROADENING_RULE,
         "level": level,
-        "message": {"text": f"{entry['provider']} token {entry.get('name') or entry.get('id')} (owner "
-                            f"{entry.get('owner')}): {change['summary']}."},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}, "region": region},
-                       "logicalLocations": [{"kind": "object", "name": str(entry.get("name") or entry.get("id")),
-                                             "fullyQualifiedName": f"{uri}#{source.get('pointer', '')}"}]}],
+        "message": {
+            "text": f"{entry['provider']} token {entry.get('name') or entry.get('id')} (owner "
+            f"{entry.get('owner')}): {change['summary']}."
+        },
+        "locations": [
+            {
+                "physicalLocation": {"artifactLocation": {"uri": uri}, "region": region},
+                "logicalLocations": [
+                    {
+                        "kind": "object",
+                        "name": str(entry.get("name") or entry.get("id")),
+                        "fullyQualifiedName": f"{uri}#{source.get('pointer', '')}",
+                    }
+                ],
+            }
+        ],
         "partialFingerprints": {sarif.FINGERPRINT_KEY: hashlib.sha256(material.encode()).hexdigest()[:32]},
         "properties": {"change": change["kind"], "token": entry["key"], "status": entry["status"]},
     }
@@ -144,22 +194,37 @@ def _broadening_result(entry: dict, change: dict, level: str) -> dict:
 
 def render_sarif(data: dict) -> str:
     level = "error" if data["gate"]["fail_on_broadening"] else "warning"
-    rule = sarif.rule_descriptor({
-        "id": BROADENING_RULE, "severity": "high" if level == "error" else "medium",
-        "title": "Token access broadened by this change",
-        "description": "The inventory change gives a token more reach: permissions or scopes added, repository "
-                       "selection widened, expiry removed or extended, a new storage location, or a new token.",
-        "nhi": ["NHI5", "NHI7"], "recommended_action": "narrow",
-    })
-    results = [_broadening_result(t, c, level) for t in data["tokens"] for c in t["changes"]
-               if c["classification"] == "broader"]
-    log = sarif.build_log(data["findings"]["introduced"], data.get("rules") or [], data["head"]["inputs"],
-                          extra_rules=[rule], extra_results=results,
-                          properties={"now": data["now"], "gate": data["gate"], "kind": data["kind"]})
+    rule = sarif.rule_descriptor(
+        {
+            "id": BROADENING_RULE,
+            "severity": "high" if level == "error" else "medium",
+            "title": "Token access broadened by this change",
+            "description": "The inventory change gives a token more reach: permissions or scopes added, repository "
+            "selection widened, expiry removed or extended, a new storage location, or a new token.",
+            "nhi": ["NHI5", "NHI7"],
+            "recommended_action": "narrow",
+        }
+    )
+    results = [
+        _broadening_result(t, c, level)
+        for t in data["tokens"]
+        for c in t["changes"]
+        if c["classification"] == "broader"
+    ]
+    log = sarif.build_log(
+        data["findings"]["introduced"],
+        data.get("rules") or [],
+        data["head"]["inputs"],
+        extra_rules=[rule],
+        extra_results=results,
+        properties={"now": data["now"], "gate": data["gate"], "kind": data["kind"]},
+    )
     for run in log["runs"]:
         run["automationDetails"] = {"id": "token-auditor-diff/"}
-        run["artifacts"] = [{"location": {"uri": uri}, "roles": ["analysisTarget"]} for uri in sorted(
-            {sarif.artifact_uri(i["path"]) for i in data["head"]["inputs"] + data["base"]["inputs"]})]
+        run["artifacts"] = [
+            {"location": {"uri": uri}, "roles": ["analysisTarget"]}
+            for uri in sorted({sarif.artifact_uri(i["path"]) for i in data["head"]["inputs"] + data["base"]["inputs"]})
+        ]
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -17,6 +17,7 @@ def _line_of(documents):
     def line_of(file: str, pointer: str) -> int | None:
         document = documents.get(file)
         return document.line_of(pointer) if document else None
+
     return line_of
 
 
@@ -29,9 +30,16 @@ def _side(paths: list[str], options: AuditOptions, now: str, config: dict, with_
     return inventory, documents, report
 
 
-def run_diff(base_paths: list[str], head_paths: list[str], options: AuditOptions, *, fail_on: str = "high",
-             fail_on_broadening: bool = False, with_findings: bool = True,
-             waivers: tuple[str, list[Waiver]] | None = None) -> dict:
+def run_diff(
+    base_paths: list[str],
+    head_paths: list[str],
+    options: AuditOptions,
+    *,
+    fail_on: str = "high",
+    fail_on_broadening: bool = False,
+    with_findings: bool = True,
+    waivers: tuple[str, list[Waiver]] | None = None,
+) -> dict:
     """The diff document (JSON-shaped; every diff format renders it)."""
     now = resolve_now(options.now)
     config = load_config(options.config_file)
@@ -61,35 +69,37 @@ def run_diff(base_paths: list[str], head_paths: list[str], options: AuditOptions
     classes = Counter(t["classification"] for t in tokens)
     broadening = [c for t in tokens for c in t["changes"] if c["classification"] == BROADER]
     failing = [f for f in introduced if f["counts"] and at_or_above(f["severity"], fail_on)]
-    data.update({
-        "base": _side_summary(base_paths, base_inv, base_report),
-        "head": _side_summary(head_paths, head_inv, head_report),
-        "summary": {
-            "added": status.get("added", 0),
-            "removed": status.get("removed", 0),
-            "changed": status.get("changed", 0),
-            "unchanged": len({t["key"] for t in head_inv.tokens} & {t["key"] for t in base_inv.tokens})
-            - status.get("changed", 0),
-            "broader": classes.get(BROADER, 0),
-            "narrower": classes.get(NARROWER, 0),
-            "neutral": classes.get(NEUTRAL, 0),
-            "broadening_changes": len(broadening),
-            "findings_compared": with_findings,
-            "findings_introduced": len(introduced),
-            "findings_resolved": len(resolved),
-            "introduced_by_severity": {s: sum(1 for f in introduced if f["severity"] == s) for s in SEVERITIES},
-        },
-        "tokens": tokens,
-        "findings": {"introduced": introduced, "resolved": resolved},
-        "rules": head_report.data["rules"] if head_report else [],
-        "gate": {
-            "fail_on": fail_on,
-            "fail_on_broadening": fail_on_broadening,
-            "failing_findings": len(failing),
-            "broadening": classes.get(BROADER, 0),
-            "passed": not failing and not (fail_on_broadening and classes.get(BROADER, 0)),
-        },
-    })
+    data.update(
+        {
+            "base": _side_summary(base_paths, base_inv, base_report),
+            "head": _side_summary(head_paths, head_inv, head_report),
+            "summary": {
+                "added": status.get("added", 0),
+                "removed": status.get("removed", 0),
+                "changed": status.get("changed", 0),
+                "unchanged": len({t["key"] for t in head_inv.tokens} & {t["key"] for t in base_inv.tokens})
+                - status.get("changed", 0),
+                "broader": classes.get(BROADER, 0),
+                "narrower": classes.get(NARROWER, 0),
+                "neutral": classes.get(NEUTRAL, 0),
+                "broadening_changes": len(broadening),
+                "findings_compared": with_findings,
+                "findings_introduced": len(introduced),
+                "findings_resolved": len(resolved),
+                "introduced_by_severity": {s: sum(1 for f in introduced if f["severity"] == s) for s in SEVERITIES},
+            },
+            "tokens": tokens,
+            "findings": {"introduced": introduced, "resolved": resolved},
+            "rules": head_report.data["rules"] if head_report else [],
+            "gate": {
+                "fail_on": fail_on,
+                "fail_on_broadening": fail_on_broadening,
+                "failing_findings": len(failing),
+                "broadening": classes.get(BROADER, 0),
+                "passed": not failing and not (fail_on_broadening and classes.get(BROADER, 0)),
+            },
+        }
+    )
     return data
 
 

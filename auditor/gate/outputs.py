@@ -15,8 +15,13 @@ from auditor.errors import InputError
 EXTENSIONS = {"table": "txt", "json": "json", "sarif": "sarif", "junit": "xml", "markdown": "md", "html": "html"}
 
 
-def plan_outputs(formats: tuple[str, ...], outputs: tuple[str, ...], output_dir: str | None,
-                 known: set[str] | dict, stem: str = "token-auditor") -> list[tuple[str, str | None]]:
+def plan_outputs(
+    formats: tuple[str, ...],
+    outputs: tuple[str, ...],
+    output_dir: str | None,
+    known: set[str] | dict,
+    stem: str = "token-auditor",
+) -> list[tuple[str, str | None]]:
     """[(format, path or None for stdout)] in the order given; at most one format goes to stdout."""
     formats = tuple(dict.fromkeys(formats or ("table",)))
     unknown = [f for f in formats if f not in known]
@@ -31,11 +36,13 @@ def plan_outputs(formats: tuple[str, ...], outputs: tuple[str, ...], output_dir:
             raise InputError(f"{len(outputs)} -o/--output values for one --format")
         return [(formats[0], outputs[0] if outputs else None)]
     if len(outputs) != len(formats):
-        raise InputError(f"{len(formats)} formats need {len(formats)} -o/--output values "
-                         f"(one per --format, in order) or --output-dir; got {len(outputs)}")
+        raise InputError(
+            f"{len(formats)} formats need {len(formats)} -o/--output values "
+            f"(one per --format, in order) or --output-dir; got {len(outputs)}"
+        )
     if sum(1 for o in outputs if o == "-") > 1:
         raise InputError("only one format can go to stdout (-o -)")
-    return list(zip(formats, outputs))
+    return list(zip(formats, outputs, strict=True))
 
 
 # Writing: every output of a run is committed together or not at all.

@@ -74,8 +74,12 @@ class Waiver:
 
     def stamp(self) -> dict:
         """What a finding carries of the waiver that matched it."""
-        out = {"reason": self.reason, "approved_by": self.approved_by, "ticket": self.ticket,
-               "expires": self.expires.isoformat()}
+        out = {
+            "reason": self.reason,
+            "approved_by": self.approved_by,
+            "ticket": self.ticket,
+            "expires": self.expires.isoformat(),
+        }
         if self.expired:
             out["expired"] = True
         return out
@@ -114,12 +118,16 @@ def _refusal(entry: dict, actions: dict[str, str], allow_broad: bool) -> str | N
     rule_id, match = entry["rule_id"], entry["match"]
     action = actions.get(rule_id)
     if action in UNWAIVABLE_BY_PATTERN and "fingerprint" not in match:
-        return (f"{rule_id} recommends {action}: its findings can be waived only one at a time, by "
-                "fingerprint (match: {fingerprint: …} from the JSON report)")
+        return (
+            f"{rule_id} recommends {action}: its findings can be waived only one at a time, by "
+            "fingerprint (match: {fingerprint: …} from the JSON report)"
+        )
     if is_broad(match) and not allow_broad:
         keys = ", ".join(f"{key}: {value}" for key, value in sorted(match.items()))
-        return (f"waives {rule_id} without pinning a subject (match {{{keys}}}); match a token_id, owner, "
-                "fingerprint or a name with literal characters, or pass --allow-broad-waivers")
+        return (
+            f"waives {rule_id} without pinning a subject (match {{{keys}}}); match a token_id, owner, "
+            "fingerprint or a name with literal characters, or pass --allow-broad-waivers"
+        )
     return None
 
 
@@ -144,15 +152,26 @@ def load_waivers(path: str, now: str, *, policy_dir: Path | None = None, allow_b
             errors.append(f"{document.where(pointer + '/expires')}: {entry['expires']!r} is not a calendar date")
             continue
         if expires > one_year_after(today):
-            errors.append(f"{document.where(pointer + '/expires')}: {expires.isoformat()} is more than one year "
-                          f"after {today.isoformat()}; waivers must be renewed at least yearly")
+            errors.append(
+                f"{document.where(pointer + '/expires')}: {expires.isoformat()} is more than one year "
+                f"after {today.isoformat()}; waivers must be renewed at least yearly"
+            )
             continue
-        waivers.append(Waiver(
-            index=index, rule_id=entry["rule_id"], match=dict(entry["match"]), reason=entry["reason"].strip(),
-            approved_by=entry["approved_by"].strip(), ticket=entry.get("ticket"), expires=expires,
-            file=document.path, pointer=pointer, line=document.line_of(pointer),
-            expired=expires < today,
-        ))
+        waivers.append(
+            Waiver(
+                index=index,
+                rule_id=entry["rule_id"],
+                match=dict(entry["match"]),
+                reason=entry["reason"].strip(),
+                approved_by=entry["approved_by"].strip(),
+                ticket=entry.get("ticket"),
+                expires=expires,
+                file=document.path,
+                pointer=pointer,
+                line=document.line_of(pointer),
+                expired=expires < today,
+            )
+        )
     if errors:
         raise ValidationFailed(errors)
     return waivers

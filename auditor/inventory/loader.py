@@ -63,9 +63,7 @@ def expand_paths(paths: list[str]) -> list[str]:
             continue
         path = Path(raw)
         if path.is_dir():
-            found = sorted(
-                str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
-            )
+            found = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
             if not found:
                 raise InputError(f"{raw}: directory holds no *.json, *.yaml or *.yml file")
             out.extend(found)
@@ -231,8 +229,9 @@ def strict_json_loads(name: str, text: str, **hooks):
 
 
 def _parse_json(path: str, text: str) -> tuple[object, int]:
-    decoder = json.JSONDecoder(object_pairs_hook=_no_duplicates(path), parse_constant=_refuse_constant,
-                               parse_float=_finite_float)
+    decoder = json.JSONDecoder(
+        object_pairs_hook=_no_duplicates(path), parse_constant=_refuse_constant, parse_float=_finite_float
+    )
     values = []
     index, end = 0, len(text)
     try:
@@ -288,8 +287,9 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             self.chars += len(node.value)
             if self.chars > self.max_chars:
-                raise InputError(f"{self.path}: YAML aliases expand to more than {self.max_chars} characters "
-                                 "(alias bomb?)")
+                raise InputError(
+                    f"{self.path}: YAML aliases expand to more than {self.max_chars} characters (alias bomb?)"
+                )
         self.lines.setdefault(pointer, node.start_mark.line + 1)
         where = f"{self.path}:{node.start_mark.line + 1}"
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in self._COLLECTIONS:
@@ -304,9 +304,19 @@ class _Builder:
                 key = self.build(key_node, pointer + "/?")
                 if isinstance(key, (list, dict)):
                     raise InputError(f"{where}: a mapping key must be a scalar")
-                key = "null" if key is None else key if isinstance(key, str) else str(key).lower() if isinstance(key, bool) else str(key)
+                key = (
+                    "null"
+                    if key is None
+                    else key
+                    if isinstance(key, str)
+                    else str(key).lower()
+                    if isinstance(key, bool)
+                    else str(key)
+                )
                 if key in out:
-                    raise InputError(f"{self.path}:{key_node.start_mark.line + 1}: duplicate key {json.dumps(redact_text(key))}")
+                    raise InputError(
+                        f"{self.path}:{key_node.start_mark.line + 1}: duplicate key {json.dumps(redact_text(key))}"
+                    )
                 escaped = escape_pointer_token(key)
                 out[key] = self.build(value_node, f"{pointer}/{escaped}")
             self.lines.pop(pointer + "/?", None)
@@ -359,8 +369,10 @@ def _parse_yaml(path: str, text: str) -> tuple[object, dict[str, int]]:
     try:
         nodes = list(yaml.compose_all(text, Loader=_TagRefusingLoader))
     except _ExplicitTag as exc:
-        raise InputError(f"{path}:{exc.line}: explicit YAML tag {_shown_tag(exc.tag)} is not allowed; remove it "
-                         "(quote the value to keep it a string)") from None
+        raise InputError(
+            f"{path}:{exc.line}: explicit YAML tag {_shown_tag(exc.tag)} is not allowed; remove it "
+            "(quote the value to keep it a string)"
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark else ""
@@ -407,7 +419,9 @@ def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
         secrets=hits,
         pages=pages,
         # Redaction keeps every newline, so lines still match; no token value stays in memory.
-        json_text=(redact_text(text) if hits else text) if looks_json and len(text) <= JSON_LINE_MAP_MAX_CHARS else None,
+        json_text=(redact_text(text) if hits else text)
+        if looks_json and len(text) <= JSON_LINE_MAP_MAX_CHARS
+        else None,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache, partial
+from functools import cache, partial
 from importlib import resources
 
 import fastjsonschema
@@ -23,7 +23,7 @@ def schema_names() -> list[str]:
     return sorted(f.name.removesuffix(".json") for f in files if f.name.endswith(".json"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> dict:
     """A shipped schema by name: `huggingface-inventory.v1`, `report.v1`, or a short alias."""
     names = schema_names()
@@ -53,7 +53,7 @@ def _is_date_time(value) -> bool:
 FORMAT_CHECKER = _format_checker()
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(load_schema(name), format_checker=FORMAT_CHECKER)
 
@@ -61,10 +61,40 @@ def validator(name: str) -> Draft202012Validator:
 # Keywords fastjsonschema (draft-07 code) checks exactly as draft 2020-12 does, once `$ref` siblings are
 # moved into an allOf (draft-07 ignores them). A schema using anything else is only checked by jsonschema.
 _FAST_KEYWORDS = {
-    "$schema", "$id", "$ref", "$defs", "$comment", "title", "description", "type", "properties", "required",
-    "additionalProperties", "items", "enum", "const", "anyOf", "allOf", "oneOf", "not", "if", "then", "else",
-    "pattern", "minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems", "minProperties",
-    "maxProperties", "propertyNames", "format", "default", "examples",
+    "$schema",
+    "$id",
+    "$ref",
+    "$defs",
+    "$comment",
+    "title",
+    "description",
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "enum",
+    "const",
+    "anyOf",
+    "allOf",
+    "oneOf",
+    "not",
+    "if",
+    "then",
+    "else",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "minItems",
+    "maxItems",
+    "minProperties",
+    "maxProperties",
+    "propertyNames",
+    "format",
+    "default",
+    "examples",
 }
 _NAMED_SCHEMAS = ("properties", "$defs")  # their keys are names; their values are schemas
 _VALUES = ("enum", "const", "default", "examples", "required", "title", "description", "$comment")
@@ -119,7 +149,7 @@ def _conforms(name: str, value) -> bool:
     return FORMAT_CHECKER.conforms(value, name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def fast_validator(name: str):
     """A compiled fastjsonschema check (about 20x faster) that accepts exactly what jsonschema accepts.
 

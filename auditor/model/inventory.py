@@ -107,7 +107,7 @@ class Inventory:
     skipped: list[Skipped] = field(default_factory=list)
     inputs: list[InputSummary] = field(default_factory=list)
 
-    def merge(self, other: "Inventory") -> None:
+    def merge(self, other: Inventory) -> None:
         # identity: what makes two listings one token (GitLab lists a bot's token as a personal one
         # too). Listings of equal identity_priority are one token only under the same key; otherwise
         # the higher priority is audited and the other skipped.
@@ -128,13 +128,19 @@ class Inventory:
                 self.tokens[self.tokens.index(first)] = token
                 peers[peers.index(first)] = token
             where = kept["source"]
-            reason = kept.get("duplicate_reason", "duplicate of the token") if kept["key"] != dropped["key"] \
+            reason = (
+                kept.get("duplicate_reason", "duplicate of the token")
+                if kept["key"] != dropped["key"]
                 else "duplicate of the token"
+            )
             self.skipped.append(
                 Skipped(
-                    dropped["provider"], dropped["id"], dropped.get("name"),
+                    dropped["provider"],
+                    dropped["id"],
+                    dropped.get("name"),
                     f"{reason} at {where['file']}#{where['pointer']}",
-                    dropped["source"]["file"], dropped["source"]["pointer"],
+                    dropped["source"]["file"],
+                    dropped["source"]["pointer"],
                 )
             )
         orgs = {(o["provider"], o["name"]): o for o in self.orgs}
@@ -158,8 +164,9 @@ class Inventory:
                         settings[key] = sorted(set(settings[key]) | set(value))
                     else:
                         have = {item.get("key") for item in settings[key] if isinstance(item, dict)}
-                        settings[key] = settings[key] + [i for i in value
-                                                         if not (isinstance(i, dict) and i.get("key") in have)]
+                        settings[key] = settings[key] + [
+                            i for i in value if not (isinstance(i, dict) and i.get("key") in have)
+                        ]
                 else:
                     settings[key] = value
         locations = {(loc.get("provider"), loc["kind"], loc["name"]) for loc in self.locations}
@@ -174,8 +181,9 @@ class Inventory:
     def total_tokens(self) -> int:
         return len(self.tokens) + sum(1 for s in self.skipped if s.reason != "not a token")
 
-    def policy_input(self, now: str, config: dict | None = None, tokens: list[dict] | None = None,
-                     with_global: bool = True) -> dict:
+    def policy_input(
+        self, now: str, config: dict | None = None, tokens: list[dict] | None = None, with_global: bool = True
+    ) -> dict:
         """The OPA input document: a chunk of tokens plus the context every rule may look up."""
         document = {
             "now": now,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from auditor.findings.finding import severity_rank
 from auditor.plan.catalogue import RANK, Catalogue
@@ -27,12 +27,18 @@ APP_KINDS = ("oauth_app_token", "github_app_user_token", "github_app_installatio
 # Only these ever keep an admin-rated permission; anything else is asked about (no evidence) or dropped.
 PURPOSES = {
     "github": [
-        (r"secret", "manages Actions secrets",
-         ("secrets", "organization_secrets", "dependabot_secrets", "codespaces_secrets")),
+        (
+            r"secret",
+            "manages Actions secrets",
+            ("secrets", "organization_secrets", "dependabot_secrets", "codespaces_secrets"),
+        ),
         (r"member|team|invite|onboard|offboard", "manages organization members", ("members",)),
         (r"branch.?protect|ruleset|repo.?settings|repo.?admin", "administers repository settings", ("administration",)),
-        (r"pat.?review|token.?review|token.?approv", "reviews fine-grained token requests",
-         ("organization_personal_access_tokens", "organization_personal_access_token_requests")),
+        (
+            r"pat.?review|token.?review|token.?approv",
+            "reviews fine-grained token requests",
+            ("organization_personal_access_tokens", "organization_personal_access_token_requests"),
+        ),
     ],
     "huggingface": [
         (r"member|invite", "manages organization members", ("org.members.write",)),
@@ -81,10 +87,21 @@ def _token_from_subject(finding: dict) -> dict:
     subject = finding["subject"]
     replacement = (finding.get("recommendation") or {}).get("replacement") or {}
     owner_org = replacement.get("resource_owner")
-    return {"key": subject["key"], "id": subject.get("id"), "provider": subject.get("provider"),
-            "kind": subject.get("kind"), "name": subject.get("name"), "owner": subject.get("owner"),
-            "masked": subject.get("fingerprint"), "orgs": [owner_org] if owner_org else [], "grants": [],
-            "global_permissions": [], "scopes": [], "stored_in": [], "observed_usage": []}
+    return {
+        "key": subject["key"],
+        "id": subject.get("id"),
+        "provider": subject.get("provider"),
+        "kind": subject.get("kind"),
+        "name": subject.get("name"),
+        "owner": subject.get("owner"),
+        "masked": subject.get("fingerprint"),
+        "orgs": [owner_org] if owner_org else [],
+        "grants": [],
+        "global_permissions": [],
+        "scopes": [],
+        "stored_in": [],
+        "observed_usage": [],
+    }
 
 
 def _clone(value):
@@ -97,7 +114,7 @@ def _clone(value):
 
 
 def _date(now: str, days: int) -> str:
-    moment = datetime.strptime(now[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    moment = datetime.strptime(now[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
     return (moment + timedelta(days=days)).strftime("%Y-%m-%d")
 
 
@@ -107,8 +124,14 @@ def _places(token: dict) -> list[dict]:
         identity = (place.get("kind"), place.get("location"))
         if identity not in seen:
             seen.add(identity)
-            places.append({"kind": place.get("kind"), "location": place.get("location"), "key": place.get("key"),
-                           "public": place.get("public")})
+            places.append(
+                {
+                    "kind": place.get("kind"),
+                    "location": place.get("location"),
+                    "key": place.get("key"),
+                    "public": place.get("public"),
+                }
+            )
     return sorted(places, key=lambda p: (str(p["kind"]), str(p["location"])))
 
 
@@ -142,8 +165,10 @@ class Planner:
             self._base_spec()  # its question is what the requester is asked to request instead
         elif kind in APP_KINDS:
             action, credentials = "restrict-app", []
-            summary = ("Restrict or remove the app's authorization; a personal token does not replace an app, "
-                       "so the advice concerns the app and its access restrictions")
+            summary = (
+                "Restrict or remove the app's authorization; a personal token does not replace an app, "
+                "so the advice concerns the app and its access restrictions"
+            )
         elif set(self.rules) & set(REVOKE_RULES) or ("owner-not-member" in self.rules and not self._in_use()):
             action, credentials = "revoke", []
             summary = self._revoke_summary()
@@ -153,8 +178,7 @@ class Planner:
         elif set(self.rules) <= {"unknown-permission"}:
             action, credentials = "review", []
             summary = "Find out what the unknown permission or credential type is before changing anything"
-            self.questions.append(f"What does {_label(self.token)} do, and what is "
-                                  f"{', '.join(self._unknown())}?")
+            self.questions.append(f"What does {_label(self.token)} do, and what is {', '.join(self._unknown())}?")
         else:
             action = "replace"
             credentials = self._credentials()
@@ -162,12 +186,17 @@ class Planner:
             for finding in self.findings:
                 if finding["rule_id"] == "owner-not-member":
                     org = (finding.get("evidence") or {}).get("org") or "the organization"
-                    self.questions.append(f"{self.token.get('owner')} is not a member of {org}: which member, or "
-                                          "which app or service account, owns the new credentials?")
+                    self.questions.append(
+                        f"{self.token.get('owner')} is not a member of {org}: which member, or "
+                        "which app or service account, owns the new credentials?"
+                    )
         plan = {
             "id": plan_id(self.token["key"]),
-            "token": {name: self.token.get(name) for name in ("key", "id", "provider", "kind", "name", "owner",
-                                                              "masked", "revoke_id") if self.token.get(name) is not None},
+            "token": {
+                name: self.token.get(name)
+                for name in ("key", "id", "provider", "kind", "name", "owner", "masked", "revoke_id")
+                if self.token.get(name) is not None
+            },
             "action": action,
             "summary": summary,
             "severity": self.findings[0]["severity"],
@@ -181,9 +210,12 @@ class Planner:
         from auditor.plan.emit import requests_for
 
         plan["requests"] = requests_for(plan, self.token, self.catalogue, self.now)
-        plan["problems"] = [f"{c['id']}: {p}" for c in credentials for p in
-                            credential_problems(c, self.catalogue, tuple(self.kept_admin))
-                            + exceeds_today(c, self.token, self.catalogue)]
+        plan["problems"] = [
+            f"{c['id']}: {p}"
+            for c in credentials
+            for p in credential_problems(c, self.catalogue, tuple(self.kept_admin))
+            + exceeds_today(c, self.token, self.catalogue)
+        ]
         return plan
 
     def _in_use(self) -> bool:
@@ -214,8 +246,10 @@ class Planner:
         if count and credentials[0]["type"] == "github_app":
             return "Move the job to a GitHub App with only the permissions it needs, then revoke the token"
         if count > 1:
-            return (f"Replace it with {count} credentials, one for each place it is stored, each with only what "
-                    "that place needs; then revoke it")
+            return (
+                f"Replace it with {count} credentials, one for each place it is stored, each with only what "
+                "that place needs; then revoke it"
+            )
         return "Replace it with one credential holding only what the job needs, then revoke it"
 
     # -- credentials ----------------------------------------------------------------------------------------
@@ -233,27 +267,56 @@ class Planner:
         """Today's permissions (admin-rated ones decided below), with an expiry: the spec when no rule proposed one."""
         token, days = self.token, self.catalogue.lifetime_days
         if self.provider == "github":
-            pairs = {name: level for name, level in _github_held(token, self.entry).items()
-                     if self.catalogue.access_of("github", f"{name}:{level}") != "admin"}
-            return {"type": "fine_grained_pat", "resource_owner": (token.get("orgs") or [token.get("owner")])[0],
-                    "repository_selection": "subset", "repositories": _github_repos(token),
-                    "permissions": self._group(pairs), "expires_in_days": days, "expires_at": _date(self.now, days),
-                    "derived_from": "grants", "needs_owner_input": False}
+            pairs = {
+                name: level
+                for name, level in _github_held(token, self.entry).items()
+                if self.catalogue.access_of("github", f"{name}:{level}") != "admin"
+            }
+            return {
+                "type": "fine_grained_pat",
+                "resource_owner": (token.get("orgs") or [token.get("owner")])[0],
+                "repository_selection": "subset",
+                "repositories": _github_repos(token),
+                "permissions": self._group(pairs),
+                "expires_in_days": days,
+                "expires_at": _date(self.now, days),
+                "derived_from": "grants",
+                "needs_owner_input": False,
+            }
         if self.provider == "gitlab":
             level = _gitlab_level(token, self.entry)
             scopes = {s for s in token.get("scopes") or [] if self.catalogue.access_of("gitlab", s) != "admin"}
-            return {"token_type": token.get("kind"), "scopes": sorted(scopes | {"self_rotate"}),
-                    "access_level": 40 if level == 50 else level, "expires_in_days": days,
-                    "expires_at": _date(self.now, days), "self_rotate": True, "derived_from": "scopes",
-                    "needs_owner_input": False}
+            return {
+                "token_type": token.get("kind"),
+                "scopes": sorted(scopes | {"self_rotate"}),
+                "access_level": 40 if level == 50 else level,
+                "expires_in_days": days,
+                "expires_at": _date(self.now, days),
+                "self_rotate": True,
+                "derived_from": "scopes",
+                "needs_owner_input": False,
+            }
         if self.provider == "huggingface":
-            scoped = [{"entity": g["resource"], "permissions": kept} for g in token.get("grants") or []
-                      if (kept := sorted(p for p in g.get("permissions") or []
-                                         if self.catalogue.access_of("huggingface", p) != "admin"))]
-            return {"scoped": scoped, "global": sorted(token.get("global_permissions") or []),
-                    "canReadGatedRepos": False, "derived_from": "grants", "needs_owner_input": False}
-        question = (f"Which resources does {_label(token)} (owner {token.get('owner')}) need, with which "
-                    "permissions, and for how long?")
+            scoped = [
+                {"entity": g["resource"], "permissions": kept}
+                for g in token.get("grants") or []
+                if (
+                    kept := sorted(
+                        p for p in g.get("permissions") or [] if self.catalogue.access_of("huggingface", p) != "admin"
+                    )
+                )
+            ]
+            return {
+                "scoped": scoped,
+                "global": sorted(token.get("global_permissions") or []),
+                "canReadGatedRepos": False,
+                "derived_from": "grants",
+                "needs_owner_input": False,
+            }
+        question = (
+            f"Which resources does {_label(token)} (owner {token.get('owner')}) need, with which "
+            "permissions, and for how long?"
+        )
         self.questions.append(question)
         return {"needs_owner_input": True, "derived_from": "none", "question": question}
 
@@ -282,13 +345,19 @@ class Planner:
                 spec = self._with_kept(spec, kept, github_app)
             spec = self._within_today(spec)
             spec = self._grantable(spec)
-            credential = {"id": f"{plan_id(self.token['key'])}/{index}", "provider": self.provider,
-                          "type": self._type(spec, github_app), "name": self._name(places if split else []),
-                          "for": places, **{k: v for k, v in spec.items() if k not in ("question", "type")}}
+            credential = {
+                "id": f"{plan_id(self.token['key'])}/{index}",
+                "provider": self.provider,
+                "type": self._type(spec, github_app),
+                "name": self._name(places if split else []),
+                "for": places,
+                **{k: v for k, v in spec.items() if k not in ("question", "type")},
+            }
             if public:
                 credential["read_only_because"] = (
                     f"{', '.join(p['location'] for p in public)} is readable by anyone: it gets read access only "
-                    "(make it private first if it must write)")
+                    "(make it private first if it must write)"
+                )
             credentials.append(credential)
         return credentials
 
@@ -328,8 +397,10 @@ class Planner:
             for entry in spec.get("scoped") or []:
                 kept = []
                 for permission in entry.get("permissions") or []:
-                    single = {"provider": "huggingface", "scoped": [{"entity": entry["entity"],
-                                                                      "permissions": [permission]}]}
+                    single = {
+                        "provider": "huggingface",
+                        "scoped": [{"entity": entry["entity"], "permissions": [permission]}],
+                    }
                     if exceeds_today(single, self.token, self.catalogue):
                         left_out.append(f"{permission} on {entry['entity'].get('type')} {entry['entity'].get('name')}")
                     else:
@@ -339,8 +410,10 @@ class Planner:
             spec["scoped"] = scoped
         if left_out:
             spec["left_out_not_held_today"] = sorted(set(left_out))
-            self.questions.append(f"{_label(self.token)} does not hold {', '.join(sorted(set(left_out)))} today, so "
-                                  "the new credential leaves it out: which resources does the job really need?")
+            self.questions.append(
+                f"{_label(self.token)} does not hold {', '.join(sorted(set(left_out)))} today, so "
+                "the new credential leaves it out: which resources does the job really need?"
+            )
         return spec
 
     def _grantable(self, spec: dict) -> dict:
@@ -355,19 +428,26 @@ class Planner:
             entity = entry.get("entity") or {}
             where = "repo" if entity.get("type") in repo_types else entity.get("type")
             kept = [p for p in entry.get("permissions") or [] if where in (offered.get(p) or {}).get("on", [])]
-            left_out += [f"{p} on {entity.get('type')} {entity.get('name')}" for p in entry.get("permissions") or []
-                         if p not in kept]
+            left_out += [
+                f"{p} on {entity.get('type')} {entity.get('name')}"
+                for p in entry.get("permissions") or []
+                if p not in kept
+            ]
             if kept:
                 scoped.append({**entry, "permissions": kept})
         spec["scoped"] = scoped
         if isinstance(spec.get("global"), list):
-            left_out += [f"{p} (global)" for p in spec["global"] if "global" not in (offered.get(p) or {}).get("on", [])]
+            left_out += [
+                f"{p} (global)" for p in spec["global"] if "global" not in (offered.get(p) or {}).get("on", [])
+            ]
             spec["global"] = [p for p in spec["global"] if "global" in (offered.get(p) or {}).get("on", [])]
         if left_out:
             spec["left_out_not_grantable"] = sorted(set(left_out))
-            self.questions.append(f"{_label(self.token)} holds {', '.join(sorted(set(left_out)))} today, which a "
-                                  "fine-grained token cannot be granted there, so the new credential leaves it out: "
-                                  "what does the job need instead?")
+            self.questions.append(
+                f"{_label(self.token)} holds {', '.join(sorted(set(left_out)))} today, which a "
+                "fine-grained token cannot be granted there, so the new credential leaves it out: "
+                "what does the job need instead?"
+            )
         return spec
 
     def _type(self, spec: dict, github_app: bool) -> str:
@@ -379,8 +459,9 @@ class Planner:
             return spec.get("token_type") or self.token.get("kind")
         if self.provider == "huggingface":
             # the registry's token types: a fine-grained token is a user access token with the fineGrained role
-            return spec.get("type") or ("service_account_token" if self.token.get("kind") == "service_account_token"
-                                        else "user_access_token")
+            return spec.get("type") or (
+                "service_account_token" if self.token.get("kind") == "service_account_token" else "user_access_token"
+            )
         return self.token.get("kind") or "token"
 
     def _name(self, places: list[dict]) -> str:
@@ -400,21 +481,31 @@ class Planner:
     def _read_only(self, spec: dict) -> dict:
         if self.provider == "github" and isinstance(spec.get("permissions"), dict):
             known = self.entry.get("permissions") or {}
-            spec["permissions"] = {group: {name: "read" for name in perms if f"{name}:read" in known}
-                                   for group, perms in spec["permissions"].items()}
+            spec["permissions"] = {
+                group: {name: "read" for name in perms if f"{name}:read" in known}
+                for group, perms in spec["permissions"].items()
+            }
             spec["permissions"] = {g: p for g, p in spec["permissions"].items() if p}
         elif self.provider == "gitlab" and isinstance(spec.get("scopes"), list):
-            swap = {"api": "read_api", "write_repository": "read_repository", "write_registry": "read_registry",
-                    "write_virtual_registry": "read_virtual_registry"}
-            spec["scopes"] = sorted({swap.get(s, s) for s in spec["scopes"]
-                                     if self.catalogue.access_of("gitlab", swap.get(s, s)) == "read"})
+            swap = {
+                "api": "read_api",
+                "write_repository": "read_repository",
+                "write_registry": "read_registry",
+                "write_virtual_registry": "read_virtual_registry",
+            }
+            spec["scopes"] = sorted(
+                {swap.get(s, s) for s in spec["scopes"] if self.catalogue.access_of("gitlab", swap.get(s, s)) == "read"}
+            )
             if spec.get("access_level") is not None:
                 spec["access_level"] = min(spec["access_level"], 20)
         elif self.provider == "huggingface" and isinstance(spec.get("scoped"), list):
             scoped = []
             for entry in spec["scoped"]:
-                permissions = [p for p in entry.get("permissions") or []
-                               if self.catalogue.access_of("huggingface", p) == "read" and "inference" not in p]
+                permissions = [
+                    p
+                    for p in entry.get("permissions") or []
+                    if self.catalogue.access_of("huggingface", p) == "read" and "inference" not in p
+                ]
                 if permissions:
                     scoped.append({**entry, "permissions": permissions})
             spec["scoped"] = scoped
@@ -446,8 +537,12 @@ class Planner:
             for grant in token.get("grants") or []:
                 for permission in grant.get("permissions") or []:
                     if self.catalogue.access_of("huggingface", permission) == "admin":
-                        found.append((f"{permission} on {grant['resource'].get('type')} "
-                                      f"{grant['resource'].get('name')}", permission))
+                        found.append(
+                            (
+                                f"{permission} on {grant['resource'].get('type')} {grant['resource'].get('name')}",
+                                permission,
+                            )
+                        )
         return sorted(set(found))
 
     def _decide_admin(self, base: dict) -> list[str]:
@@ -456,8 +551,11 @@ class Planner:
         if not held:
             return []
         evidence = self._evidence_text()
-        purposes = [(why, needs) for pattern, why, needs in PURPOSES.get(self.provider, [])
-                    if re.search(pattern, evidence, re.IGNORECASE)]
+        purposes = [
+            (why, needs)
+            for pattern, why, needs in PURPOSES.get(self.provider, [])
+            if re.search(pattern, evidence, re.IGNORECASE)
+        ]
         usage = bool(self.token.get("observed_usage"))
         automation = self.provider == "github" and _automation(self.token, self.entry)
         kept = []
@@ -467,31 +565,53 @@ class Planner:
             if reasons:
                 via = "github_app" if automation else "named_resources"
                 if via == "github_app":
-                    limit = ("it serves automation, so it moves to a GitHub App whose installation tokens expire "
-                             "after an hour and belong to no person")
+                    limit = (
+                        "it serves automation, so it moves to a GitHub App whose installation tokens expire "
+                        "after an hour and belong to no person"
+                    )
                 elif self.token.get("expiry_supported") is False:
                     limit = "kept only on the resources it is granted on today (this kind of token cannot expire)"
                 else:
                     limit = f"kept only on the named resources, expiring after {KEEP_ADMIN_DAYS} days"
                 because = f"the token's name or storage key ({evidence}) says it {reasons[0]}, which needs it; {limit}"
-                self.decisions.append({"permission": shown, "rating": "admin", "decision": "keep", "via": via,
-                                       "because": because})
+                self.decisions.append(
+                    {"permission": shown, "rating": "admin", "decision": "keep", "via": via, "because": because}
+                )
                 kept.append(permission)
                 self.kept_admin.append(permission)
             elif usage or purposes:
-                self.decisions.append({"permission": shown, "rating": "admin", "decision": "drop", "via": None,
-                                       "because": "what the token is seen doing "
-                                       + ("(observed usage)" if usage else f"({purposes[0][0]})")
-                                       + " does not need it"})
+                self.decisions.append(
+                    {
+                        "permission": shown,
+                        "rating": "admin",
+                        "decision": "drop",
+                        "via": None,
+                        "because": "what the token is seen doing "
+                        + ("(observed usage)" if usage else f"({purposes[0][0]})")
+                        + " does not need it",
+                    }
+                )
             else:
-                self.decisions.append({"permission": shown, "rating": "admin", "decision": "ask", "via": None,
-                                       "because": "nothing shows what the token does (no observed usage, no purpose "
-                                       "in its name): left out of the new credential until its owner says the job "
-                                       "needs it"})
-                where = ("only on the named repositories with a {d}-day expiry, or to a GitHub App" if
-                         self.provider == "github" else "only on the named resources with a {d}-day expiry")
-                self.questions.append(f"Does the job of {_label(self.token)} need {shown}? If it does, it is granted "
-                                      f"{where.format(d=KEEP_ADMIN_DAYS)}; if not, it is left out.")
+                self.decisions.append(
+                    {
+                        "permission": shown,
+                        "rating": "admin",
+                        "decision": "ask",
+                        "via": None,
+                        "because": "nothing shows what the token does (no observed usage, no purpose "
+                        "in its name): left out of the new credential until its owner says the job "
+                        "needs it",
+                    }
+                )
+                where = (
+                    "only on the named repositories with a {d}-day expiry, or to a GitHub App"
+                    if self.provider == "github"
+                    else "only on the named resources with a {d}-day expiry"
+                )
+                self.questions.append(
+                    f"Does the job of {_label(self.token)} need {shown}? If it does, it is granted "
+                    f"{where.format(d=KEEP_ADMIN_DAYS)}; if not, it is left out."
+                )
         return kept
 
     def _usage_needs(self) -> set[str]:
@@ -504,7 +624,7 @@ class Planner:
                 if isinstance(entry, dict) and "scopes" in entry:
                     needs |= set(entry["scopes"])
                 elif isinstance(entry, dict):
-                    needs |= {f"{n}:{l}" for n, l in entry.items()}
+                    needs |= {f"{n}:{level}" for n, level in entry.items()}
                 elif isinstance(entry, list):
                     needs |= set(entry)
         return needs
@@ -518,21 +638,39 @@ class Planner:
             if permission not in sensitive:
                 return True
             if permission in needs:
-                self.decisions.append({"permission": shown, "rating": "sensitive", "decision": "keep", "via": None,
-                                       "because": "observed usage needs it"})
+                self.decisions.append(
+                    {
+                        "permission": shown,
+                        "rating": "sensitive",
+                        "decision": "keep",
+                        "via": None,
+                        "because": "observed usage needs it",
+                    }
+                )
                 return True
             decision = "drop" if usage else "ask"
-            self.decisions.append({"permission": shown, "rating": "sensitive", "decision": decision, "via": None,
-                                   "because": "observed usage does not need it" if usage else
-                                   "nothing shows the job needs it: left out until its owner says it does"})
+            self.decisions.append(
+                {
+                    "permission": shown,
+                    "rating": "sensitive",
+                    "decision": decision,
+                    "via": None,
+                    "because": "observed usage does not need it"
+                    if usage
+                    else "nothing shows the job needs it: left out until its owner says it does",
+                }
+            )
             if not usage:
-                self.questions.append(f"Does the job of {_label(self.token)} need {shown}? It is left out unless "
-                                      "it does.")
+                self.questions.append(
+                    f"Does the job of {_label(self.token)} need {shown}? It is left out unless it does."
+                )
             return False
 
         if isinstance(spec.get("permissions"), dict):
-            spec["permissions"] = {g: {n: l for n, l in perms.items() if decide(f"{n}:{l}", f"{n}: {l}")}
-                                   for g, perms in spec["permissions"].items()}
+            spec["permissions"] = {
+                g: {n: level for n, level in perms.items() if decide(f"{n}:{level}", f"{n}: {level}")}
+                for g, perms in spec["permissions"].items()
+            }
             spec["permissions"] = {g: p for g, p in spec["permissions"].items() if p}
         if isinstance(spec.get("scopes"), list):
             spec["scopes"] = [s for s in spec["scopes"] if decide(s, s)]
@@ -551,16 +689,22 @@ class Planner:
                 name, level = permission.split(":", 1)
                 permissions.setdefault(groups.get(name, "repository"), {})[name] = level
             if github_app:
-                spec = {"installed_on": spec.get("resource_owner"), "repository_selection": "selected",
-                        "repositories": spec.get("repositories") or _github_repos(self.token),
-                        "permissions": permissions, "derived_from": spec.get("derived_from"),
-                        "needs_owner_input": spec.get("needs_owner_input", False)}
+                spec = {
+                    "installed_on": spec.get("resource_owner"),
+                    "repository_selection": "selected",
+                    "repositories": spec.get("repositories") or _github_repos(self.token),
+                    "permissions": permissions,
+                    "derived_from": spec.get("derived_from"),
+                    "needs_owner_input": spec.get("needs_owner_input", False),
+                }
             else:
                 spec["expires_in_days"] = KEEP_ADMIN_DAYS
                 spec["expires_at"] = _date(self.now, KEEP_ADMIN_DAYS)
             if not spec.get("repositories"):
-                self.questions.append(f"Which repositories does {_label(self.token)} manage? The admin-rated "
-                                      "permissions it keeps are granted on those only.")
+                self.questions.append(
+                    f"Which repositories does {_label(self.token)} manage? The admin-rated "
+                    "permissions it keeps are granted on those only."
+                )
         elif self.provider == "huggingface":
             scoped = spec.setdefault("scoped", [])
             for grant in self.token.get("grants") or []:
@@ -585,8 +729,11 @@ class Planner:
         for finding in self.findings:
             if finding["rule_id"] == "raw-secret-in-inventory":
                 source = finding.get("source") or {}
-                add("purge", f"Delete the token value from {source.get('file')} at {source.get('pointer')}; "
-                             f"it stays valid until {masked} is revoked below")
+                add(
+                    "purge",
+                    f"Delete the token value from {source.get('file')} at {source.get('pointer')}; "
+                    f"it stays valid until {masked} is revoked below",
+                )
         action = plan["action"]
         if action == "deny":
             add("deny", f"Deny the pending request {token.get('id')} of {token.get('owner')}")
@@ -596,8 +743,11 @@ class Planner:
         for question in plan["questions"]:
             add("ask", f"Ask {token.get('owner')}: {question}")
         if action == "restrict-app":
-            add("restrict", "Review the app's access: limit it to the repositories it needs, or remove its "
-                            f"authorization of {token.get('owner')} if the app is not needed")
+            add(
+                "restrict",
+                "Review the app's access: limit it to the repositories it needs, or remove its "
+                f"authorization of {token.get('owner')} if the app is not needed",
+            )
             return steps
         if action == "review":
             return steps
@@ -608,17 +758,23 @@ class Planner:
             return steps
         if action == "revoke":
             for place in self.places:
-                add("store", f"Remove {masked} from {place['kind']} {place['location']}"
-                             + (f" ({place['key']})" if place.get("key") else ""))
+                add(
+                    "store",
+                    f"Remove {masked} from {place['kind']} {place['location']}"
+                    + (f" ({place['key']})" if place.get("key") else ""),
+                )
             add("revoke", f"Revoke {masked}")
             return steps
         for credential in plan["credentials"]:
             add("create", describe(credential), credential["id"])
         for credential in plan["credentials"]:
             self._store_steps(add, [credential], credential["id"])
-        add("verify", f"Check that usage has moved: once every place holds its new credential, {masked} shows no "
-                      f"new use (last used {token.get('last_used_at') or 'never'}) in the provider's audit log or "
-                      "the next export")
+        add(
+            "verify",
+            f"Check that usage has moved: once every place holds its new credential, {masked} shows no "
+            f"new use (last used {token.get('last_used_at') or 'never'}) in the provider's audit log or "
+            "the next export",
+        )
         add("revoke", f"Revoke {masked}")
         return steps
 
@@ -627,57 +783,83 @@ class Planner:
         for credential in credentials:
             places = credential.get("for") or []
             if not places:
-                add("store", f"Put the new {'credential ' + what if what.startswith('plan-') else what} where "
-                             f"{masked} is used today (the inventory lists no place: ask "
-                             f"{self.token.get('owner')})", credential.get("id"))
+                add(
+                    "store",
+                    f"Put the new {'credential ' + what if what.startswith('plan-') else what} where "
+                    f"{masked} is used today (the inventory lists no place: ask "
+                    f"{self.token.get('owner')})",
+                    credential.get("id"),
+                )
             for place in places:
                 key = f" ({place['key']})" if place.get("key") else ""
-                how = " as a secret, not a plain-text variable" if self._public(place) and \
-                    "variable" in str(place.get("kind")) else ""
+                how = (
+                    " as a secret, not a plain-text variable"
+                    if self._public(place) and "variable" in str(place.get("kind"))
+                    else ""
+                )
                 if credential.get("type") == "github_app":
-                    add("store", f"In {place['kind']} {place['location']}{key}, store the App's ID and private key as "
-                                 "secrets and mint an installation token per run (actions/create-github-app-token) "
-                                 f"instead of {masked}", credential.get("id"))
+                    add(
+                        "store",
+                        f"In {place['kind']} {place['location']}{key}, store the App's ID and private key as "
+                        "secrets and mint an installation token per run (actions/create-github-app-token) "
+                        f"instead of {masked}",
+                        credential.get("id"),
+                    )
                 else:
-                    add("store", f"Store {'credential ' + what if what.startswith('plan-') else what} in "
-                                 f"{place['kind']} {place['location']}{key}{how} in place of "
-                                 f"{masked}", credential.get("id"))
+                    add(
+                        "store",
+                        f"Store {'credential ' + what if what.startswith('plan-') else what} in "
+                        f"{place['kind']} {place['location']}{key}{how} in place of "
+                        f"{masked}",
+                        credential.get("id"),
+                    )
 
 
 def describe(credential: dict) -> str:
     """One line naming every field of a planned credential."""
     provider, kind = credential["provider"], credential["type"]
     if kind == "github_app":
-        return (f"Register a GitHub App owned by {credential.get('installed_on')} with {_github_perms(credential)}, "
-                f"install it on {', '.join(credential.get('repositories') or []) or 'the repositories the owner names'}"
-                " only")
+        return (
+            f"Register a GitHub App owned by {credential.get('installed_on')} with {_github_perms(credential)}, "
+            f"install it on {', '.join(credential.get('repositories') or []) or 'the repositories the owner names'}"
+            " only"
+        )
     if provider == "github" and kind == "classic_pat":
-        return (f"Create a personal access token (classic) \"{credential['name']}\" with only the scopes "
-                f"{', '.join(credential.get('scopes') or [])}, expiring on {credential.get('expires_at')}")
+        return (
+            f'Create a personal access token (classic) "{credential["name"]}" with only the scopes '
+            f"{', '.join(credential.get('scopes') or [])}, expiring on {credential.get('expires_at')}"
+        )
     if provider == "github":
-        return (f"Create a fine-grained personal access token \"{credential['name']}\": resource owner "
-                f"{credential.get('resource_owner')}, only repositories "
-                f"{', '.join(credential.get('repositories') or []) or '(those the owner names)'}, "
-                f"{_github_perms(credential)}, expiring on {credential.get('expires_at')}")
+        return (
+            f'Create a fine-grained personal access token "{credential["name"]}": resource owner '
+            f"{credential.get('resource_owner')}, only repositories "
+            f"{', '.join(credential.get('repositories') or []) or '(those the owner names)'}, "
+            f"{_github_perms(credential)}, expiring on {credential.get('expires_at')}"
+        )
     if provider == "gitlab":
         level = credential.get("access_level")
-        return (f"Create a {str(kind).replace('_', ' ')} \"{credential['name']}\" with scopes "
-                f"{', '.join(credential.get('scopes') or [])}"
-                + (f", access level {level}" if level is not None else "")
-                + f", expiring on {credential.get('expires_at')}")
+        return (
+            f'Create a {str(kind).replace("_", " ")} "{credential["name"]}" with scopes '
+            f"{', '.join(credential.get('scopes') or [])}"
+            + (f", access level {level}" if level is not None else "")
+            + f", expiring on {credential.get('expires_at')}"
+        )
     if provider == "huggingface":
-        scoped = "; ".join(f"{s['entity'].get('type')} {s['entity'].get('name')}: {', '.join(s['permissions'])}"
-                           for s in credential.get("scoped") or [])
+        scoped = "; ".join(
+            f"{s['entity'].get('type')} {s['entity'].get('name')}: {', '.join(s['permissions'])}"
+            for s in credential.get("scoped") or []
+        )
         what = "service-account token" if kind == "service_account_token" else "fine-grained token"
-        return (f"Create a {what} \"{credential['name']}\" with only: {scoped or '(what the owner names)'}"
-                + (f"; global: {', '.join(credential['global'])}" if credential.get("global") else ""))
-    return f"Create a narrowly scoped, expiring {provider} token \"{credential['name']}\" with what the owner names"
+        return f'Create a {what} "{credential["name"]}" with only: {scoped or "(what the owner names)"}' + (
+            f"; global: {', '.join(credential['global'])}" if credential.get("global") else ""
+        )
+    return f'Create a narrowly scoped, expiring {provider} token "{credential["name"]}" with what the owner names'
 
 
 def _github_perms(credential: dict) -> str:
     parts = []
     for group, perms in sorted((credential.get("permissions") or {}).items()):
-        parts.append(f"{group} permissions " + ", ".join(f"{n}: {l}" for n, l in sorted(perms.items())))
+        parts.append(f"{group} permissions " + ", ".join(f"{n}: {level}" for n, level in sorted(perms.items())))
     return "; ".join(parts) or "permissions the owner names"
 
 
@@ -704,8 +886,13 @@ def _github_held(token: dict, entry: dict) -> dict[str, str]:
 
 
 def _github_repos(token: dict) -> list[str]:
-    return sorted({g["resource"]["name"] for g in token.get("grants") or []
-                   if (g.get("resource") or {}).get("type") == "repository"})
+    return sorted(
+        {
+            g["resource"]["name"]
+            for g in token.get("grants") or []
+            if (g.get("resource") or {}).get("type") == "repository"
+        }
+    )
 
 
 def _gitlab_level(token: dict, entry: dict) -> int | None:
@@ -719,8 +906,10 @@ def _gitlab_level(token: dict, entry: dict) -> int | None:
 
 def _automation(token: dict, entry: dict) -> bool:
     pattern = entry.get("automation_pattern")
-    if any(p.get("kind") in ("github_actions_secret", "github_dependabot_secret", "gitlab_ci_variable")
-           for p in token.get("stored_in") or []):
+    if any(
+        p.get("kind") in ("github_actions_secret", "github_dependabot_secret", "gitlab_ci_variable")
+        for p in token.get("stored_in") or []
+    ):
         return True
     return bool(pattern) and any(re.search(pattern, str(v)) for v in (token.get("owner"), token.get("name")) if v)
 
@@ -731,22 +920,29 @@ def exceeds_today(credential: dict, token: dict, catalogue: Catalogue) -> list[s
     entry = catalogue.of(provider)
     if provider == "github":
         held = _github_held(token, entry)
-        repository_held = any(g == "repository" for g in
-                              ((entry.get("permission_groups") or {}).get(n, "repository") for n in held))
+        repository_held = any(
+            g == "repository" for g in ((entry.get("permission_groups") or {}).get(n, "repository") for n in held)
+        )
         for perms in (credential.get("permissions") or {}).values():
             for name, level in perms.items():
                 if name == "metadata" and level == "read" and repository_held:
                     continue  # granted with any repository permission
                 if RANK.get(level, 9) > RANK.get(held.get(name, "none"), 0):
                     problems.append(f"grants {name}: {level}; the token holds {held.get(name, 'nothing')}")
-        problems += [f"grants scope {s}, which the token does not hold" for s in credential.get("scopes") or []
-                     if s not in (token.get("scopes") or [])]
+        problems += [
+            f"grants scope {s}, which the token does not hold"
+            for s in credential.get("scopes") or []
+            if s not in (token.get("scopes") or [])
+        ]
     elif provider == "gitlab":
         scopes = set(token.get("scopes") or [])
         narrow = entry.get("narrow_alternatives") or {}
         allowed = scopes | {a for s in scopes for a in narrow.get(s, [])} | {"self_rotate"}
-        problems += [f"grants scope {s}, which the token does not hold" for s in credential.get("scopes") or []
-                     if s not in allowed]
+        problems += [
+            f"grants scope {s}, which the token does not hold"
+            for s in credential.get("scopes") or []
+            if s not in allowed
+        ]
         today, level = _gitlab_level(token, entry), credential.get("access_level")
         if level is not None and today is not None and level > today:
             problems.append(f"grants access level {level}; the token has {today}")
@@ -759,15 +955,18 @@ def exceeds_today(credential: dict, token: dict, catalogue: Catalogue) -> list[s
             for permission in scoped.get("permissions") or []:
                 if permission in global_held:
                     continue
-                if not any(permission in (g.get("permissions") or []) and _covers(g.get("resource") or {}, entity)
-                           for g in grants):
-                    problems.append(f"grants {permission} on {entity.get('type')} {entity.get('name')}, "
-                                    "which the token does not hold there")
+                if not any(
+                    permission in (g.get("permissions") or []) and _covers(g.get("resource") or {}, entity)
+                    for g in grants
+                ):
+                    problems.append(
+                        f"grants {permission} on {entity.get('type')} {entity.get('name')}, "
+                        "which the token does not hold there"
+                    )
     return problems
 
 
 def _covers(resource: dict, entity: dict) -> bool:
     if resource == entity:
         return True
-    return resource.get("type") in ("user", "org") and \
-        str(entity.get("name", "")).split("/")[0] == resource.get("name")
+    return resource.get("type") in ("user", "org") and str(entity.get("name", "")).split("/")[0] == resource.get("name")

@@ -38,14 +38,13 @@ class Catalogue:
         self._levels: dict[tuple[str, str], str | None] = {}
 
     @classmethod
-    def load(cls, policy_dir: Path, config: dict | None = None) -> "Catalogue":
+    def load(cls, policy_dir: Path, config: dict | None = None) -> Catalogue:
         providers = _providers(str(policy_dir))
         override = ((config or {}).get("catalogue") or {}).get("providers") or {}
         settings = Path(policy_dir) / "token_auditor" / "settings" / "data.json"
         thresholds = json.loads(settings.read_text()).get("thresholds", {}) if settings.is_file() else {}
         thresholds = {**thresholds, **((config or {}).get("thresholds") or {})}
-        return cls(_merge(providers, override) if override else providers,
-                   int(thresholds.get("max_lifetime_days", 90)))
+        return cls(_merge(providers, override) if override else providers, int(thresholds.get("max_lifetime_days", 90)))
 
     def of(self, provider: str) -> dict:
         return self.providers.get(provider) or {}

@@ -25,14 +25,17 @@ def plans_of(data: dict, policy_dir) -> list[dict]:
         return data["plans"]
     from auditor.plan import Catalogue, build_plans
 
-    return build_plans(data["findings"], data.get("tokens") or [], data["now"],
-                       Catalogue.load(policy_dir, data.get("config") or {}))
+    return build_plans(
+        data["findings"], data.get("tokens") or [], data["now"], Catalogue.load(policy_dir, data.get("config") or {})
+    )
 
 
 def render(plans: list[dict], fmt: str, data: dict) -> str:
     if fmt == "json":
-        return json.dumps({"schema_version": "1.0", "now": data["now"], "plans": plans}, indent=2,
-                          ensure_ascii=False) + "\n"
+        return (
+            json.dumps({"schema_version": "1.0", "now": data["now"], "plans": plans}, indent=2, ensure_ascii=False)
+            + "\n"
+        )
     # Inventory text reaches a terminal through both (cat, bash's echo): no control character is sent raw.
     if fmt == "markdown":
         return terminal_safe(markdown(plans), keep_newlines=True)
@@ -48,13 +51,19 @@ def plan_heading(plan: dict) -> str:
 
 
 def plan_markdown(plan: dict, level: str = "###", requests: bool = True) -> list[str]:
-    lines = [f"{level} {plan_heading(plan)}", "",
-             f"**{esc(plan['action'])}** ({esc(plan['severity'])}; fixes {', '.join(f'`{r}`' for r in plan['rules'])}):"
-             f" {esc(plan['summary'])} <sub>`{plan['id']}`</sub>", ""]
+    lines = [
+        f"{level} {plan_heading(plan)}",
+        "",
+        f"**{esc(plan['action'])}** ({esc(plan['severity'])}; fixes {', '.join(f'`{r}`' for r in plan['rules'])}):"
+        f" {esc(plan['summary'])} <sub>`{plan['id']}`</sub>",
+        "",
+    ]
     for decision in plan.get("decisions") or []:
         via = f" via {esc(decision['via'])}" if decision.get("via") else ""
-        lines.append(f"- {esc(decision['rating'])} `{esc(decision['permission'])}`: **{esc(decision['decision'])}**"
-                     f"{via}: {esc(decision['because'])}")
+        lines.append(
+            f"- {esc(decision['rating'])} `{esc(decision['permission'])}`: **{esc(decision['decision'])}**"
+            f"{via}: {esc(decision['because'])}"
+        )
     if plan.get("decisions"):
         lines.append("")
     lines += [f"{step['order']}. {esc(step['text'])}" for step in plan["steps"]]
@@ -71,11 +80,17 @@ def plan_markdown(plan: dict, level: str = "###", requests: bool = True) -> list
 def request_markdown(request: dict) -> list[str]:
     head = f"- step {request.get('step')} ({esc(request['purpose'])})"
     if request["kind"] == "api":
-        lines = [f"{head}: `{request['method']} {request['url']}` with ${request['auth']['variable']} "
-                 f"({esc(request['auth']['needs'])})"]
+        lines = [
+            f"{head}: `{request['method']} {request['url']}` with ${request['auth']['variable']} "
+            f"({esc(request['auth']['needs'])})"
+        ]
         if request.get("body") is not None:
-            lines += ["", "  ```json", *["  " + line for line in json.dumps(request["body"], indent=2).splitlines()],
-                      "  ```"]
+            lines += [
+                "",
+                "  ```json",
+                *["  " + line for line in json.dumps(request["body"], indent=2).splitlines()],
+                "  ```",
+            ]
         if request.get("note"):
             lines.append(f"  ({esc(request['note'])})")
         return lines + [""]
@@ -88,8 +103,12 @@ def request_markdown(request: dict) -> list[str]:
 
 
 def markdown(plans: list[dict]) -> str:
-    lines = ["## token-auditor remediation plans", "",
-             f"{len(plans)} plan(s), one per token with findings. Nothing has been sent: review each request.", ""]
+    lines = [
+        "## token-auditor remediation plans",
+        "",
+        f"{len(plans)} plan(s), one per token with findings. Nothing has been sent: review each request.",
+        "",
+    ]
     for plan in plans:
         lines += plan_markdown(plan)
     return "\n".join(lines) + "\n"
@@ -111,7 +130,7 @@ def _word(text: str, messages: dict[str, str]) -> str:
         if match.group(1) not in messages:  # only the request's own placeholders expand; the rest is literal
             continue
         if match.start() > last:
-            parts.append(shlex.quote(text[last:match.start()]))
+            parts.append(shlex.quote(text[last : match.start()]))
         name = match.group(1)
         parts.append(f'"${{{name}:?{_safe_message(messages.get(name, "set " + name))}}}"')
         last = match.end()
@@ -128,13 +147,20 @@ def _curl(request: dict) -> list[str]:
     variable, needs = auth["variable"], _safe_message(auth["needs"])
     # A saved report may have been edited: only a plain variable name reaches the script.
     if not isinstance(variable, str) or not _SHELL_NAME.fullmatch(variable):
-        raise InputError(f"plan: request auth.variable {terminal_safe(redact_text(str(variable)))!r} is not a shell "
-                         "variable name")
+        raise InputError(
+            f"plan: request auth.variable {terminal_safe(redact_text(str(variable)))!r} is not a shell variable name"
+        )
 
-    header = (f'"PRIVATE-TOKEN: ${{{variable}:?{needs}}}"' if variable.startswith("GITLAB")
-              else f'"Authorization: Bearer ${{{variable}:?{needs}}}"')
+    header = (
+        f'"PRIVATE-TOKEN: ${{{variable}:?{needs}}}"'
+        if variable.startswith("GITLAB")
+        else f'"Authorization: Bearer ${{{variable}:?{needs}}}"'
+    )
     messages = request.get("variables") or {}
-    lines = [f"curl --fail-with-body --silent --show-error --request {request['method']} \\", f"    --header {header} \\"]
+    lines = [
+        f"curl --fail-with-body --silent --show-error --request {request['method']} \\",
+        f"    --header {header} \\",
+    ]
     for name, value in (request.get("headers") or {}).items():
         lines.append(f"    --header {shlex.quote(f'{name}: {value}')} \\")
     if request.get("body") is not None:
@@ -144,12 +170,17 @@ def _curl(request: dict) -> list[str]:
 
 
 def shell(plans: list[dict], now: str) -> str:
-    lines = ["#!/usr/bin/env bash", "# token-auditor remediation plans: review before running. Nothing was sent.",
-             f"# Plans as of {' '.join(now.split())}. Token values are never written here: each request reads the",
-             "# credential that authorizes it from the environment variable it names.",
-             "# Usage: bash plan.sh               list the steps that have a request",
-             "#        bash plan.sh PLAN_ID/STEP  send that step's requests (settings pages are printed to open by hand)",
-             "set -euo pipefail", "", 'case "${1:-}" in']
+    lines = [
+        "#!/usr/bin/env bash",
+        "# token-auditor remediation plans: review before running. Nothing was sent.",
+        f"# Plans as of {' '.join(now.split())}. Token values are never written here: each request reads the",
+        "# credential that authorizes it from the environment variable it names.",
+        "# Usage: bash plan.sh               list the steps that have a request",
+        "#        bash plan.sh PLAN_ID/STEP  send that step's requests (settings pages are printed to open by hand)",
+        "set -euo pipefail",
+        "",
+        'case "${1:-}" in',
+    ]
     listing = []
     for plan in plans:
         token = plan["token"]
@@ -159,8 +190,12 @@ def shell(plans: list[dict], now: str) -> str:
         for order, requests in sorted(steps.items(), key=lambda item: item[0] or 0):
             label = f"{plan['id']}/{order}"
             step = next((s for s in plan["steps"] if s["order"] == order), {"text": ""})
-            listing.append(_comment(f"{label}  {token.get('provider')} {token.get('name') or token.get('id')} "
-                                    f"({token.get('masked') or ''}): {step['text']}")[2:])
+            listing.append(
+                _comment(
+                    f"{label}  {token.get('provider')} {token.get('name') or token.get('id')} "
+                    f"({token.get('masked') or ''}): {step['text']}"
+                )[2:]
+            )
             lines.append(f"  {label})")
             lines.append("    " + _comment(step["text"]))
             for request in requests:

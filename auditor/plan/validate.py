@@ -25,9 +25,22 @@ def registry_validator():
 
 
 # What the provider is asked to create; the plan's own bookkeeping (id, name, places, reasons) stays out.
-REQUESTED_FIELDS = ("provider", "type", "token_type", "resource_owner", "installed_on", "repository_selection",
-                    "repositories", "permissions", "scopes", "access_level", "expires_at", "scoped", "global",
-                    "canReadGatedRepos")
+REQUESTED_FIELDS = (
+    "provider",
+    "type",
+    "token_type",
+    "resource_owner",
+    "installed_on",
+    "repository_selection",
+    "repositories",
+    "permissions",
+    "scopes",
+    "access_level",
+    "expires_at",
+    "scoped",
+    "global",
+    "canReadGatedRepos",
+)
 
 
 def requested(credential: dict) -> dict:
@@ -59,8 +72,9 @@ def _github(credential: dict, entry: dict) -> list[str]:
             if f"{name}:{level}" not in known:
                 problems.append(f"github permission {name}: {level} does not exist")
             elif groups.get(name, "repository") != group:
-                problems.append(f"github permission {name} is a {groups.get(name, 'repository')} permission, "
-                                f"not {group}")
+                problems.append(
+                    f"github permission {name} is a {groups.get(name, 'repository')} permission, not {group}"
+                )
     for scope in credential.get("scopes") or []:
         if scope not in (entry.get("scopes") or {}):
             problems.append(f"github scope {scope} does not exist")

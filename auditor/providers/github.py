@@ -54,14 +54,27 @@ SECTIONS = (
     ("admins", "members"),
 )
 # Which evidence kind (auditor/evidence.py) each endpoint supplies; `admins` alone is not the member list.
-EVIDENCE = {"grants": "personal_access_tokens", "requests": "personal_access_token_requests",
-            "credentials": "credential_authorizations", "installations": "installations", "members": "members"}
+EVIDENCE = {
+    "grants": "personal_access_tokens",
+    "requests": "personal_access_token_requests",
+    "credentials": "credential_authorizations",
+    "installations": "installations",
+    "members": "members",
+}
 # A collector's `collection.endpoints` names → evidence kinds, where they differ.
-COLLECTION_ALIASES = {"org_settings": "org_policies", "requests": "personal_access_token_requests",
-                      "pending_requests": "personal_access_token_requests"}
+COLLECTION_ALIASES = {
+    "org_settings": "org_policies",
+    "requests": "personal_access_token_requests",
+    "pending_requests": "personal_access_token_requests",
+}
 # An empty bare answer has no objects to tell its endpoint by: its file name (as the README saves it) does.
-FILE_ENDPOINTS = {"personal-access-tokens": "grants", "personal-access-token-requests": "requests",
-                  "credential-authorizations": "credentials", "members": "members", "installations": "installations"}
+FILE_ENDPOINTS = {
+    "personal-access-tokens": "grants",
+    "personal-access-token-requests": "requests",
+    "credential-authorizations": "credentials",
+    "members": "members",
+    "installations": "installations",
+}
 
 
 def _flatten(value) -> list:
@@ -167,16 +180,20 @@ def _usage(item: dict) -> list[dict]:
     out = []
     for use in item.get("observed_usage") or []:
         resource = use.get("resource") or use.get("entity")
-        out.append({"resource": {"type": resource["type"], "name": resource["name"]},
-                    "actions": sorted(set(use.get("actions") or []))})
+        out.append(
+            {
+                "resource": {"type": resource["type"], "name": resource["name"]},
+                "actions": sorted(set(use.get("actions") or [])),
+            }
+        )
     return out
 
 
 def _stored_in(item: dict) -> list[dict]:
-    return [{"kind": p["kind"], "location": p["location"], "key": p.get("key"), "public": p.get("public")}
-            for p in item.get("stored_in") or []]
-
-
+    return [
+        {"kind": p["kind"], "location": p["location"], "key": p.get("key"), "public": p.get("public")}
+        for p in item.get("stored_in") or []
+    ]
 
 
 def _fine_grained(document: Document, pointer: str, item: dict, org: str, kind: str) -> dict:
@@ -188,7 +205,9 @@ def _fine_grained(document: Document, pointer: str, item: dict, org: str, kind: 
         if granted:
             grants.append({"resource": resource, "permissions": granted})
     if _permissions(perms.get("organization")):
-        grants.append({"resource": {"type": "org", "name": org}, "permissions": _permissions(perms.get("organization"))})
+        grants.append(
+            {"resource": {"type": "org", "name": org}, "permissions": _permissions(perms.get("organization"))}
+        )
     owner = (item.get("owner") or {}).get("login") or "unknown"
     if _permissions(perms.get("other")):
         grants.append({"resource": {"type": "account", "name": owner}, "permissions": _permissions(perms.get("other"))})
@@ -206,8 +225,11 @@ def _fine_grained(document: Document, pointer: str, item: dict, org: str, kind: 
         "org_wide": item.get("repository_selection") == "all",
         "grants": grants,
         "scopes": [],
-        "created_at": time_at(document, pointer + ("/created_at" if request else "/access_granted_at"),
-                            item.get("created_at") if request else item.get("access_granted_at")),
+        "created_at": time_at(
+            document,
+            pointer + ("/created_at" if request else "/access_granted_at"),
+            item.get("created_at") if request else item.get("access_granted_at"),
+        ),
         "expires_at": time_at(document, pointer + "/token_expires_at", item.get("token_expires_at")),
         "last_used_at": time_at(document, pointer + "/token_last_used_at", item.get("token_last_used_at")),
         "expiry_supported": True,
@@ -229,8 +251,9 @@ def _credential(document: Document, pointer: str, item: dict, org: str, out: Inv
     name = item.get("authorized_credential_note") or item.get("authorized_credential_title")
     if credential_type == "SSH key":
         label = name or item.get("fingerprint") or "SSH key"
-        out.skipped.append(Skipped(PROVIDER, str(item["credential_id"]), f"SSH key {label}", "not a token",
-                                   document.path, pointer))
+        out.skipped.append(
+            Skipped(PROVIDER, str(item["credential_id"]), f"SSH key {label}", "not a token", document.path, pointer)
+        )
         return None
     kind = CREDENTIAL_KINDS.get(credential_type, "unknown_credential")
     scopes = sorted(set(item.get("scopes") or []))
@@ -248,8 +271,9 @@ def _credential(document: Document, pointer: str, item: dict, org: str, out: Inv
         "grants": [{"resource": {"type": "org", "name": org}, "permissions": scopes}] if scopes else [],
         "scopes": scopes,
         "created_at": time_at(document, pointer + "/credential_authorized_at", item.get("credential_authorized_at")),
-        "expires_at": time_at(document, pointer + "/authorized_credential_expires_at",
-                            item.get("authorized_credential_expires_at")),
+        "expires_at": time_at(
+            document, pointer + "/authorized_credential_expires_at", item.get("authorized_credential_expires_at")
+        ),
         "last_used_at": time_at(document, pointer + "/credential_accessed_at", item.get("credential_accessed_at")),
         # only a classic PAT's owner sets its lifetime; an OAuth or App authorization has none to set
         "expiry_supported": kind == "classic_pat",
@@ -267,8 +291,9 @@ def _credential(document: Document, pointer: str, item: dict, org: str, out: Inv
 def _installation(document: Document, pointer: str, item: dict, org: str, out: Inventory) -> dict | None:
     slug = item.get("app_slug") or str(item.get("app_id"))
     if item.get("suspended_at"):
-        out.skipped.append(Skipped(PROVIDER, str(item["id"]), slug, "suspended GitHub App installation",
-                                   document.path, pointer))
+        out.skipped.append(
+            Skipped(PROVIDER, str(item["id"]), slug, "suspended GitHub App installation", document.path, pointer)
+        )
         return None
     granted = _permissions(item.get("permissions"))
     resources = _repo_resources(org, item.get("repository_selection"), _repositories(item))
@@ -343,9 +368,11 @@ class GitHubAdapter:
             endpoint = next(iter(_endpoints(items)), None)
             org = org_from_path(document.path) or options.get("org")  # the per-file path is the more specific
             if items and not org:
-                raise InputError(f"{document.path}: a bare `gh api` export ({endpoint}) does not say its "
-                                 "organization: pass --org ORG, save it under orgs/ORG/, "
-                                 "or use the github-inventory/v1 wrapper")
+                raise InputError(
+                    f"{document.path}: a bare `gh api` export ({endpoint}) does not say its "
+                    "organization: pass --org ORG, save it under orgs/ORG/, "
+                    "or use the github-inventory/v1 wrapper"
+                )
             sections = [("", endpoint, data)] if items else []
             if not items and _empty_endpoint(document):  # an empty export is evidence too
                 sections = [("", _empty_endpoint(document), data)]
@@ -355,8 +382,14 @@ class GitHubAdapter:
 
     def _normalize(self, document, org, sections, settings, options, fmt) -> Inventory:
         out = Inventory()
-        org_entry = {"provider": PROVIDER, "name": org, "token_policy": None, "members": None, "settings": {},
-                     "source": {"file": document.path, "pointer": ""}}
+        org_entry = {
+            "provider": PROVIDER,
+            "name": org,
+            "token_policy": None,
+            "members": None,
+            "settings": {},
+            "source": {"file": document.path, "pointer": ""},
+        }
         collected_at = options.get("collected_at")
         if isinstance(document.data, dict) and document.data.get("collected_at"):
             collected_at = document.data["collected_at"]
@@ -370,8 +403,11 @@ class GitHubAdapter:
             org_entry["settings"]["github"] = copy.deepcopy(settings)
             org_entry["source"] = {"file": document.path, "pointer": "/org_settings"}
         admins_only = fmt == API_FORMAT and "admin" in PurePath(document.path).stem  # members-admins.json
-        given = {EVIDENCE[endpoint] for key, endpoint, _ in sections
-                 if endpoint in EVIDENCE and not (endpoint == "members" and (key == "admins" or admins_only))}
+        given = {
+            EVIDENCE[endpoint]
+            for key, endpoint, _ in sections
+            if endpoint in EVIDENCE and not (endpoint == "members" and (key == "admins" or admins_only))
+        }
         if settings is not None:
             given.add("org_policies")
         collection = document.data.get("collection") if isinstance(document.data, dict) else None
@@ -381,11 +417,13 @@ class GitHubAdapter:
             base = f"/{key}" if key else ""
             items = _flatten(value)
             pointers = _item_pointers(value, base)
-            for item, pointer in zip(items, pointers):
+            for item, pointer in zip(items, pointers, strict=True):
                 found = endpoint_of(item)
                 if found != endpoint:
-                    raise InputError(f"{document.where(pointer)}: expected a {endpoint} object "
-                                     f"here, found {'a ' + found + ' object' if found else 'an unrecognised object'}")
+                    raise InputError(
+                        f"{document.where(pointer)}: expected a {endpoint} object "
+                        f"here, found {'a ' + found + ' object' if found else 'an unrecognised object'}"
+                    )
                 if endpoint == "grants":
                     out.tokens.append(_fine_grained(document, pointer, item, org, "fine_grained_pat"))
                     tokens += 1
@@ -404,8 +442,9 @@ class GitHubAdapter:
                 elif endpoint == "members":
                     org_entry["members"] = sorted(set(org_entry["members"] or []) | {item["login"]})
                     if key == "admins":
-                        org_entry["settings"]["admins"] = sorted(set(org_entry["settings"].get("admins", []))
-                                                                 | {item["login"]})
+                        org_entry["settings"]["admins"] = sorted(
+                            set(org_entry["settings"].get("admins", [])) | {item["login"]}
+                        )
         if org:
             out.orgs.append(org_entry)
         out.inputs.append(InputSummary(document.path, document.sha256, fmt, PROVIDER, tokens))
@@ -413,4 +452,3 @@ class GitHubAdapter:
 
 
 ADAPTER = GitHubAdapter()
-

@@ -59,7 +59,7 @@ def holder_from_path(path: str) -> tuple[str, str] | None:
     for index in range(len(parts) - 2, -1, -1):
         if parts[index] in ("groups", "projects") and index + 1 < len(parts):
             kind = "group_access_token" if parts[index] == "groups" else "project_access_token"
-            return kind, "/".join(parts[index + 1:])
+            return kind, "/".join(parts[index + 1 :])
     return None
 
 
@@ -74,11 +74,11 @@ def _bare_kind(document: Document, items: list) -> str:
         return "group_access_token"
     if "project" in name:
         return "project_access_token"
-    raise InputError(f"{document.path}: group or project access tokens? Save a bare export of tokens with "
-                     "access_level under groups/PATH/ or projects/PATH/ (or with `group` or `project` in "
-                     "its name), or use the gitlab-inventory/v1 wrapper")
-
-
+    raise InputError(
+        f"{document.path}: group or project access tokens? Save a bare export of tokens with "
+        "access_level under groups/PATH/ or projects/PATH/ (or with `group` or `project` in "
+        "its name), or use the gitlab-inventory/v1 wrapper"
+    )
 
 
 def _access_level(level) -> str | None:
@@ -112,16 +112,24 @@ class GitLabAdapter:
             holder = (holder_from_path(document.path) or (None, None))[1]
             org = options.get("org") or (holder.split("/")[0] if holder else None)
             if not org:
-                raise InputError(f"{document.path}: a bare GitLab token export does not say its instance or "
-                                 "group: pass --org NAME or use the gitlab-inventory/v1 wrapper")
+                raise InputError(
+                    f"{document.path}: a bare GitLab token export does not say its instance or "
+                    "group: pass --org NAME or use the gitlab-inventory/v1 wrapper"
+                )
             users, fmt, collected_at = {}, API_FORMAT, options.get("collected_at")
             sections = [("", kind, data)]
             defaults = {"group_access_token": holder or org, "project_access_token": holder}
         out = Inventory()
-        org_entry = {"provider": PROVIDER, "name": org, "token_policy": None, "members": None, "settings": {},
-                     "source": {"file": document.path, "pointer": ""},
-                     # no GitLab export gives membership yet: owner-not-member is not assessed for GitLab
-                     "evidence": {"members": evidence.MISSING}}
+        org_entry = {
+            "provider": PROVIDER,
+            "name": org,
+            "token_policy": None,
+            "members": None,
+            "settings": {},
+            "source": {"file": document.path, "pointer": ""},
+            # no GitLab export gives membership yet: owner-not-member is not assessed for GitLab
+            "evidence": {"members": evidence.MISSING},
+        }
         if collected_at:
             try:
                 org_entry["settings"]["collected_at"] = normalize_time(collected_at)
@@ -135,7 +143,7 @@ class GitLabAdapter:
             for holder, listing in groups:
                 where = f"{base}/{holder.replace('~', '~0').replace('/', '~1')}" if holder is not None else base
                 holder = holder or defaults.get(kind)
-                for item, pointer in zip(_flatten(listing), _pointers(listing, where)):
+                for item, pointer in zip(_flatten(listing), _pointers(listing, where), strict=True):
                     count += 1
                     token = self._token(document, pointer, item, kind, org, holder, users, out)
                     if token is not None:
@@ -147,15 +155,17 @@ class GitLabAdapter:
 
     def _token(self, document, pointer, item, kind, org, holder, users, out) -> dict | None:
         if not is_token(item):
-            raise InputError(f"{document.where(pointer)}: not a GitLab access token object "
-                             "(needs id, scopes, revoked, user_id)")
+            raise InputError(
+                f"{document.where(pointer)}: not a GitLab access token object (needs id, scopes, revoked, user_id)"
+            )
         token_id = str(item["id"])
         if item.get("revoked"):
             out.skipped.append(Skipped(PROVIDER, token_id, item.get("name"), "revoked", document.path, pointer))
             return None
         if item.get("active") is False:
-            out.skipped.append(Skipped(PROVIDER, token_id, item.get("name"), "inactive (expired or revoked)",
-                                       document.path, pointer))
+            out.skipped.append(
+                Skipped(PROVIDER, token_id, item.get("name"), "inactive (expired or revoked)", document.path, pointer)
+            )
             return None
         user_id = item.get("user_id")
         owner = users.get(user_id) or f"user-{user_id}"
@@ -175,7 +185,9 @@ class GitLabAdapter:
             "prefix": "glpat-",
             "legacy": False,
             "org_wide": kind == "group_access_token",
-            "grants": [{"resource": {"type": resource_type, "name": resource_name}, "permissions": sorted(permissions)}],
+            "grants": [
+                {"resource": {"type": resource_type, "name": resource_name}, "permissions": sorted(permissions)}
+            ],
             "scopes": scopes,
             "created_at": time_at(document, pointer + "/created_at", item.get("created_at")),
             "expires_at": time_at(document, pointer + "/expires_at", item.get("expires_at")),
@@ -184,11 +196,15 @@ class GitLabAdapter:
             "active": True,
             "orgs": [org],
             "access_level": item.get("access_level"),
-            "stored_in": [{"kind": p["kind"], "location": p["location"], "key": p.get("key"),
-                           "public": p.get("public")} for p in item.get("stored_in") or []],
+            "stored_in": [
+                {"kind": p["kind"], "location": p["location"], "key": p.get("key"), "public": p.get("public")}
+                for p in item.get("stored_in") or []
+            ],
             "observed_usage": [
-                {"resource": {"type": u["resource"]["type"], "name": u["resource"]["name"]},
-                 "actions": sorted(set(u.get("actions") or []))}
+                {
+                    "resource": {"type": u["resource"]["type"], "name": u["resource"]["name"]},
+                    "actions": sorted(set(u.get("actions") or [])),
+                }
                 for u in item.get("observed_usage") or []
             ],
             "native": copy.deepcopy(item),

@@ -85,27 +85,40 @@ class HuggingFaceAdapter:
             private = info.get("private")
             variables = space.get("variables") or {}
             token_like = sorted(
-                key for key in variables
-                if any(h.pointer.startswith(f"/spaces/{index}/variables/") and h.pointer.split("/")[4] == key
-                       for h in document.secrets)
+                key
+                for key in variables
+                if any(
+                    h.pointer.startswith(f"/spaces/{index}/variables/") and h.pointer.split("/")[4] == key
+                    for h in document.secrets
+                )
                 # `collect huggingface` keeps no variable value, only this flag
                 or (isinstance(variables[key], dict) and variables[key].get("token_like") is True)
             )
             spaces[info["id"]] = private
-            out.locations.append({
-                "provider": PROVIDER,
-                "kind": "hf_space",
-                "name": info["id"],
-                "public": None if private is None else not private,
-                "token_like_variables": token_like,
-                "source": {"file": document.path, "pointer": f"/spaces/{index}"},
-            })
+            out.locations.append(
+                {
+                    "provider": PROVIDER,
+                    "kind": "hf_space",
+                    "name": info["id"],
+                    "public": None if private is None else not private,
+                    "token_like_variables": token_like,
+                    "source": {"file": document.path, "pointer": f"/spaces/{index}"},
+                }
+            )
         orgs: dict[str, dict] = {}
 
         def org(name: str) -> dict:
-            return orgs.setdefault(name, {"provider": PROVIDER, "name": name, "token_policy": None,
-                                          "members": None, "settings": {},
-                                          "source": {"file": document.path, "pointer": ""}})
+            return orgs.setdefault(
+                name,
+                {
+                    "provider": PROVIDER,
+                    "name": name,
+                    "token_policy": None,
+                    "members": None,
+                    "settings": {},
+                    "source": {"file": document.path, "pointer": ""},
+                },
+            )
 
         for index, policy in enumerate(data.get("org_policies") or []):
             entry = org(policy["org"])
@@ -134,14 +147,19 @@ class HuggingFaceAdapter:
             reach_orgs = account_orgs if account.get("name") == owner else []
             if kind == "org_api_token":
                 reach_orgs = [owner]
-            grants, global_permissions, legacy = _grants(access, owner if kind != "org_api_token" else owner, reach_orgs)
+            grants, global_permissions, legacy = _grants(
+                access, owner if kind != "org_api_token" else owner, reach_orgs
+            )
             if kind == "org_api_token":
                 grants = [g for g in grants if g["resource"]["type"] == "org"] or grants
             approval = {k: v for k, v in sorted((facts.get("org_approval_status") or {}).items())}
             token_orgs = sorted(
                 {g["resource"]["name"] for g in grants if g["resource"]["type"] == "org"}
-                | {g["resource"]["name"].split("/")[0] for g in grants if "/" in g["resource"]["name"]
-                   and g["resource"]["name"].split("/")[0] in orgs}
+                | {
+                    g["resource"]["name"].split("/")[0]
+                    for g in grants
+                    if "/" in g["resource"]["name"] and g["resource"]["name"].split("/")[0] in orgs
+                }
                 | set(approval)
             )
             stored_in = []
@@ -150,11 +168,14 @@ class HuggingFaceAdapter:
                 if place["kind"] in SPACE_STORAGE and place["location"] in spaces:
                     private = spaces[place["location"]]
                     public = None if private is None else not private
-                stored_in.append({"kind": place["kind"], "location": place["location"],
-                                  "key": place.get("key"), "public": public})
+                stored_in.append(
+                    {"kind": place["kind"], "location": place["location"], "key": place.get("key"), "public": public}
+                )
             usage = [
-                {"resource": {"type": u["entity"]["type"], "name": u["entity"]["name"]},
-                 "actions": sorted(set(u["actions"]))}
+                {
+                    "resource": {"type": u["entity"]["type"], "name": u["entity"]["name"]},
+                    "actions": sorted(set(u["actions"])),
+                }
                 for u in facts.get("observed_usage") or []
             ]
             token = {
@@ -170,8 +191,11 @@ class HuggingFaceAdapter:
                 "grants": grants,
                 "global_permissions": global_permissions,
                 "scopes": [],
-                "created_at": time_at(document, f"{pointer}/inventory/created_at",
-                                      facts.get("created_at") or (access or {}).get("createdAt")),
+                "created_at": time_at(
+                    document,
+                    f"{pointer}/inventory/created_at",
+                    facts.get("created_at") or (access or {}).get("createdAt"),
+                ),
                 "expires_at": time_at(document, f"{pointer}/inventory/expires_at", facts.get("expires_at")),
                 "last_used_at": time_at(document, f"{pointer}/inventory/last_used_at", facts.get("last_used_at")),
                 "expiry_supported": kind in EXPIRING_KINDS,
@@ -186,8 +210,9 @@ class HuggingFaceAdapter:
             if usage_unknown["token_usage"] != evidence.PRESENT:
                 # The collector could not see last use (whoami-v2 does not say): unknown, not "never used",
                 # unless the token's last_used_at was copied in by hand (null there does mean never used).
-                token["evidence"] = {"token_usage": evidence.PRESENT if "last_used_at" in facts
-                                     else usage_unknown["token_usage"]}
+                token["evidence"] = {
+                    "token_usage": evidence.PRESENT if "last_used_at" in facts else usage_unknown["token_usage"]
+                }
             out.tokens.append(complete_token(token, document.path, pointer))
         # Every organization the account or a token reaches gets an entry saying which evidence was exported
         # (created after the tokens, so that no token's reach depends on it).
@@ -195,12 +220,18 @@ class HuggingFaceAdapter:
             org(name)
         policies = {p["org"] for p in data.get("org_policies") or []}
         for entry in orgs.values():
-            given = {kind for kind, present in (("members", entry["members"]), ("org_policies", entry["name"] in policies),
-                                                ("spaces", "spaces" in data)) if present}
+            given = {
+                kind
+                for kind, present in (
+                    ("members", entry["members"]),
+                    ("org_policies", entry["name"] in policies),
+                    ("spaces", "spaces" in data),
+                )
+                if present
+            }
             entry["evidence"] = evidence.from_sections(evidence.HUGGINGFACE, given, data.get("collection"))
         out.orgs = [orgs[name] for name in sorted(orgs)]
-        out.inputs.append(InputSummary(document.path, document.sha256, FORMAT, PROVIDER,
-                                       len(data.get("tokens") or [])))
+        out.inputs.append(InputSummary(document.path, document.sha256, FORMAT, PROVIDER, len(data.get("tokens") or [])))
         return out
 
 

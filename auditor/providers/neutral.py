@@ -28,8 +28,16 @@ class NeutralAdapter:
             pointer = f"/tokens/{index}"
             token = copy.deepcopy(raw)
             if token.get("active") is False:
-                out.skipped.append(Skipped(token["provider"], token["id"], token.get("name"),
-                                           "inactive (revoked or disabled)", document.path, pointer))
+                out.skipped.append(
+                    Skipped(
+                        token["provider"],
+                        token["id"],
+                        token.get("name"),
+                        "inactive (revoked or disabled)",
+                        document.path,
+                        pointer,
+                    )
+                )
                 continue
             for field in ("created_at", "expires_at", "last_used_at"):
                 token[field] = time_at(document, f"{pointer}/{field}", token.get(field))
@@ -41,16 +49,22 @@ class NeutralAdapter:
                 entry["members"] = sorted(set(entry["members"]))
             entry["source"] = {"file": document.path, "pointer": f"/orgs/{index}"}
             # The file states membership and token policy per org; `evidence`, when given, says it outright.
-            entry.setdefault("evidence", {"members": "present" if entry["members"] is not None else "missing",
-                                          "org_policies": "present" if entry["token_policy"] else "missing"})
+            entry.setdefault(
+                "evidence",
+                {
+                    "members": "present" if entry["members"] is not None else "missing",
+                    "org_policies": "present" if entry["token_policy"] else "missing",
+                },
+            )
             out.orgs.append(entry)
         for index, location in enumerate(data.get("locations") or []):
             entry = {"provider": None, "public": None, "token_like_variables": [], **copy.deepcopy(location)}
             entry["source"] = {"file": document.path, "pointer": f"/locations/{index}"}
             out.locations.append(entry)
         providers = sorted({t["provider"] for t in data.get("tokens") or []}) or ["any"]
-        out.inputs.append(InputSummary(document.path, document.sha256, FORMAT, ",".join(providers),
-                                       len(data.get("tokens") or [])))
+        out.inputs.append(
+            InputSummary(document.path, document.sha256, FORMAT, ",".join(providers), len(data.get("tokens") or []))
+        )
         return out
 
 

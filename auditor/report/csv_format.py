@@ -10,12 +10,27 @@ from __future__ import annotations
 import csv
 import io
 
-from auditor.report.table import state_of
 from auditor.report.model import Report
+from auditor.report.table import state_of
 from auditor.report.text import terminal_safe
 
-COLUMNS = ("state", "severity", "rule_id", "provider", "token_name", "token_id", "owner", "message",
-           "action", "recommendation", "file", "pointer", "line", "waiver_expires", "fingerprint")
+COLUMNS = (
+    "state",
+    "severity",
+    "rule_id",
+    "provider",
+    "token_name",
+    "token_id",
+    "owner",
+    "message",
+    "action",
+    "recommendation",
+    "file",
+    "pointer",
+    "line",
+    "waiver_expires",
+    "fingerprint",
+)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

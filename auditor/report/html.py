@@ -32,24 +32,43 @@ MAX_OPTIONS = 300  # owners offered in the filter
 HTML_VALUE_LIMIT = 2000  # characters of one value; rule descriptions and messages are far shorter
 
 NHI_TITLES = {
-    "NHI1": "Improper Offboarding", "NHI2": "Secret Leakage", "NHI3": "Vulnerable Third-Party NHI",
-    "NHI4": "Insecure Authentication", "NHI5": "Overprivileged NHI",
-    "NHI6": "Insecure Cloud Deployment Configurations", "NHI7": "Long-Lived Secrets",
-    "NHI8": "Environment Isolation", "NHI9": "NHI Reuse", "NHI10": "Human Use of NHI",
+    "NHI1": "Improper Offboarding",
+    "NHI2": "Secret Leakage",
+    "NHI3": "Vulnerable Third-Party NHI",
+    "NHI4": "Insecure Authentication",
+    "NHI5": "Overprivileged NHI",
+    "NHI6": "Insecure Cloud Deployment Configurations",
+    "NHI7": "Long-Lived Secrets",
+    "NHI8": "Environment Isolation",
+    "NHI9": "NHI Reuse",
+    "NHI10": "Human Use of NHI",
 }
 UNUSED_RULES = {"stale-token", "never-used-token"}
 # Replacement keys rendered in their own way; any other key is listed as key: value.
-_SHOWN_KEYS = {"scoped", "global", "repositories", "permissions", "scopes", "needs_owner_input", "question",
-               "derived_from"}
+_SHOWN_KEYS = {
+    "scoped",
+    "global",
+    "repositories",
+    "permissions",
+    "scopes",
+    "needs_owner_input",
+    "question",
+    "derived_from",
+}
 
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("auditor.report", "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                      # A saved report may lack optional fields (older versions, hand-written): render them empty.
-                      undefined=ChainableUndefined, finalize=_capped)
+    env = Environment(
+        loader=PackageLoader("auditor.report", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        # A saved report may lack optional fields (older versions, hand-written): render them empty.
+        undefined=ChainableUndefined,
+        finalize=_capped,
+    )
     env.filters["compact"] = _compact
     env.filters["sha12"] = _anchor
     return env
@@ -109,9 +128,17 @@ def _subject_label(subject: dict) -> str:
 
 def _token_from_subject(subject: dict) -> dict:
     """A token entry for reports written before the `tokens` section existed: what the findings say of it."""
-    return {"key": subject.get("key"), "id": subject.get("id"), "provider": subject.get("provider"),
-            "kind": subject.get("kind"), "name": subject.get("name"), "owner": subject.get("owner"),
-            "masked": subject.get("fingerprint"), "source": subject.get("source"), "partial": True}
+    return {
+        "key": subject.get("key"),
+        "id": subject.get("id"),
+        "provider": subject.get("provider"),
+        "kind": subject.get("kind"),
+        "name": subject.get("name"),
+        "owner": subject.get("owner"),
+        "masked": subject.get("fingerprint"),
+        "source": subject.get("source"),
+        "partial": True,
+    }
 
 
 def _worst(findings: list[dict]) -> str:
@@ -145,7 +172,9 @@ def _replacement(findings: list[dict]) -> dict | None:
                 "permissions": _permission_rows(permissions) if isinstance(permissions, dict) else [],
                 "permission_list": permissions if isinstance(permissions, list) else [],
                 "scopes": replacement.get("scopes") or [],
-                "other": sorted((k, v) for k, v in replacement.items() if k not in _SHOWN_KEYS and v not in (None, [], {})),
+                "other": sorted(
+                    (k, v) for k, v in replacement.items() if k not in _SHOWN_KEYS and v not in (None, [], {})
+                ),
             }
     return None
 
@@ -193,8 +222,9 @@ def _first(data: dict, urgent: list[dict], token_index: dict) -> tuple[list[dict
     groups: dict[str, list[dict]] = defaultdict(list)
     for finding in urgent:
         groups[(finding.get("subject") or {}).get("owner") or "(no owner)"].append(finding)
-    owner_order = sorted(groups, key=lambda o: (-sum(f["severity"] == "critical" for f in groups[o]),
-                                                -len(groups[o]), o))
+    owner_order = sorted(
+        groups, key=lambda o: (-sum(f["severity"] == "critical" for f in groups[o]), -len(groups[o]), o)
+    )
     first, budget, shown = [], MAX_FIRST, 0
     for owner in owner_order[:MAX_FIRST_OWNERS]:
         if budget <= 0:
@@ -212,19 +242,33 @@ def _first(data: dict, urgent: list[dict], token_index: dict) -> tuple[list[dict
         rows = rows[:budget]
         budget -= len(rows)
         shown += sum(len(r["findings"]) if "plan" in r else 1 for r in rows)
-        first.append({"owner": owner, "rows": [_plan_row(r, token_index) if "plan" in r else r for r in rows],
-                      "total": len(groups[owner]), "critical": sum(f["severity"] == "critical" for f in groups[owner])})
+        first.append(
+            {
+                "owner": owner,
+                "rows": [_plan_row(r, token_index) if "plan" in r else r for r in rows],
+                "total": len(groups[owner]),
+                "critical": sum(f["severity"] == "critical" for f in groups[owner]),
+            }
+        )
     return first, shown
 
 
 def _plan_row(row: dict, token_index: dict) -> dict:
     plan, items = row["plan"], row["findings"]
     token = plan["token"]
-    return {"is_plan": True, "key": token["key"], "subject": token.get("name") or token.get("id") or token["key"],
-            "masked": token.get("masked") or "", "provider": token.get("provider") or "",
-            "owner": token.get("owner") or "", "severity": _worst(items),
-            "severities": sorted({f["severity"] for f in items}, key=severity_rank),
-            "rules": sorted({f["rule_id"] for f in items}), "count": len(items), "plan": _plan_view(plan)}
+    return {
+        "is_plan": True,
+        "key": token["key"],
+        "subject": token.get("name") or token.get("id") or token["key"],
+        "masked": token.get("masked") or "",
+        "provider": token.get("provider") or "",
+        "owner": token.get("owner") or "",
+        "severity": _worst(items),
+        "severities": sorted({f["severity"] for f in items}, key=severity_rank),
+        "rules": sorted({f["rule_id"] for f in items}),
+        "count": len(items),
+        "plan": _plan_view(plan),
+    }
 
 
 def _plan_view(plan: dict | None) -> dict | None:
@@ -251,22 +295,42 @@ def _plan_view(plan: dict | None) -> dict | None:
         if credential.get("read_only_because"):
             rows.append(("read only", credential["read_only_because"]))
         places = [f"{p.get('kind')} {p.get('location')}" for p in credential.get("for") or []]
-        credentials.append({"id": credential["id"], "name": credential.get("name"), "rows": rows,
-                            "for": ", ".join(places)})
+        credentials.append(
+            {"id": credential["id"], "name": credential.get("name"), "rows": rows, "for": ", ".join(places)}
+        )
     requests = []
     for request in plan.get("requests") or []:
-        line = (f"{request.get('method')} {request.get('url')}" if request.get("kind") == "api"
-                else f"open {request.get('url')}")
-        fields = [(k, _compact(v) if not isinstance(v, dict) else ", ".join(f"{a}: {b}" for a, b in v.items()))
-                  for k, v in (request.get("fields") or {}).items()]
+        line = (
+            f"{request.get('method')} {request.get('url')}"
+            if request.get("kind") == "api"
+            else f"open {request.get('url')}"
+        )
+        fields = [
+            (k, _compact(v) if not isinstance(v, dict) else ", ".join(f"{a}: {b}" for a, b in v.items()))
+            for k, v in (request.get("fields") or {}).items()
+        ]
         body = json.dumps(request["body"], indent=2) if request.get("body") is not None else None
         auth = (request.get("auth") or {}).get("variable")
-        requests.append({"step": request.get("step"), "purpose": request.get("purpose"), "line": line,
-                         "fields": fields, "body": body, "auth": auth})
-    return {"id": plan["id"], "action": plan.get("action"), "summary": plan.get("summary"),
-            "credentials": credentials, "decisions": plan.get("decisions") or [],
-            "steps": [s.get("text", "") for s in plan.get("steps") or []], "requests": requests,
-            "problems": plan.get("problems") or []}
+        requests.append(
+            {
+                "step": request.get("step"),
+                "purpose": request.get("purpose"),
+                "line": line,
+                "fields": fields,
+                "body": body,
+                "auth": auth,
+            }
+        )
+    return {
+        "id": plan["id"],
+        "action": plan.get("action"),
+        "summary": plan.get("summary"),
+        "credentials": credentials,
+        "decisions": plan.get("decisions") or [],
+        "steps": [s.get("text", "") for s in plan.get("steps") or []],
+        "requests": requests,
+        "problems": plan.get("problems") or [],
+    }
 
 
 class HtmlFormat:
@@ -280,8 +344,10 @@ class HtmlFormat:
         script = env.loader.get_source(env, "report.js")[0]
         view["style"] = style
         view["script"] = script
-        view["csp"] = ("default-src 'none'; img-src data:; base-uri 'none'; form-action 'none'; "
-                       f"style-src {_csp_hash(style)}; script-src {_csp_hash(script)}")
+        view["csp"] = (
+            "default-src 'none'; img-src data:; base-uri 'none'; form-action 'none'; "
+            f"style-src {_csp_hash(style)}; script-src {_csp_hash(script)}"
+        )
         return env.get_template("report.html.j2").render(**view)
 
 
@@ -314,21 +380,23 @@ def build_view(data: dict) -> dict:
         token = token_index[key]
         items = by_subject[key]
         now = data.get("now")
-        sections.append({
-            "anchor": _anchor(key),
-            "token": token,
-            "worst": _worst(items),
-            "severities": sorted({f["severity"] for f in items}, key=severity_rank),
-            "rules": sorted({f["rule_id"] for f in items}),
-            "findings": [_finding_row(f) for f in items[:MAX_FINDINGS_PER_TOKEN]],
-            "more_findings": max(0, len(items) - MAX_FINDINGS_PER_TOKEN),
-            "replacement": _replacement(items),
-            "steps": _steps(items),
-            "plan": _plan_view(plans.get(items[0].get("plan_id"))),
-            "age_days": _days_between(token.get("created_at"), now),
-            "idle_days": _days_between(token.get("last_used_at"), now),
-            "expires_in_days": _days_between(now, token.get("expires_at")),
-        })
+        sections.append(
+            {
+                "anchor": _anchor(key),
+                "token": token,
+                "worst": _worst(items),
+                "severities": sorted({f["severity"] for f in items}, key=severity_rank),
+                "rules": sorted({f["rule_id"] for f in items}),
+                "findings": [_finding_row(f) for f in items[:MAX_FINDINGS_PER_TOKEN]],
+                "more_findings": max(0, len(items) - MAX_FINDINGS_PER_TOKEN),
+                "replacement": _replacement(items),
+                "steps": _steps(items),
+                "plan": _plan_view(plans.get(items[0].get("plan_id"))),
+                "age_days": _days_between(token.get("created_at"), now),
+                "idle_days": _days_between(token.get("last_used_at"), now),
+                "expires_in_days": _days_between(now, token.get("expires_at")),
+            }
+        )
     clean = [t for k, t in sorted(token_index.items()) if k not in by_subject]
 
     # What to do first: critical and high findings that still count, grouped by owner; with plans, one row per
@@ -342,13 +410,20 @@ def build_view(data: dict) -> dict:
     audited = summary.get("audited", len(audited_tokens))
     shares = None
     if tokens is not None:
-        shares = _bars([
-            ("legacy", sum(1 for t in audited_tokens if t.get("legacy")), "bar-legacy"),
-            ("org-wide", sum(1 for t in audited_tokens if t.get("org_wide")), "bar-orgwide"),
-            ("non-expiring", sum(1 for t in audited_tokens if not t.get("expires_at")), "bar-noexpiry"),
-            ("unused", sum(1 for t in audited_tokens if not t.get("last_used_at") or t["key"] in unused_keys),
-             "bar-unused"),
-        ], total=len(audited_tokens) or None, percent=True)
+        shares = _bars(
+            [
+                ("legacy", sum(1 for t in audited_tokens if t.get("legacy")), "bar-legacy"),
+                ("org-wide", sum(1 for t in audited_tokens if t.get("org_wide")), "bar-orgwide"),
+                ("non-expiring", sum(1 for t in audited_tokens if not t.get("expires_at")), "bar-noexpiry"),
+                (
+                    "unused",
+                    sum(1 for t in audited_tokens if not t.get("last_used_at") or t["key"] in unused_keys),
+                    "bar-unused",
+                ),
+            ],
+            total=len(audited_tokens) or None,
+            percent=True,
+        )
 
     waived = [f for f in findings if f.get("waived") is True]
     expired_waivers = [f for f in findings if isinstance(f.get("waiver"), dict) and f["waiver"].get("expired")]
@@ -357,13 +432,27 @@ def build_view(data: dict) -> dict:
     rule_rows = []
     for rule_id, count in sorted((summary.get("by_rule") or {}).items(), key=lambda kv: (-kv[1], kv[0])):
         rule = rules_by_id.get(rule_id, {})
-        rule_rows.append({"id": rule_id, "count": count, "title": rule.get("title", ""),
-                          "severity": rule.get("severity", ""), "nhi": rule.get("nhi") or []})
+        rule_rows.append(
+            {
+                "id": rule_id,
+                "count": count,
+                "title": rule.get("title", ""),
+                "severity": rule.get("severity", ""),
+                "nhi": rule.get("nhi") or [],
+            }
+        )
 
-    providers = sorted(set(summary.get("tokens_by_provider") or {}) | {r for r in
-                       (f.get("provider") or (f.get("subject") or {}).get("provider") for f in findings) if r})
-    owners = sorted(({(f.get("subject") or {}).get("owner") or "" for f in findings}
-                     | {t.get("owner") or "" for t in token_index.values()}) - {""})
+    providers = sorted(
+        set(summary.get("tokens_by_provider") or {})
+        | {r for r in (f.get("provider") or (f.get("subject") or {}).get("provider") for f in findings) if r}
+    )
+    owners = sorted(
+        (
+            {(f.get("subject") or {}).get("owner") or "" for f in findings}
+            | {t.get("owner") or "" for t in token_index.values()}
+        )
+        - {""}
+    )
     return {
         "data": data,
         "summary": summary,

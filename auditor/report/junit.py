@@ -17,6 +17,7 @@ from auditor.findings.finding import at_or_above
 from auditor.report.model import Report
 from auditor.report.text import xml_safe
 
+
 def _clean(text) -> str:
     """XML 1.0 forbids control characters and non-characters (U+FFFE, U+FFFF, …): replaced, never emitted."""
     return xml_safe(text)
@@ -52,8 +53,10 @@ def _skip_reason(finding: dict) -> str | None:
     if finding.get("waived"):
         waiver = finding.get("waiver") or {}
         ticket = f", {waiver['ticket']}" if waiver.get("ticket") else ""
-        return (f"waived: {waiver.get('reason', '')} (approved by {waiver.get('approved_by', '')}{ticket}, "
-                f"until {waiver.get('expires', '')})")
+        return (
+            f"waived: {waiver.get('reason', '')} (approved by {waiver.get('approved_by', '')}{ticket}, "
+            f"until {waiver.get('expires', '')})"
+        )
     if finding.get("baseline"):
         return "in the baseline (known before this change)"
     return None
@@ -75,8 +78,10 @@ class JunitFormat:
                 extra_subjects[finding["rule_id"]][key] = subject
         rules = list(data.get("rules") or [])
         known = {r["id"] for r in rules}
-        rules += [{"id": rule_id, "title": rule_id, "severity": "medium", "providers": []}
-                  for rule_id in sorted({f["rule_id"] for f in report.findings} - known)]
+        rules += [
+            {"id": rule_id, "title": rule_id, "severity": "medium", "providers": []}
+            for rule_id in sorted({f["rule_id"] for f in report.findings} - known)
+        ]
 
         not_assessed: dict[str, list[dict]] = defaultdict(list)
         for row in evidence.report_rows(data):
@@ -89,15 +94,23 @@ class JunitFormat:
             subjects += sorted(extra_subjects.get(rule["id"], {}).values(), key=lambda s: s.get("key") or "")
             suite = ET.SubElement(root, "testsuite", name=_clean(rule["id"]))
             properties = ET.SubElement(suite, "properties")
-            for name, value in (("title", rule.get("title", "")), ("severity", rule.get("severity", "")),
-                                ("nhi", ",".join(rule.get("nhi", []))), ("fail_on", fail_on)):
+            for name, value in (
+                ("title", rule.get("title", "")),
+                ("severity", rule.get("severity", "")),
+                ("nhi", ",".join(rule.get("nhi", []))),
+                ("fail_on", fail_on),
+            ):
                 ET.SubElement(properties, "property", name=name, value=_clean(value))
             counts = {"tests": 0, "failures": 0, "skipped": 0}
             for subject in subjects:
                 counts["tests"] += 1
-                case = ET.SubElement(suite, "testcase", name=_clean(_label(subject)),
-                                     classname=_clean(f"token-auditor.{rule['id']}.{subject.get('provider') or 'any'}"),
-                                     time="0")
+                case = ET.SubElement(
+                    suite,
+                    "testcase",
+                    name=_clean(_label(subject)),
+                    classname=_clean(f"token-auditor.{rule['id']}.{subject.get('provider') or 'any'}"),
+                    time="0",
+                )
                 findings = by_rule_subject.get((rule["id"], subject.get("key") or ""), [])
                 failing = [f for f in findings if f.get("counts", True) and at_or_above(f["severity"], fail_on)]
                 skipped = [f for f in findings if _skip_reason(f)]
@@ -106,8 +119,9 @@ class JunitFormat:
                     counts["skipped"] += 1
                     ET.SubElement(case, "skipped").text = _clean("; ".join(_skip_reason(f) for f in skipped))
                 for finding in failing:
-                    failure = ET.SubElement(case, "failure", type=finding["severity"],
-                                            message=_clean(finding.get("message", "")))
+                    failure = ET.SubElement(
+                        case, "failure", type=finding["severity"], message=_clean(finding.get("message", ""))
+                    )
                     failure.text = _details(finding)
                 if failing:
                     counts["failures"] += 1
@@ -118,10 +132,16 @@ class JunitFormat:
             for row in not_assessed.get(rule["id"], []):  # evidence missing: skipped, never passed
                 counts["tests"] += 1
                 counts["skipped"] += 1
-                case = ET.SubElement(suite, "testcase", name=_clean(f"{row['provider']} {row['org']} (not assessed)"),
-                                     classname=_clean(f"token-auditor.{rule['id']}.{row['provider']}"), time="0")
+                case = ET.SubElement(
+                    suite,
+                    "testcase",
+                    name=_clean(f"{row['provider']} {row['org']} (not assessed)"),
+                    classname=_clean(f"token-auditor.{rule['id']}.{row['provider']}"),
+                    time="0",
+                )
                 ET.SubElement(case, "skipped").text = _clean(
-                    f"not assessed: missing {row['missing']}; to assess it: {row['how']}")
+                    f"not assessed: missing {row['missing']}; to assess it: {row['how']}"
+                )
             for key, value in counts.items():
                 suite.set(key, str(value))
                 totals[key] += value

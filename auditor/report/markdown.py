@@ -53,8 +53,9 @@ def replacement_lines(replacement: dict | None) -> list[str]:
         lines.append(f"ask the owner: {esc(replacement.get('question', ''))}")
     for scoped in replacement.get("scoped") or []:
         entity = scoped.get("entity") or {}
-        lines.append(f"{esc(entity.get('type'))} {esc(entity.get('name'))}: "
-                     f"{esc(', '.join(scoped.get('permissions', [])))}")
+        lines.append(
+            f"{esc(entity.get('type'))} {esc(entity.get('name'))}: {esc(', '.join(scoped.get('permissions', [])))}"
+        )
     if replacement.get("repositories"):
         lines.append(f"repositories: {esc(', '.join(map(str, replacement['repositories'])))}")
     permissions = replacement.get("permissions")
@@ -68,8 +69,10 @@ def replacement_lines(replacement: dict | None) -> list[str]:
 def finding_block(finding: dict) -> str:
     subject = finding.get("subject") or {}
     recommendation = finding.get("recommendation") or {}
-    head = (f"#### {ICON.get(finding['severity'], '')} {markdown_code(finding['rule_id'])} · {token_label(subject)}"
-            f" · {esc(subject.get('provider'))} · owner {esc(subject.get('owner'))}")
+    head = (
+        f"#### {ICON.get(finding['severity'], '')} {markdown_code(finding['rule_id'])} · {token_label(subject)}"
+        f" · {esc(subject.get('provider'))} · owner {esc(subject.get('owner'))}"
+    )
     lines = [head, "", esc(finding.get("message", ""))]
     if where(finding):
         lines += ["", f"<sub>{where(finding)} · fingerprint `{finding.get('fingerprint', '')}`</sub>"]
@@ -84,18 +87,23 @@ def finding_block(finding: dict) -> str:
             lines += ["", "Replacement:"] + [f"- {line}" for line in replacement]
     waiver = finding.get("waiver")
     if waiver:
-        lines += ["", f"> Waiver ({'expired' if waiver.get('expired') else 'active'}): {esc(waiver.get('reason'))}"
-                      f" — approved by {esc(waiver.get('approved_by'))}"
-                      + (f", {esc(waiver.get('ticket'))}" if waiver.get("ticket") else "")
-                      + f", until {esc(waiver.get('expires'))}"]
+        lines += [
+            "",
+            f"> Waiver ({'expired' if waiver.get('expired') else 'active'}): {esc(waiver.get('reason'))}"
+            f" — approved by {esc(waiver.get('approved_by'))}"
+            + (f", {esc(waiver.get('ticket'))}" if waiver.get("ticket") else "")
+            + f", until {esc(waiver.get('expires'))}",
+        ]
     return "\n".join(lines) + "\n"
 
 
 def finding_row(finding: dict) -> str:
     subject = finding.get("subject") or {}
-    return (f"| {ICON.get(finding['severity'], '')} {finding['severity']} | {markdown_code(finding['rule_id'])} | "
-            f"{token_label(subject)} | {esc(subject.get('owner'))} | {esc(finding.get('message', ''))} | "
-            f"{state(finding)} |")
+    return (
+        f"| {ICON.get(finding['severity'], '')} {finding['severity']} | {markdown_code(finding['rule_id'])} | "
+        f"{token_label(subject)} | {esc(subject.get('owner'))} | {esc(finding.get('message', ''))} | "
+        f"{state(finding)} |"
+    )
 
 
 FINDING_TABLE = ["| severity | rule | token | owner | finding | state |", "|---|---|---|---|---|---|"]
@@ -121,8 +129,10 @@ def waiver_rows(entries: list[dict]) -> list[str]:
     rows = ["| rule | match | reason | approved by | ticket | expires | matched |", "|---|---|---|---|---|---|---|"]
     for w in entries:
         match = ", ".join(f"{k}={v}" for k, v in sorted(w["match"].items()))
-        rows.append(f"| `{w['rule_id']}` | {esc(match)} | {esc(w['reason'])} | {esc(w['approved_by'])} | "
-                    f"{esc(w.get('ticket') or '')} | {w['expires']} | {w['matched']} |")
+        rows.append(
+            f"| `{w['rule_id']}` | {esc(match)} | {esc(w['reason'])} | {esc(w['approved_by'])} | "
+            f"{esc(w.get('ticket') or '')} | {w['expires']} | {w['matched']} |"
+        )
     return rows
 
 
@@ -161,13 +171,18 @@ class MarkdownFormat:
         ]
         for severity in SEVERITIES:
             group = [f for f in findings if f["severity"] == severity]
-            parts.append(f"| {ICON[severity]} {severity} | {len(group)} | "
-                         f"{sum(1 for f in group if f.get('counts', True))} | "
-                         f"{sum(1 for f in group if f.get('waived'))} | {sum(1 for f in group if f.get('baseline'))} |")
+            parts.append(
+                f"| {ICON[severity]} {severity} | {len(group)} | "
+                f"{sum(1 for f in group if f.get('counts', True))} | "
+                f"{sum(1 for f in group if f.get('waived'))} | {sum(1 for f in group if f.get('baseline'))} |"
+            )
         parts.append("")
         tail = self._tail(data)
-        footer = [f"<sub>token-auditor {esc(data['tool']['version'])} · OPA {esc(data['engine']['opa_version'])} · "
-                  f"catalogue {esc((data.get('policy') or {}).get('catalogue_version'))} · now {esc(data['now'])}</sub>", ""]
+        footer = [
+            f"<sub>token-auditor {esc(data['tool']['version'])} · OPA {esc(data['engine']['opa_version'])} · "
+            f"catalogue {esc((data.get('policy') or {}).get('catalogue_version'))} · now {esc(data['now'])}</sub>",
+            "",
+        ]
         budget = limit - len("\n".join(parts + tail + footer)) - 1500  # headings and <details> wrappers
         if failing and data.get("plans"):
             from auditor.report.plans import markdown_first
@@ -176,22 +191,30 @@ class MarkdownFormat:
             parts += first
             budget -= len("\n".join(first))
         if failing:
-            blocks, used = fit([finding_block(f) for f in failing], int(budget * 0.6),
-                               "_… and {n} more failing finding(s), listed in the table below and in the JSON/SARIF report._\n")
+            blocks, used = fit(
+                [finding_block(f) for f in failing],
+                int(budget * 0.6),
+                "_… and {n} more failing finding(s), listed in the table below and in the JSON/SARIF report._\n",
+            )
             parts += [f"### Failing: at or above `{fail_on}` ({len(failing)})", "", *blocks]
             budget -= used
             shown = len([b for b in blocks if b.startswith("####")])
             rest_failing = failing[shown:]
             if rest_failing:
-                rows, used = fit([finding_row(f) for f in rest_failing], budget // 2,
-                                 "| … | | {n} more | | see the JSON/SARIF report | |")
+                rows, used = fit(
+                    [finding_row(f) for f in rest_failing],
+                    budget // 2,
+                    "| … | | {n} more | | see the JSON/SARIF report | |",
+                )
                 parts += details(f"More failing findings ({len(rest_failing)})", FINDING_TABLE + rows)
                 budget -= used
         if others:
-            rows, used = fit([finding_row(f) for f in others], max(budget, 0),
-                             "| … | | {n} more | | see the JSON/SARIF report | |")
-            parts += details(f"Other findings ({len(others)}): below the threshold, waived or baseline",
-                             FINDING_TABLE + rows)
+            rows, used = fit(
+                [finding_row(f) for f in others], max(budget, 0), "| … | | {n} more | | see the JSON/SARIF report | |"
+            )
+            parts += details(
+                f"Other findings ({len(others)}): below the threshold, waived or baseline", FINDING_TABLE + rows
+            )
         if not findings:
             parts += ["No findings.", ""]
         text = "\n".join(parts + tail + footer)
@@ -201,23 +224,32 @@ class MarkdownFormat:
         parts: list[str] = []
         waivers = data.get("waivers")
         if waivers:
-            for title, key in (("Active waivers", "active"), ("Expired waivers (no longer waive)", "expired"),
-                               ("Unused waivers (matched nothing)", "unused")):
+            for title, key in (
+                ("Active waivers", "active"),
+                ("Expired waivers (no longer waive)", "expired"),
+                ("Unused waivers (matched nothing)", "unused"),
+            ):
                 entries = waivers.get(key) or []
                 if entries:
                     rows, _ = fit(waiver_rows(entries), 6000, "| … {n} more | | | | | | |")
                     parts += details(f"{title} ({len(entries)})", rows)
         baseline = data.get("baseline")
         if baseline:
-            parts += [f"Baseline `{esc(baseline['file'])}`: {baseline['matched']} known, {baseline['new']} new, "
-                      f"{baseline['resolved']} resolved since.", ""]
+            parts += [
+                f"Baseline `{esc(baseline['file'])}`: {baseline['matched']} known, {baseline['new']} new, "
+                f"{baseline['resolved']} resolved since.",
+                "",
+            ]
         from auditor import evidence
 
         not_assessed = evidence.report_rows(data)
         if not_assessed:
             rows = ["| rule | provider | organization | missing | to assess it |", "|---|---|---|---|---|"]
-            rows += [f"| `{esc(r['rule_id'])}` | {esc(r['provider'])} | {esc(r['org'])} | {esc(r['missing'])} | "
-                     f"{esc(r['how'])} |" for r in not_assessed]
+            rows += [
+                f"| `{esc(r['rule_id'])}` | {esc(r['provider'])} | {esc(r['org'])} | {esc(r['missing'])} | "
+                f"{esc(r['how'])} |"
+                for r in not_assessed
+            ]
             rows, _ = fit(rows, 6000, "| … {n} more | | | | |")
             parts += [f"⚠️ **Not assessed**: {esc(evidence.headline(data))}.", ""]
             parts += details(f"Not assessed ({len(not_assessed)})", rows)
@@ -225,12 +257,16 @@ class MarkdownFormat:
 
         compliance = compliance_markdown(data)
         if compliance:
-            parts += details("Compliance: OWASP NHI 2025 and CIS GitHub, pass / fail / not assessed / manual per requirement",
-                             compliance.splitlines())
+            parts += details(
+                "Compliance: OWASP NHI 2025 and CIS GitHub, pass / fail / not assessed / manual per requirement",
+                compliance.splitlines(),
+            )
         skipped = data.get("skipped") or []
         if skipped:
             rows = ["| provider | item | reason |", "|---|---|---|"]
-            rows += [f"| {esc(s['provider'])} | {esc(s.get('name') or s['id'])} | {esc(s['reason'])} |" for s in skipped]
+            rows += [
+                f"| {esc(s['provider'])} | {esc(s.get('name') or s['id'])} | {esc(s['reason'])} |" for s in skipped
+            ]
             rows, _ = fit(rows, 4000, "| … {n} more | | |")
             parts += details(f"Skipped ({len(skipped)})", rows)
         return parts

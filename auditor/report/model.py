@@ -29,8 +29,9 @@ class Report:
         return self.data["skipped"]
 
 
-def build_summary(tokens_total: int, audited: int, skipped: list[dict], findings: list[dict],
-                  providers: Counter) -> dict:
+def build_summary(
+    tokens_total: int, audited: int, skipped: list[dict], findings: list[dict], providers: Counter
+) -> dict:
     by_severity = Counter(f["severity"] for f in findings)
     by_rule = Counter(f["rule_id"] for f in findings)
     flagged = {f["subject"].get("key") for f in findings if f["subject"].get("type") == "token"}

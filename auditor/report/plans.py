@@ -19,8 +19,14 @@ def urgent_tokens(data: dict, urgent) -> list[tuple[dict, list[dict]]]:
     for finding in data["findings"]:
         if finding.get("plan_id") in plans and urgent(finding):
             grouped[finding["plan_id"]].append(finding)
-    order = sorted(grouped, key=lambda i: (min(severity_rank(f["severity"]) for f in grouped[i]),
-                                           -len(grouped[i]), plans[i]["token"]["key"]))
+    order = sorted(
+        grouped,
+        key=lambda i: (
+            min(severity_rank(f["severity"]) for f in grouped[i]),
+            -len(grouped[i]),
+            plans[i]["token"]["key"],
+        ),
+    )
     return [(plans[i], grouped[i]) for i in order]
 
 
@@ -38,9 +44,14 @@ def markdown_first(data: dict, fail_on: str, budget: int) -> list[str]:
         return []
     blocks = ["\n".join(plan_markdown(plan, "####", requests=False)) + "\n" for plan, _ in rows]
     shown, _ = fit(blocks, budget, "_… and {n} more token(s) with a plan: `token-auditor plan REPORT.json`._\n")
-    return [f"### What to do first: {len(rows)} token(s), one plan each", "",
-            "Each plan fixes all of the token's findings at once; `token-auditor plan REPORT.json -f sh` gives the "
-            "providers' own requests.", "", *shown]
+    return [
+        f"### What to do first: {len(rows)} token(s), one plan each",
+        "",
+        "Each plan fixes all of the token's findings at once; `token-auditor plan REPORT.json -f sh` gives the "
+        "providers' own requests.",
+        "",
+        *shown,
+    ]
 
 
 def table_rows(data: dict) -> list[list[str]]:
@@ -49,8 +60,16 @@ def table_rows(data: dict) -> list[list[str]]:
         token = plan["token"]
         name = token.get("name") or token.get("id") or ""
         steps = "\n".join(f"{s['order']}. {s['text']}" for s in plan["steps"])
-        decisions = "\n".join(f"{d['decision']} {d['permission']}" + (f" via {d['via']}" if d.get("via") else "")
-                              for d in plan.get("decisions") or [])
-        rows.append([plan["severity"], f"{token.get('provider')}\n{name}\n{token.get('masked') or ''}".strip(),
-                     f"{plan['action']}: {plan['summary']}" + (f"\n{decisions}" if decisions else ""), steps])
+        decisions = "\n".join(
+            f"{d['decision']} {d['permission']}" + (f" via {d['via']}" if d.get("via") else "")
+            for d in plan.get("decisions") or []
+        )
+        rows.append(
+            [
+                plan["severity"],
+                f"{token.get('provider')}\n{name}\n{token.get('masked') or ''}".strip(),
+                f"{plan['action']}: {plan['summary']}" + (f"\n{decisions}" if decisions else ""),
+                steps,
+            ]
+        )
     return rows

@@ -66,8 +66,10 @@ def rule_descriptor(rule: dict) -> dict:
         "name": _rule_name(rule["id"]),
         "shortDescription": {"text": rule.get("title") or rule["id"]},
         "fullDescription": {"text": rule.get("description") or rule.get("title") or rule["id"]},
-        "help": {"text": "\n\n".join(help_lines + ([f"References: {', '.join(references)}"] if references else [])),
-                 "markdown": markdown},
+        "help": {
+            "text": "\n\n".join(help_lines + ([f"References: {', '.join(references)}"] if references else [])),
+            "markdown": markdown,
+        },
         "defaultConfiguration": {"level": LEVEL.get(severity, "warning")},
         "properties": {
             "tags": list(dict.fromkeys(tags))[:MAX_TAGS],
@@ -128,8 +130,11 @@ def result(finding: dict, rule_index: dict[str, int], fallback_file: str | None,
         "properties": {
             "severity": severity,
             "security-severity": SECURITY_SEVERITY.get(severity, "5.5"),
-            "subject": {k: subject.get(k) for k in ("type", "key", "provider", "kind", "id", "name", "owner",
-                                                     "fingerprint") if subject.get(k) is not None},
+            "subject": {
+                k: subject.get(k)
+                for k in ("type", "key", "provider", "kind", "id", "name", "owner", "fingerprint")
+                if subject.get(k) is not None
+            },
             "recommendation": finding.get("recommendation") or {},
             "counts": finding.get("counts", True),
         },
@@ -143,14 +148,22 @@ def result(finding: dict, rule_index: dict[str, int], fallback_file: str | None,
         justification = f"{waiver['reason']} (approved by {waiver['approved_by']}"
         justification += f", {waiver['ticket']}" if waiver.get("ticket") else ""
         justification += f", until {waiver['expires']})"
-        out["suppressions"] = [{"kind": "external", "status": "accepted", "justification": justification,
-                                "properties": {"waiver": waiver}}]
+        out["suppressions"] = [
+            {"kind": "external", "status": "accepted", "justification": justification, "properties": {"waiver": waiver}}
+        ]
     return out
 
 
-def build_log(findings: list[dict], rules: list[dict], inputs: list[dict], *, with_baseline: bool = False,
-              extra_rules: list[dict] | None = None, extra_results: list[dict] | None = None,
-              properties: dict | None = None) -> dict:
+def build_log(
+    findings: list[dict],
+    rules: list[dict],
+    inputs: list[dict],
+    *,
+    with_baseline: bool = False,
+    extra_rules: list[dict] | None = None,
+    extra_results: list[dict] | None = None,
+    properties: dict | None = None,
+) -> dict:
     """A complete SARIF log (one run) for findings; extra_* let `diff` add its own rule and results."""
     known = {r["id"]: r for r in rules}
     used = sorted({f["rule_id"] for f in findings})
@@ -168,18 +181,26 @@ def build_log(findings: list[dict], rules: list[dict], inputs: list[dict], *, wi
         results.append(extra)
     notifications = []
     if len(results) > MAX_RESULTS:
-        notifications.append({"level": "warning", "message": {
-            "text": f"{len(results)} results; only the {MAX_RESULTS} most severe are included (GitHub's limit). "
-                    "The JSON report has all of them."}})
+        notifications.append(
+            {
+                "level": "warning",
+                "message": {
+                    "text": f"{len(results)} results; only the {MAX_RESULTS} most severe are included (GitHub's limit). "
+                    "The JSON report has all of them."
+                },
+            }
+        )
         results = results[:MAX_RESULTS]
     artifacts = sorted({artifact_uri(i["path"]) for i in inputs})
     run = {
-        "tool": {"driver": {
-            "name": "token-auditor",
-            "semanticVersion": __version__,
-            "version": __version__,
-            "rules": descriptors,
-        }},
+        "tool": {
+            "driver": {
+                "name": "token-auditor",
+                "semanticVersion": __version__,
+                "version": __version__,
+                "rules": descriptors,
+            }
+        },
         "automationDetails": {"id": "token-auditor/"},
         "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
         "artifacts": [{"location": {"uri": uri}, "roles": ["analysisTarget"]} for uri in artifacts],
@@ -194,18 +215,32 @@ def build_log(findings: list[dict], rules: list[dict], inputs: list[dict], *, wi
 class SarifFormat:
     def format(self, report: Report) -> str:
         data = report.data
-        properties = {"now": data.get("now"), "opa_version": (data.get("engine") or {}).get("opa_version"),
-                      "catalogue_version": (data.get("policy") or {}).get("catalogue_version")}
+        properties = {
+            "now": data.get("now"),
+            "opa_version": (data.get("engine") or {}).get("opa_version"),
+            "catalogue_version": (data.get("policy") or {}).get("catalogue_version"),
+        }
         if data.get("gate"):
             properties["gate"] = data["gate"]
-        log = build_log(report.findings, data.get("rules") or [], data.get("inputs") or [],
-                        with_baseline="baseline" in data, properties=properties)
+        log = build_log(
+            report.findings,
+            data.get("rules") or [],
+            data.get("inputs") or [],
+            with_baseline="baseline" in data,
+            properties=properties,
+        )
         # Rules that could not run for an organization: a warning, never a silent pass.
         log["runs"][0]["invocations"][0]["toolExecutionNotifications"] += [
-            {"level": "warning", "associatedRule": {"id": row["rule_id"]},
-             "message": {"text": f"{row['rule_id']} not assessed for {row['provider']} {row['org']}: missing "
-                                 f"{row['missing']}. To assess it: {row['how']}."}}
-            for row in evidence.report_rows(data)]
+            {
+                "level": "warning",
+                "associatedRule": {"id": row["rule_id"]},
+                "message": {
+                    "text": f"{row['rule_id']} not assessed for {row['provider']} {row['org']}: missing "
+                    f"{row['missing']}. To assess it: {row['how']}."
+                },
+            }
+            for row in evidence.report_rows(data)
+        ]
         return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 

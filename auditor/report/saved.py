@@ -37,12 +37,16 @@ def load_report(path: str) -> Report:
     try:
         data = strict_json_loads(path, text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}: not JSON ({exc.msg}); expected a report written by "
-                         "`token-auditor audit --format json`") from None
+        raise InputError(
+            f"{path}:{exc.lineno}: not JSON ({exc.msg}); expected a report written by "
+            "`token-auditor audit --format json`"
+        ) from None
     tool = data.get("tool") if isinstance(data, dict) else None
     if not isinstance(tool, dict) or tool.get("name") != "token-auditor":
-        raise InputError(f"{path}: not a token-auditor report (no tool.name \"token-auditor\"); expected the output "
-                         "of `token-auditor audit --format json`")
+        raise InputError(
+            f'{path}: not a token-auditor report (no tool.name "token-auditor"); expected the output '
+            "of `token-auditor audit --format json`"
+        )
     try:
         _validator()(data)
     except RecursionError:

@@ -31,8 +31,13 @@ def _cell(text: str) -> str:
 
 COMPACT_BELOW = 120
 SHOW = ("counted", "all")
-COLOURS = {"critical": ("red", True), "high": ("red", False), "medium": ("yellow", False),
-           "low": ("cyan", False), "info": ("white", False)}
+COLOURS = {
+    "critical": ("red", True),
+    "high": ("red", False),
+    "medium": ("yellow", False),
+    "low": ("cyan", False),
+    "info": ("white", False),
+}
 
 
 def use_colour(stream) -> bool:
@@ -84,7 +89,11 @@ def verdict_line(data: dict) -> str:
     if failing:
         by_severity = [(s, sum(1 for f in failing if f["severity"] == s)) for s in SEVERITIES]
         parts = [f"{n} new {s}" for s, n in by_severity if n]
-        head = f"gate: FAIL (fail-on {fail_on}): " + " and ".join(parts) + (" finding" if len(failing) == 1 else " findings")
+        head = (
+            f"gate: FAIL (fail-on {fail_on}): "
+            + " and ".join(parts)
+            + (" finding" if len(failing) == 1 else " findings")
+        )
     elif fail_on == "never":
         head = f"gate: PASS (fail-on never): {_plural(len(counted), 'new finding')}, none can fail the gate"
     else:
@@ -143,8 +152,12 @@ def _wrap(text: str, width: int | None, indent: str = "") -> list[str]:
         if width is None:
             out.append(indent + line)
         else:
-            out.extend(textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=indent + "  ",
-                                     break_on_hyphens=False) or [indent])
+            out.extend(
+                textwrap.wrap(
+                    line, width, initial_indent=indent, subsequent_indent=indent + "  ", break_on_hyphens=False
+                )
+                or [indent]
+            )
     return out
 
 
@@ -192,8 +205,9 @@ class TableFormat:
         if others > 0:
             counted += f"; {others} other item{'s' if others != 1 else ''} skipped, not a token"
         lines = [
-            terminal_safe(f"token-auditor {data['tool']['version']} · OPA {data['engine']['opa_version']} · "
-                          f"now {data['now']}"),
+            terminal_safe(
+                f"token-auditor {data['tool']['version']} · OPA {data['engine']['opa_version']} · now {data['now']}"
+            ),
             f"{summary['tokens']} tokens ({counted}) · "
             f"{summary['findings']} findings on {summary['tokens_with_findings']} tokens · "
             + ", ".join(f"{count} {sev}" for sev, count in summary["by_severity"].items() if count),
@@ -206,12 +220,18 @@ class TableFormat:
         for f in group:
             subject = f["subject"]
             rule = cap_cell(f["rule_id"]) + (f"\n[{state_of(f)}]" if has_state else "")
-            token = "\n".join(x for x in (cap_cell(subject.get("provider") or ""), _token(subject),
-                                          f"owner: {cap_cell(subject['owner'])}" if subject.get("owner") else "") if x)
+            token = "\n".join(
+                x
+                for x in (
+                    cap_cell(subject.get("provider") or ""),
+                    _token(subject),
+                    f"owner: {cap_cell(subject['owner'])}" if subject.get("owner") else "",
+                )
+                if x
+            )
             rows.append([rule, token, cap_cell(f["message"], 400), _cell(_todo(f))])
         widths = self._grid_widths()
-        return [tabulate(rows, headers=["rule", "token", "finding", "do"], tablefmt="simple_grid",
-                         maxcolwidths=widths)]
+        return [tabulate(rows, headers=["rule", "token", "finding", "do"], tablefmt="simple_grid", maxcolwidths=widths)]
 
     def _grid_widths(self) -> list[int]:
         """rule, token, finding, do: at most 24/34/48/60; narrower to fit the width (13 columns of borders)."""
@@ -258,8 +278,11 @@ class TableFormat:
         else:
             # tabulate widens a column to its header + 2 ("severity": 10); 13 more columns of borders and padding
             widths = [9, 30, 50, 80] if self.width is None or self.width >= 185 else [9, 24, 34, self.width - 83]
-            lines.append(tabulate(rows, headers=["severity", "token", "plan", "steps"], tablefmt="simple_grid",
-                                  maxcolwidths=widths))
+            lines.append(
+                tabulate(
+                    rows, headers=["severity", "token", "plan", "steps"], tablefmt="simple_grid", maxcolwidths=widths
+                )
+            )
         return lines + [""]
 
     def _skipped(self, data: dict, compact: bool) -> list[str]:
@@ -269,13 +292,27 @@ class TableFormat:
         if compact:
             for s in data["skipped"]:
                 lines += _wrap(f"{cap_cell(s['provider'])} · {cap_cell(s.get('name') or s['id'])}", self.width)
-                lines += _wrap(cap_cell(f"{s['reason']} ({s['source']['file']}#{s['source']['pointer']})", 400),
-                               self.width, "    ")
+                lines += _wrap(
+                    cap_cell(f"{s['reason']} ({s['source']['file']}#{s['source']['pointer']})", 400), self.width, "    "
+                )
         else:
-            rows = [[cap_cell(s["provider"]), cap_cell(s.get("name") or s["id"]), cap_cell(s["reason"], 400),
-                     cap_cell(f"{s['source']['file']}#{s['source']['pointer']}", 400)] for s in data["skipped"]]
-            lines.append(tabulate(rows, headers=["provider", "item", "reason", "where"], tablefmt="simple",
-                                  maxcolwidths=[12, 24, 36, 40] if self.width else [12, 30, 50, 50]))
+            rows = [
+                [
+                    cap_cell(s["provider"]),
+                    cap_cell(s.get("name") or s["id"]),
+                    cap_cell(s["reason"], 400),
+                    cap_cell(f"{s['source']['file']}#{s['source']['pointer']}", 400),
+                ]
+                for s in data["skipped"]
+            ]
+            lines.append(
+                tabulate(
+                    rows,
+                    headers=["provider", "item", "reason", "where"],
+                    tablefmt="simple",
+                    maxcolwidths=[12, 24, 36, 40] if self.width else [12, 30, 50, 50],
+                )
+            )
         return lines + [""]
 
     def _skipped_rules(self, data: dict) -> list[str]:
@@ -309,5 +346,12 @@ def not_assessed_lines(data: dict, width: int | None = None) -> list[str]:
             lines += _wrap(f"to assess it: {r['how']}", width, "    ")
         return lines + [""]
     table = [[r["rule_id"], r["provider"], r["org"], r["missing"], r["how"]] for r in rows]
-    return lines + [tabulate(table, headers=["rule", "provider", "organization", "missing", "to assess it"],
-                             tablefmt="simple", maxcolwidths=[26, 11, 24, 34, 70]), ""]
+    return lines + [
+        tabulate(
+            table,
+            headers=["rule", "provider", "organization", "missing", "to assess it"],
+            tablefmt="simple",
+            maxcolwidths=[26, 11, 24, 34, 70],
+        ),
+        "",
+    ]

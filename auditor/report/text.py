@@ -74,11 +74,13 @@ def markdown_code(value, limit: int = 200) -> str:
     return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
 
 
-_XML_DROP = re.compile("[^\t\n\r\u0020-\u007e\u00a0-\ud7ff\ue000-\ufdcf\ufdf0-\ufffd\U00010000-\U0010ffff]|"
-                       "[\U0001fffe\U0001ffff\U0002fffe\U0002ffff\U0003fffe\U0003ffff\U0004fffe\U0004ffff"
-                       "\U0005fffe\U0005ffff\U0006fffe\U0006ffff\U0007fffe\U0007ffff\U0008fffe\U0008ffff"
-                       "\U0009fffe\U0009ffff\U000afffe\U000affff\U000bfffe\U000bffff\U000cfffe\U000cffff"
-                       "\U000dfffe\U000dffff\U000efffe\U000effff\U000ffffe\U000fffff\U0010fffe\U0010ffff]")
+_XML_DROP = re.compile(
+    "[^\t\n\r\u0020-\u007e\u00a0-\ud7ff\ue000-\ufdcf\ufdf0-\ufffd\U00010000-\U0010ffff]|"
+    "[\U0001fffe\U0001ffff\U0002fffe\U0002ffff\U0003fffe\U0003ffff\U0004fffe\U0004ffff"
+    "\U0005fffe\U0005ffff\U0006fffe\U0006ffff\U0007fffe\U0007ffff\U0008fffe\U0008ffff"
+    "\U0009fffe\U0009ffff\U000afffe\U000affff\U000bfffe\U000bffff\U000cfffe\U000cffff"
+    "\U000dfffe\U000dffff\U000efffe\U000effff\U000ffffe\U000fffff\U0010fffe\U0010ffff]"
+)
 
 
 def xml_safe(value) -> str:
@@ -88,5 +90,13 @@ def xml_safe(value) -> str:
     return _XML_DROP.sub("\ufffd", text)
 
 
-__all__ = ["CELL_LIMIT", "MARKDOWN_LIMIT", "cap", "cap_cell", "markdown_code", "markdown_escape", "terminal_safe",
-           "xml_safe"]
+__all__ = [
+    "CELL_LIMIT",
+    "MARKDOWN_LIMIT",
+    "cap",
+    "cap_cell",
+    "markdown_code",
+    "markdown_escape",
+    "terminal_safe",
+    "xml_safe",
+]

@@ -28,7 +28,7 @@ class ReplayServer:
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def __enter__(self) -> "ReplayServer":
+    def __enter__(self) -> ReplayServer:
         self.thread.start()
         return self
 
@@ -47,7 +47,8 @@ class ReplayServer:
                 continue
             wanted = route.get("query")
             if wanted is not None and any(
-                    (query.get(k) is not None) if v is None else (query.get(k) != str(v)) for k, v in wanted.items()):
+                (query.get(k) is not None) if v is None else (query.get(k) != str(v)) for k, v in wanted.items()
+            ):
                 continue
             return index
         return None
@@ -68,9 +69,15 @@ class ReplayServer:
                 if length:
                     self.rfile.read(length)
                 with server.lock:
-                    server.requests.append({"method": self.command, "path": parts.path, "query": parts.query,
-                                            "authorization": self.headers.get("Authorization"),
-                                            "private_token": self.headers.get("PRIVATE-TOKEN")})
+                    server.requests.append(
+                        {
+                            "method": self.command,
+                            "path": parts.path,
+                            "query": parts.query,
+                            "authorization": self.headers.get("Authorization"),
+                            "private_token": self.headers.get("PRIVATE-TOKEN"),
+                        }
+                    )
                     index = server._match(self.command, parts.path, query, self.headers.get("Authorization"))
                     if index is None:
                         status, headers, body = 404, {}, {"message": "Not Found (no replay route)"}
@@ -95,8 +102,7 @@ class ReplayServer:
 
 def clean_env(extra: dict | None = None) -> dict:
     """Environment overrides so a client never sends the replay traffic through the caller's proxy."""
-    env = {name: "" for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
-                                 "all_proxy")}
+    env = {name: "" for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")}
     env.update({"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"})
     env.update(extra or {})
     return env

@@ -20,12 +20,17 @@ from urllib.parse import quote
 
 from auditor.plan.emit import step_of
 
-DOCS = {"personal_access_token": "https://docs.gitlab.com/api/personal_access_tokens/",
-        "group_access_token": "https://docs.gitlab.com/api/group_access_tokens/",
-        "project_access_token": "https://docs.gitlab.com/api/project_access_tokens/"}
+DOCS = {
+    "personal_access_token": "https://docs.gitlab.com/api/personal_access_tokens/",
+    "group_access_token": "https://docs.gitlab.com/api/group_access_tokens/",
+    "project_access_token": "https://docs.gitlab.com/api/project_access_tokens/",
+}
 DOC_USER_TOKENS = "https://docs.gitlab.com/api/user_tokens/#create-a-personal-access-token-for-a-user"
-AUTH = {"variable": "GITLAB_TOKEN", "needs": "a token of a group/project Owner or Maintainer (personal tokens "
-                                             "of other users: an administrator) with scope api"}
+AUTH = {
+    "variable": "GITLAB_TOKEN",
+    "needs": "a token of a group/project Owner or Maintainer (personal tokens "
+    "of other users: an administrator) with scope api",
+}
 
 
 def _base(token: dict) -> str:
@@ -53,9 +58,12 @@ def _token_url(token: dict) -> str:
 
 def _create(plan: dict, token: dict, credential: dict) -> dict:
     kind, base = credential["type"], _base(token)
-    body = {"name": credential["name"], "description": f"Replaces {token.get('masked') or token.get('id')} "
-                                                        f"(token-auditor plan {credential['id']})",
-            "scopes": credential.get("scopes") or [], "expires_at": credential.get("expires_at")}
+    body = {
+        "name": credential["name"],
+        "description": f"Replaces {token.get('masked') or token.get('id')} (token-auditor plan {credential['id']})",
+        "scopes": credential.get("scopes") or [],
+        "expires_at": credential.get("expires_at"),
+    }
     if kind in ("group_access_token", "project_access_token"):
         body["access_level"] = credential.get("access_level") if credential.get("access_level") is not None else 20
         url = f"{base}/{'groups' if kind == 'group_access_token' else 'projects'}/{_path(token)}/access_tokens"
@@ -65,16 +73,28 @@ def _create(plan: dict, token: dict, credential: dict) -> dict:
         url = f"{base}/users/${{GITLAB_USER_ID}}/personal_access_tokens"
         doc = DOC_USER_TOKENS
         variables = {"GITLAB_USER_ID": f"the numeric GitLab user id of {token.get('owner')}"}
-    request = {"step": step_of(plan, "create", credential["id"]), "purpose": "create", "credential": credential["id"],
-               "kind": "api", "method": "POST", "url": url, "headers": {"Content-Type": "application/json"},
-               "auth": AUTH, "body": body, "doc": doc}
+    request = {
+        "step": step_of(plan, "create", credential["id"]),
+        "purpose": "create",
+        "credential": credential["id"],
+        "kind": "api",
+        "method": "POST",
+        "url": url,
+        "headers": {"Content-Type": "application/json"},
+        "auth": AUTH,
+        "body": body,
+        "doc": doc,
+    }
     if variables:
         request["variables"] = variables
     if "self_rotate" in body["scopes"]:
-        where = {"group_access_token": f"groups/{_path(token)}/access_tokens",
-                 "project_access_token": f"projects/{_path(token)}/access_tokens"}.get(kind, "personal_access_tokens")
-        request["note"] = (f"before it expires, the new token rotates itself (scope self_rotate): "
-                           f"POST {base}/{where}/self/rotate")
+        where = {
+            "group_access_token": f"groups/{_path(token)}/access_tokens",
+            "project_access_token": f"projects/{_path(token)}/access_tokens",
+        }.get(kind, "personal_access_tokens")
+        request["note"] = (
+            f"before it expires, the new token rotates itself (scope self_rotate): POST {base}/{where}/self/rotate"
+        )
     return request
 
 
@@ -85,17 +105,48 @@ def requests(plan: dict, token: dict, catalogue, now: str) -> list[dict]:
     if rotate is not None:
         from auditor.plan.build import _date
 
-        out.append({"step": rotate, "purpose": "rotate", "kind": "api", "method": "POST",
-                    "url": f"{_token_url(token)}/rotate", "headers": {"Content-Type": "application/json"},
-                    "auth": AUTH, "body": {"expires_at": _date(now, catalogue.lifetime_days)},
-                    "doc": DOCS.get(kind, DOCS["personal_access_token"])})
+        out.append(
+            {
+                "step": rotate,
+                "purpose": "rotate",
+                "kind": "api",
+                "method": "POST",
+                "url": f"{_token_url(token)}/rotate",
+                "headers": {"Content-Type": "application/json"},
+                "auth": AUTH,
+                "body": {"expires_at": _date(now, catalogue.lifetime_days)},
+                "doc": DOCS.get(kind, DOCS["personal_access_token"]),
+            }
+        )
     verify = step_of(plan, "verify")
     if verify is not None:
-        out.append({"step": verify, "purpose": "verify", "kind": "api", "method": "GET", "url": _token_url(token),
-                    "headers": {}, "auth": AUTH, "body": None, "doc": DOCS.get(kind, DOCS["personal_access_token"]),
-                    "note": "last_used_at must stay before the new credentials went in"})
+        out.append(
+            {
+                "step": verify,
+                "purpose": "verify",
+                "kind": "api",
+                "method": "GET",
+                "url": _token_url(token),
+                "headers": {},
+                "auth": AUTH,
+                "body": None,
+                "doc": DOCS.get(kind, DOCS["personal_access_token"]),
+                "note": "last_used_at must stay before the new credentials went in",
+            }
+        )
     revoke = step_of(plan, "revoke")
     if revoke is not None:
-        out.append({"step": revoke, "purpose": "revoke", "kind": "api", "method": "DELETE", "url": _token_url(token),
-                    "headers": {}, "auth": AUTH, "body": None, "doc": DOCS.get(kind, DOCS["personal_access_token"])})
+        out.append(
+            {
+                "step": revoke,
+                "purpose": "revoke",
+                "kind": "api",
+                "method": "DELETE",
+                "url": _token_url(token),
+                "headers": {},
+                "auth": AUTH,
+                "body": None,
+                "doc": DOCS.get(kind, DOCS["personal_access_token"]),
+            }
+        )
     return out

@@ -32,8 +32,9 @@ def requests(plan: dict, token: dict, catalogue, now: str) -> list[dict]:
         fields = {"Token type": "Fine-grained", "Token name": credential["name"]}
         for index, scoped in enumerate(credential.get("scoped") or [], start=1):
             entity = scoped.get("entity") or {}
-            fields[f"Repositories permissions #{index}"] = (f"{entity.get('type')} {entity.get('name')}: "
-                                                            + ", ".join(scoped.get("permissions") or []))
+            fields[f"Repositories permissions #{index}"] = f"{entity.get('type')} {entity.get('name')}: " + ", ".join(
+                scoped.get("permissions") or []
+            )
         if credential.get("global"):
             fields["User permissions"] = ", ".join(credential["global"])
         fields["Read access to contents of all public gated repos you can access"] = "off"
@@ -41,8 +42,17 @@ def requests(plan: dict, token: dict, catalogue, now: str) -> list[dict]:
         if credential["type"] == "service_account_token" and _org(token):
             url = f"https://huggingface.co/organizations/{_org(token)}/settings"
             fields["Where"] = "Service accounts: create the token for the service account"
-        out.append({"step": step_of(plan, "create", credential["id"]), "purpose": "create",
-                    "credential": credential["id"], "kind": "settings", "url": url, "fields": fields, "doc": DOC})
+        out.append(
+            {
+                "step": step_of(plan, "create", credential["id"]),
+                "purpose": "create",
+                "credential": credential["id"],
+                "kind": "settings",
+                "url": url,
+                "fields": fields,
+                "doc": DOC,
+            }
+        )
     for purpose in ("revoke", "rotate"):
         step = step_of(plan, purpose)
         if step is None:
@@ -52,12 +62,20 @@ def requests(plan: dict, token: dict, catalogue, now: str) -> list[dict]:
             url, doc = f"https://huggingface.co/organizations/{org}/settings", DOC_ORG
         else:
             url, doc = "https://huggingface.co/settings/tokens", DOC
-        fields = {"Token": f"{token.get('name') or token.get('id')} ({token.get('masked')})",
-                  "Action": "Manage → Delete" if purpose == "revoke" else "Manage → rotate (invalidate and refresh)"}
+        fields = {
+            "Token": f"{token.get('name') or token.get('id')} ({token.get('masked')})",
+            "Action": "Manage → Delete" if purpose == "revoke" else "Manage → rotate (invalidate and refresh)",
+        }
         out.append({"step": step, "purpose": purpose, "kind": "settings", "url": url, "fields": fields, "doc": doc})
         if purpose == "revoke" and org and kind not in ("org_api_token", "service_account_token"):
-            out.append({"step": step, "purpose": purpose, "kind": "settings",
-                        "url": f"https://huggingface.co/organizations/{org}/settings/tokens-management",
-                        "fields": {"Token": fields["Token"], "Action": "Revoke (organization admin, Team & Enterprise)"},
-                        "doc": DOC_ORG})
+            out.append(
+                {
+                    "step": step,
+                    "purpose": purpose,
+                    "kind": "settings",
+                    "url": f"https://huggingface.co/organizations/{org}/settings/tokens-management",
+                    "fields": {"Token": fields["Token"], "Action": "Revoke (organization admin, Team & Enterprise)"},
+                    "doc": DOC_ORG,
+                }
+            )
     return out
