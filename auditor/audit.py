@@ -67,7 +67,7 @@ def resolve_now(now: str | None) -> str:
         raise InputError(f"--now {now!r} is not an ISO 8601 date-time (e.g. 2026-11-25T00:00:00Z)") from None
 
 
-def bulk(func):
+def gc_paused(func):
     """Run without the cyclic GC. A large inventory is millions of small acyclic objects that each GC
     generation pass would rescan; pausing it makes load, normalize and report about 2x faster."""
 
@@ -84,7 +84,7 @@ def bulk(func):
     return wrapper
 
 
-@bulk
+@gc_paused
 def read_inventory(paths: list[str], options: AuditOptions) -> tuple[Inventory, dict[str, Document]]:
     """Load, validate and normalize every input; the errors of all bad files at once."""
     errors: list[str] = []
@@ -299,7 +299,7 @@ def _catalogue_meta(policy_dir: Path) -> dict:
     return {"version": document.get("version"), "date": document.get("date")}
 
 
-@bulk
+@gc_paused
 def run_audit(paths: list[str], options: AuditOptions) -> Report:
     now = resolve_now(options.now)
     config = load_config(options.config_file)

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -24,10 +25,10 @@ from auditor.errors import EXIT_ENGINE, EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, Audi
 from auditor.findings import load_rules
 from auditor.findings.finding import FAIL_ON
 from auditor.inventory.validate import load_schema, schema_names
+from auditor.redaction import redact_document, redact_text
 from auditor.report import formatters, render
 from auditor.report.table import SHOW, TableFormat, terminal_width, use_colour, verdict_line
 from auditor.report.text import terminal_safe
-from auditor.secrets import redact_document, redact_text
 
 
 def emit(text: str, output: str | None) -> None:
@@ -44,7 +45,8 @@ def table_text(report, to_stdout: bool, show: str) -> str:
     return TableFormat(show=show, width=terminal_width(sys.stdout), colour=use_colour(sys.stdout)).format(report)
 
 
-def _fail(message: str, code: int) -> None:
+def exit_with_error(message: str, code: int) -> NoReturn:
+    """Print one redacted, terminal-safe error line and exit with the documented code."""
     line = " ".join(terminal_safe(redact_text(str(message)), keep_newlines=True).splitlines())
     try:
         click.echo(f"token-auditor: error: {line}", err=True)
@@ -56,7 +58,7 @@ def _fail(message: str, code: int) -> None:
 _OUTPUT_ERRNOS = {errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG}
 
 
-class Group(click.Group):
+class ErrorHandlingGroup(click.Group):
     """Turns every error into one redacted line and a documented exit code: 2 input or usage, 3 engine or
     internal. Exit 1 means findings only, so no exception may end a run with it."""
 
@@ -68,24 +70,24 @@ class Group(click.Group):
                 click.echo(f"token-auditor: invalid: {terminal_safe(redact_text(line))}", err=True)
             sys.exit(exc.exit_code)
         except AuditorError as exc:
-            _fail(str(exc), exc.exit_code)
+            exit_with_error(str(exc), exc.exit_code)
         except KeyboardInterrupt:
-            _fail("interrupted", 130)
+            exit_with_error("interrupted", 130)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except MemoryError:
-            _fail("out of memory (an input too large for this machine? see --max-input-bytes)", EXIT_ENGINE)
+            exit_with_error("out of memory (an input too large for this machine? see --max-input-bytes)", EXIT_ENGINE)
         except OSError as exc:
             if exc.errno in _OUTPUT_ERRNOS:  # stdout on a full disk, a closed pipe
                 from auditor.gate.outputs import discard_stdout
 
                 discard_stdout()
-                _fail(f"stdout: cannot write: {exc.strerror}", EXIT_INPUT)
-            _fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_ENGINE)
+                exit_with_error(f"stdout: cannot write: {exc.strerror}", EXIT_INPUT)
+            exit_with_error(f"internal error: {type(exc).__name__}: {exc}", EXIT_ENGINE)
         except RecursionError:
-            _fail("internal error: data nested too deeply", EXIT_ENGINE)
+            exit_with_error("internal error: data nested too deeply", EXIT_ENGINE)
         except Exception as exc:  # last resort: a bug, never a traceback nor exit 1
-            _fail(f"internal error: {type(exc).__name__}: {str(exc)[:300]}", EXIT_ENGINE)
+            exit_with_error(f"internal error: {type(exc).__name__}: {str(exc)[:300]}", EXIT_ENGINE)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
@@ -93,7 +95,7 @@ class Group(click.Group):
         try:
             result = super().main(args, prog_name, complete_var, False, **extra)
         except click.Abort:
-            _fail("interrupted", 130)
+            exit_with_error("interrupted", 130)
         except click.ClickException as exc:  # usage errors echo the value given: redact it
             shown = io.StringIO()
             exc.show(file=shown)
@@ -104,9 +106,9 @@ class Group(click.Group):
                 pass
             sys.exit(EXIT_INPUT)
         except MemoryError:
-            _fail("out of memory", EXIT_ENGINE)
+            exit_with_error("out of memory", EXIT_ENGINE)
         except Exception as exc:
-            _fail(f"internal error: {type(exc).__name__}: {str(exc)[:300]}", EXIT_ENGINE)
+            exit_with_error(f"internal error: {type(exc).__name__}: {str(exc)[:300]}", EXIT_ENGINE)
         sys.exit(result if isinstance(result, int) else EXIT_OK)
 
 
@@ -257,7 +259,7 @@ def _print_version(ctx, _param, value):
         ctx.exit(0)
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ErrorHandlingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--version",
     is_flag=True,

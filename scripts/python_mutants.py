@@ -6,7 +6,7 @@ it. Every mutant runs the test command below; a mutant the tests do not fail on 
 rate and the surviving mutants' diffs. `--sample N` runs a seeded random sample (a full run takes hours on a
 shared 2-core machine).
 
-    python scripts/python_mutants.py [--sample N] [--seed S] [--module auditor/secrets.py ...]
+    python scripts/python_mutants.py [--sample N] [--seed S] [--module auditor/redaction.py ...]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = ("auditor/gate", "auditor/secrets.py", "auditor/findings")
+MODULES = ("auditor/gate", "auditor/redaction.py", "auditor/findings")
 # In-process unit tests first (fast, -x stops at the first failure), then the end-to-end literal ones.
 TESTS = (
     "tests/test_gate_waivers.py",

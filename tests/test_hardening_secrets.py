@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from auditor.secrets import redact_text
+from auditor.redaction import redact_text
 from tests.conftest import FIXTURES, NOW, run_cli
 
 # One fixed sample per pattern, with the masked form the redaction must leave (literal, not computed).

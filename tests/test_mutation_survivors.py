@@ -203,7 +203,7 @@ def test_fail_on_matrix_holds_for_diff(opa_server, tmp_path):
     assert codes == [0, 0, 1, 1, 0]
 
 
-# --- one literal sample per secret pattern of auditor/secrets.py, absent from every output ---
+# --- one literal sample per secret pattern of auditor/redaction.py, absent from every output ---
 
 SECRET_SAMPLES = (
     "hf_oauth_SAMPLEoauthBODY0123456789abcdefXYZ1",

@@ -13,7 +13,7 @@ import psutil
 import pytest
 from conftest import NOW, ROOT, popen, run_cli, write_yaml
 
-from auditor.secrets import contains_secret, redact_document, redact_text
+from auditor.redaction import contains_secret, redact_document, redact_text
 
 # Fake values of real shapes: long enough to match the detectors, obviously not real.
 PLANTED = {

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 from auditor import __version__
 from auditor.errors import EXIT_ENGINE, AuditorError
+from auditor.redaction import redact_text
 from auditor.report.text import terminal_safe
-from auditor.secrets import redact_text
 
 OK = "ok"
 FORBIDDEN = "forbidden"

@@ -29,7 +29,7 @@ from huggingface_hub.utils import _http as hf_http
 
 from auditor.collectors.common import FAILED, FORBIDDEN, CollectionFailed, EndpointLog, Progress, RetryBudget, one_line
 from auditor.errors import InputError
-from auditor.secrets import contains_secret
+from auditor.redaction import contains_secret
 
 FORMAT = "huggingface-inventory/v1"
 TOKEN_SHAPE = re.compile(r"^(hf_oauth_|api_org_|hf_)[A-Za-z0-9]{30,}$")

@@ -24,7 +24,7 @@ from opa_client.opa import OpaClient
 
 from auditor.errors import EngineError, InputError
 from auditor.model.inventory import Inventory
-from auditor.secrets import redact_text
+from auditor.redaction import redact_text
 
 POLICY_PREFIX = "token-auditor"
 ENTRY_PACKAGE = "token_auditor.main"
@@ -233,7 +233,7 @@ class Engine:
             f"OPA at {self.settings.url} answered {endpoint} with an unexpected shape: {redact_text(detail)[:200]}"
         )
 
-    def _fail(self, what: str, exc: Exception) -> EngineError:
+    def _engine_error(self, what: str, exc: Exception) -> EngineError:
         if isinstance(exc, requests.HTTPError) and exc.response is not None:
             status = exc.response.status_code
             if status == 401:
@@ -277,7 +277,7 @@ class Engine:
                 timeout=min(self.settings.timeout, 10),
             )
         except requests.RequestException as exc:
-            raise self._fail("checking /health", exc) from None
+            raise self._engine_error("checking /health", exc) from None
         if response.status_code == 401:
             raise EngineError(f"OPA at {self.settings.url} refused our bearer token (401 Unauthorized)")
         if response.status_code != 200:
@@ -297,7 +297,7 @@ class Engine:
             response.raise_for_status()
             answer = response.json()
         except requests.RequestException as exc:
-            raise self._fail("asking its bundles", exc) from None
+            raise self._engine_error("asking its bundles", exc) from None
         except ValueError:
             raise self._unexpected(endpoint, "not JSON") from None
         if not isinstance(answer, dict):
@@ -337,7 +337,7 @@ class Engine:
             except RegoParseError as exc:
                 raise EngineError(f"{path}: OPA refused the data document: {exc.message}") from None
             except requests.RequestException as exc:
-                raise self._fail(f"loading {path}", exc) from None
+                raise self._engine_error(f"loading {path}", exc) from None
             except (AttributeError, TypeError, KeyError, IndexError, ValueError):
                 raise self._unexpected(f"PUT /v1/data/{endpoint}", "not an OPA error document") from None
         pending = policy_units(policy_dir)
@@ -361,7 +361,7 @@ class Engine:
                         raise EngineError(
                             f"OPA at {self.settings.url} answered a policy upload with non-JSON (wrong URL?)"
                         ) from None
-                    raise self._fail(f"loading {unit.policy_id}", exc) from None
+                    raise self._engine_error(f"loading {unit.policy_id}", exc) from None
                 except (AttributeError, TypeError, KeyError, IndexError):
                     raise self._unexpected(f"PUT /v1/policies/{unit.policy_id}", "not an OPA error document") from None
             if len(failed) == len(pending):  # no progress: a real compile error
@@ -386,7 +386,7 @@ class Engine:
         try:
             answer = self._call("evaluating tokens", self._client().query_rule, document, ENTRY_PACKAGE, ENTRY_RULE)
         except requests.RequestException as exc:
-            raise self._fail("evaluating tokens", exc) from None
+            raise self._engine_error("evaluating tokens", exc) from None
         except ValueError:
             raise self._unexpected(endpoint, "not JSON") from None
         if not isinstance(answer, dict):

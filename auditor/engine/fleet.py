@@ -17,7 +17,7 @@ import click
 from auditor.engine.client import EndpointError, Engine, chunk_documents, merge_results
 from auditor.errors import EngineError, InputError
 from auditor.model.inventory import Inventory
-from auditor.secrets import redact_text
+from auditor.redaction import redact_text
 
 ENTRY_PATH = "token_auditor/main"  # the package the CLI queries (client.ENTRY_PACKAGE)
 

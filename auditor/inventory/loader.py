@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from auditor.errors import InputError
-from auditor.secrets import SecretHit, escape_pointer_token, redact_document, redact_text
+from auditor.redaction import SecretHit, escape_pointer_token, redact_document, redact_text
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 MAX_YAML_NODES = 5_000_000  # alias expansion beyond this is a "billion laughs" document

@@ -13,7 +13,7 @@ from jsonschema.exceptions import best_match
 from auditor.errors import InputError
 from auditor.inventory.loader import Document
 from auditor.model.timestamps import parse_time
-from auditor.secrets import escape_pointer_token, redact_text
+from auditor.redaction import escape_pointer_token, redact_text
 
 MAX_ERRORS_SHOWN = 50
 

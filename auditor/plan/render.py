@@ -11,9 +11,9 @@ import re
 import shlex
 
 from auditor.errors import InputError
+from auditor.redaction import redact_text
 from auditor.report.markdown import esc
 from auditor.report.text import terminal_safe
-from auditor.secrets import redact_text
 
 FORMATS = ("json", "markdown", "sh")
 _VARIABLE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")

@@ -55,7 +55,7 @@ def load_report(path: str) -> Report:
         pointer = "/" + "/".join(str(p) for p in (exc.path or [])[1:])
         message = exc.message.split(" ", 1)[1] if exc.message.startswith("data") else exc.message
         raise InputError(f"{path}: {pointer}: not a valid token-auditor report: {message[:200]}") from None
-    from auditor.secrets import redact_document
+    from auditor.redaction import redact_document
 
     data, _ = redact_document(data, path)  # a report edited by hand, or by an older version, may hold one
     return Report(data)
