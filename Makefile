@@ -63,9 +63,11 @@ $(BIN)/.actionlint-$(ACTIONLINT_VERSION):
 demo: setup
 	$(VENV)/bin/token-auditor audit fixtures/ --now 2026-11-25T00:00:00Z --fail-on never
 
+# --schema: each check's METADATA declares schema["policy-input"], so a check reading an input field the
+# policy input does not have (a typo) is a type error.
 lint-policies: setup
 	$(OPA) fmt --list --fail policies
-	$(OPA) check --strict policies
+	$(OPA) check --strict --schema policies/schemas policies
 	$(REGAL) lint policies
 
 test-policies: lint-policies

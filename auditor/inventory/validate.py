@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from functools import cache, partial
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 import fastjsonschema
 from jsonschema import Draft202012Validator, FormatChecker
@@ -18,20 +19,25 @@ from auditor.redaction import escape_pointer_token, redact_text
 MAX_ERRORS_SHOWN = 50
 
 
+def _schema_files() -> dict[str, Traversable]:
+    """Name → file: auditor/schemas, and policies/schemas (the policy input, which `opa check --schema` reads)."""
+    folders = (resources.files("auditor.schemas"), resources.files("auditor").joinpath("policies", "schemas"))
+    return {f.name.removesuffix(".json"): f for folder in folders for f in folder.iterdir() if f.name.endswith(".json")}
+
+
 def schema_names() -> list[str]:
-    files = resources.files("auditor.schemas").iterdir()
-    return sorted(f.name.removesuffix(".json") for f in files if f.name.endswith(".json"))
+    return sorted(_schema_files())
 
 
 @cache
 def load_schema(name: str) -> dict:
     """A shipped schema by name: `huggingface-inventory.v1`, `report.v1`, or a short alias."""
-    names = schema_names()
+    files = _schema_files()
     candidates = [name, f"{name}.v1", name.replace("/", ".")]
     for candidate in candidates:
-        if candidate in names:
-            return json.loads(resources.files("auditor.schemas").joinpath(f"{candidate}.json").read_text())
-    raise InputError(f"unknown schema {name!r}; known: {', '.join(names)}")
+        if candidate in files:
+            return json.loads(files[candidate].read_text())
+    raise InputError(f"unknown schema {name!r}; known: {', '.join(sorted(files))}")
 
 
 def _format_checker() -> FormatChecker:

@@ -9,6 +9,8 @@
 #     description: Fine-grained token permissions
 #   - ref: https://huggingface.co/docs/hub/enterprise-hub-tokens-management
 #     description: Organization token management
+# schemas:
+#   - input: schema["policy-input"]
 # custom:
 #   id: admin-permission
 #   severity: critical

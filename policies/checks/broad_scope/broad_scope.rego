@@ -10,6 +10,8 @@
 #     description: GitHub classic scopes
 #   - ref: https://docs.gitlab.com/user/profile/personal_access_tokens/#personal-access-token-scopes
 #     description: GitLab token scopes
+# schemas:
+#   - input: schema["policy-input"]
 # custom:
 #   id: broad-scope
 #   severity: high

@@ -6,6 +6,8 @@
 # related_resources:
 #   - ref: https://huggingface.co/docs/hub/security-tokens
 #     description: Managing access tokens
+# schemas:
+#   - input: schema["policy-input"]
 # custom:
 #   id: expired-token
 #   severity: low

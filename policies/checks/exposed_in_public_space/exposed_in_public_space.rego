@@ -7,6 +7,8 @@
 # related_resources:
 #   - ref: https://huggingface.co/docs/hub/spaces-overview#managing-secrets
 #     description: Space secrets and variables
+# schemas:
+#   - input: schema["policy-input"]
 # custom:
 #   id: exposed-in-public-space
 #   severity: critical

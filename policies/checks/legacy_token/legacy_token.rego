@@ -6,6 +6,8 @@
 # related_resources:
 #   - ref: https://huggingface.co/docs/hub/security-tokens
 #     description: Hugging Face user access tokens and fine-grained tokens
+# schemas:
+#   - input: schema["policy-input"]
 # custom:
 #   id: legacy-token
 #   severity: high

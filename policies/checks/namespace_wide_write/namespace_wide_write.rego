@@ -7,6 +7,8 @@
 # related_resources:
 #   - ref: https://huggingface.co/docs/hub/security-tokens
 #     description: Fine-grained tokens can be scoped to single repositories
+# schemas:
+#   - input: schema["policy-input"]
 # custom:
 #   id: namespace-wide-write
 #   severity: high

@@ -6,6 +6,8 @@
 # related_resources:
 #   - ref: https://owasp.org/www-project-non-human-identities-top-10/2025/7-long-lived-secrets/
 #     description: OWASP NHI7 Long-lived secrets
+# schemas:
+#   - input: schema["policy-input"]
 # custom:
 #   id: no-expiry
 #   severity: high

@@ -7,6 +7,8 @@
 # related_resources:
 #   - ref: https://huggingface.co/docs/hub/enterprise-hub-tokens-management
 #     description: Organization token management policies
+# schemas:
+#   - input: schema["policy-input"]
 # custom:
 #   id: org-allows-legacy-tokens
 #   severity: medium

@@ -9,6 +9,8 @@
 #     description: Hugging Face user access tokens and fine-grained tokens
 #   - ref: https://huggingface.co/docs/hub/enterprise-hub-tokens-management
 #     description: Organization token management
+# schemas:
+#   - input: schema["policy-input"]
 # custom:
 #   id: org-token
 #   severity: critical

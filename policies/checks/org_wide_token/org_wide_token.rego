@@ -9,6 +9,8 @@
 #     description: Fine-grained token grants and their repository_selection
 #   - ref: https://docs.gitlab.com/user/group/settings/group_access_tokens/
 #     description: GitLab group access tokens
+# schemas:
+#   - input: schema["policy-input"]
 # custom:
 #   id: org-wide-token
 #   severity: high

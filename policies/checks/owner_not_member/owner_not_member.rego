@@ -9,6 +9,8 @@
 #     description: OWASP NHI1 Improper offboarding
 #   - ref: https://huggingface.co/docs/hub/enterprise-hub-tokens-management
 #     description: Organization token management (revoke a member's access)
+# schemas:
+#   - input: schema["policy-input"]
 # custom:
 #   id: owner-not-member
 #   severity: high

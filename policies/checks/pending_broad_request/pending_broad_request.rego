@@ -7,6 +7,8 @@
 # related_resources:
 #   - ref: https://docs.github.com/en/rest/orgs/personal-access-tokens
 #     description: Requests to access organization resources with fine-grained tokens
+# schemas:
+#   - input: schema["policy-input"]
 # custom:
 #   id: pending-broad-request
 #   severity: medium

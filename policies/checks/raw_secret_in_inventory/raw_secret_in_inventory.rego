@@ -7,6 +7,8 @@
 # related_resources:
 #   - ref: https://owasp.org/www-project-non-human-identities-top-10/2025/top-10-2025
 #     description: OWASP NHI2 Secret leakage
+# schemas:
+#   - input: schema["policy-input"]
 # custom:
 #   id: raw-secret-in-inventory
 #   severity: critical

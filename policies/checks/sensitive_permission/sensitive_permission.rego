@@ -7,6 +7,8 @@
 # related_resources:
 #   - ref: https://huggingface.co/docs/hub/security-tokens
 #     description: Fine-grained token permissions
+# schemas:
+#   - input: schema["policy-input"]
 # custom:
 #   id: sensitive-permission
 #   severity: medium

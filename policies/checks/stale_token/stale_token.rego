@@ -6,6 +6,8 @@
 # related_resources:
 #   - ref: https://owasp.org/www-project-non-human-identities-top-10/2025/top-10-2025
 #     description: OWASP NHI1 Improper offboarding
+# schemas:
+#   - input: schema["policy-input"]
 # custom:
 #   id: stale-token
 #   severity: medium

@@ -9,6 +9,8 @@
 #     description: GitHub App installations of an organization
 #   - ref: https://owasp.org/www-project-non-human-identities-top-10/2025/3-vulnerable-third-party-nhi/
 #     description: OWASP NHI3 Vulnerable third-party NHI
+# schemas:
+#   - input: schema["policy-input"]
 # custom:
 #   id: third-party-broad-access
 #   severity: high

@@ -7,6 +7,8 @@
 # related_resources:
 #   - ref: https://owasp.org/www-project-non-human-identities-top-10/2025/top-10-2025
 #     description: OWASP NHI9 NHI reuse
+# schemas:
+#   - input: schema["policy-input"]
 # custom:
 #   id: token-reuse
 #   severity: medium
