@@ -51,7 +51,10 @@ def load_rules(policy_dir: Path) -> list[Rule]:
             continue
         text = path.read_text()
         match = _BLOCK.search(text)
+        main_module = path.stem == path.parent.name  # checks/<id>/<id>.rego; other modules may be helpers
         if not match:
+            if main_module:
+                raise EngineError(f"{path}: a check without a package # METADATA block (custom.id, severity, …)")
             continue
         body = "\n".join(line[2:] if line.startswith("# ") else line[1:] for line in match.group(1).splitlines())
         try:
@@ -60,6 +63,8 @@ def load_rules(policy_dir: Path) -> list[Rule]:
             raise EngineError(f"{path}: bad # METADATA block: {exc}") from None
         custom = meta.get("custom") or {}
         if "id" not in custom:
+            if main_module:
+                raise EngineError(f"{path}: a check without custom.id in its package # METADATA")
             continue
         rules.append(
             Rule(
