@@ -20,13 +20,14 @@ package checks.admin_permission
 
 import data.lib.finding
 import data.lib.replacement
+import data.lib.text
 import data.lib.tokens
 
 # METADATA
 # description: One finding per token holding any permission or scope the catalogue rates admin.
 findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	"message": sprintf("%s token %s of %s holds administration permission%s %s%s", [
-		tok.provider, tokens.label(tok), tok.owner, _plural(admin), concat(", ", admin), _on(tok, admin),
+		tok.provider, tokens.label(tok), tok.owner, text.plural(admin), concat(", ", admin), _on(tok, admin),
 	]),
 	"evidence": {"admin_permissions": admin, "on": _entities(tok, admin)},
 	"recommendation": replacement.recommend_replacement(
@@ -42,10 +43,6 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	admin := _admin(tok)
 	count(admin) > 0
 }
-
-_plural(list) := "s" if count(list) > 1
-
-_plural(list) := "" if count(list) == 1
 
 _entities(tok, admin) := sort({sprintf("%s %s", [g.resource.type, g.resource.name]) |
 	some g in tok.grants

@@ -22,13 +22,14 @@ package checks.broad_scope
 
 import data.lib.finding
 import data.lib.replacement
+import data.lib.text
 import data.lib.tokens
 
 # METADATA
 # description: One finding per token (not a third-party app's) holding scopes the catalogue lists as broad.
 findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	"message": sprintf("%s %s %s of %s holds broad scope%s %s", [
-		tok.provider, replace(tok.kind, "_", " "), tokens.label(tok), tok.owner, _plural(broad), concat(", ", broad),
+		tok.provider, replace(tok.kind, "_", " "), tokens.label(tok), tok.owner, text.plural(broad), concat(", ", broad),
 	]),
 	"evidence": {"broad_scopes": broad, "scopes": tok.scopes, "narrower": {s: _narrower(tok, s) | some s in broad}},
 	"recommendation": replacement.recommend_replacement(tok, sprintf(
@@ -54,7 +55,3 @@ _narrower(tok, scope) := alternatives if {
 ]) if {
 	tokens.catalogue(tok).classic_to_fine_grained[scope]
 } else := []
-
-_plural(list) := "s" if count(list) > 1
-
-_plural(list) := "" if count(list) == 1

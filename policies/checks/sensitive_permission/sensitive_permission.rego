@@ -17,13 +17,14 @@
 package checks.sensitive_permission
 
 import data.lib.finding
+import data.lib.text
 import data.lib.tokens
 
 # METADATA
 # description: One finding per token holding permissions the provider's catalogue lists as sensitive.
 findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	"message": sprintf("%s token %s of %s holds spend/persistence permission%s %s", [
-		tok.provider, tokens.label(tok), tok.owner, _plural(held), concat(", ", held),
+		tok.provider, tokens.label(tok), tok.owner, text.plural(held), concat(", ", held),
 	]),
 	"evidence": {"sensitive_permissions": held},
 	"recommendation": {
@@ -49,10 +50,6 @@ _sensitive(tok) := sort({p |
 	some [p, _] in tokens.permission_levels(tok)
 	p in object.get(tokens.catalogue(tok), "sensitive", [])
 })
-
-_plural(list) := "s" if count(list) > 1
-
-_plural(list) := "" if count(list) == 1
 
 # The token as it is today minus the sensitive permissions, and minus any admin-rated one (never
 # carried into a replacement): never more than it has.

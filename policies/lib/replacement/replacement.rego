@@ -7,6 +7,7 @@
 package lib.replacement
 
 import data.lib.config
+import data.lib.text
 import data.lib.tokens
 
 _hf := config.catalogue.providers.huggingface
@@ -26,7 +27,7 @@ huggingface(tok) := object.union(_hf_base(tok), {
 	count(scoped) + count(global) > 0
 } else := object.union(_hf_ask(tok), {"derived_from": "storage", "question": sprintf(
 	"%s runs in the Space%s %s: which models and datasets does it load (or push to)? Grant read on those only, not on the Space",
-	[_label(tok), _plural_s(spaces), concat(", ", spaces)],
+	[_label(tok), text.plural(spaces), concat(", ", spaces)],
 )}) if {
 	spaces := _from_spaces(tok)
 	count(spaces) > 0
@@ -159,10 +160,6 @@ _from_spaces(tok) := sort({place.location |
 	some place in tok.stored_in
 	place.kind in {"hf_space_secret", "hf_space_variable"}
 })
-
-_plural_s(list) := "s" if count(list) > 1
-
-_plural_s(list) := "" if count(list) == 1
 
 # METADATA
 # description: Steps to replace tok by the spec, then revoke it.
