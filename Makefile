@@ -68,6 +68,7 @@ demo: setup
 lint-policies: setup
 	$(OPA) fmt --list --fail policies
 	$(OPA) check --strict --schema policies/schemas policies
+	$(PY) -m auditor.findings.contract policies
 	$(REGAL) lint policies
 
 test-policies: lint-policies

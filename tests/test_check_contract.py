@@ -4,10 +4,11 @@ check is reported naming its directory, never skipped."""
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import OPA_BIN, ROOT, run_cli
+from conftest import OPA_BIN, ROOT, run, run_cli
 
 from auditor.findings.contract import check_contract, nhi_ids
 
@@ -160,3 +161,21 @@ def test_rules_refuse_a_check_without_an_id(tmp_path):
         f"token-auditor: error: {policies}/checks/no_expiry/no_expiry.rego: "
         "a check without custom.id in its package # METADATA\n"
     )
+
+
+def test_contract_command_exits_1_listing_the_problems(tmp_path):
+    policies = tmp_path / "policies"
+    shutil.copytree(POLICIES, policies)
+    _bad_severity(policies / "checks")
+    _no_test(policies / "checks")
+    result = run([sys.executable, "-m", "auditor.findings.contract", str(policies)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"{policies}/checks/no_expiry: no no_expiry_test.rego (every check has its tests)\n"
+        f"{policies}/checks/no_expiry/no_expiry.rego: custom.severity 'severe' is not one of critical, high, medium, "
+        "low, info\n"
+    )
+    shipped = run([sys.executable, "-m", "auditor.findings.contract", str(POLICIES)], capture_output=True, text=True)
+    assert shipped.returncode == 0, shipped.stderr
+    assert shipped.stdout.startswith("check contract: ") and shipped.stdout.endswith(" checks keep it\n")

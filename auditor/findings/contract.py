@@ -136,3 +136,23 @@ def _metadata_problems(name: str, annotation: dict, valid_nhi: set[str]) -> list
     if ("input", f'schema["{INPUT_SCHEMA}"]') not in declared:
         problems.append(f'METADATA does not declare schemas: - input: schema["{INPUT_SCHEMA}"]')
     return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m auditor.findings.contract [POLICY_DIR]`: print each problem; exit 1 when there are any."""
+    import sys
+
+    from auditor.engine.binary import find_opa
+
+    args = sys.argv[1:] if argv is None else argv
+    policy_dir = Path(args[0] if args else "policies")
+    problems = check_contract(policy_dir, find_opa())
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if not problems:
+        print(f"check contract: {sum(1 for p in (policy_dir / 'checks').iterdir() if p.is_dir())} checks keep it")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
