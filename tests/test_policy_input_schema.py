@@ -123,27 +123,45 @@ def _opa_check(policies: Path, *extra: str):
 
 
 @pytest.mark.parametrize(
-    ("check", "correct", "typo", "message"),
+    ("module", "correct", "typo", "message"),
     [
-        ("no_expiry", "tok.expires_at == null", "tok.expires_att == null", "undefined ref: tok.expires_att"),
-        ("legacy_token", "some tok in input.tokens", "some tok in input.tokenz", "undefined ref: input.tokenz"),
-        ("token_in_variable", "some loc in input.locations", "some loc in input.location", "input.location["),
-        ("org_allows_legacy_tokens", "org.token_policy", "org.token_polcy", "undefined ref: org.token_polcy"),
+        ("checks/no_expiry/no_expiry.rego", "tok.expires_at == null", "tok.expires_att == null", "tok.expires_att"),
+        (
+            "checks/legacy_token/legacy_token.rego",
+            "some tok in input.tokens",
+            "some tok in input.tokenz",
+            "input.tokenz",
+        ),
+        (
+            "checks/token_in_variable/token_in_variable.rego",
+            "in input.locations",
+            "in input.location",
+            "input.location",
+        ),
+        (
+            "checks/org_allows_legacy_tokens/org_allows_legacy_tokens.rego",
+            "org.token_policy",
+            "org.token_polcy",
+            "org.token_polcy",
+        ),
+        # the libraries that read the input declare the schema too
+        ("lib/finding/finding.rego", "some org in input.orgs", "some org in input.org", "input.org"),
+        ("lib/config/config.rego", "time.parse_rfc3339_ns(input.now)", "time.parse_rfc3339_ns(input.nwo)", "input.nwo"),
     ],
 )
-def test_opa_check_with_the_schema_fails_on_a_misspelled_input_field(tmp_path, check, correct, typo, message):
+def test_opa_check_with_the_schema_fails_on_a_misspelled_input_field(tmp_path, module, correct, typo, message):
     copy_dir = tmp_path / "policies"
     shutil.copytree(POLICIES, copy_dir)
     assert _opa_check(copy_dir, "--schema", str(copy_dir / "schemas")).returncode == 0
-    module = copy_dir / "checks" / check / f"{check}.rego"
-    text = module.read_text()
+    path = copy_dir / module
+    text = path.read_text()
     assert correct in text
-    module.write_text(text.replace(correct, typo, 1))
+    path.write_text(text.replace(correct, typo, 1))
 
     checked = _opa_check(copy_dir, "--schema", str(copy_dir / "schemas"))
+    output = checked.stdout + checked.stderr
     assert checked.returncode != 0
-    assert f"checks/{check}/{check}.rego:" in checked.stdout + checked.stderr
-    assert message in checked.stdout + checked.stderr
-    assert "rego_type_error" in checked.stdout + checked.stderr
+    assert f"{module}:" in output
+    assert f"rego_type_error: undefined ref: {message}" in output
     # without the schema OPA cannot know the field does not exist
     assert _opa_check(copy_dir).returncode == 0

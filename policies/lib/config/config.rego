@@ -3,6 +3,8 @@
 # description: |
 #   Thresholds with their defaults from data.token_auditor.settings, overridden per
 #   request by input.config (the CLI's --config file).
+# schemas:
+#   - input: schema["policy-input"]
 package lib.config
 
 # METADATA

@@ -6,6 +6,8 @@
 #   It is also the evidence gate: a check whose custom.requires names evidence that an
 #   organization's inventory lacks (input.orgs[_].evidence), or that its subject token lacks
 #   (input.tokens[_].evidence, e.g. token_usage), builds no finding there.
+# schemas:
+#   - input: schema["policy-input"]
 package lib.finding
 
 _severities := {"critical", "high", "medium", "low", "info"}
