@@ -74,3 +74,14 @@ def test_wheel_audits_without_the_checkout(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["summary"]["findings"] > 0
+    # the policy input schema ships with the policies it describes
+    schema = run(
+        [sys.executable, "-m", "auditor", "schema", "policy-input"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert schema.returncode == 0, schema.stderr
+    assert json.loads(schema.stdout)["$id"] == "https://token-auditor.dev/schemas/policy-input.json"
