@@ -11,6 +11,7 @@ from pathlib import Path
 from conftest import ROOT, run
 
 UPDATE_RULES_DOC = ROOT / "scripts" / "update_rules_doc.py"
+CODE = re.compile(r"^```[^\n]*\n(.*?)^```|`([^`\n]+)`", re.S | re.M)
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
 
@@ -45,6 +46,45 @@ def broken_links(paths: list[Path], root: Path) -> list[str]:
             elif anchor and resolved.suffix == ".md" and anchor not in anchors(resolved):
                 broken.append(f"{where}: no such heading")
     return broken
+
+
+def invocations(text: str) -> list[list[str]]:
+    """Every `token-auditor …` command line in the code blocks and code spans of a document, as words."""
+    found = []
+    for block, span in CODE.findall(text):
+        for line in (block or span).replace("\\\n", " ").splitlines():
+            for part in re.split(r"\s(?:\||&&|;)\s", line.split(" #", 1)[0]):
+                words = part.split()
+                starts = [i for i, w in enumerate(words) if w == "token-auditor" or w.endswith("/token-auditor")]
+                if starts and len(words) > starts[0] + 1 and re.match(r"[a-z-]", words[starts[0] + 1]):
+                    found.append(words[starts[0] + 1 :])
+    return found
+
+
+def unknown_options(paths: list[Path], root: Path) -> list[str]:
+    """Commands and options the documents show that `token-auditor … --help` does not know."""
+    import click
+
+    from auditor.cli import main
+
+    unknown = []
+    for path in paths:
+        for words in invocations(path.read_text(encoding="utf-8")):
+            command: click.Command = main
+            rest = words
+            while isinstance(command, click.Group) and rest and not rest[0].startswith("-"):
+                sub = command.commands.get(rest[0])
+                if sub is None:
+                    unknown.append(f"{path.relative_to(root)}: token-auditor {' '.join(words)}: no command {rest[0]}")
+                    break
+                command, rest = sub, rest[1:]
+            else:
+                known = {o for p in command.params for o in (*p.opts, *p.secondary_opts)} | {"-h", "--help"}
+                for word in rest:
+                    option = word.split("=", 1)[0]
+                    if re.fullmatch(r"--?[a-z][a-z-]*", option) and option not in known:
+                        unknown.append(f"{path.relative_to(root)}: token-auditor {' '.join(words)}: no option {option}")
+    return unknown
 
 
 def test_rule_table_in_docs_is_generated_from_the_policies():
@@ -99,4 +139,23 @@ def test_a_broken_link_or_anchor_is_reported(tmp_path):
         "README.md: docs/missing.md: no such file",
         "README.md: docs/plans.md#no-such-part: no such heading",
         "README.md: docs/shot.png: no such file",
+    ]
+
+
+def test_every_documented_command_and_option_exists():
+    assert len([w for p in documents(ROOT) for w in invocations(p.read_text())]) > 60
+    assert unknown_options(documents(ROOT), ROOT) == []
+
+
+def test_an_unknown_documented_command_or_option_is_reported(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "README.md").write_text(
+        "```sh\ntoken-auditor audit x/ --fail-on high --colour \\\n  -o r.json  # --not-an-option\n"
+        "cat x | .venv/bin/token-auditor collect gitlab --url u -o o.json --gruop g\n```\n"
+        'Run `token-auditor lint x` or `token-auditor --version`; `eval "$(_TOKEN_AUDITOR_COMPLETE=x token-auditor)"`.\n'
+    )
+    assert unknown_options([tmp_path / "README.md"], tmp_path) == [
+        "README.md: token-auditor audit x/ --fail-on high --colour -o r.json: no option --colour",
+        "README.md: token-auditor collect gitlab --url u -o o.json --gruop g: no option --gruop",
+        "README.md: token-auditor lint x: no command lint",
     ]
