@@ -4,8 +4,8 @@ SHELL := /bin/bash
 
 OPA_VERSION   := v$(strip $(file < .opa-version))
 REGAL_VERSION := v0.42.0
-# v0.42.0 is not served by this machine's Go module proxy; the nearest served release is
-# github.com/styrainc/regal v0.35.1 (the module's name before it moved), built from the module cache.
+# Where the Go module proxy does not serve github.com/open-policy-agent/regal v0.42.0, the Makefile builds
+# github.com/styrainc/regal v0.35.1 (the module's name before it moved) from the module cache instead.
 REGAL_FALLBACK_MODULE  := github.com/styrainc/regal
 REGAL_FALLBACK_VERSION := v0.35.1
 # Any Python >= 3.11: the first of these that runs and is new enough, unless PYTHON=... is given.
@@ -26,7 +26,7 @@ export OPA_BIN := $(OPA)
 # Debian's Chromium drives the HTML report test (Playwright uses it; it never downloads a browser).
 export CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup demo test lint test-policies test-python test-env lint-policies lint-ci lock bench readme clean browser mutation
+.PHONY: setup demo test lint test-policies test-python test-env lint-policies lint-ci lock bench docs clean browser mutation
 
 setup: $(VENV)/.installed $(BIN)/.opa-$(OPA_VERSION) $(BIN)/.regal-$(REGAL_VERSION) $(BIN)/.actionlint-$(ACTIONLINT_VERSION)
 
@@ -87,7 +87,7 @@ browser:
 test-python: setup browser
 	$(PY) -m pytest -q
 
-# action.yml and the README's workflows: actionlint (workflow syntax, inputs of ./action.yml, expressions) and
+# action.yml and the workflows of docs/ci.md: actionlint (workflow syntax, inputs of ./action.yml, expressions) and
 # zizmor offline (unpinned actions, template injection, credentials, permissions).
 lint-ci: setup
 	rm -rf .cache/ci-examples
@@ -134,8 +134,9 @@ mutation: setup
 bench: setup
 	$(PY) scripts/bench.py $(BENCH_ARGS)
 
-readme: setup
-	$(PY) scripts/update_readme.py
+# docs/rules.md's rule table, from the policies' METADATA (a test fails when it is stale).
+docs: setup
+	$(PY) scripts/update_rules_doc.py
 
 clean:
 	rm -rf $(VENV) $(BIN) .pytest_cache

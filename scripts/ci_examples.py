@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the README's CI examples as files, for actionlint, zizmor and the tests to check what users copy.
+"""Write the CI examples of docs/ci.md as files, for actionlint, zizmor and the tests to check what users copy.
 
 OUT/.github/workflows/token-audit.yml     the GitHub workflow as printed (for zizmor)
 OUT/local/.github/workflows/token-audit.yml   the same with `uses: OWNER/token-auditor@SHA` → `./`, beside
@@ -21,13 +21,13 @@ BLOCK = re.compile(r"```(\w+)\n(.*?)```", re.S)
 ACTION_REF = re.compile(r"OWNER/token-auditor@[0-9a-f]{40}")
 
 
-def blocks(readme: str) -> list[tuple[str, str]]:
-    return [(m.group(1), m.group(2)) for m in BLOCK.finditer(readme)]
+def blocks(document: str) -> list[tuple[str, str]]:
+    return [(m.group(1), m.group(2)) for m in BLOCK.finditer(document)]
 
 
-def examples(readme: str) -> dict[str, str]:
+def examples(document: str) -> dict[str, str]:
     found: dict[str, str] = {}
-    for language, text in blocks(readme):
+    for language, text in blocks(document):
         if language == "yaml" and text.startswith("# .github/workflows/token-audit.yml"):
             found[".github/workflows/token-audit.yml"] = text
             found["local/.github/workflows/token-audit.yml"] = ACTION_REF.sub("./", text)
@@ -44,13 +44,13 @@ def examples(readme: str) -> dict[str, str]:
         "ci/token-audit.sh",
     } - set(found)
     if missing:
-        raise SystemExit(f"README.md: CI examples not found: {', '.join(sorted(missing))}")
+        raise SystemExit(f"docs/ci.md: CI examples not found: {', '.join(sorted(missing))}")
     return found
 
 
 def main(out: str) -> None:
     target = Path(out)
-    for name, text in examples((ROOT / "README.md").read_text(encoding="utf-8")).items():
+    for name, text in examples((ROOT / "docs" / "ci.md").read_text(encoding="utf-8")).items():
         path = target / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -1,6 +1,6 @@
-"""CI integrations that work on the first run (issue 13 §3): the action and the README's workflows pass actionlint
-and zizmor, every third-party action is pinned by SHA, the OPA and Python pins, the pre-commit hook on a repository
-laid out like the README (`pre-commit try-repo`), the licence, one version source, the Makefile's Python finder."""
+"""CI integrations that work on the first run: the action and the workflows of docs/ci.md pass actionlint and
+zizmor, every third-party action is pinned by SHA, the OPA and Python pins, the pre-commit hook on a repository
+laid out like the docs (`pre-commit try-repo`), the licence, one version source, the Makefile's Python finder."""
 
 from __future__ import annotations
 
@@ -180,7 +180,7 @@ def test_gitlab_way_an_opa_server_reached_by_url_runs_the_audit(tmp_path):
 
 
 def sample_repository(root):
-    """A repository laid out like the README: exports/orgs/ORG/, exports/gitlab/, inventories/, a root file."""
+    """A repository laid out like the docs: exports/orgs/ORG/, exports/gitlab/, inventories/, a root file."""
     layout = {
         "exports/orgs/acme-labs/personal-access-tokens.json": "github/orgs/acme-labs/personal-access-tokens.json",
         "exports/acme-corp.json": "github/acme-corp.json",

@@ -329,13 +329,13 @@ def test_documented_shell_completion_completes_options_and_choices():
 
     assert complete("token-auditor audit --sk", 2) == ["plain,--skip-rule"]
     assert complete("token-auditor audit --show ", 3) == ["plain,counted", "plain,all"]
-    readme = (ROOT / "README.md").read_text()
-    assert 'eval "$(_TOKEN_AUDITOR_COMPLETE=bash_source token-auditor)"' in readme
+    usage = (ROOT / "docs" / "usage.md").read_text()
+    assert 'eval "$(_TOKEN_AUDITOR_COMPLETE=bash_source token-auditor)"' in usage
 
 
-def test_readme_config_example_is_valid(tmp_path):
-    readme = (ROOT / "README.md").read_text()
-    example = readme.split("```yaml\nthresholds: {stale_days: 60", 1)[1].split("```", 1)[0]
+def test_documented_config_example_is_valid(tmp_path):
+    usage = (ROOT / "docs" / "usage.md").read_text()
+    example = usage.split("```yaml\nthresholds: {stale_days: 60", 1)[1].split("```", 1)[0]
     config = write_yaml(tmp_path / ".token-auditor.yaml", "thresholds: {stale_days: 60" + example)
     result = run_cli("normalize", str(HEAD), "--now", NOW, cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -3,7 +3,7 @@
 `--baseline FILE` reads an earlier JSON report or a file written by `--write-baseline` (schema:
 `token-auditor schema baseline`); a finding whose fingerprint is in it is marked `baseline: true` and does
 not count toward the exit code. Whoever can edit the baseline decides what the gate ignores: keep it under
-CODEOWNERS review (README, "Protect the baseline and the waivers").
+CODEOWNERS review (docs/ci.md, "Protect the baseline and the waivers").
 """
 
 from __future__ import annotations

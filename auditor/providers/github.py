@@ -4,7 +4,7 @@ A bare file is one endpoint's answer: a JSON array (or `--paginate` pages back t
 `--slurp` pages in an array). It does not say which endpoint or org it came from, so the endpoint
 is recognised from the objects' shape and the org comes from `--org`.
 
-How GitHub objects land in the normalized model (see README.md, "GitHub and GitLab"):
+How GitHub objects land in the normalized model (see docs/inventory/github.md):
 - fine-grained PAT grants (`/orgs/ORG/personal-access-tokens`) → tokens of kind `fine_grained_pat`;
 - SAML credential authorizations → `classic_pat`, `oauth_app_token`, `github_app_user_token`
   (unknown credential types kept as `unknown_credential`); SSH keys are skipped (not a token);
@@ -67,7 +67,7 @@ COLLECTION_ALIASES = {
     "requests": "personal_access_token_requests",
     "pending_requests": "personal_access_token_requests",
 }
-# An empty bare answer has no objects to tell its endpoint by: its file name (as the README saves it) does.
+# An empty bare answer has no objects to tell its endpoint by: its file name (as docs/inventory/github.md saves it) does.
 FILE_ENDPOINTS = {
     "personal-access-tokens": "grants",
     "personal-access-token-requests": "requests",
@@ -320,7 +320,7 @@ def _installation(document: Document, pointer: str, item: dict, org: str, out: I
 
 
 def token_policy(settings: dict) -> str | None:
-    """The org's PAT policy in the normalized vocabulary (README.md, "GitHub and GitLab")."""
+    """The org's PAT policy in the normalized vocabulary (docs/inventory/github.md)."""
     classic = settings.get("classic_pats_allowed")
     fine = settings.get("fine_grained_pats_allowed")
     approval = settings.get("fine_grained_pats_require_approval")

@@ -4,7 +4,7 @@
 answer the same object shape (group and project tokens add `access_level`). Ids are unique only
 per kind, so every token's identity (`key`) includes its kind. A bare file cannot say whether
 `access_level` tokens belong to a group or a project: its name must contain `group` or
-`project` (as the export commands in README.md, "GitHub and GitLab" write them), or use the wrapper.
+`project` (as the export commands of docs/inventory/gitlab.md write them), or use the wrapper.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
-"""Regenerate the README's rule catalogue from the policies' # METADATA (`make readme`).
+"""Regenerate the rule catalogue in docs/rules.md from the policies' # METADATA (`make docs`).
 
-`--check` exits 1 when the README is stale (the test suite runs it).
+`--check` exits 1 when the table is stale (the test suite runs it). An optional path names another copy of the
+document (the tests check a deliberately stale one).
+
+    python scripts/update_rules_doc.py [--check] [PATH]
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 from auditor.findings import load_rules  # noqa: E402
 
+DOCUMENT = ROOT / "docs" / "rules.md"
 START, END = "<!-- rules:start -->", "<!-- rules:end -->"
 
 
@@ -31,18 +35,20 @@ def updated(text: str) -> str:
     return f"{head}{START}\n{rule_table()}\n{END}{tail}"
 
 
-def main() -> int:
-    readme = ROOT / "README.md"
-    text = readme.read_text()
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    paths = [a for a in argv if a != "--check"]
+    document = Path(paths[0]) if paths else DOCUMENT
+    text = document.read_text(encoding="utf-8")
     new = updated(text)
-    if "--check" in sys.argv:
+    if check:
         if new != text:
-            print("README.md rule table is stale: run `make readme`", file=sys.stderr)
+            print(f"{document}: the rule table is stale: run `make docs`", file=sys.stderr)
             return 1
         return 0
-    readme.write_text(new)
+    document.write_text(new, encoding="utf-8")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
