@@ -4,8 +4,8 @@ SHELL := /bin/bash
 
 OPA_VERSION   := v$(strip $(file < .opa-version))
 REGAL_VERSION := v0.42.0
-# v0.42.0 is not served by this machine's Go module proxy; the nearest served release is
-# github.com/styrainc/regal v0.35.1 (the module's name before it moved), built from the module cache.
+# The Go module proxy does not serve github.com/open-policy-agent/regal v0.42.0; the fallback builds
+# github.com/styrainc/regal v0.35.1 (the module's name before it moved) from the module cache.
 REGAL_FALLBACK_MODULE  := github.com/styrainc/regal
 REGAL_FALLBACK_VERSION := v0.35.1
 # Any Python >= 3.11: the first of these that runs and is new enough, unless PYTHON=... is given.
@@ -121,6 +121,7 @@ test: lint test-policies lint-ci test-python test-env
 lint: setup
 	$(VENV)/bin/ruff format --check --quiet auditor tests scripts
 	$(VENV)/bin/ruff check --quiet auditor tests scripts
+	$(VENV)/bin/mypy
 
 # Mutation testing (hours for every Python mutant: MUTATION_SAMPLE bounds it). Not part of `make test`.
 MUTATION_SAMPLE ?= 40

@@ -555,7 +555,7 @@ def frameworks(name, policy_dir, result, fmt):
         return
     style = "github" if fmt == "markdown" else "simple"
     if not name and not saved:
-        rows = [
+        summary = [
             [
                 f.id,
                 f.title,
@@ -568,7 +568,9 @@ def frameworks(name, policy_dir, result, fmt):
         ]
         click.echo(
             tabulate(
-                rows, headers=["framework", "title", "requirements", "automated", "partial", "manual"], tablefmt=style
+                summary,
+                headers=["framework", "title", "requirements", "automated", "partial", "manual"],
+                tablefmt=style,
             )
         )
         return

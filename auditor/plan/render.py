@@ -184,7 +184,7 @@ def shell(plans: list[dict], now: str) -> str:
     listing = []
     for plan in plans:
         token = plan["token"]
-        steps = {}
+        steps: dict[int | None, list[dict]] = {}
         for request in plan.get("requests") or []:
             steps.setdefault(request.get("step"), []).append(request)
         for order, requests in sorted(steps.items(), key=lambda item: item[0] or 0):

@@ -56,7 +56,7 @@ def credential_problems(credential: dict, catalogue: Catalogue, justified_admin:
 
 
 def catalogue_problems(credential: dict, catalogue: Catalogue) -> list[str]:
-    provider = credential.get("provider")
+    provider = credential.get("provider") or ""
     checker = {"github": _github, "gitlab": _gitlab, "huggingface": _huggingface}.get(provider)
     return checker(credential, catalogue.of(provider)) if checker else []
 
