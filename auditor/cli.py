@@ -112,6 +112,13 @@ class ErrorHandlingGroup(click.Group):
         sys.exit(result if isinstance(result, int) else EXIT_OK)
 
 
+def existing_policy_dir(_ctx, _param, value: Path) -> Path:
+    """A mistyped --policy-dir is an input error, not a run with no rule."""
+    if not value.is_dir():
+        raise InputError(f"--policy-dir {value}: no such directory")
+    return value
+
+
 def engine_options(func):
     options = [
         click.option(
@@ -160,6 +167,7 @@ def engine_options(func):
             "--policy-dir",
             type=click.Path(file_okay=False, path_type=Path),
             default=DEFAULT_POLICY_DIR,
+            callback=existing_policy_dir,
             show_default="policies/",
             help="Rego policies and data to evaluate.",
         ),
@@ -427,7 +435,12 @@ def normalize(paths, output, now, config_file, no_config, max_input_bytes, org, 
 
 
 @main.command()
-@click.option("--policy-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
+@click.option(
+    "--policy-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_POLICY_DIR,
+    callback=existing_policy_dir,
+)
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table")
 def rules(policy_dir, fmt):
     """Print the rule catalogue read from the policies' # METADATA annotations."""
@@ -498,6 +511,7 @@ def report(result, fmt, output, show):
     "--policy-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=DEFAULT_POLICY_DIR,
+    callback=existing_policy_dir,
     show_default="policies/",
     help="Catalogue to rebuild plans with, for reports saved without plans.",
 )
@@ -508,7 +522,7 @@ def plan(result, fmt, output, policy_dir):
     from auditor.report.saved import load_report
 
     data = load_report(result).data
-    emit(render_plans(plans_of(data, policy_dir), fmt, data), output)
+    emit(render_plans(plans_of(data, policy_dir, result), fmt, data), output)
 
 
 @main.command()
@@ -517,6 +531,7 @@ def plan(result, fmt, output, policy_dir):
     "--policy-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=DEFAULT_POLICY_DIR,
+    callback=existing_policy_dir,
     show_default="policies/",
     help="Policies whose frameworks/ and rule catalogue to use.",
 )
@@ -602,6 +617,7 @@ def _framework_rules(row: dict, saved) -> str:
     "--policy-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=DEFAULT_POLICY_DIR,
+    callback=existing_policy_dir,
     show_default="policies/",
     help="Policies and data to put in the bundle (tests are left out).",
 )

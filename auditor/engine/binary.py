@@ -25,8 +25,11 @@ def find_opa(explicit: str | None = None) -> str:
         if not candidate:
             continue
         path = Path(candidate)
+        if origin == "--opa-bin" and not path.is_file() and os.sep not in candidate:
+            path = Path(shutil.which(candidate) or candidate)  # a command name: `--opa-bin opa`
         if path.is_file() and os.access(path, os.X_OK):
-            return str(path)
+            # absolute: the managed server runs in its own work directory, where a relative path means nothing
+            return os.path.abspath(path)
         if origin in ("--opa-bin", "$OPA_BIN"):
             raise EngineError(f"OPA not found at {candidate} ({origin}); {INSTALL_HINT}")
     raise EngineError(f"OPA not found; {INSTALL_HINT}")

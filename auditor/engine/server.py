@@ -43,6 +43,12 @@ def _die_with_parent() -> None:
         pass
 
 
+# A directory named without a pid (made by versions before the pid was in the name: WORKDIR_PREFIX and
+# tempfile's 8 random characters, with an authz.rego holding a plain token) is removed once nothing runs in it
+# and it is this old: the time between making it and its server starting is far shorter.
+LEGACY_WORKDIR_AGE = 3600.0
+
+
 def remove_stale_workdirs(root: str | None = None) -> None:
     """Remove work directories of earlier runs whose process is gone (killed outright: SIGKILL, power loss)."""
     root = root or tempfile.gettempdir()
@@ -54,15 +60,36 @@ def remove_stale_workdirs(root: str | None = None) -> None:
         for entry in entries:
             if not entry.name.startswith(WORKDIR_PREFIX):
                 continue
-            pid = entry.name[len(WORKDIR_PREFIX) :].split("-", 1)[0]
+            pid, dash, _ = entry.name[len(WORKDIR_PREFIX) :].partition("-")
             try:
-                if not pid.isdigit() or not entry.is_dir(follow_symlinks=False):
+                if not entry.is_dir(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_uid != os.getuid():
                     continue
-                if entry.stat(follow_symlinks=False).st_uid != os.getuid() or _alive(int(pid)):
+                if dash and pid.isdigit():
+                    if _alive(int(pid)):
+                        continue
+                elif not _legacy_unused(entry.path, entry.stat(follow_symlinks=False).st_mtime):
                     continue
             except OSError:
                 continue
             shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _legacy_unused(path: str, modified: float) -> bool:
+    """No process works in `path` (its OPA server ran there) and it is older than LEGACY_WORKDIR_AGE. Without
+    /proc to ask, it stays."""
+    if time.time() - modified < LEGACY_WORKDIR_AGE or not os.path.isdir("/proc/self"):
+        return False
+    real = os.path.realpath(path)
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:  # gone, or another user's (who cannot work in a directory of ours)
+            continue
+        if cwd == real or cwd.startswith(real + os.sep):
+            return False
+    return True
 
 
 def _alive(pid: int) -> bool:
