@@ -24,6 +24,7 @@ from auditor.engine.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
 from auditor.errors import EXIT_ENGINE, EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, AuditorError, InputError, ValidationFailed
 from auditor.findings import load_rules
 from auditor.findings.finding import FAIL_ON
+from auditor.inventory.loader import DEFAULT_MAX_BYTES
 from auditor.inventory.validate import load_schema, schema_names
 from auditor.redaction import redact_document, redact_text
 from auditor.report import formatters, render
@@ -119,6 +120,27 @@ def existing_policy_dir(_ctx, _param, value: Path) -> Path:
     return value
 
 
+# How inputs are read, for every command that reads inventories. --org and --collected-at say what a bare API
+# export does not say about itself.
+INPUT_OPTIONS = [
+    click.option(
+        "--max-input-bytes",
+        type=click.IntRange(1),
+        default=DEFAULT_MAX_BYTES,
+        show_default=True,
+        help="Largest input file accepted, in bytes.",
+    ),
+    click.option("--org", help="GitHub org / GitLab instance for bare API exports."),
+    click.option("--collected-at", help="Collection time (ISO 8601) for bare API exports."),
+]
+
+
+def input_options(func):
+    for option in reversed(INPUT_OPTIONS):
+        func = option(func)
+    return func
+
+
 def engine_options(func):
     options = [
         click.option(
@@ -194,9 +216,7 @@ def engine_options(func):
             help="Report only these rules (repeatable); the others are listed as skipped by configuration.",
         ),
         click.option("--now", help="Pin the clock (ISO 8601) for every time-based rule."),
-        click.option("--max-input-bytes", type=click.IntRange(1), default=256 * 1024 * 1024, show_default=True),
-        click.option("--org", help="GitHub org / GitLab instance for bare API exports."),
-        click.option("--collected-at", help="Collection time (ISO 8601) for bare API exports."),
+        *INPUT_OPTIONS,
     ]
     for option in reversed(options):
         func = option(func)
@@ -227,7 +247,7 @@ def _options(kw: dict) -> AuditOptions:
         config_file=config_file,
         rules=selection,
         policy_dir=policy_dir,
-        max_input_bytes=kw.get("max_input_bytes") or 256 * 1024 * 1024,
+        max_input_bytes=kw.get("max_input_bytes") or DEFAULT_MAX_BYTES,
         engine=EngineOptions(
             opa_url=tuple(kw.get("opa_url") or ()) or None,
             opa_token=token,
@@ -388,9 +408,7 @@ def audit(
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--max-input-bytes", type=click.IntRange(1), default=256 * 1024 * 1024, show_default=True)
-@click.option("--org", help="GitHub org / GitLab instance for bare API exports.")
-@click.option("--collected-at", help="Collection time (ISO 8601) for bare API exports.")
+@input_options
 def validate(paths, max_input_bytes, org, collected_at):
     """Check inventories against their schemas; print what each holds."""
     options = AuditOptions(max_input_bytes=max_input_bytes, provider_options=_provider_options(org, collected_at))
@@ -416,9 +434,7 @@ def validate(paths, max_input_bytes, org, collected_at):
     help="Config YAML, its thresholds/catalogue as input.config (default: .token-auditor.yaml, as audit).",
 )
 @click.option("--no-config", is_flag=True, help="Ignore any .token-auditor.yaml.")
-@click.option("--max-input-bytes", type=click.IntRange(1), default=256 * 1024 * 1024, show_default=True)
-@click.option("--org", help="GitHub org / GitLab instance for bare API exports.")
-@click.option("--collected-at", help="Collection time (ISO 8601) for bare API exports.")
+@input_options
 def normalize(paths, output, now, config_file, no_config, max_input_bytes, org, collected_at):
     """Write the normalized input exactly as the policies receive it (for plain `opa eval`)."""
     config_file = discover(config_file, no_config)

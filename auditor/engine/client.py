@@ -1,4 +1,8 @@
-"""Talk to OPA through opa-python-client: load policies and data, evaluate chunks in parallel.
+"""Talk to OPA through opa-python-client: evaluate chunks in parallel; load policies and data where needed.
+
+A managed server starts with the policies already loaded (auditor/engine/server.py) and a fleet serves a bundle
+(auditor/engine/fleet.py): policies go over REST only to a lone --opa-url server without a bundle, or to a managed
+server whose start with them failed, so that the compile error names its file and line.
 
 Tokens go to OPA in chunks inside one input each (`input.tokens`), never one request per token;
 chunks run in parallel up to the core count, one client (HTTP session) per worker thread.

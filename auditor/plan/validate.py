@@ -1,8 +1,8 @@
 """Is a planned credential one the provider would create?
 
-The provider registries (auditor.registry, issue 8 §1) answer that when present; until then the policy
-catalogue's own permission, scope, level and kind tables do. Either way, a plan carries every problem found
-(`problems`), and the tests require none."""
+The provider registries (auditor.registry, from the providers' own descriptions and documentation) answer
+that; without them the policy catalogue's own permission, scope, level and kind tables do. Either way, a plan
+carries every problem found (`problems`), and the tests require none."""
 
 from __future__ import annotations
 
