@@ -124,6 +124,7 @@ test: lint test-policies lint-ci test-python test-env
 lint: setup
 	$(VENV)/bin/ruff format --check --quiet auditor tests scripts
 	$(VENV)/bin/ruff check --quiet auditor tests scripts
+	$(VENV)/bin/mypy
 
 # Mutation testing (hours for every Python mutant: MUTATION_SAMPLE bounds it). Not part of `make test`.
 MUTATION_SAMPLE ?= 40

@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from auditor import __version__
 from auditor.config import RuleSelection, load_config, policy_config
@@ -159,6 +160,7 @@ def evaluate(inventory: Inventory, now: str, config: dict, options: AuditOptions
     """Findings from OPA (managed or remote) and the OPA version that produced them."""
     engine_options = options.engine
     with ExitStack() as stack:
+        engine: Engine | Fleet
         if engine_options.opa_url:
             engine = Fleet(
                 [
@@ -174,12 +176,11 @@ def evaluate(inventory: Inventory, now: str, config: dict, options: AuditOptions
             engine = Engine(_engine_settings(engine_options, server.url, server.token))
         stack.callback(engine.close)
         engine.check()
-        if engine_options.opa_url:
+        if isinstance(engine, Fleet):
             engine.prepare(options.policy_dir)  # the fleet's bundle, or policies sent to a lone server
+            version = engine.server_version() or "remote"
         elif not server.preloaded:
             engine.load_policies(options.policy_dir)
-        if engine_options.opa_url:
-            version = engine.server_version() or "remote"
         findings = engine.evaluate(inventory, now, policy_config(config) or None)
     return findings, version
 
@@ -216,7 +217,7 @@ def build_report(
     )
     providers = Counter(t["provider"] for t in inventory.tokens)
     total = inventory.total_tokens  # SSH keys and other non-tokens are listed as skipped, not counted
-    data = {
+    data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "token-auditor", "version": __version__},
         "engine": {"name": "opa", "opa_version": opa, "mode": "remote" if options.engine.opa_url else "managed"},

@@ -24,6 +24,7 @@ from auditor.engine.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
 from auditor.errors import EXIT_ENGINE, EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, AuditorError, InputError, ValidationFailed
 from auditor.findings import load_rules
 from auditor.findings.finding import FAIL_ON
+from auditor.inventory.loader import DEFAULT_MAX_BYTES
 from auditor.inventory.validate import load_schema, schema_names
 from auditor.redaction import redact_document, redact_text
 from auditor.report import formatters, render
@@ -112,6 +113,34 @@ class ErrorHandlingGroup(click.Group):
         sys.exit(result if isinstance(result, int) else EXIT_OK)
 
 
+def existing_policy_dir(_ctx, _param, value: Path) -> Path:
+    """A mistyped --policy-dir is an input error, not a run with no rule."""
+    if not value.is_dir():
+        raise InputError(f"--policy-dir {value}: no such directory")
+    return value
+
+
+# How inputs are read, for every command that reads inventories. --org and --collected-at say what a bare API
+# export does not say about itself.
+INPUT_OPTIONS = [
+    click.option(
+        "--max-input-bytes",
+        type=click.IntRange(1),
+        default=DEFAULT_MAX_BYTES,
+        show_default=True,
+        help="Largest input file accepted, in bytes.",
+    ),
+    click.option("--org", help="GitHub org / GitLab instance for bare API exports."),
+    click.option("--collected-at", help="Collection time (ISO 8601) for bare API exports."),
+]
+
+
+def input_options(func):
+    for option in reversed(INPUT_OPTIONS):
+        func = option(func)
+    return func
+
+
 def engine_options(func):
     options = [
         click.option(
@@ -160,6 +189,7 @@ def engine_options(func):
             "--policy-dir",
             type=click.Path(file_okay=False, path_type=Path),
             default=DEFAULT_POLICY_DIR,
+            callback=existing_policy_dir,
             show_default="policies/",
             help="Rego policies and data to evaluate.",
         ),
@@ -186,9 +216,7 @@ def engine_options(func):
             help="Report only these rules (repeatable); the others are listed as skipped by configuration.",
         ),
         click.option("--now", help="Pin the clock (ISO 8601) for every time-based rule."),
-        click.option("--max-input-bytes", type=click.IntRange(1), default=256 * 1024 * 1024, show_default=True),
-        click.option("--org", help="GitHub org / GitLab instance for bare API exports."),
-        click.option("--collected-at", help="Collection time (ISO 8601) for bare API exports."),
+        *INPUT_OPTIONS,
     ]
     for option in reversed(options):
         func = option(func)
@@ -219,7 +247,7 @@ def _options(kw: dict) -> AuditOptions:
         config_file=config_file,
         rules=selection,
         policy_dir=policy_dir,
-        max_input_bytes=kw.get("max_input_bytes") or 256 * 1024 * 1024,
+        max_input_bytes=kw.get("max_input_bytes") or DEFAULT_MAX_BYTES,
         engine=EngineOptions(
             opa_url=tuple(kw.get("opa_url") or ()) or None,
             opa_token=token,
@@ -380,9 +408,7 @@ def audit(
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--max-input-bytes", type=click.IntRange(1), default=256 * 1024 * 1024, show_default=True)
-@click.option("--org", help="GitHub org / GitLab instance for bare API exports.")
-@click.option("--collected-at", help="Collection time (ISO 8601) for bare API exports.")
+@input_options
 def validate(paths, max_input_bytes, org, collected_at):
     """Check inventories against their schemas; print what each holds."""
     options = AuditOptions(max_input_bytes=max_input_bytes, provider_options=_provider_options(org, collected_at))
@@ -408,9 +434,7 @@ def validate(paths, max_input_bytes, org, collected_at):
     help="Config YAML, its thresholds/catalogue as input.config (default: .token-auditor.yaml, as audit).",
 )
 @click.option("--no-config", is_flag=True, help="Ignore any .token-auditor.yaml.")
-@click.option("--max-input-bytes", type=click.IntRange(1), default=256 * 1024 * 1024, show_default=True)
-@click.option("--org", help="GitHub org / GitLab instance for bare API exports.")
-@click.option("--collected-at", help="Collection time (ISO 8601) for bare API exports.")
+@input_options
 def normalize(paths, output, now, config_file, no_config, max_input_bytes, org, collected_at):
     """Write the normalized input exactly as the policies receive it (for plain `opa eval`)."""
     config_file = discover(config_file, no_config)
@@ -427,7 +451,12 @@ def normalize(paths, output, now, config_file, no_config, max_input_bytes, org, 
 
 
 @main.command()
-@click.option("--policy-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_POLICY_DIR)
+@click.option(
+    "--policy-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_POLICY_DIR,
+    callback=existing_policy_dir,
+)
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table")
 def rules(policy_dir, fmt):
     """Print the rule catalogue read from the policies' # METADATA annotations."""
@@ -498,6 +527,7 @@ def report(result, fmt, output, show):
     "--policy-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=DEFAULT_POLICY_DIR,
+    callback=existing_policy_dir,
     show_default="policies/",
     help="Catalogue to rebuild plans with, for reports saved without plans.",
 )
@@ -508,7 +538,7 @@ def plan(result, fmt, output, policy_dir):
     from auditor.report.saved import load_report
 
     data = load_report(result).data
-    emit(render_plans(plans_of(data, policy_dir), fmt, data), output)
+    emit(render_plans(plans_of(data, policy_dir, result), fmt, data), output)
 
 
 @main.command()
@@ -517,6 +547,7 @@ def plan(result, fmt, output, policy_dir):
     "--policy-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=DEFAULT_POLICY_DIR,
+    callback=existing_policy_dir,
     show_default="policies/",
     help="Policies whose frameworks/ and rule catalogue to use.",
 )
@@ -555,7 +586,7 @@ def frameworks(name, policy_dir, result, fmt):
         return
     style = "github" if fmt == "markdown" else "simple"
     if not name and not saved:
-        rows = [
+        summary = [
             [
                 f.id,
                 f.title,
@@ -568,7 +599,9 @@ def frameworks(name, policy_dir, result, fmt):
         ]
         click.echo(
             tabulate(
-                rows, headers=["framework", "title", "requirements", "automated", "partial", "manual"], tablefmt=style
+                summary,
+                headers=["framework", "title", "requirements", "automated", "partial", "manual"],
+                tablefmt=style,
             )
         )
         return
@@ -600,6 +633,7 @@ def _framework_rules(row: dict, saved) -> str:
     "--policy-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=DEFAULT_POLICY_DIR,
+    callback=existing_policy_dir,
     show_default="policies/",
     help="Policies and data to put in the bundle (tests are left out).",
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from auditor.errors import InputError, ValidationFailed
 from auditor.inventory.loader import load_paths
@@ -78,7 +79,7 @@ def load_config(path: str | None) -> dict:
     errors = _unknown_keys(document, load_schema(SCHEMA), data) or schema_errors(document, SCHEMA)
     if errors:
         raise ValidationFailed(errors)
-    return data
+    return cast(dict, data)  # the schema's top level is an object
 
 
 def policy_config(config: dict) -> dict:

@@ -17,6 +17,8 @@ run for such a token, and the report lists it as not assessed per (provider, own
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 PRESENT = "present"
 MISSING = "missing"
 # When several inputs describe one organization: present wins, then the most telling reason.
@@ -79,7 +81,8 @@ TOKEN_STATUS_TEXT = {
 def merge(into: dict, other: dict) -> dict:
     """Evidence of one organization from several inputs: per kind, the better status."""
     for kind, status in (other or {}).items():
-        if PRIORITY.get(status, 0) >= PRIORITY.get(into.get(kind), -1):
+        current = into.get(kind)
+        if current is None or PRIORITY.get(status, 0) >= PRIORITY.get(current, -1):
             into[kind] = status
     return into
 
@@ -110,7 +113,7 @@ def _applies(rule, provider: str) -> bool:
     return not providers or provider in providers or "any" in providers
 
 
-def not_assessed(orgs: list[dict], rules: list, tokens: list[dict] = ()) -> list[dict]:
+def not_assessed(orgs: list[dict], rules: list, tokens: Sequence[dict] = ()) -> list[dict]:
     """(rule × organization) pairs whose required evidence is not present: the rules lib/finding gates.
     Token-level evidence adds one entry per rule × (provider, token owner), with `tokens` counting those affected.
 
@@ -152,14 +155,14 @@ def not_assessed(orgs: list[dict], rules: list, tokens: list[dict] = ()) -> list
         for provider, owner, kind, status, key in lacking:
             if kind in rule.requires and _applies(rule, provider):
                 per_owner.setdefault((provider, owner), {}).setdefault((kind, status), set()).add(key)
-        for (provider, owner), missing in per_owner.items():
+        for (provider, owner), keys_by_status in per_owner.items():
             how = TOKEN_KINDS.get(provider, {}).get
             out.append(
                 {
                     "rule_id": rule.id,
                     "provider": provider,
                     "org": owner,
-                    "tokens": len(set().union(*missing.values())),
+                    "tokens": len(set().union(*keys_by_status.values())),
                     "missing": [
                         {
                             "kind": kind,
@@ -167,7 +170,7 @@ def not_assessed(orgs: list[dict], rules: list, tokens: list[dict] = ()) -> list
                             "reason": TOKEN_STATUS_TEXT.get(status, status),
                             "how": (how(kind) or f"supply {kind} for each token").format(org=owner),
                         }
-                        for kind, status in missing
+                        for kind, status in keys_by_status
                     ],
                 }
             )

@@ -10,6 +10,7 @@ import hashlib
 import html
 import re
 from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 from urllib.parse import unquote
 
 # Each pattern matches a whole credential of a known shape. Long, random bodies only: `hf_` alone
@@ -225,7 +226,10 @@ def escape_pointer_token(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
-def redact_document(document, file: str, raw_text: str | None = None) -> tuple[object, list[SecretHit]]:
+_Doc = TypeVar("_Doc")  # a parsed JSON/YAML document: dict, list, str, number or None
+
+
+def redact_document(document: _Doc, file: str, raw_text: str | None = None) -> tuple[_Doc, list[SecretHit]]:
     """Return the document with token values replaced (in place), and where they were.
 
     `raw_text`, when given, lets a clean file skip the walk: one regex pass over the whole text.
@@ -282,12 +286,12 @@ def redact_document(document, file: str, raw_text: str | None = None) -> tuple[o
                     renamed[key] = item
                 node.clear()
                 node.update(renamed)
-            items = node.items()
+            items: list[tuple[Any, Any]] = list(node.items())
         elif isinstance(node, list):
-            items = enumerate(node)
+            items = list(enumerate(node))
         else:
             return
-        for key, item in list(items):
+        for key, item in items:
             if type(item) is str:
                 if suspect(item):
                     node[key] = scrub(item, [*path, key])
@@ -301,6 +305,6 @@ def redact_document(document, file: str, raw_text: str | None = None) -> tuple[o
                 path.pop()
 
     if isinstance(document, str):
-        return (scrub(document, []) if contains_secret(document) else document), hits
+        return cast(_Doc, scrub(document, []) if contains_secret(document) else document), hits
     walk(document, [])
     return document, hits

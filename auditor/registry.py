@@ -53,8 +53,8 @@ def credential_problems(
     empty when it is creatable. `justified_admin` names admin-rated permissions a plan keeps on purpose,
     with its reason (`access_level:owner` for GitLab's Owner level)."""
     provider = credential.get("provider")
-    check = _CHECKS.get(provider)
-    if check is None:
+    check = _CHECKS.get(provider) if isinstance(provider, str) else None
+    if check is None or not isinstance(provider, str):
         return [] if provider in _NO_REGISTRY else [f"unknown provider {provider!r}"]
     problems = check(credential, registry(provider, policy_dir), policy_dir)
     for extra in credential.get("also") or []:
@@ -145,7 +145,7 @@ def _huggingface(credential: dict, reg: dict, policy_dir: Path) -> list[str]:
 
     for entry in credential.get("scoped") or []:
         entity_type = (entry.get("entity") or {}).get("type")
-        if entity_type not in reg["entity_types"]:
+        if not isinstance(entity_type, str) or entity_type not in reg["entity_types"]:
             problems.append(f"huggingface entity type {entity_type!r} does not exist")
             continue
         for name in entry.get("permissions") or []:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark (issue 2 §9): token-auditor audit vs raw `opa eval` vs one OPA request per token.
+"""Benchmark: token-auditor audit vs raw `opa eval` vs one OPA request per token.
 
 For each size it generates a seeded inventory (scripts/generate_inventory.py) and measures, each as
 a child process tree of this script (wall time, peak RSS summed over the tree, polled):
@@ -437,7 +437,7 @@ def report(results: list[dict], args, opa: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="token-auditor benchmark (issue 2 §9)")
+    parser = argparse.ArgumentParser(description="token-auditor benchmark")
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated token counts (default 10k,100k)")
     parser.add_argument("--huge", action="store_true", help="also run 1,000,000 tokens")
     parser.add_argument("--seed", type=int, default=42)

@@ -3,8 +3,8 @@
 
 cosmic-ray edits the module on disk for each mutant, so it runs in a throw-away copy of the checkout, never in
 it. Every mutant runs the test command below; a mutant the tests do not fail on "survived". Prints the kill
-rate and the surviving mutants' diffs. `--sample N` runs a seeded random sample (a full run takes hours on a
-shared 2-core machine).
+rate and the surviving mutants' diffs. `--sample N` runs a seeded random sample (a full run takes hours: each
+mutant runs the test command).
 
     python scripts/python_mutants.py [--sample N] [--seed S] [--module auditor/redaction.py ...]
 """

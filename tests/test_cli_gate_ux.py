@@ -269,7 +269,7 @@ def test_version_names_tool_opa_and_catalogue():
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
         "token-auditor 0.1.0",
-        f"OPA 1.22.3 ({OPA_BIN})",
+        f"OPA {(ROOT / '.opa-version').read_text().strip()} ({OPA_BIN})",
         "catalogue 2026.11.29 (2026-11-29)",
     ]
     missing = run_cli("--version", env={"OPA_BIN": "/nonexistent/opa"})

@@ -184,3 +184,16 @@ def test_a_retry_after_beyond_max_wait_fails_the_endpoint_without_waiting(tmp_pa
     )
     data = json.loads(out.read_text())
     assert "users" in data and data["collection"]["endpoints"]["users"]["status"] == "failed"
+
+
+def test_max_retries_0_signs_in_once(tmp_path):
+    out = tmp_path / "gitlab.json"
+    limited = {"status": 429, "headers": {"Retry-After": "0"}, "body": {"message": "Retry later"}}
+    with ReplayServer(load("gitlab.json", override("/api/v4/user", [limited]))) as server:
+        result = run(server, out, "--group", "acme", "--max-retries", "0", "-q")
+        assert server.paths() == ["/api/v4/user"]
+    assert result.returncode == 3
+    assert result.stderr == (
+        f"token-auditor: error: gitlab: GET /user failed on {server.base}: HTTP 429: Retry later\n"
+    )
+    assert not out.exists()

@@ -215,3 +215,38 @@ def test_org_needs_a_token_and_some_source_is_needed(tmp_path):
     assert no_token.returncode == 2 and nothing.returncode == 2
     assert "--org needs --token-env VAR (a token that can read the org)" in no_token.stderr
     assert "no token value found: give --env, --dotenv, --k8s-secret, --ci-secrets or --values-file" in nothing.stderr
+
+
+@pytest.mark.parametrize(
+    "retries, members_calls, outcome",
+    [("0", 1, "failed"), ("1", 3, "ok")],  # 3: the retried first page, then page 2
+)
+def test_org_listings_retry_within_max_retries(tmp_path, retries, members_calls, outcome):
+    out = tmp_path / "hf.json"
+    limited = {"status": 429, "headers": {"Retry-After": "0"}, "body": {"error": "rate limited"}}
+    fixture = load("huggingface.json")
+    first_page = next(
+        r for r in fixture["routes"] if r["path"] == "/api/organizations/acme-ml/members" and not r["query"]["cursor"]
+    )
+    first_page["responses"] = [limited, *first_page["responses"]]
+    with ReplayServer(fixture) as server:
+        result = collect(
+            server,
+            out,
+            "--org",
+            "acme-ml",
+            "--token-env",
+            "TA_TEST_HF_ORG",
+            "--max-retries",
+            retries,
+            "--allow-partial",
+            home=tmp_path / "home",
+        )
+        calls = [r["path"] for r in server.requests].count("/api/organizations/acme-ml/members")
+    assert result.returncode == 0, result.stderr
+    assert calls == members_calls
+    data = json.loads(out.read_text())
+    assert data["collection"]["endpoints"]["members"]["status"] == outcome
+    if outcome == "ok":
+        assert [m["user"] for m in data["members"]] == ["asmith", "bwong", "mchen"]
+        assert "rate limited on /api/organizations/acme-ml/members; waiting 0 s (retry 1 of 1)" in result.stderr

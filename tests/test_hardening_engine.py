@@ -29,7 +29,7 @@ FINDINGS = "/v1/data/token_auditor/main/findings"
 class FakeOpa:
     """A local stand-in for a remote OPA that answers what a test tells it to (never the real engine)."""
 
-    def __init__(self, findings=None, put=None, tls: ssl.SSLContext | None = None, health=None):
+    def __init__(self, findings=None, put=None, tls: ssl.SSLContext | None = None, health=None, host="127.0.0.1"):
         self.health = health
         self.findings = findings if findings is not None else (200, {"result": []})
         self.put = put
@@ -100,7 +100,7 @@ class FakeOpa:
                     return
                 self._answer(*behaviour)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
         if tls is not None:
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
@@ -271,7 +271,7 @@ def _server_cert(directory: Path, ca: str) -> tuple[Path, Path]:
         cwd=directory,
     )
     (directory / "ext.cnf").write_text(
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+        "subjectAltName=IP:127.0.0.1,IP:127.0.0.2\nbasicConstraints=CA:FALSE\n"
         "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
     )
     _openssl(
@@ -325,6 +325,21 @@ def test_opa_ca_is_not_overridden_by_environment(two_cas):
         )
         assert (accepted.returncode, accepted.stderr) == (0, "")
         assert f"POST {FINDINGS}" in fake.seen
+
+
+def test_opa_ca_is_pinned_for_a_host_that_is_not_loopback(two_cas):
+    """127.0.0.2 is not treated as loopback, so the environment applies to it; its CA variables still cannot
+    replace --opa-ca."""
+    ours, other, context = two_cas
+    with FakeOpa(tls=context, host="127.0.0.2") as fake:
+        url = f"https://127.0.0.2:{fake.port}"
+        refused = audit_remote(url, "--opa-ca", str(ours), env={"REQUESTS_CA_BUNDLE": str(other)})
+        assert (refused.returncode, refused.stderr) == (
+            3,
+            f"token-auditor: error: OPA at {url} presented a certificate that --opa-ca does not "
+            "trust while checking /health\n",
+        )
+        assert [s for s in fake.seen if not s.startswith("GET")] == []
 
 
 DEAD_PROXY = "http://127.0.0.1:9"

@@ -52,6 +52,16 @@ def test_wheel_audits_without_the_checkout(tmp_path):
         check=True,
     )
     assert probe.stdout.strip().startswith(str(target))
+    hint = run(
+        [sys.executable, "-c", "from auditor.engine.binary import install_hint; print(install_hint())"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    pinned = (ROOT / ".opa-version").read_text().strip()
+    assert f"`go install github.com/open-policy-agent/opa@v{pinned}`" in hint.stdout  # the wheel carries the pin
     result = run(
         [
             sys.executable,

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import gitlab
 import requests
 from gitlab.exceptions import GitlabAuthenticationError, GitlabError
+from gitlab.v4.objects import CurrentUserManager
 
 from auditor.collectors.common import FAILED, FORBIDDEN, CollectionFailed, EndpointLog, Progress, RetryBudget, one_line
 from auditor.errors import InputError
@@ -90,6 +91,8 @@ class GitLabCollector:
                 wait = 0.0
             if wait > self.budget.max_wait:
                 raise RateLimitTooLong(f"rate limited: Retry-After {wait:g} s exceeds --max-wait")
+            if self.budget.max_retries == 0:  # python-gitlab gives up at once: nothing to wait for
+                return response
             self.progress(f"rate limited on {urlsplit(response.url).path}; waiting {wait:g} s")
         return response
 
@@ -117,8 +120,8 @@ class GitLabCollector:
         return items
 
     def _login(self) -> bool:
-        try:
-            self.gl.auth()
+        try:  # not gl.auth(): it retries with python-gitlab's default of 10, whatever --max-retries says
+            current = CurrentUserManager(self.gl).get(max_retries=self.budget.max_retries)
         except GitlabAuthenticationError as exc:
             raise CollectionFailed(
                 f"gitlab: token refused by {self.url} ({_message(exc)}); it needs {PERMISSIONS['user']}"
@@ -127,7 +130,7 @@ class GitLabCollector:
             raise CollectionFailed(f"gitlab: GET /user failed on {self.url}: {_message(exc)}") from None
         except requests.RequestException as exc:
             raise CollectionFailed(f"gitlab: cannot reach {self.url}: {one_line(exc)}") from None
-        user = self.gl.user.attributes
+        user = current.attributes
         admin = bool(user.get("is_admin"))
         self.auth_mode = f"{'administrator' if admin else 'user'} {user.get('username')}"
         return admin

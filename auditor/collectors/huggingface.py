@@ -26,6 +26,7 @@ from dotenv import dotenv_values
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils import _http as hf_http
+from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 
 from auditor.collectors.common import FAILED, FORBIDDEN, CollectionFailed, EndpointLog, Progress, RetryBudget, one_line
 from auditor.errors import InputError
@@ -248,6 +249,26 @@ class HuggingFaceCollector:
         self.log.ok("whoami", sum(1 for t in out if t["whoami"] is not None or t["inventory"].get("revoked")))
         return out
 
+    def _paged(self, path: str, params: dict | None, token: str) -> list[dict]:
+        """Every item of a paged Hub list (Link rel=next). Not huggingface_hub's own paging: it retries five
+        times, whatever --max-retries and --max-wait say."""
+        items: list[dict] = []
+        url: str | None = f"{self.endpoint}{path}"
+        attempt = 0
+        while url:
+            response = hf_http.get_session().get(url, params=params, headers=build_hf_headers(token=token))
+            if response.status_code == 429:
+                wait = _retry_after(response.headers.get("Retry-After"))
+                if self.budget.allows(attempt, wait):
+                    self.budget.wait(path, attempt, wait)
+                    attempt += 1
+                    continue
+            hf_raise_for_status(response)
+            items.extend(response.json())
+            # the next link carries the query; httpx would replace it with any params given, even empty ones
+            url, params, attempt = response.links.get("next", {}).get("url"), None, 0
+        return items
+
     def _call(self, endpoint: str, func, target: str | None = None):
         try:
             return func()
@@ -266,31 +287,34 @@ class HuggingFaceCollector:
 
     def org(self, org: str, token: str, tokens: list[dict], document: dict) -> None:
         self.progress(f"{org}: members")
-        members = self._call("members", lambda: list(self.api.list_organization_members(org, token=token)), org)
+        members = self._call("members", lambda: self._paged(f"/api/organizations/{org}/members", {}, token), org)
         if members is not None:
             self.log.ok("members", len(members))
-            for user in members:
-                role = getattr(user, "role", None)
+            for member in members:
+                role = member.get("role")
                 document.setdefault("members", []).append(
-                    {"org": org, "user": user.username, "role": role if role in MEMBER_ROLES else None}
+                    {"org": org, "user": member.get("user"), "role": role if role in MEMBER_ROLES else None}
                 )
         self.progress(f"{org}: Spaces")
-        spaces = self._call("spaces", lambda: list(self.api.list_spaces(author=org, token=token)), org)
+        spaces = self._call("spaces", lambda: self._paged("/api/spaces", {"author": org}, token), org)
         if spaces is None:
             return
         self.log.ok("spaces", len(spaces))
         by_digest = {t["inventory"]["value_hmac"]["digest"]: t for t in tokens}
         for index, space in enumerate(spaces, 1):
-            self.progress(f"{org}: Space {index}/{len(spaces)} {space.id}")
-            entry = {"info": {"id": space.id, "private": space.private}}
+            space_id = space["id"]
+            self.progress(f"{org}: Space {index}/{len(spaces)} {space_id}")
+            entry = {"info": {"id": space_id, "private": space.get("private")}}
             secrets = self._call(
-                "space_secrets", lambda space=space: self.api.get_space_secrets(space.id, token=token), space.id
+                "space_secrets", lambda space_id=space_id: self.api.get_space_secrets(space_id, token=token), space_id
             )
             if secrets is not None:
                 self.log.ok("space_secrets", len(secrets))
                 entry["secrets"] = {key: {"description": s.description} for key, s in sorted(secrets.items())}
             variables = self._call(
-                "space_variables", lambda space=space: self.api.get_space_variables(space.id, token=token), space.id
+                "space_variables",
+                lambda space_id=space_id: self.api.get_space_variables(space_id, token=token),
+                space_id,
             )
             if variables is not None:
                 self.log.ok("space_variables", len(variables))
@@ -301,7 +325,7 @@ class HuggingFaceCollector:
                     entry["variables"][key] = {"description": variable.description, "token_like": token_like}
                     match = by_digest.get(self.digest(value.strip())) if token_like else None
                     if match is not None:
-                        place = {"kind": "hf_space_variable", "location": space.id, "key": key}
+                        place = {"kind": "hf_space_variable", "location": space_id, "key": key}
                         if place not in match["inventory"]["stored_in"]:
                             match["inventory"]["stored_in"].append(place)
             document.setdefault("spaces", []).append(entry)

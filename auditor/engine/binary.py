@@ -11,7 +11,23 @@ from pathlib import Path
 from auditor.errors import EngineError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-INSTALL_HINT = "install it with `make setup` (builds .bin/opa) or `go install github.com/open-policy-agent/opa@v1.22.3`, or pass --opa-bin"
+# The OPA release token-auditor is tested with: .opa-version, linked here so that a wheel carries it too.
+PINNED_VERSION_FILE = Path(__file__).resolve().parents[1] / "opa-version"
+
+
+def pinned_opa_version() -> str | None:
+    try:
+        return PINNED_VERSION_FILE.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def install_hint() -> str:
+    release = f"v{pinned_opa_version()}" if pinned_opa_version() else "latest"
+    return (
+        "install it with `make setup` (builds .bin/opa) or "
+        f"`go install github.com/open-policy-agent/opa@{release}`, or pass --opa-bin"
+    )
 
 
 def find_opa(explicit: str | None = None) -> str:
@@ -25,11 +41,14 @@ def find_opa(explicit: str | None = None) -> str:
         if not candidate:
             continue
         path = Path(candidate)
+        if origin == "--opa-bin" and not path.is_file() and os.sep not in candidate:
+            path = Path(shutil.which(candidate) or candidate)  # a command name: `--opa-bin opa`
         if path.is_file() and os.access(path, os.X_OK):
-            return str(path)
+            # absolute: the managed server runs in its own work directory, where a relative path means nothing
+            return os.path.abspath(path)
         if origin in ("--opa-bin", "$OPA_BIN"):
-            raise EngineError(f"OPA not found at {candidate} ({origin}); {INSTALL_HINT}")
-    raise EngineError(f"OPA not found; {INSTALL_HINT}")
+            raise EngineError(f"OPA not found at {candidate} ({origin}); {install_hint()}")
+    raise EngineError(f"OPA not found; {install_hint()}")
 
 
 @cache

@@ -1,4 +1,8 @@
-"""Talk to OPA through opa-python-client: load policies and data, evaluate chunks in parallel.
+"""Talk to OPA through opa-python-client: evaluate chunks in parallel; load policies and data where needed.
+
+A managed server starts with the policies already loaded (auditor/engine/server.py) and a fleet serves a bundle
+(auditor/engine/fleet.py): policies go over REST only to a lone --opa-url server without a bundle, or to a managed
+server whose start with them failed, so that the compile error names its file and line.
 
 Tokens go to OPA in chunks inside one input each (`input.tokens`), never one request per token;
 chunks run in parallel up to the core count, one client (HTTP session) per worker thread.
@@ -21,6 +25,7 @@ from urllib.parse import urlparse
 import requests
 from opa_client.errors import ConnectionsError, RegoParseError
 from opa_client.opa import OpaClient
+from requests.adapters import HTTPAdapter, Retry
 
 from auditor.errors import EngineError, InputError
 from auditor.model.inventory import Inventory
@@ -68,14 +73,19 @@ def pin_session(session: requests.Session, loopback: bool, ca_file: str | None) 
         session.trust_env = False
     if ca_file:
         session.verify = ca_file
-        merge = session.merge_environment_settings
+        retries = getattr(session.get_adapter("https://"), "max_retries", 0)
+        session.mount("https://", _PinnedCaAdapter(ca_file, retries))
 
-        def pinned(url, proxies, stream, verify, cert):
-            settings = merge(url, proxies, stream, verify, cert)
-            settings["verify"] = ca_file
-            return settings
 
-        session.merge_environment_settings = pinned
+class _PinnedCaAdapter(HTTPAdapter):
+    """Verifies against one CA bundle, whatever `verify` the session took from the environment."""
+
+    def __init__(self, ca_file: str, max_retries: Retry | int) -> None:
+        super().__init__(max_retries=max_retries)
+        self.ca_file = ca_file
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        return super().send(request, stream=stream, timeout=timeout, verify=self.ca_file, cert=cert, proxies=proxies)
 
 
 def policy_files(policy_dir: Path) -> list[Path]:
@@ -366,8 +376,8 @@ class Engine:
                     raise self._unexpected(f"PUT /v1/policies/{unit.policy_id}", "not an OPA error document") from None
             if len(failed) == len(pending):  # no progress: a real compile error
                 # Report a cause, not a module that only failed because a dependency did not load.
-                unit, exc = min(failed, key=lambda item: _is_knock_on(item[1]))
-                raise EngineError(f"policy compile error: {self._compile_error(exc, unit, policy_dir)}")
+                unit, cause = min(failed, key=lambda item: _is_knock_on(item[1]))
+                raise EngineError(f"policy compile error: {self._compile_error(cause, unit, policy_dir)}")
             pending = [unit for unit, _ in failed]
 
     def _compile_error(self, exc: RegoParseError, unit: PolicyUnit, policy_dir: Path) -> str:

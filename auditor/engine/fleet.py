@@ -9,6 +9,7 @@ hung gets no more chunks. Every endpoint must serve the same policy bundle revis
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -174,30 +175,30 @@ class Fleet:
         owners: list[int] = [-1] * len(documents)
         tried: list[set[int]] = [set() for _ in documents]
         pending: list[int] = list(range(len(documents)))
-        state = {"running": 0, "error": None}
+        state = _RunState()
         lock = threading.Condition()
 
         def stranded() -> EngineError | None:
             live = set(self._live())
             if not live:
-                return state.get("last") or EngineError("no OPA endpoint left")
+                return state.last or EngineError("no OPA endpoint left")
             for number in pending:
                 if live <= tried[number]:
-                    return state.get("last") or EngineError(f"chunk {number + 1} failed on every endpoint")
+                    return state.last or EngineError(f"chunk {number + 1} failed on every endpoint")
             return None
 
         def take(index: int) -> int | None:
             with lock:
                 while True:
-                    if state["error"] is not None or index in self.down:
+                    if state.error is not None or index in self.down:
                         return None
                     number = next((n for n in pending if index not in tried[n]), None)
                     if number is not None:
                         pending.remove(number)
                         tried[number].add(index)
-                        state["running"] += 1
+                        state.running += 1
                         return number
-                    if not pending and state["running"] == 0:
+                    if not pending and state.running == 0:
                         return None
                     lock.wait()
 
@@ -210,26 +211,26 @@ class Fleet:
                     if len(self.engines) > 1 and self._url(index) not in str(exc):  # say which endpoint failed
                         exc = EndpointError(f"OPA at {self._url(index)}: {exc}", exc.down)
                     with lock:
-                        state["running"] -= 1
-                        state["last"] = exc
+                        state.running -= 1
+                        state.last = exc
                         pending.insert(0, number)
                         if exc.down and index not in self.down:
                             self.down.add(index)
                             if self._live():
                                 _warn(f"{exc}; leaving it out, its chunks go to the other endpoint(s)")
-                        state["error"] = state["error"] or stranded()
+                        state.error = state.error or stranded()
                         lock.notify_all()
                     continue
                 except BaseException as exc:  # not the endpoint's fault: the same everywhere, stop the run
                     with lock:
-                        state["running"] -= 1
-                        state["error"] = state["error"] or exc
+                        state.running -= 1
+                        state.error = state.error or exc
                         lock.notify_all()
                     return
                 with lock:
-                    state["running"] -= 1
+                    state.running -= 1
                     if results[number] is not None:
-                        state["error"] = EngineError(f"internal error: chunk {number + 1} evaluated twice")
+                        state.error = EngineError(f"internal error: chunk {number + 1} evaluated twice")
                     results[number], owners[number] = result, index
                     lock.notify_all()
 
@@ -243,16 +244,26 @@ class Fleet:
             thread.start()
         for thread in threads:
             thread.join()
-        if state["error"] is not None:
-            raise state["error"]
-        if any(result is None for result in results):  # every thread stopped with work left: no endpoint left
+        if state.error is not None:
+            raise state.error
+        evaluated = [result for result in results if result is not None]
+        if len(evaluated) < len(results):  # every thread stopped with work left: no endpoint left
             raise stranded() or EngineError("internal error: a chunk was not evaluated")
         self.assignments = owners
-        return results  # type: ignore[return-value]
+        return evaluated
 
     def close(self) -> None:
         for engine in self.engines:
             engine.close()
+
+
+@dataclass
+class _RunState:
+    """What the endpoint threads of one evaluation share, under its lock."""
+
+    running: int = 0  # chunks being evaluated
+    error: BaseException | None = None  # the error that ends the run
+    last: EngineError | None = None  # the latest endpoint failure, reported when no endpoint is left
 
 
 def engine_workers(engine: Engine) -> int:

@@ -16,7 +16,10 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any, BinaryIO
 
 import requests
 
@@ -40,6 +43,12 @@ def _die_with_parent() -> None:
         pass
 
 
+# A directory named without a pid (made by versions before the pid was in the name: WORKDIR_PREFIX and
+# tempfile's 8 random characters, with an authz.rego holding a plain token) is removed once nothing runs in it
+# and it is this old: the time between making it and its server starting is far shorter.
+LEGACY_WORKDIR_AGE = 3600.0
+
+
 def remove_stale_workdirs(root: str | None = None) -> None:
     """Remove work directories of earlier runs whose process is gone (killed outright: SIGKILL, power loss)."""
     root = root or tempfile.gettempdir()
@@ -51,15 +60,36 @@ def remove_stale_workdirs(root: str | None = None) -> None:
         for entry in entries:
             if not entry.name.startswith(WORKDIR_PREFIX):
                 continue
-            pid = entry.name[len(WORKDIR_PREFIX) :].split("-", 1)[0]
+            pid, dash, _ = entry.name[len(WORKDIR_PREFIX) :].partition("-")
             try:
-                if not pid.isdigit() or not entry.is_dir(follow_symlinks=False):
+                if not entry.is_dir(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_uid != os.getuid():
                     continue
-                if entry.stat(follow_symlinks=False).st_uid != os.getuid() or _alive(int(pid)):
+                if dash and pid.isdigit():
+                    if _alive(int(pid)):
+                        continue
+                elif not _legacy_unused(entry.path, entry.stat(follow_symlinks=False).st_mtime):
                     continue
             except OSError:
                 continue
             shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _legacy_unused(path: str, modified: float) -> bool:
+    """No process works in `path` (its OPA server ran there) and it is older than LEGACY_WORKDIR_AGE. Without
+    /proc to ask, it stays."""
+    if time.time() - modified < LEGACY_WORKDIR_AGE or not os.path.isdir("/proc/self"):
+        return False
+    real = os.path.realpath(path)
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:  # gone, or another user's (who cannot work in a directory of ours)
+            continue
+        if cwd == real or cwd.startswith(real + os.sep):
+            return False
+    return True
 
 
 def _alive(pid: int) -> bool:
@@ -93,7 +123,7 @@ class ManagedOpa:
         self.port: int | None = None
         self.process: subprocess.Popen | None = None
         self._workdir: tempfile.TemporaryDirectory | None = None
-        self._previous_sigterm = None
+        self._previous_sigterm: Callable[[int, FrameType | None], Any] | int | None = None
 
     @property
     def url(self) -> str:
@@ -119,7 +149,7 @@ class ManagedOpa:
         self.stop()
         raise SystemExit(128 + signum)
 
-    def _bundle(self) -> list[str]:
+    def _bundle(self, workdir: Path) -> list[str]:
         """The engine's modules and data documents, copied as `token-auditor/<relative path>` so module
         ids match those of a REST load."""
         from auditor.engine.client import POLICY_PREFIX, data_files, policy_files
@@ -129,7 +159,7 @@ class ManagedOpa:
         files = [*policy_files(self.policy_dir), *data_files(self.policy_dir)]
         if not any(f.suffix == ".rego" for f in files):
             return []
-        root = Path(self._workdir.name) / POLICY_PREFIX
+        root = workdir / POLICY_PREFIX
         for path in files:
             target = root / path.relative_to(self.policy_dir)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -139,26 +169,27 @@ class ManagedOpa:
     def start(self) -> None:
         remove_stale_workdirs()
         self._workdir = tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-")
-        authz = Path(self._workdir.name) / "authz.rego"
+        workdir = Path(self._workdir.name)
+        authz = workdir / "authz.rego"
         authz.write_text(_AUTHZ.format(digest=hashlib.sha256(self.token.encode()).hexdigest()))
         authz.chmod(0o600)
-        bundle = self._bundle()
+        bundle = self._bundle(workdir)
         if bundle:
-            if self._launch(authz, bundle, attempts=1)[0]:
+            if self._launch(workdir, authz, bundle, attempts=1)[0]:
                 self.preloaded = True
                 return
             self._terminate()
-        ready, last_error = self._launch(authz, [])
+        ready, last_error = self._launch(workdir, authz, [])
         if not ready:
             self._terminate()
             raise EngineError(f"OPA server failed to start: {last_error}")
 
-    def _launch(self, authz: Path, extra: list[str], attempts: int = 3) -> tuple[bool, str]:
+    def _launch(self, workdir: Path, authz: Path, extra: list[str], attempts: int = 3) -> tuple[bool, str]:
         last_error = "did not start"
         for _ in range(attempts):  # another process may take the port between pick and bind
             self.port = _free_port()
-            log = open(Path(self._workdir.name) / "opa.log", "w+b")
-            self.process = subprocess.Popen(
+            log = open(workdir / "opa.log", "w+b")
+            self.process = process = subprocess.Popen(
                 [
                     self.binary,
                     "run",
@@ -176,29 +207,31 @@ class ManagedOpa:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
-                cwd=self._workdir.name,
+                cwd=workdir,
                 preexec_fn=_die_with_parent,
             )
-            ready, last_error = self._wait_ready(log)
+            ready, last_error = self._wait_ready(process, log)
             log.close()
             if ready:
                 return True, ""
             self._terminate()
         return False, last_error
 
-    def _wait_ready(self, log) -> tuple[bool, str]:
+    def _wait_ready(self, process: subprocess.Popen, log: BinaryIO) -> tuple[bool, str]:
         deadline = time.monotonic() + self.startup_timeout
         headers = {"Authorization": f"Bearer {self.token}"}
         with requests.Session() as session:
             session.trust_env = False  # loopback: no proxy or CA bundle from the environment applies
-            return self._poll_health(session, headers, log, deadline)
+            return self._poll_health(process, session, headers, log, deadline)
 
-    def _poll_health(self, session, headers, log, deadline) -> tuple[bool, str]:
+    def _poll_health(
+        self, process: subprocess.Popen, session: requests.Session, headers: dict, log: BinaryIO, deadline: float
+    ) -> tuple[bool, str]:
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if process.poll() is not None:
                 log.seek(0)
                 lines = log.read().decode(errors="replace").strip().splitlines()
-                return False, (lines[-1] if lines else f"exited with {self.process.returncode}")[:300]
+                return False, (lines[-1] if lines else f"exited with {process.returncode}")[:300]
             try:
                 if session.get(f"{self.url}/health", headers=headers, timeout=1).status_code == 200:
                     return True, ""

@@ -7,6 +7,7 @@ import re
 import stat
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,7 +152,7 @@ def _write_direct(target: _Target) -> None:
             out.write(data)
 
 
-def commit_outputs(items: list[tuple[str | None, str]]) -> None:
+def commit_outputs(items: Sequence[tuple[str | None, str | bytes]]) -> None:
     """Write every (path or None for stdout, text or bytes): all of them, or none of the files (exit 2 naming the path).
 
     Order: temp files first, then direct writes (devices, stdout), then the renames; a failure before the

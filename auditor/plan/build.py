@@ -25,7 +25,7 @@ APP_KINDS = ("oauth_app_token", "github_app_user_token", "github_app_installatio
 
 # What a token's name or storage key says it is for, and the admin-rated permissions that purpose needs.
 # Only these ever keep an admin-rated permission; anything else is asked about (no evidence) or dropped.
-PURPOSES = {
+PURPOSES: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     "github": [
         (
             r"secret",
@@ -67,6 +67,8 @@ def build_plans(findings: list[dict], tokens: list[dict], now: str, catalogue: C
     grouped: dict[str, list[dict]] = defaultdict(list)
     for finding in findings:
         key = token_key_of(finding)
+        if key is None:  # about an organization or instance, not one token
+            continue
         if key not in by_key and (finding.get("subject") or {}).get("type") == "token":
             by_key[key] = _token_from_subject(finding)  # e.g. a pending request: not a token (yet)
         if key in by_key:
@@ -160,6 +162,7 @@ class Planner:
     # -- the plan -------------------------------------------------------------------------------------------
     def plan(self) -> dict:
         kind = self.token.get("kind")
+        credentials: list[dict]
         if kind == "fine_grained_pat_request":
             action, summary, credentials = "deny", self._deny_summary(), []
             self._base_spec()  # its question is what the requester is asked to request instead
@@ -456,7 +459,7 @@ class Planner:
         if self.provider == "github":
             return spec.get("type") or "fine_grained_pat"
         if self.provider == "gitlab":
-            return spec.get("token_type") or self.token.get("kind")
+            return spec.get("token_type") or self.token.get("kind") or "token"
         if self.provider == "huggingface":
             # the registry's token types: a fine-grained token is a user access token with the fineGrained role
             return spec.get("type") or (
@@ -911,7 +914,9 @@ def _automation(token: dict, entry: dict) -> bool:
         for p in token.get("stored_in") or []
     ):
         return True
-    return bool(pattern) and any(re.search(pattern, str(v)) for v in (token.get("owner"), token.get("name")) if v)
+    if not pattern:
+        return False
+    return any(re.search(pattern, str(v)) for v in (token.get("owner"), token.get("name")) if v)
 
 
 def exceeds_today(credential: dict, token: dict, catalogue: Catalogue) -> list[str]:

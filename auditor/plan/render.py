@@ -19,15 +19,41 @@ FORMATS = ("json", "markdown", "sh")
 _VARIABLE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 
 
-def plans_of(data: dict, policy_dir) -> list[dict]:
-    """The report's plans; a report written before plans existed gets them rebuilt from its findings and tokens."""
+# What the markdown and sh forms read from a request of each kind, beyond the schema's purpose and kind.
+REQUEST_FIELDS = {"api": ("method", "url", "auth.variable", "auth.needs"), "settings": ("url",)}
+
+
+def plans_of(data: dict, policy_dir, source: str) -> list[dict]:
+    """The report's plans; a report written before plans existed gets them rebuilt from its findings and tokens.
+    Saved plans are checked first: one from an edited report that lacks what its rendering needs is an input
+    error naming `source` and the request."""
     if isinstance(data.get("plans"), list):
+        check_requests(data["plans"], source)
         return data["plans"]
     from auditor.plan import Catalogue, build_plans
 
     return build_plans(
         data["findings"], data.get("tokens") or [], data["now"], Catalogue.load(policy_dir, data.get("config") or {})
     )
+
+
+def check_requests(plans: list[dict], source: str) -> None:
+    for p, plan in enumerate(plans):
+        for r, request in enumerate(plan.get("requests") or []):
+            kind = request.get("kind")
+            missing = [name for name in REQUEST_FIELDS.get(kind, ()) if not isinstance(_field(request, name), str)]
+            if missing:
+                raise InputError(
+                    f"{source}: /plans/{p}/requests/{r}: a request of kind {kind} needs {' and '.join(missing)} "
+                    "(text); not a plan that token-auditor writes"
+                )
+
+
+def _field(request: dict, dotted: str) -> object:
+    value: object = request
+    for name in dotted.split("."):
+        value = value.get(name) if isinstance(value, dict) else None
+    return value
 
 
 def render(plans: list[dict], fmt: str, data: dict) -> str:
@@ -184,7 +210,7 @@ def shell(plans: list[dict], now: str) -> str:
     listing = []
     for plan in plans:
         token = plan["token"]
-        steps = {}
+        steps: dict[int | None, list[dict]] = {}
         for request in plan.get("requests") or []:
             steps.setdefault(request.get("step"), []).append(request)
         for order, requests in sorted(steps.items(), key=lambda item: item[0] or 0):

@@ -1,8 +1,8 @@
 """Is a planned credential one the provider would create?
 
-The provider registries (auditor.registry, issue 8 §1) answer that when present; until then the policy
-catalogue's own permission, scope, level and kind tables do. Either way, a plan carries every problem found
-(`problems`), and the tests require none."""
+The provider registries (auditor.registry, from the providers' own descriptions and documentation) answer
+that; without them the policy catalogue's own permission, scope, level and kind tables do. Either way, a plan
+carries every problem found (`problems`), and the tests require none."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def credential_problems(credential: dict, catalogue: Catalogue, justified_admin:
 
 
 def catalogue_problems(credential: dict, catalogue: Catalogue) -> list[str]:
-    provider = credential.get("provider")
+    provider = credential.get("provider") or ""
     checker = {"github": _github, "gitlab": _gitlab, "huggingface": _huggingface}.get(provider)
     return checker(credential, catalogue.of(provider)) if checker else []
 

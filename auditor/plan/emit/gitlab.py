@@ -100,7 +100,7 @@ def _create(plan: dict, token: dict, credential: dict) -> dict:
 
 def requests(plan: dict, token: dict, catalogue, now: str) -> list[dict]:
     out = [_create(plan, token, c) for c in plan["credentials"]]
-    kind = token.get("kind")
+    kind: str = token.get("kind") or "personal_access_token"
     rotate = step_of(plan, "rotate")
     if rotate is not None:
         from auditor.plan.build import _date
