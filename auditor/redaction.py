@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from auditor.json_pointer import pointer_of
+
 # Each pattern matches a whole credential of a known shape. Long, random bodies only: `hf_` alone
 # (a prefix field) or `c90d` (a last-four field) must never match. Every shape is distinctive enough to need
 # no boundary before it: `export_TOKEN_ghp_…`, `token-glpat-…` and `1hf_…` are still tokens. A pattern
@@ -220,11 +222,6 @@ def redact_text(text: str) -> str:
     return _redact(text)
 
 
-def escape_pointer_token(token: str) -> str:
-    """One JSON Pointer reference token (RFC 6901): `~` → `~0`, `/` → `~1`."""
-    return token.replace("~", "~0").replace("/", "~1")
-
-
 def redact_document(document, file: str, raw_text: str | None = None) -> tuple[object, list[SecretHit]]:
     """Return the document with token values replaced (in place), and where they were.
 
@@ -235,9 +232,6 @@ def redact_document(document, file: str, raw_text: str | None = None) -> tuple[o
     if raw_text is not None and not contains_secret(raw_text):
         return document, []
     hits: list[SecretHit] = []
-
-    def pointer_of(path: list) -> str:
-        return "".join("/" + escape_pointer_token(str(step)) for step in path)
 
     def scrub(value: str, path: list) -> str:
         pointer = pointer_of(path)

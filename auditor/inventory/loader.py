@@ -16,8 +16,9 @@ from pathlib import Path
 
 import yaml
 
+from auditor import json_pointer
 from auditor.errors import InputError
-from auditor.redaction import SecretHit, escape_pointer_token, redact_document, redact_text
+from auditor.redaction import SecretHit, redact_document, redact_text
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 MAX_YAML_NODES = 5_000_000  # alias expansion beyond this is a "billion laughs" document
@@ -51,7 +52,7 @@ class Document:
                 return self.lines[probe]
             if not probe:
                 return None
-            probe = probe.rsplit("/", 1)[0]
+            probe = json_pointer.parent(probe)
 
 
 def expand_paths(paths: list[str]) -> list[str]:
@@ -155,7 +156,7 @@ def json_line_map(text: str) -> dict[str, int]:
         if token == ":":
             continue
         if frame[0] == "o" and expect_key:  # a string token in key position
-            key = escape_pointer_token(json.loads(token))
+            key = json_pointer.escape(json.loads(token))
             frame[2] = key
             lines.setdefault(f"{frame[1]}/{key}", line)
             expect_key = False
@@ -317,8 +318,7 @@ class _Builder:
                     raise InputError(
                         f"{self.path}:{key_node.start_mark.line + 1}: duplicate key {json.dumps(redact_text(key))}"
                     )
-                escaped = escape_pointer_token(key)
-                out[key] = self.build(value_node, f"{pointer}/{escaped}")
+                out[key] = self.build(value_node, json_pointer.join(pointer, key))
             self.lines.pop(pointer + "/?", None)
             return out
         if isinstance(node, yaml.SequenceNode):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Protocol
 
+from auditor import json_pointer
 from auditor.errors import InputError
 from auditor.inventory.loader import Document
 from auditor.model.inventory import Inventory
@@ -27,16 +28,9 @@ class Adapter(Protocol):
 
 
 def adapters() -> list[Adapter]:
-    from auditor.providers import huggingface, neutral
+    from auditor.providers import github, gitlab, huggingface, neutral  # they import time_at from here
 
-    found: list[Adapter] = [huggingface.ADAPTER, neutral.ADAPTER]
-    try:  # GitHub and GitLab adapters register themselves when present
-        from auditor.providers import github, gitlab
-
-        found += [github.ADAPTER, gitlab.ADAPTER]
-    except ImportError:
-        pass
-    return found
+    return [huggingface.ADAPTER, neutral.ADAPTER, github.ADAPTER, gitlab.ADAPTER]
 
 
 def known_formats() -> list[str]:
@@ -87,7 +81,7 @@ def _refuse_error_answers(document: Document) -> None:
             found = api_error(value) if isinstance(value, (dict, list)) else None
             if found:
                 raise InputError(
-                    f"{document.where('/' + key)}: {found} instead of the export; fix the access and export again"
+                    f"{document.where(json_pointer.join('', key))}: {found} instead of the export; fix the access and export again"
                 )
 
 
@@ -126,6 +120,6 @@ def link_secrets(document: Document, inventory: Inventory) -> None:
         owner, probe = None, hit.pointer
         while owner is None and probe:  # the nearest enclosing token entry, if any
             owner = by_pointer.get(probe)
-            probe = probe.rsplit("/", 1)[0]
+            probe = json_pointer.parent(probe)
         entry["token"] = owner["key"] if owner else None
         inventory.secrets.append(entry)
