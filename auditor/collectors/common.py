@@ -97,7 +97,7 @@ class EndpointLog:
         rank = [OK, NOT_APPLICABLE, SKIPPED, FAILED, FORBIDDEN]
         if rank.index(status) > rank.index(entry["status"]):
             entry["status"] = status
-        failure = {"status": status, "message": one_line(message)}
+        failure: dict[str, object] = {"status": status, "message": one_line(message)}
         if http_status is not None:
             failure["http_status"] = http_status
         if target is not None:

@@ -127,6 +127,8 @@ class GitLabCollector:
             raise CollectionFailed(f"gitlab: GET /user failed on {self.url}: {_message(exc)}") from None
         except requests.RequestException as exc:
             raise CollectionFailed(f"gitlab: cannot reach {self.url}: {one_line(exc)}") from None
+        if self.gl.user is None:  # auth() sets it from GET /user
+            raise CollectionFailed(f"gitlab: GET /user on {self.url} named no user")
         user = self.gl.user.attributes
         admin = bool(user.get("is_admin"))
         self.auth_mode = f"{'administrator' if admin else 'user'} {user.get('username')}"

@@ -222,7 +222,7 @@ class HuggingFaceCollector:
                 return None, False
 
     def tokens(self, sources: TokenSources) -> list[dict]:
-        out = []
+        out: list[dict] = []
         total = len(sources.found)
         for index, found in enumerate(sorted(sources.found.values(), key=lambda f: self.digest(f.value)), 1):
             target = _masked(found.value)
@@ -264,7 +264,7 @@ class HuggingFaceCollector:
             self.log.problem(endpoint, FAILED, type(exc).__name__, None, target)
         return None
 
-    def org(self, org: str, token: str, tokens: list[dict], document: dict) -> None:
+    def org(self, org: str, token: str | None, tokens: list[dict], document: dict) -> None:
         self.progress(f"{org}: members")
         members = self._call("members", lambda: list(self.api.list_organization_members(org, token=token)), org)
         if members is not None:

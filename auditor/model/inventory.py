@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from auditor import evidence
 
-TOKEN_DEFAULTS = {
+TOKEN_DEFAULTS: dict[str, object] = {
     "kind": "token",
     "name": None,
     "prefix": None,
@@ -185,7 +185,7 @@ class Inventory:
         self, now: str, config: dict | None = None, tokens: list[dict] | None = None, with_global: bool = True
     ) -> dict:
         """The OPA input document: a chunk of tokens plus the context every rule may look up."""
-        document = {
+        document: dict[str, object] = {
             "now": now,
             "tokens": self.tokens if tokens is None else tokens,
             "orgs": self.orgs,

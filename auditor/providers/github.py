@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import PurePath
+from typing import Any
 
 from auditor import evidence, json_pointer
 from auditor.errors import InputError
@@ -87,7 +88,8 @@ def _is_installations_page(value) -> bool:
 
 
 def _empty_endpoint(document: Document) -> str | None:
-    if isinstance(document.data, dict) or any(_is_installations_page(p) for p in document.data):
+    data = document.data
+    if isinstance(data, dict) or (isinstance(data, list) and any(_is_installations_page(p) for p in data)):
         return "installations"
     return FILE_ENDPOINTS.get(PurePath(document.path).stem)
 
@@ -210,7 +212,7 @@ def _credential(document: Document, pointer: str, item: dict, org: str, out: Inv
             Skipped(PROVIDER, str(item["credential_id"]), f"SSH key {label}", "not a token", document.path, pointer)
         )
         return None
-    kind = CREDENTIAL_KINDS.get(credential_type, "unknown_credential")
+    kind = CREDENTIAL_KINDS.get(str(credential_type), "unknown_credential")
     scopes = sorted(set(item.get("scopes") or []))
     token = {
         "id": str(item["credential_id"]),
@@ -313,6 +315,7 @@ class GitHubAdapter:
 
     def normalize(self, document: Document, options: dict) -> Inventory:
         data = document.data
+        sections: list[tuple[str, str | None, Any]]  # (wrapper key, endpoint, answer)
         if isinstance(data, dict) and data.get("format") == FORMAT:
             org = data["org"]
             sections = [(key, endpoint, data.get(key)) for key, endpoint in SECTIONS if key in data]
