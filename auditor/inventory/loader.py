@@ -72,8 +72,7 @@ def expand_paths(paths: list[str]) -> list[str]:
             out.append(str(path))
         else:
             raise InputError(f"{raw}: no such file or directory")
-    seen: set[str] = set()
-    return [p for p in out if not (p in seen or seen.add(p))]
+    return list(dict.fromkeys(out))  # each file once, in the order first named
 
 
 def _read_bytes(path: str, max_bytes: int) -> bytes:
@@ -428,7 +427,8 @@ def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
 def _redacted_name(path: str) -> tuple[str, list[SecretHit]]:
     """The path as reports show it: a token in a directory or file name is redacted, and reported."""
     redacted, hits = redact_document(path, "")
-    return redacted, [replace(hit, file=redacted) for hit in hits]
+    name = str(redacted)  # a str in, a str out
+    return name, [replace(hit, file=name) for hit in hits]
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\[uU]0{0,4}[dD][89a-fA-F]")
