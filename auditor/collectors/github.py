@@ -8,13 +8,21 @@ fine-grained PAT endpoints answer only GitHub App tokens. A fine-grained PAT may
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
 from githubkit.exception import GitHubException, RateLimitExceeded, RequestError, RequestFailed
 from githubkit.retry import RetryOption
 
-from auditor.collectors.common import FAILED, FORBIDDEN, CollectionFailed, EndpointLog, Progress, RetryBudget, one_line
+from auditor.collectors.common import (
+    FAILED,
+    FORBIDDEN,
+    CollectionFailed,
+    EndpointLog,
+    Progress,
+    RetryBudget,
+    one_line,
+    read_text,
+)
 from auditor.errors import InputError
 
 FORMAT = "github-inventory/v1"
@@ -297,12 +305,7 @@ class GitHubCollector:
 
 
 def read_private_key(path: str) -> str:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"--private-key {path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"--private-key {path}: not a PEM text file") from None
+    text = read_text(path, f"--private-key {path}", not_text="not a PEM text file")
     if "PRIVATE KEY-----" not in text:
         raise InputError(f"--private-key {path}: not a PEM private key (the GitHub App's .pem file)")
     return text

@@ -18,7 +18,6 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx2
 import yaml
@@ -27,7 +26,16 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils import _http as hf_http
 
-from auditor.collectors.common import FAILED, FORBIDDEN, CollectionFailed, EndpointLog, Progress, RetryBudget, one_line
+from auditor.collectors.common import (
+    FAILED,
+    FORBIDDEN,
+    CollectionFailed,
+    EndpointLog,
+    Progress,
+    RetryBudget,
+    one_line,
+    read_text,
+)
 from auditor.errors import InputError
 from auditor.redaction import contains_secret
 
@@ -102,7 +110,7 @@ class TokenSources:
         self.add(value, {"kind": "other", "location": "environment", "key": name}, f"--env {name}")
 
     def dotenv(self, path: str) -> None:
-        _readable(path)
+        read_text(path)
         for key, value in dotenv_values(path).items():
             self.add(value, {"kind": "other", "location": path, "key": key})
 
@@ -145,23 +153,14 @@ class TokenSources:
             )
 
     def values_file(self, path: str) -> None:
-        text = _readable(path)
+        text = read_text(path)
         for number, line in enumerate(text.splitlines(), 1):
             if line.strip() and not line.lstrip().startswith("#"):
                 self.add(line, {"kind": "other", "location": path, "key": f"line {number}"}, f"{path}: line {number}")
 
 
-def _readable(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-
-
 def _yaml_documents(path: str) -> list:
-    text = _readable(path)
+    text = read_text(path)
     try:
         return [doc for doc in yaml.safe_load_all(text) if doc is not None]
     except yaml.YAMLError as exc:

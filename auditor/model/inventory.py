@@ -6,7 +6,7 @@ Rego policies receive as `input.tokens`, so keeping them as dicts avoids a copy 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from auditor import evidence
 
@@ -87,13 +87,7 @@ class InputSummary:
     tokens: int
 
     def as_dict(self) -> dict:
-        return {
-            "path": self.path,
-            "sha256": self.sha256,
-            "format": self.format,
-            "provider": self.provider,
-            "tokens": self.tokens,
-        }
+        return asdict(self)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from auditor import json_pointer
 from auditor.errors import InputError
 from auditor.inventory.loader import Document
 from auditor.model.inventory import Inventory
-from auditor.model.timestamps import normalize_time
+from auditor.providers import github, gitlab, huggingface, neutral
 
 
 class Adapter(Protocol):
@@ -28,8 +28,6 @@ class Adapter(Protocol):
 
 
 def adapters() -> list[Adapter]:
-    from auditor.providers import github, gitlab, huggingface, neutral  # they import time_at from here
-
     return [huggingface.ADAPTER, neutral.ADAPTER, github.ADAPTER, gitlab.ADAPTER]
 
 
@@ -102,14 +100,6 @@ def adapter_for(document: Document) -> Adapter:
         f"{document.path}: cannot tell what this file is: no `format` field "
         f"({', '.join(known_formats())}) and not a recognised API export"
     )
-
-
-def time_at(document: Document, pointer: str, value) -> str | None:
-    """A date-time field as canonical RFC 3339 UTC, or a one-line input error naming its place."""
-    try:
-        return normalize_time(value)
-    except ValueError:
-        raise InputError(f"{document.where(pointer)}: {str(value)!r} is not an ISO 8601 date-time") from None
 
 
 def link_secrets(document: Document, inventory: Inventory) -> None:

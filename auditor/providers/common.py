@@ -57,22 +57,24 @@ def observed_usage(uses: Iterable[dict] | None, field: str = "resource") -> list
     ]
 
 
+def time_at(document: Document, pointer: str, value) -> str | None:
+    """A date-time field as canonical RFC 3339 UTC, or a one-line input error naming its place."""
+    try:
+        return normalize_time(value)
+    except ValueError:
+        raise InputError(f"{document.where(pointer)}: {str(value)!r} is not an ISO 8601 date-time") from None
+
+
 def collected_at(document: Document, options: dict) -> str | None:
     """When the export was taken: a wrapper's own `collected_at`, else `--collected-at` (bare API answers)."""
     data = document.data
     if isinstance(data, dict) and data.get("collected_at"):
-        value = data["collected_at"]
-        try:
-            return normalize_time(value)
-        except ValueError:
-            raise InputError(f"{document.where('/collected_at')}: {value!r} is not an ISO 8601 date-time") from None
-    value = options.get("collected_at")
-    if not value:
-        return None
+        return time_at(document, "/collected_at", data["collected_at"])
+    option = options.get("collected_at") or None
     try:
-        return normalize_time(value)
+        return normalize_time(option)
     except ValueError:
-        raise InputError(f"--collected-at {value!r} is not an ISO 8601 date-time") from None
+        raise InputError(f"--collected-at {option!r} is not an ISO 8601 date-time") from None
 
 
 def paged_items(value: Any, base: str = "", inner: str | None = None) -> list[tuple[Any, str]]:

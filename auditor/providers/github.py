@@ -24,8 +24,8 @@ from auditor import evidence, json_pointer
 from auditor.errors import InputError
 from auditor.inventory.loader import Document
 from auditor.model.inventory import InputSummary, Inventory, Skipped, complete_token
-from auditor.providers import common, time_at
-from auditor.providers.common import collected_at, observed_usage, paged_items, source, stored_in
+from auditor.providers import common
+from auditor.providers.common import collected_at, observed_usage, paged_items, source, stored_in, time_at
 
 PROVIDER = "github"
 FORMAT = "github-inventory/v1"

@@ -16,8 +16,7 @@ from auditor import evidence, json_pointer
 from auditor.errors import InputError
 from auditor.inventory.loader import Document
 from auditor.model.inventory import InputSummary, Inventory, Skipped, complete_token
-from auditor.providers import time_at
-from auditor.providers.common import collected_at, observed_usage, org_entry, paged_items, stored_in
+from auditor.providers.common import collected_at, observed_usage, org_entry, paged_items, stored_in, time_at
 
 PROVIDER = "gitlab"
 FORMAT = "gitlab-inventory/v1"

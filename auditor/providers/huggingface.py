@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from auditor import evidence, json_pointer
 from auditor.inventory.loader import Document
 from auditor.model.inventory import InputSummary, Inventory, Skipped, complete_token
-from auditor.providers import time_at
-from auditor.providers.common import observed_usage, org_entry, source, stored_in, top_object
+from auditor.providers.common import observed_usage, org_entry, source, stored_in, time_at, top_object
 
 PROVIDER = "huggingface"
 FORMAT = "huggingface-inventory/v1"

@@ -6,8 +6,7 @@ import copy
 
 from auditor.inventory.loader import Document
 from auditor.model.inventory import InputSummary, Inventory, Skipped, complete_token
-from auditor.providers import time_at
-from auditor.providers.common import org_defaults, source, top_object
+from auditor.providers.common import org_defaults, source, time_at, top_object
 
 FORMAT = "token-inventory/v1"
 
