@@ -78,9 +78,8 @@ def _refuse_error_answers(document: Document) -> None:
         for key, value in data.items():
             found = api_error(value) if isinstance(value, (dict, list)) else None
             if found:
-                raise InputError(
-                    f"{document.where(json_pointer.join('', key))}: {found} instead of the export; fix the access and export again"
-                )
+                place = document.where(json_pointer.join("", key))
+                raise InputError(f"{place}: {found} instead of the export; fix the access and export again")
 
 
 def adapter_for(document: Document) -> Adapter:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from auditor import evidence, json_pointer
@@ -158,7 +159,7 @@ def _token_orgs(grants: list[dict], approval: dict, orgs: _Orgs) -> list[str]:
     return sorted(named | owning | set(approval))
 
 
-def _storage_public(spaces: dict[str, bool | None]):
+def _storage_public(spaces: dict[str, bool | None]) -> Callable[[dict], bool | None]:
     """Whether a storage place is public: known for the export's own spaces only."""
 
     def public(place: dict) -> bool | None:
