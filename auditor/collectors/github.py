@@ -13,16 +13,8 @@ from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
 from githubkit.exception import GitHubException, RateLimitExceeded, RequestError, RequestFailed
 from githubkit.retry import RetryOption
 
-from auditor.collectors.common import (
-    FAILED,
-    FORBIDDEN,
-    CollectionFailed,
-    EndpointLog,
-    Progress,
-    RetryBudget,
-    one_line,
-    read_text,
-)
+from auditor.collectors import common
+from auditor.collectors.common import FAILED, FORBIDDEN, CollectionFailed, EndpointLog, Progress, RetryBudget, one_line
 from auditor.errors import InputError
 
 FORMAT = "github-inventory/v1"
@@ -305,7 +297,7 @@ class GitHubCollector:
 
 
 def read_private_key(path: str) -> str:
-    text = read_text(path, f"--private-key {path}", not_text="not a PEM text file")
+    text = common.read_text(path, f"--private-key {path}", not_text="not a PEM text file")
     if "PRIVATE KEY-----" not in text:
         raise InputError(f"--private-key {path}: not a PEM private key (the GitHub App's .pem file)")
     return text

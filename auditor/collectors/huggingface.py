@@ -26,16 +26,8 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils import _http as hf_http
 
-from auditor.collectors.common import (
-    FAILED,
-    FORBIDDEN,
-    CollectionFailed,
-    EndpointLog,
-    Progress,
-    RetryBudget,
-    one_line,
-    read_text,
-)
+from auditor.collectors import common
+from auditor.collectors.common import FAILED, FORBIDDEN, CollectionFailed, EndpointLog, Progress, RetryBudget, one_line
 from auditor.errors import InputError
 from auditor.redaction import contains_secret
 
@@ -110,7 +102,7 @@ class TokenSources:
         self.add(value, {"kind": "other", "location": "environment", "key": name}, f"--env {name}")
 
     def dotenv(self, path: str) -> None:
-        read_text(path)
+        common.read_text(path)
         for key, value in dotenv_values(path).items():
             self.add(value, {"kind": "other", "location": path, "key": key})
 
@@ -153,14 +145,14 @@ class TokenSources:
             )
 
     def values_file(self, path: str) -> None:
-        text = read_text(path)
+        text = common.read_text(path)
         for number, line in enumerate(text.splitlines(), 1):
             if line.strip() and not line.lstrip().startswith("#"):
                 self.add(line, {"kind": "other", "location": path, "key": f"line {number}"}, f"{path}: line {number}")
 
 
 def _yaml_documents(path: str) -> list:
-    text = read_text(path)
+    text = common.read_text(path)
     try:
         return [doc for doc in yaml.safe_load_all(text) if doc is not None]
     except yaml.YAMLError as exc:
