@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+from auditor import json_pointer
 from auditor.errors import InputError, ValidationFailed
 from auditor.inventory.loader import load_paths
 from auditor.inventory.validate import load_schema, schema_errors
@@ -58,7 +59,7 @@ def _unknown_keys(document, schema: dict, data, pointer: str = "") -> list[str]:
     known = schema.get("properties") or {}
     errors = []
     for key, value in data.items():
-        where = f"{pointer}/{key}"
+        where = json_pointer.join(pointer, key)
         if key not in known:
             line = document.line_of(where)
             place = f"{document.path}:{line}" if line else document.path

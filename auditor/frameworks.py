@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from auditor import json_pointer
 from auditor.errors import InputError
 from auditor.inventory.validate import load_schema
 
@@ -74,7 +75,7 @@ def load_frameworks(policy_dir: Path) -> list[Framework]:
             raise InputError(f"{path}: cannot read framework mapping: {str(exc).splitlines()[0]}") from None
         error = next(iter(sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))), None)
         if error is not None:
-            pointer = "/" + "/".join(str(p) for p in error.absolute_path)
+            pointer = json_pointer.pointer_of(error.absolute_path) or "/"
             raise InputError(f"{path}: {pointer}: {error.message}")
         ((framework_id, body),) = document.items()
         found.append(

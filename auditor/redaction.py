@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 from urllib.parse import unquote
 
+from auditor.json_pointer import pointer_of
+
 # Each pattern matches a whole credential of a known shape. Long, random bodies only: `hf_` alone
 # (a prefix field) or `c90d` (a last-four field) must never match. Every shape is distinctive enough to need
 # no boundary before it: `export_TOKEN_ghp_…`, `token-glpat-…` and `1hf_…` are still tokens. A pattern
@@ -221,11 +223,6 @@ def redact_text(text: str) -> str:
     return _redact(text)
 
 
-def escape_pointer_token(token: str) -> str:
-    """One JSON Pointer reference token (RFC 6901): `~` → `~0`, `/` → `~1`."""
-    return token.replace("~", "~0").replace("/", "~1")
-
-
 _Doc = TypeVar("_Doc")  # a parsed JSON/YAML document: dict, list, str, number or None
 
 
@@ -239,9 +236,6 @@ def redact_document(document: _Doc, file: str, raw_text: str | None = None) -> t
     if raw_text is not None and not contains_secret(raw_text):
         return document, []
     hits: list[SecretHit] = []
-
-    def pointer_of(path: list) -> str:
-        return "".join("/" + escape_pointer_token(str(step)) for step in path)
 
     def scrub(value: str, path: list) -> str:
         pointer = pointer_of(path)

@@ -7,9 +7,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from auditor import __version__
-from auditor.errors import EXIT_ENGINE, AuditorError
+from auditor.errors import EXIT_ENGINE, AuditorError, InputError
 from auditor.redaction import redact_text
 from auditor.report.text import terminal_safe
 
@@ -97,7 +98,7 @@ class EndpointLog:
         rank = [OK, NOT_APPLICABLE, SKIPPED, FAILED, FORBIDDEN]
         if rank.index(status) > rank.index(entry["status"]):
             entry["status"] = status
-        failure = {"status": status, "message": one_line(message)}
+        failure: dict[str, object] = {"status": status, "message": one_line(message)}
         if http_status is not None:
             failure["http_status"] = http_status
         if target is not None:
@@ -167,3 +168,14 @@ class RetryBudget:
     def wait(self, what: str, attempt: int, wait: float) -> None:
         self.announce(what, attempt, wait)
         self.sleep(max(0.0, wait))
+
+
+def read_text(path: str, label: str | None = None, not_text: str = "not UTF-8 text") -> str:
+    """A UTF-8 file the user named, or a one-line input error naming it (`label`: the option, e.g. `--private-key PATH`)."""
+    where = label or path
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{where}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{where}: {not_text}") from None

@@ -8,12 +8,12 @@ fine-grained PAT endpoints answer only GitHub App tokens. A fine-grained PAT may
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from githubkit import AppAuthStrategy, GitHub, TokenAuthStrategy
 from githubkit.exception import GitHubException, RateLimitExceeded, RequestError, RequestFailed
 from githubkit.retry import RetryOption
 
+from auditor.collectors import common
 from auditor.collectors.common import FAILED, FORBIDDEN, CollectionFailed, EndpointLog, Progress, RetryBudget, one_line
 from auditor.errors import InputError
 
@@ -107,8 +107,14 @@ class GitHubCollector:
         self.budget = budget
         self.timeout = timeout
         self.log = EndpointLog()
-        self.client: GitHub | None = None
+        self._client: GitHub | None = None
         self.auth_mode = ""
+
+    @property
+    def client(self) -> GitHub:
+        if self._client is None:
+            raise RuntimeError("GitHubCollector: login_app or login_token first")
+        return self._client
 
     def _github(self, auth) -> GitHub:
         return GitHub(
@@ -142,16 +148,17 @@ class GitHubCollector:
             ) from None
         except (RequestError, GitHubException) as exc:
             raise CollectionFailed(f"github: cannot reach {self.api_url}: {one_line(exc)}") from None
-        account = (installation.get("account") or {}).get("login")
-        if account and account.lower() != self.org.lower():
+        owner = installation.get("account")
+        account = owner.get("login") if owner else None
+        if isinstance(account, str) and account and account.lower() != self.org.lower():
             raise CollectionFailed(
                 f"github: installation {installation.get('id')} belongs to {account}, not {self.org}"
             )
-        self.client = app.with_auth(app.auth.as_installation(int(installation["id"])))
+        self._client = app.with_auth(app.auth.as_installation(int(installation["id"])))
         self.auth_mode = f"GitHub App {app_id}, installation {installation['id']}"
 
     def login_token(self, token: str) -> None:
-        self.client = self._github(TokenAuthStrategy(token))
+        self._client = self._github(TokenAuthStrategy(token))
         self.auth_mode = "fine-grained personal access token"
 
     # -- one endpoint --------------------------------------------------------------------------------
@@ -290,12 +297,7 @@ class GitHubCollector:
 
 
 def read_private_key(path: str) -> str:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"--private-key {path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"--private-key {path}: not a PEM text file") from None
+    text = common.read_text(path, f"--private-key {path}", not_text="not a PEM text file")
     if "PRIVATE KEY-----" not in text:
         raise InputError(f"--private-key {path}: not a PEM private key (the GitHub App's .pem file)")
     return text

@@ -18,7 +18,6 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx2
 import yaml
@@ -28,6 +27,7 @@ from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils import _http as hf_http
 from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 
+from auditor.collectors import common
 from auditor.collectors.common import FAILED, FORBIDDEN, CollectionFailed, EndpointLog, Progress, RetryBudget, one_line
 from auditor.errors import InputError
 from auditor.redaction import contains_secret
@@ -103,7 +103,7 @@ class TokenSources:
         self.add(value, {"kind": "other", "location": "environment", "key": name}, f"--env {name}")
 
     def dotenv(self, path: str) -> None:
-        _readable(path)
+        common.read_text(path)
         for key, value in dotenv_values(path).items():
             self.add(value, {"kind": "other", "location": path, "key": key})
 
@@ -146,23 +146,14 @@ class TokenSources:
             )
 
     def values_file(self, path: str) -> None:
-        text = _readable(path)
+        text = common.read_text(path)
         for number, line in enumerate(text.splitlines(), 1):
             if line.strip() and not line.lstrip().startswith("#"):
                 self.add(line, {"kind": "other", "location": path, "key": f"line {number}"}, f"{path}: line {number}")
 
 
-def _readable(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-
-
 def _yaml_documents(path: str) -> list:
-    text = _readable(path)
+    text = common.read_text(path)
     try:
         return [doc for doc in yaml.safe_load_all(text) if doc is not None]
     except yaml.YAMLError as exc:
@@ -223,7 +214,7 @@ class HuggingFaceCollector:
                 return None, False
 
     def tokens(self, sources: TokenSources) -> list[dict]:
-        out = []
+        out: list[dict] = []
         total = len(sources.found)
         for index, found in enumerate(sorted(sources.found.values(), key=lambda f: self.digest(f.value)), 1):
             target = _masked(found.value)
@@ -285,7 +276,7 @@ class HuggingFaceCollector:
             self.log.problem(endpoint, FAILED, type(exc).__name__, None, target)
         return None
 
-    def org(self, org: str, token: str, tokens: list[dict], document: dict) -> None:
+    def org(self, org: str, token: str | None, tokens: list[dict], document: dict) -> None:
         self.progress(f"{org}: members")
         members = self._call("members", lambda: self._paged(f"/api/organizations/{org}/members", {}, token), org)
         if members is not None:

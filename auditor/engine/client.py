@@ -27,6 +27,7 @@ from opa_client.errors import ConnectionsError, RegoParseError
 from opa_client.opa import OpaClient
 from requests.adapters import HTTPAdapter, Retry
 
+from auditor import json_pointer
 from auditor.errors import EngineError, InputError
 from auditor.model.inventory import Inventory
 from auditor.redaction import redact_text
@@ -478,7 +479,7 @@ def finding_problem(result) -> str | None:
     try:
         _findings_validator()(result)
     except fastjsonschema.JsonSchemaValueException as exc:
-        pointer = "/result" + "".join(f"/{step}" for step in (exc.path or [])[1:])
+        pointer = json_pointer.join("/result", *(exc.path or [])[1:])
         message = exc.message.split(" ", 1)[1] if exc.message.startswith("data") else exc.message
         return f"{pointer}: {message}"
     return None

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import yaml
 
+from auditor import json_pointer
 from auditor.errors import InputError
-from auditor.redaction import SecretHit, escape_pointer_token, redact_document, redact_text
+from auditor.redaction import SecretHit, redact_document, redact_text
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 MAX_YAML_NODES = 5_000_000  # alias expansion beyond this is a "billion laughs" document
@@ -51,7 +52,7 @@ class Document:
                 return self.lines[probe]
             if not probe:
                 return None
-            probe = probe.rsplit("/", 1)[0]
+            probe = json_pointer.parent(probe)
 
 
 def expand_paths(paths: list[str]) -> list[str]:
@@ -71,8 +72,7 @@ def expand_paths(paths: list[str]) -> list[str]:
             out.append(str(path))
         else:
             raise InputError(f"{raw}: no such file or directory")
-    seen: set[str] = set()
-    return [p for p in out if not (p in seen or seen.add(p))]
+    return list(dict.fromkeys(out))  # each file once, in the order first named
 
 
 def _read_bytes(path: str, max_bytes: int) -> bytes:
@@ -155,7 +155,7 @@ def json_line_map(text: str) -> dict[str, int]:
         if token == ":":
             continue
         if frame[0] == "o" and expect_key:  # a string token in key position
-            key = escape_pointer_token(json.loads(token))
+            key = json_pointer.escape(json.loads(token))
             frame[2] = key
             lines.setdefault(f"{frame[1]}/{key}", line)
             expect_key = False
@@ -317,8 +317,7 @@ class _Builder:
                     raise InputError(
                         f"{self.path}:{key_node.start_mark.line + 1}: duplicate key {json.dumps(redact_text(key))}"
                     )
-                escaped = escape_pointer_token(key)
-                out[key] = self.build(value_node, f"{pointer}/{escaped}")
+                out[key] = self.build(value_node, json_pointer.join(pointer, key))
             self.lines.pop(pointer + "/?", None)
             return out
         if isinstance(node, yaml.SequenceNode):
@@ -428,7 +427,8 @@ def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
 def _redacted_name(path: str) -> tuple[str, list[SecretHit]]:
     """The path as reports show it: a token in a directory or file name is redacted, and reported."""
     redacted, hits = redact_document(path, "")
-    return redacted, [replace(hit, file=redacted) for hit in hits]
+    name = str(redacted)  # a str in, a str out
+    return name, [replace(hit, file=name) for hit in hits]
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\[uU]0{0,4}[dD][89a-fA-F]")

@@ -13,8 +13,9 @@ from jsonschema.exceptions import best_match
 
 from auditor.errors import InputError
 from auditor.inventory.loader import Document
+from auditor.json_pointer import pointer_of
 from auditor.model.timestamps import parse_time
-from auditor.redaction import escape_pointer_token, redact_text
+from auditor.redaction import redact_text
 
 MAX_ERRORS_SHOWN = 50
 
@@ -183,10 +184,6 @@ def is_valid(instance, schema: str) -> bool | None:
     except fastjsonschema.JsonSchemaValueException:
         return None
     return True
-
-
-def pointer_of(path) -> str:
-    return "".join("/" + escape_pointer_token(str(p)) for p in path)
 
 
 def schema_errors(document: Document, schema: str, data=None, base: str = "") -> list[str]:

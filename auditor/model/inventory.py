@@ -6,11 +6,11 @@ Rego policies receive as `input.tokens`, so keeping them as dicts avoids a copy 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from auditor import evidence
 
-TOKEN_DEFAULTS = {
+TOKEN_DEFAULTS: dict[str, object] = {
     "kind": "token",
     "name": None,
     "prefix": None,
@@ -87,13 +87,7 @@ class InputSummary:
     tokens: int
 
     def as_dict(self) -> dict:
-        return {
-            "path": self.path,
-            "sha256": self.sha256,
-            "format": self.format,
-            "provider": self.provider,
-            "tokens": self.tokens,
-        }
+        return asdict(self)
 
 
 @dataclass
@@ -185,7 +179,7 @@ class Inventory:
         self, now: str, config: dict | None = None, tokens: list[dict] | None = None, with_global: bool = True
     ) -> dict:
         """The OPA input document: a chunk of tokens plus the context every rule may look up."""
-        document = {
+        document: dict[str, object] = {
             "now": now,
             "tokens": self.tokens if tokens is None else tokens,
             "orgs": self.orgs,

@@ -1,27 +1,16 @@
 """Is a planned credential one the provider would create?
 
-The provider registries (auditor.registry, from the providers' own descriptions and documentation) answer
-that; without them the policy catalogue's own permission, scope, level and kind tables do. Either way, a plan
-carries every problem found (`problems`), and the tests require none."""
+The provider registries (auditor.registry) answer that; `catalogue_problems` checks against the policy
+catalogue's own permission, scope, level and kind tables. A plan carries every problem found (`problems`),
+and the tests require none."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
+from auditor import registry
 from auditor.plan.catalogue import Catalogue
 
 HF_ENTITY_TYPES = ("model", "dataset", "space", "user", "org", "collection", "bucket")
 GITHUB_SELECTIONS = ("subset", "selected", "all")
-
-
-@lru_cache(maxsize=1)
-def registry_validator():
-    """auditor.registry.credential_problems when that module exists, else None."""
-    try:
-        from auditor.registry import credential_problems
-    except ImportError:
-        return None
-    return credential_problems
 
 
 # What the provider is asked to create; the plan's own bookkeeping (id, name, places, reasons) stays out.
@@ -49,10 +38,7 @@ def requested(credential: dict) -> dict:
 
 def credential_problems(credential: dict, catalogue: Catalogue, justified_admin: tuple[str, ...] = ()) -> list[str]:
     """Problems the provider registry finds; admin-rated permissions the plan keeps on purpose are not one."""
-    check = registry_validator()
-    if check is not None:
-        return list(check(requested(credential), justified_admin=justified_admin))
-    return catalogue_problems(requested(credential), catalogue)
+    return list(registry.credential_problems(requested(credential), justified_admin=justified_admin))
 
 
 def catalogue_problems(credential: dict, catalogue: Catalogue) -> list[str]:

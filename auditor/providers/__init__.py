@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from typing import Protocol
 
+from auditor import json_pointer
 from auditor.errors import InputError
 from auditor.inventory.loader import Document
 from auditor.model.inventory import Inventory
-from auditor.model.timestamps import normalize_time
+from auditor.providers import github, gitlab, huggingface, neutral
 
 
 class Adapter(Protocol):
@@ -27,16 +28,7 @@ class Adapter(Protocol):
 
 
 def adapters() -> list[Adapter]:
-    from auditor.providers import huggingface, neutral
-
-    found: list[Adapter] = [huggingface.ADAPTER, neutral.ADAPTER]
-    try:  # GitHub and GitLab adapters register themselves when present
-        from auditor.providers import github, gitlab
-
-        found += [github.ADAPTER, gitlab.ADAPTER]
-    except ImportError:
-        pass
-    return found
+    return [huggingface.ADAPTER, neutral.ADAPTER, github.ADAPTER, gitlab.ADAPTER]
 
 
 def known_formats() -> list[str]:
@@ -86,9 +78,8 @@ def _refuse_error_answers(document: Document) -> None:
         for key, value in data.items():
             found = api_error(value) if isinstance(value, (dict, list)) else None
             if found:
-                raise InputError(
-                    f"{document.where('/' + key)}: {found} instead of the export; fix the access and export again"
-                )
+                place = document.where(json_pointer.join("", key))
+                raise InputError(f"{place}: {found} instead of the export; fix the access and export again")
 
 
 def adapter_for(document: Document) -> Adapter:
@@ -110,14 +101,6 @@ def adapter_for(document: Document) -> Adapter:
     )
 
 
-def time_at(document: Document, pointer: str, value) -> str | None:
-    """A date-time field as canonical RFC 3339 UTC, or a one-line input error naming its place."""
-    try:
-        return normalize_time(value)
-    except ValueError:
-        raise InputError(f"{document.where(pointer)}: {str(value)!r} is not an ISO 8601 date-time") from None
-
-
 def link_secrets(document: Document, inventory: Inventory) -> None:
     """Attach every secret found in the file, with the token whose entry holds it (if any)."""
     by_pointer = {t["source"]["pointer"]: t for t in inventory.tokens if t["source"]["file"] == document.path}
@@ -126,6 +109,6 @@ def link_secrets(document: Document, inventory: Inventory) -> None:
         owner, probe = None, hit.pointer
         while owner is None and probe:  # the nearest enclosing token entry, if any
             owner = by_pointer.get(probe)
-            probe = probe.rsplit("/", 1)[0]
+            probe = json_pointer.parent(probe)
         entry["token"] = owner["key"] if owner else None
         inventory.secrets.append(entry)

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import copy
 from pathlib import PurePath
+from typing import Any
 
-from auditor import evidence
+from auditor import evidence, json_pointer
 from auditor.errors import InputError
 from auditor.inventory.loader import Document
 from auditor.model.inventory import InputSummary, Inventory, Skipped, complete_token
-from auditor.model.timestamps import normalize_time
-from auditor.providers import time_at
+from auditor.providers import common
+from auditor.providers.common import collected_at, observed_usage, paged_items, source, stored_in, time_at
 
 PROVIDER = "github"
 FORMAT = "github-inventory/v1"
@@ -77,34 +78,9 @@ FILE_ENDPOINTS = {
 }
 
 
-def _flatten(value) -> list:
+def _items(value) -> list:
     """Items of an endpoint answer: pages (`--slurp`) and `{total_count, installations}` unwrapped."""
-    if isinstance(value, dict) and isinstance(value.get("installations"), list):
-        return list(value["installations"])
-    if not isinstance(value, list):
-        return []
-    out = []
-    for item in value:
-        if isinstance(item, list) or (isinstance(item, dict) and isinstance(item.get("installations"), list)):
-            out.extend(_flatten(item))
-        else:
-            out.append(item)
-    return out
-
-
-def _item_pointers(value, base: str) -> list[str]:
-    """JSON pointers of the items `_flatten` returns, in the same order."""
-    if isinstance(value, dict) and isinstance(value.get("installations"), list):
-        return [f"{base}/installations/{i}" for i in range(len(value["installations"]))]
-    if not isinstance(value, list):
-        return []
-    out = []
-    for index, item in enumerate(value):
-        if isinstance(item, list) or (isinstance(item, dict) and isinstance(item.get("installations"), list)):
-            out.extend(_item_pointers(item, f"{base}/{index}"))
-        else:
-            out.append(f"{base}/{index}")
-    return out
+    return [item for item, _ in paged_items(value, inner="installations")]
 
 
 def _is_installations_page(value) -> bool:
@@ -112,7 +88,8 @@ def _is_installations_page(value) -> bool:
 
 
 def _empty_endpoint(document: Document) -> str | None:
-    if isinstance(document.data, dict) or any(_is_installations_page(p) for p in document.data):
+    data = document.data
+    if isinstance(data, dict) or (isinstance(data, list) and any(_is_installations_page(p) for p in data)):
         return "installations"
     return FILE_ENDPOINTS.get(PurePath(document.path).stem)
 
@@ -176,26 +153,6 @@ def _repo_resources(org: str, selection, repositories: list[str]) -> list[dict]:
     return []
 
 
-def _usage(item: dict) -> list[dict]:
-    out = []
-    for use in item.get("observed_usage") or []:
-        resource = use.get("resource") or use.get("entity")
-        out.append(
-            {
-                "resource": {"type": resource["type"], "name": resource["name"]},
-                "actions": sorted(set(use.get("actions") or [])),
-            }
-        )
-    return out
-
-
-def _stored_in(item: dict) -> list[dict]:
-    return [
-        {"kind": p["kind"], "location": p["location"], "key": p.get("key"), "public": p.get("public")}
-        for p in item.get("stored_in") or []
-    ]
-
-
 def _fine_grained(document: Document, pointer: str, item: dict, org: str, kind: str) -> dict:
     perms = item.get("permissions") or {}
     repositories = _repositories(item)
@@ -236,8 +193,8 @@ def _fine_grained(document: Document, pointer: str, item: dict, org: str, kind: 
         "active": True,
         "orgs": [org],
         "approval": {org: "pending" if request else "approved"},
-        "stored_in": _stored_in(item),
-        "observed_usage": _usage(item),
+        "stored_in": stored_in(item.get("stored_in")),
+        "observed_usage": observed_usage(item.get("observed_usage")),
         "repository_selection": item.get("repository_selection"),
         "native": item,
     }
@@ -255,7 +212,7 @@ def _credential(document: Document, pointer: str, item: dict, org: str, out: Inv
             Skipped(PROVIDER, str(item["credential_id"]), f"SSH key {label}", "not a token", document.path, pointer)
         )
         return None
-    kind = CREDENTIAL_KINDS.get(credential_type, "unknown_credential")
+    kind = CREDENTIAL_KINDS.get(str(credential_type), "unknown_credential")
     scopes = sorted(set(item.get("scopes") or []))
     token = {
         "id": str(item["credential_id"]),
@@ -280,8 +237,8 @@ def _credential(document: Document, pointer: str, item: dict, org: str, out: Inv
         "active": True,
         "orgs": [org],
         "approval": {org: "saml_authorized"},
-        "stored_in": _stored_in(item),
-        "observed_usage": _usage(item),
+        "stored_in": stored_in(item.get("stored_in")),
+        "observed_usage": observed_usage(item.get("observed_usage")),
         "credential_type": credential_type,
         "native": item,
     }
@@ -339,7 +296,7 @@ def token_policy(settings: dict) -> str | None:
 
 class GitHubAdapter:
     provider = PROVIDER
-    formats = (FORMAT,)
+    formats: tuple[str, ...] = (FORMAT,)
 
     def recognises(self, document: Document) -> bool:
         data = document.data
@@ -347,7 +304,7 @@ class GitHubAdapter:
             return isinstance(data.get("installations"), list) and "total_count" in data
         if not isinstance(data, list):
             return False
-        items = _flatten(data)
+        items = _items(data)
         if not items:  # `[]`, `[[]]`, or `--slurp` pages of an org without installations
             return all(isinstance(p, list) or _is_installations_page(p) for p in data)
         found = _endpoints(items)
@@ -358,13 +315,14 @@ class GitHubAdapter:
 
     def normalize(self, document: Document, options: dict) -> Inventory:
         data = document.data
+        sections: list[tuple[str, str | None, Any]]  # (wrapper key, endpoint, answer)
         if isinstance(data, dict) and data.get("format") == FORMAT:
             org = data["org"]
             sections = [(key, endpoint, data.get(key)) for key, endpoint in SECTIONS if key in data]
             settings = data.get("org_settings")
             fmt = FORMAT
         else:
-            items = _flatten(data)
+            items = _items(data)
             endpoint = next(iter(_endpoints(items)), None)
             org = org_from_path(document.path) or options.get("org")  # the per-file path is the more specific
             if items and not org:
@@ -382,26 +340,14 @@ class GitHubAdapter:
 
     def _normalize(self, document, org, sections, settings, options, fmt) -> Inventory:
         out = Inventory()
-        org_entry = {
-            "provider": PROVIDER,
-            "name": org,
-            "token_policy": None,
-            "members": None,
-            "settings": {},
-            "source": {"file": document.path, "pointer": ""},
-        }
-        collected_at = options.get("collected_at")
-        if isinstance(document.data, dict) and document.data.get("collected_at"):
-            collected_at = document.data["collected_at"]
-        if collected_at:
-            try:
-                org_entry["settings"]["collected_at"] = normalize_time(collected_at)
-            except ValueError:
-                raise InputError(f"--collected-at {collected_at!r} is not an ISO 8601 date-time") from None
+        org_entry = common.org_entry(PROVIDER, org, document)
+        when = collected_at(document, options)
+        if when:
+            org_entry["settings"]["collected_at"] = when
         if settings is not None:
             org_entry["token_policy"] = token_policy(settings)
             org_entry["settings"]["github"] = copy.deepcopy(settings)
-            org_entry["source"] = {"file": document.path, "pointer": "/org_settings"}
+            org_entry["source"] = source(document, "/org_settings")
         admins_only = fmt == API_FORMAT and "admin" in PurePath(document.path).stem  # members-admins.json
         given = {
             EVIDENCE[endpoint]
@@ -414,10 +360,8 @@ class GitHubAdapter:
         org_entry["evidence"] = evidence.from_sections(evidence.GITHUB, given, collection, COLLECTION_ALIASES)
         tokens = 0
         for key, endpoint, value in sections:
-            base = f"/{key}" if key else ""
-            items = _flatten(value)
-            pointers = _item_pointers(value, base)
-            for item, pointer in zip(items, pointers, strict=True):
+            base = json_pointer.join("", key) if key else ""
+            for item, pointer in paged_items(value, base, inner="installations"):
                 found = endpoint_of(item)
                 if found != endpoint:
                     raise InputError(

@@ -12,12 +12,11 @@ from __future__ import annotations
 import copy
 from pathlib import PurePath
 
-from auditor import evidence
+from auditor import evidence, json_pointer
 from auditor.errors import InputError
 from auditor.inventory.loader import Document
 from auditor.model.inventory import InputSummary, Inventory, Skipped, complete_token
-from auditor.model.timestamps import normalize_time
-from auditor.providers import time_at
+from auditor.providers.common import collected_at, observed_usage, org_entry, paged_items, stored_in, time_at
 
 PROVIDER = "gitlab"
 FORMAT = "gitlab-inventory/v1"
@@ -36,21 +35,9 @@ def is_token(item) -> bool:
     return isinstance(item, dict) and "scopes" in item and "revoked" in item and "user_id" in item
 
 
-def _flatten(value) -> list:
-    """`--slurp`-style pages (arrays of arrays) become one list."""
-    if not isinstance(value, list):
-        return []
-    out = []
-    for item in value:
-        out.extend(_flatten(item) if isinstance(item, list) else [item])
-    return out
-
-
-def _pointers(value, base: str) -> list[str]:
-    out = []
-    for index, item in enumerate(value if isinstance(value, list) else []):
-        out.extend(_pointers(item, f"{base}/{index}") if isinstance(item, list) else [f"{base}/{index}"])
-    return out
+def _items(value) -> list:
+    """Tokens of an answer; `--slurp`-style pages (arrays of arrays) become one list."""
+    return [item for item, _ in paged_items(value)]
 
 
 def holder_from_path(path: str) -> tuple[str, str] | None:
@@ -89,10 +76,10 @@ def _access_level(level) -> str | None:
 
 class GitLabAdapter:
     provider = PROVIDER
-    formats = (FORMAT,)
+    formats: tuple[str, ...] = (FORMAT,)
 
     def recognises(self, document: Document) -> bool:
-        items = _flatten(document.data) if isinstance(document.data, list) else []
+        items = _items(document.data) if isinstance(document.data, list) else []
         return bool(items) and all(is_token(item) for item in items)
 
     def schema_for(self, document: Document) -> str:
@@ -101,55 +88,46 @@ class GitLabAdapter:
     def normalize(self, document: Document, options: dict) -> Inventory:
         data = document.data
         if isinstance(data, dict) and data.get("format") == FORMAT:
-            org = data.get("instance") or data.get("group")
+            org_name = data.get("instance") or data.get("group")
             users = {u["id"]: u["username"] for u in data.get("users") or []}
-            sections = [(f"/{key}", kind, data[key]) for key, kind in SECTIONS if key in data]
-            fmt, collected_at = FORMAT, data.get("collected_at")
+            sections = [(json_pointer.join("", key), kind, data[key]) for key, kind in SECTIONS if key in data]
+            fmt = FORMAT
             defaults = {"group_access_token": data.get("group"), "project_access_token": data.get("project")}
         else:
-            items = _flatten(data)
+            items = _items(data)
             kind = _bare_kind(document, items)
             holder = (holder_from_path(document.path) or (None, None))[1]
-            org = options.get("org") or (holder.split("/")[0] if holder else None)
-            if not org:
+            org_name = options.get("org") or (holder.split("/")[0] if holder else None)
+            if not org_name:
                 raise InputError(
                     f"{document.path}: a bare GitLab token export does not say its instance or "
                     "group: pass --org NAME or use the gitlab-inventory/v1 wrapper"
                 )
-            users, fmt, collected_at = {}, API_FORMAT, options.get("collected_at")
+            users, fmt = {}, API_FORMAT
             sections = [("", kind, data)]
-            defaults = {"group_access_token": holder or org, "project_access_token": holder}
+            defaults = {"group_access_token": holder or org_name, "project_access_token": holder}
         out = Inventory()
-        org_entry = {
-            "provider": PROVIDER,
-            "name": org,
-            "token_policy": None,
-            "members": None,
-            "settings": {},
-            "source": {"file": document.path, "pointer": ""},
-            # no GitLab export gives membership yet: owner-not-member is not assessed for GitLab
-            "evidence": {"members": evidence.MISSING},
-        }
-        if collected_at:
-            try:
-                org_entry["settings"]["collected_at"] = normalize_time(collected_at)
-            except ValueError:
-                raise InputError(f"--collected-at {collected_at!r} is not an ISO 8601 date-time") from None
+        org = org_entry(PROVIDER, org_name, document)
+        # no GitLab export gives membership yet: owner-not-member is not assessed for GitLab
+        org["evidence"] = {"members": evidence.MISSING}
+        when = collected_at(document, options)
+        if when:
+            org["settings"]["collected_at"] = when
         count = 0
         tokens = Inventory()  # merged one by one: a bot's token listed twice is audited once
         for base, kind, value in sections:
             # {"group/path": [tokens…]} names each list's group or project; a plain list uses the default
             groups = value.items() if isinstance(value, dict) else [(None, value)]
             for holder, listing in groups:
-                where = f"{base}/{holder.replace('~', '~0').replace('/', '~1')}" if holder is not None else base
+                where = json_pointer.join(base, holder) if holder is not None else base
                 holder = holder or defaults.get(kind)
-                for item, pointer in zip(_flatten(listing), _pointers(listing, where), strict=True):
+                for item, pointer in paged_items(listing, where):
                     count += 1
-                    token = self._token(document, pointer, item, kind, org, holder, users, out)
+                    token = self._token(document, pointer, item, kind, org_name, holder, users, out)
                     if token is not None:
                         tokens.merge(Inventory(tokens=[token]))
         out.tokens, out.skipped = tokens.tokens, out.skipped + tokens.skipped
-        out.orgs.append(org_entry)
+        out.orgs.append(org)
         out.inputs.append(InputSummary(document.path, document.sha256, fmt, PROVIDER, count))
         return out
 
@@ -196,17 +174,8 @@ class GitLabAdapter:
             "active": True,
             "orgs": [org],
             "access_level": item.get("access_level"),
-            "stored_in": [
-                {"kind": p["kind"], "location": p["location"], "key": p.get("key"), "public": p.get("public")}
-                for p in item.get("stored_in") or []
-            ],
-            "observed_usage": [
-                {
-                    "resource": {"type": u["resource"]["type"], "name": u["resource"]["name"]},
-                    "actions": sorted(set(u.get("actions") or [])),
-                }
-                for u in item.get("observed_usage") or []
-            ],
+            "stored_in": stored_in(item.get("stored_in")),
+            "observed_usage": observed_usage(item.get("observed_usage")),
             "native": copy.deepcopy(item),
         }
         token = complete_token(token, document.path, pointer)

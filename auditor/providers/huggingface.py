@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from auditor import evidence
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from auditor import evidence, json_pointer
 from auditor.inventory.loader import Document
 from auditor.model.inventory import InputSummary, Inventory, Skipped, complete_token
-from auditor.providers import time_at
+from auditor.providers.common import observed_usage, org_entry, source, stored_in, time_at, top_object
 
 PROVIDER = "huggingface"
 FORMAT = "huggingface-inventory/v1"
@@ -64,162 +67,72 @@ def _grants(access: dict | None, owner: str, account_orgs: list[str]) -> tuple[l
     return grants, global_permissions, False
 
 
-class HuggingFaceAdapter:
-    provider = PROVIDER
-    formats = (FORMAT,)
+def _token_like_variables(document: Document, index: int, variables: dict) -> list[str]:
+    """Variables of space `index` that hold a token: a value redaction found, or the collector's flag."""
+    base = f"/spaces/{index}/variables"
+    found = {json_pointer.split(h.pointer)[3] for h in document.secrets if h.pointer.startswith(base + "/")}
+    return sorted(
+        key
+        for key, value in variables.items()
+        # `collect huggingface` keeps no variable value, only this flag
+        if key in found or (isinstance(value, dict) and value.get("token_like") is True)
+    )
 
-    def recognises(self, document: Document) -> bool:
-        return False  # always declares its format
 
-    def schema_for(self, document: Document) -> str:
-        return "huggingface-inventory.v1"
+def _spaces(document: Document, data: dict, out: Inventory) -> dict[str, bool | None]:
+    """Every space as a storage location; returns each space's `private` flag (None: not known)."""
+    private_of: dict[str, bool | None] = {}
+    for index, space in enumerate(data.get("spaces") or []):
+        info = space["info"]
+        private = info.get("private")
+        private_of[info["id"]] = private
+        out.locations.append(
+            {
+                "provider": PROVIDER,
+                "kind": "hf_space",
+                "name": info["id"],
+                "public": None if private is None else not private,
+                "token_like_variables": _token_like_variables(document, index, space.get("variables") or {}),
+                "source": source(document, f"/spaces/{index}"),
+            }
+        )
+    return private_of
 
-    def normalize(self, document: Document, options: dict) -> Inventory:
-        data = document.data
-        out = Inventory()
-        account = data.get("account") or {}
-        account_orgs = sorted(o["name"] for o in account.get("orgs") or [])
-        spaces = {}
-        for index, space in enumerate(data.get("spaces") or []):
-            info = space["info"]
-            private = info.get("private")
-            variables = space.get("variables") or {}
-            token_like = sorted(
-                key
-                for key in variables
-                if any(
-                    h.pointer.startswith(f"/spaces/{index}/variables/") and h.pointer.split("/")[4] == key
-                    for h in document.secrets
-                )
-                # `collect huggingface` keeps no variable value, only this flag
-                or (isinstance(variables[key], dict) and variables[key].get("token_like") is True)
-            )
-            spaces[info["id"]] = private
-            out.locations.append(
-                {
-                    "provider": PROVIDER,
-                    "kind": "hf_space",
-                    "name": info["id"],
-                    "public": None if private is None else not private,
-                    "token_like_variables": token_like,
-                    "source": {"file": document.path, "pointer": f"/spaces/{index}"},
-                }
-            )
-        orgs: dict[str, dict] = {}
 
-        def org(name: str) -> dict:
-            return orgs.setdefault(
-                name,
-                {
-                    "provider": PROVIDER,
-                    "name": name,
-                    "token_policy": None,
-                    "members": None,
-                    "settings": {},
-                    "source": {"file": document.path, "pointer": ""},
-                },
-            )
+class _Orgs:
+    """Org entries by name, each made on first mention."""
 
+    def __init__(self, document: Document):
+        self.document = document
+        self.by_name: dict[str, dict] = {}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.by_name
+
+    def entry(self, name: str) -> dict:
+        if name not in self.by_name:
+            self.by_name[name] = org_entry(PROVIDER, name, self.document)
+        return self.by_name[name]
+
+    def read_facts(self, data: dict) -> None:
+        """Token policies and members as exported."""
         for index, policy in enumerate(data.get("org_policies") or []):
-            entry = org(policy["org"])
+            entry = self.entry(policy["org"])
             entry["token_policy"] = policy["token_policy"]
-            entry["source"] = {"file": document.path, "pointer": f"/org_policies/{index}"}
+            entry["source"] = source(self.document, f"/org_policies/{index}")
         for member in data.get("members") or []:
-            entry = org(member["org"])
+            entry = self.entry(member["org"])
             if entry["members"] is None:
                 entry["members"] = []
             entry["members"].append(member["user"])
-        for entry in orgs.values():
+        for entry in self.by_name.values():
             if entry["members"] is not None:
                 entry["members"] = sorted(set(entry["members"]))
 
-        usage_unknown = evidence.from_sections({"token_usage": None}, {"token_usage"}, data.get("collection"))
-        for index, item in enumerate(data.get("tokens") or []):
-            pointer = f"/tokens/{index}"
-            facts = item["inventory"]
-            access = _access_token(item.get("whoami"))
-            kind = _kind(facts)
-            owner = facts["owner"]
-            name = facts.get("name") or (access or {}).get("displayName")
-            if facts.get("revoked"):
-                out.skipped.append(Skipped(PROVIDER, facts["id"], name, "revoked", document.path, pointer))
-                continue
-            reach_orgs = account_orgs if account.get("name") == owner else []
-            if kind == "org_api_token":
-                reach_orgs = [owner]
-            grants, global_permissions, legacy = _grants(
-                access, owner if kind != "org_api_token" else owner, reach_orgs
-            )
-            if kind == "org_api_token":
-                grants = [g for g in grants if g["resource"]["type"] == "org"] or grants
-            approval = {k: v for k, v in sorted((facts.get("org_approval_status") or {}).items())}
-            token_orgs = sorted(
-                {g["resource"]["name"] for g in grants if g["resource"]["type"] == "org"}
-                | {
-                    g["resource"]["name"].split("/")[0]
-                    for g in grants
-                    if "/" in g["resource"]["name"] and g["resource"]["name"].split("/")[0] in orgs
-                }
-                | set(approval)
-            )
-            stored_in = []
-            for place in facts.get("stored_in") or []:
-                public = None
-                if place["kind"] in SPACE_STORAGE and place["location"] in spaces:
-                    private = spaces[place["location"]]
-                    public = None if private is None else not private
-                stored_in.append(
-                    {"kind": place["kind"], "location": place["location"], "key": place.get("key"), "public": public}
-                )
-            usage = [
-                {
-                    "resource": {"type": u["entity"]["type"], "name": u["entity"]["name"]},
-                    "actions": sorted(set(u["actions"])),
-                }
-                for u in facts.get("observed_usage") or []
-            ]
-            token = {
-                "id": facts["id"],
-                "provider": PROVIDER,
-                "kind": kind,
-                "name": name,
-                "owner": owner,
-                "prefix": facts.get("prefix") or KIND_PREFIX.get(kind),
-                "last4": facts.get("last4"),
-                "legacy": legacy,
-                "org_wide": kind == "org_api_token",
-                "grants": grants,
-                "global_permissions": global_permissions,
-                "scopes": [],
-                "created_at": time_at(
-                    document,
-                    f"{pointer}/inventory/created_at",
-                    facts.get("created_at") or (access or {}).get("createdAt"),
-                ),
-                "expires_at": time_at(document, f"{pointer}/inventory/expires_at", facts.get("expires_at")),
-                "last_used_at": time_at(document, f"{pointer}/inventory/last_used_at", facts.get("last_used_at")),
-                "expiry_supported": kind in EXPIRING_KINDS,
-                "active": True,
-                "introspected": access is not None,
-                "orgs": token_orgs,
-                "approval": approval,
-                "stored_in": stored_in,
-                "observed_usage": usage,
-                "native": {"role": (access or {}).get("role"), "fineGrained": (access or {}).get("fineGrained")},
-            }
-            if usage_unknown["token_usage"] != evidence.PRESENT:
-                # The collector could not see last use (whoami-v2 does not say): unknown, not "never used",
-                # unless the token's last_used_at was copied in by hand (null there does mean never used).
-                token["evidence"] = {
-                    "token_usage": evidence.PRESENT if "last_used_at" in facts else usage_unknown["token_usage"]
-                }
-            out.tokens.append(complete_token(token, document.path, pointer))
-        # Every organization the account or a token reaches gets an entry saying which evidence was exported
-        # (created after the tokens, so that no token's reach depends on it).
-        for name in set(account_orgs) | {o for t in out.tokens for o in t["orgs"]}:
-            org(name)
+    def add_evidence(self, data: dict) -> None:
+        """Which evidence each org's export holds."""
         policies = {p["org"] for p in data.get("org_policies") or []}
-        for entry in orgs.values():
+        for entry in self.by_name.values():
             given = {
                 kind
                 for kind, present in (
@@ -230,7 +143,135 @@ class HuggingFaceAdapter:
                 if present
             }
             entry["evidence"] = evidence.from_sections(evidence.HUGGINGFACE, given, data.get("collection"))
-        out.orgs = [orgs[name] for name in sorted(orgs)]
+
+    def sorted(self) -> list[dict]:
+        return [self.by_name[name] for name in sorted(self.by_name)]
+
+
+def _token_orgs(grants: list[dict], approval: dict, orgs: _Orgs) -> list[str]:
+    """Orgs a token reaches: granted directly, owning a granted repository (known orgs only), or approving it."""
+    named = {g["resource"]["name"] for g in grants if g["resource"]["type"] == "org"}
+    owning = {
+        g["resource"]["name"].split("/")[0]
+        for g in grants
+        if "/" in g["resource"]["name"] and g["resource"]["name"].split("/")[0] in orgs
+    }
+    return sorted(named | owning | set(approval))
+
+
+def _storage_public(spaces: dict[str, bool | None]) -> Callable[[dict], bool | None]:
+    """Whether a storage place is public: known for the export's own spaces only."""
+
+    def public(place: dict) -> bool | None:
+        if place["kind"] in SPACE_STORAGE and place["location"] in spaces:
+            private = spaces[place["location"]]
+            return None if private is None else not private
+        return None
+
+    return public
+
+
+@dataclass(frozen=True)
+class _Export:
+    """What every token of one export is read against."""
+
+    document: Document
+    account_name: str | None
+    account_orgs: list[str]
+    orgs: _Orgs
+    spaces: dict[str, bool | None]  # space id → private
+    usage_evidence: str | None  # whether the export says when tokens were last used
+
+
+def _token(export: _Export, pointer: str, item: dict, out: Inventory) -> dict | None:
+    """One token entry (whoami-v2 answer and inventory facts), or None when it is skipped as revoked."""
+    document = export.document
+    facts = item["inventory"]
+    access = _access_token(item.get("whoami"))
+    kind = _kind(facts)
+    owner = facts["owner"]
+    name = facts.get("name") or (access or {}).get("displayName")
+    if facts.get("revoked"):
+        out.skipped.append(Skipped(PROVIDER, facts["id"], name, "revoked", document.path, pointer))
+        return None
+    reach_orgs = export.account_orgs if export.account_name == owner else []
+    if kind == "org_api_token":
+        reach_orgs = [owner]
+    grants, global_permissions, legacy = _grants(access, owner, reach_orgs)
+    if kind == "org_api_token":
+        grants = [g for g in grants if g["resource"]["type"] == "org"] or grants
+    approval = dict(sorted((facts.get("org_approval_status") or {}).items()))
+    token = {
+        "id": facts["id"],
+        "provider": PROVIDER,
+        "kind": kind,
+        "name": name,
+        "owner": owner,
+        "prefix": facts.get("prefix") or KIND_PREFIX.get(kind),
+        "last4": facts.get("last4"),
+        "legacy": legacy,
+        "org_wide": kind == "org_api_token",
+        "grants": grants,
+        "global_permissions": global_permissions,
+        "scopes": [],
+        "created_at": time_at(
+            document,
+            f"{pointer}/inventory/created_at",
+            facts.get("created_at") or (access or {}).get("createdAt"),
+        ),
+        "expires_at": time_at(document, f"{pointer}/inventory/expires_at", facts.get("expires_at")),
+        "last_used_at": time_at(document, f"{pointer}/inventory/last_used_at", facts.get("last_used_at")),
+        "expiry_supported": kind in EXPIRING_KINDS,
+        "active": True,
+        "introspected": access is not None,
+        "orgs": _token_orgs(grants, approval, export.orgs),
+        "approval": approval,
+        "stored_in": stored_in(facts.get("stored_in"), public=_storage_public(export.spaces)),
+        "observed_usage": observed_usage(facts.get("observed_usage"), field="entity"),
+        "native": {"role": (access or {}).get("role"), "fineGrained": (access or {}).get("fineGrained")},
+    }
+    if export.usage_evidence != evidence.PRESENT:
+        # The collector could not see last use (whoami-v2 does not say): unknown, not "never used",
+        # unless the token's last_used_at was copied in by hand (null there does mean never used).
+        token["evidence"] = {"token_usage": evidence.PRESENT if "last_used_at" in facts else export.usage_evidence}
+    return complete_token(token, document.path, pointer)
+
+
+class HuggingFaceAdapter:
+    provider = PROVIDER
+    formats: tuple[str, ...] = (FORMAT,)
+
+    def recognises(self, document: Document) -> bool:
+        return False  # always declares its format
+
+    def schema_for(self, document: Document) -> str:
+        return "huggingface-inventory.v1"
+
+    def normalize(self, document: Document, options: dict) -> Inventory:
+        data = top_object(document)
+        out = Inventory()
+        orgs = _Orgs(document)
+        orgs.read_facts(data)
+        account = data.get("account") or {}
+        usage = evidence.from_sections({"token_usage": None}, {"token_usage"}, data.get("collection"))
+        export = _Export(
+            document=document,
+            account_name=account.get("name"),
+            account_orgs=sorted(o["name"] for o in account.get("orgs") or []),
+            orgs=orgs,
+            spaces=_spaces(document, data, out),
+            usage_evidence=usage["token_usage"],
+        )
+        for index, item in enumerate(data.get("tokens") or []):
+            token = _token(export, f"/tokens/{index}", item, out)
+            if token is not None:
+                out.tokens.append(token)
+        # Every organization the account or a token reaches gets an entry saying which evidence was exported
+        # (made after the tokens, so that no token's reach depends on it).
+        for name in set(export.account_orgs) | {o for t in out.tokens for o in t["orgs"]}:
+            orgs.entry(name)
+        orgs.add_evidence(data)
+        out.orgs = orgs.sorted()
         out.inputs.append(InputSummary(document.path, document.sha256, FORMAT, PROVIDER, len(data.get("tokens") or [])))
         return out
 

@@ -6,14 +6,14 @@ import copy
 
 from auditor.inventory.loader import Document
 from auditor.model.inventory import InputSummary, Inventory, Skipped, complete_token
-from auditor.providers import time_at
+from auditor.providers.common import org_defaults, source, time_at, top_object
 
 FORMAT = "token-inventory/v1"
 
 
 class NeutralAdapter:
     provider = "any"
-    formats = (FORMAT,)
+    formats: tuple[str, ...] = (FORMAT,)
 
     def recognises(self, document: Document) -> bool:
         return False
@@ -22,7 +22,7 @@ class NeutralAdapter:
         return "token-inventory.v1"
 
     def normalize(self, document: Document, options: dict) -> Inventory:
-        data = document.data
+        data = top_object(document)
         out = Inventory()
         for index, raw in enumerate(data.get("tokens") or []):
             pointer = f"/tokens/{index}"
@@ -44,10 +44,10 @@ class NeutralAdapter:
             token.setdefault("native", {})
             out.tokens.append(complete_token(token, document.path, pointer))
         for index, org in enumerate(data.get("orgs") or []):
-            entry = {"token_policy": None, "members": None, "settings": {}, **copy.deepcopy(org)}
+            entry = {**org_defaults(), **copy.deepcopy(org)}
             if entry["members"] is not None:
                 entry["members"] = sorted(set(entry["members"]))
-            entry["source"] = {"file": document.path, "pointer": f"/orgs/{index}"}
+            entry["source"] = source(document, f"/orgs/{index}")
             # The file states membership and token policy per org; `evidence`, when given, says it outright.
             entry.setdefault(
                 "evidence",
@@ -59,7 +59,7 @@ class NeutralAdapter:
             out.orgs.append(entry)
         for index, location in enumerate(data.get("locations") or []):
             entry = {"provider": None, "public": None, "token_like_variables": [], **copy.deepcopy(location)}
-            entry["source"] = {"file": document.path, "pointer": f"/locations/{index}"}
+            entry["source"] = source(document, f"/locations/{index}")
             out.locations.append(entry)
         providers = sorted({t["provider"] for t in data.get("tokens") or []}) or ["any"]
         out.inputs.append(

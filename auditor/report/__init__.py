@@ -7,16 +7,17 @@ from auditor.report.model import Report
 
 
 def formatters() -> dict:
-    from auditor.report import csv_format, json_format, table
+    from auditor.report import csv_format, html, json_format, junit, markdown, sarif, table
 
-    found = {"table": table.TableFormat, "json": json_format.JsonFormat, "csv": csv_format.CsvFormat}
-    for name in ("sarif", "junit", "markdown", "html"):
-        try:
-            module = __import__(f"auditor.report.{name}", fromlist=["FORMAT"])
-        except ImportError:
-            continue
-        found[name] = module.FORMAT
-    return found
+    return {
+        "table": table.TableFormat,
+        "json": json_format.JsonFormat,
+        "csv": csv_format.CsvFormat,
+        "sarif": sarif.FORMAT,
+        "junit": junit.FORMAT,
+        "markdown": markdown.FORMAT,
+        "html": html.FORMAT,
+    }
 
 
 def render(report: Report, name: str) -> str:
