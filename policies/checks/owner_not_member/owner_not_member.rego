@@ -42,8 +42,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 		],
 	},
 }) if {
-	some tok in input.tokens
-	not tokens.expired(tok) # expired tokens get only expired-token
+	some tok in tokens.live # expired tokens get only expired-token
 
 	# service accounts belong to the organization without being members of it
 	not tok.kind in object.get(tokens.catalogue(tok), "service_account_kinds", [])
