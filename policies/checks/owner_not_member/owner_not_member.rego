@@ -48,7 +48,8 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	not tok.kind in object.get(tokens.catalogue(tok), "service_account_kinds", [])
 	some org in _candidates(tok)
 	tok.owner != org
-	members := _member_sets[concat(":", [tok.provider, org])]
+	members := object.get(_member_sets, concat(":", [tok.provider, org]), null) # the whole object, built once
+	is_set(members)
 	not members[tok.owner]
 	_reaches(tok, org)
 }
