@@ -11,11 +11,13 @@ them), so every rule has something to say.
 `--write` audits them with the policies of --policy-dir through the real pipeline
 (`token-auditor audit -f json`) and stores the report's findings, sorted, with their counts, as
 tests/data/differential/<provider>.json.gz: the golden files tests/test_differential.py compares
-the current policies with, byte for byte. They were written with the policies of the branch point
-of issue 12 §2 (before the Rego was made cheaper):
+the current policies with, byte for byte. They were written with the policies of e6df284, before
+the Rego was made cheaper (issue 12 §2):
 
-    git archive <commit> policies | tar -x -C /tmp/orig
+    mkdir /tmp/orig && git archive e6df284 policies | tar -x -C /tmp/orig
     .venv/bin/python scripts/differential.py --write --policy-dir /tmp/orig/policies
+
+Without --write it compares (exit 1 when a report differs).
 """
 
 from __future__ import annotations
