@@ -103,7 +103,9 @@ def github_inventory(n_tokens: int, seed: int) -> dict:
             )
         return places
 
-    pats, requests, authorizations = [], [], []
+    pats: list[dict] = []
+    requests: list[dict] = []
+    authorizations: list[dict] = []
     for i in range(n_tokens):
         owner = rng.choice(people)
         kind = rng.random()
@@ -161,7 +163,7 @@ def github_inventory(n_tokens: int, seed: int) -> dict:
                     "authorized_credential_expires_at": expires,
                 }
             )
-    installations = [
+    installations: list[dict] = [
         {
             "id": 7000 + i,
             "account": {"login": org, "id": 90001, "type": "Organization"},
@@ -239,7 +241,9 @@ def gitlab_inventory(n_tokens: int, seed: int) -> dict:
             ]
         return item
 
-    personal, group_tokens, project_tokens = [], {}, {}
+    personal: list[dict] = []
+    group_tokens: dict[str, list[dict]] = {}
+    project_tokens: dict[str, list[dict]] = {}
     for i in range(n_tokens):
         pick = rng.random()
         if pick < 0.6:
