@@ -38,8 +38,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 		]),
 	),
 }) if {
-	some tok in input.tokens
-	not tokens.expired(tok) # expired tokens get only expired-token
+	some tok in tokens.live # expired tokens get only expired-token
 	admin := _admin(tok)
 	count(admin) > 0
 }

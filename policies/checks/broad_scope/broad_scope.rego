@@ -37,8 +37,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 		[concat(", ", broad)],
 	)),
 }) if {
-	some tok in input.tokens
-	not tokens.expired(tok) # expired tokens get only expired-token
+	some tok in tokens.live # expired tokens get only expired-token
 	not tok.kind in object.get(tokens.catalogue(tok), "third_party_kinds", [])
 	broad := sort([s |
 		some s in tok.scopes

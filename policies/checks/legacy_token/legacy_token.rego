@@ -34,8 +34,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	),
 	"recommendation": replacement.recommend_replacement(tok, "Replace it with a fine-grained token limited to what it is used for"),
 }) if {
-	some tok in input.tokens
-	not tokens.expired(tok) # expired tokens get only expired-token
+	some tok in tokens.live # expired tokens get only expired-token
 	tok.legacy
 }
 

@@ -35,10 +35,9 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 		{"action": "rotate"},
 	),
 }) if {
-	some tok in input.tokens
+	some tok in tokens.live
 	is_string(tok.expires_at)
 	is_string(tok.created_at)
-	not tokens.expired(tok)
 	limit := config.thresholds.max_lifetime_days
 	config.longer_than(tok.created_at, tok.expires_at, limit)
 	days := config.days_between(tok.created_at, tok.expires_at)

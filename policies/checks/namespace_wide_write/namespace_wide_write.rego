@@ -38,8 +38,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 		"Replace it with a fine-grained token that writes only to the repositories it really changes",
 	),
 }) if {
-	some tok in input.tokens
-	not tokens.expired(tok) # expired tokens get only expired-token
+	some tok in tokens.live # expired tokens get only expired-token
 	not tok.legacy
 	wide := _wide_grants(tok)
 	count(wide) > 0

@@ -39,8 +39,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 		),
 	},
 }) if {
-	some tok in input.tokens
-	not tokens.expired(tok)
+	some tok in tokens.live
 	tok.last_used_at == null
 	is_string(tok.created_at)
 	limit := config.thresholds.unused_grace_days

@@ -34,8 +34,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 		sprintf("Replace it with a fine-grained service-account or member token of %s, then revoke it", [tok.owner]),
 	),
 }) if {
-	some tok in input.tokens
-	not tokens.expired(tok) # expired tokens get only expired-token
+	some tok in tokens.live # expired tokens get only expired-token
 	_deprecated(tok)
 }
 

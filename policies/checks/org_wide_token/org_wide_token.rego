@@ -41,8 +41,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 		"Replace it with a token limited to the repositories it really writes to",
 	),
 }) if {
-	some tok in input.tokens
-	not tokens.expired(tok) # expired tokens get only expired-token
+	some tok in tokens.live # expired tokens get only expired-token
 	tok.org_wide
 	not tok.legacy
 	not tok.kind in object.get(tokens.catalogue(tok), "third_party_kinds", [])

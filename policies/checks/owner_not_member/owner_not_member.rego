@@ -44,14 +44,14 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 		],
 	},
 }) if {
-	some tok in input.tokens
-	not tokens.expired(tok) # expired tokens get only expired-token
+	some tok in tokens.live # expired tokens get only expired-token
 
 	# service accounts belong to the organization without being members of it
 	not tok.kind in object.get(tokens.catalogue(tok), "service_account_kinds", [])
 	some org in _candidates(tok)
 	tok.owner != org
-	members := _member_sets[concat(":", [tok.provider, org])]
+	members := object.get(_member_sets, concat(":", [tok.provider, org]), null) # the whole object, built once
+	is_set(members)
 	not members[tok.owner]
 	_reaches(tok, org)
 }

@@ -40,8 +40,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 		"replacement": _without(tok, {p | some p in array.concat(held, tokens.admin_permissions(tok))}),
 	},
 }) if {
-	some tok in input.tokens
-	not tokens.expired(tok) # expired tokens get only expired-token
+	some tok in tokens.live # expired tokens get only expired-token
 	held := _sensitive(tok)
 	count(held) > 0
 }

@@ -39,8 +39,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 		),
 	},
 }) if {
-	some tok in input.tokens
-	not tokens.expired(tok)
+	some tok in tokens.live
 	is_string(tok.last_used_at)
 	limit := config.thresholds.stale_days
 	config.older_than(tok.last_used_at, limit)

@@ -43,16 +43,16 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(app), {
 	tokens.can_write(app)
 }
 
-_apps contains tok if {
-	some tok in input.tokens
-	not tokens.expired(tok) # expired tokens get only expired-token
-	tok.kind in object.get(tokens.catalogue(tok), "third_party_kinds", [])
-}
-
-_apps contains installation if {
-	some org in input.orgs
-	some installation in object.get(org, ["settings", "installations"], [])
-}
+_apps := array.concat(
+	[tok |
+		some tok in tokens.live # expired tokens get only expired-token
+		tok.kind in object.get(tokens.catalogue(tok), "third_party_kinds", [])
+	],
+	[installation |
+		some org in input.orgs
+		some installation in object.get(org, ["settings", "installations"], [])
+	],
+)
 
 _strong(app) := sort([p |
 	some [p, level] in tokens.permission_levels(app)

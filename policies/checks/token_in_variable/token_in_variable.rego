@@ -41,8 +41,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 		],
 	},
 }) if {
-	some tok in input.tokens
-	not tokens.expired(tok) # expired tokens get only expired-token
+	some tok in tokens.live # expired tokens get only expired-token
 	some place in tok.stored_in
 	tokens.storage_class(place.kind) == "public_variable"
 }

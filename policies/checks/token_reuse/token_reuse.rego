@@ -35,8 +35,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 		),
 	},
 }) if {
-	some tok in input.tokens
-	not tokens.expired(tok) # expired tokens get only expired-token
+	some tok in tokens.live # expired tokens get only expired-token
 	places := {[p.kind, p.location] | some p in tok.stored_in}
 	count(places) >= 2
 }

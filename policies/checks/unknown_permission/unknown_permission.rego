@@ -38,7 +38,6 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	])),
 }) if {
 	some tok in _subjects
-	tokens.catalogue(tok).report_unknown
 	unknown := _unknown(tok)
 	count(unknown) > 0
 }
@@ -54,19 +53,19 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	"recommendation": _review(sprintf("Find out what a %s credential is and add its kind to the catalogue", [_type(tok)])),
 }) if {
 	some tok in _subjects
-	tokens.catalogue(tok).report_unknown
 	not tokens.catalogue(tok).kinds[tok.kind]
 }
 
-_subjects contains tok if {
-	some tok in input.tokens
-	not tokens.expired(tok) # expired tokens get only expired-token
-}
+# Unexpired tokens and App installations of providers whose catalogue asks for unknown names to be reported.
+_subjects := [subject |
+	some subject in array.concat(tokens.live, _installations)
+	tokens.catalogue(subject).report_unknown
+]
 
-_subjects contains installation if {
+_installations := [installation |
 	some org in input.orgs
 	some installation in object.get(org, ["settings", "installations"], [])
-}
+]
 
 _unknown(tok) := sort({p |
 	some [p, _] in tokens.permission_levels(tok)

@@ -38,8 +38,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 		),
 	},
 }) if {
-	some tok in input.tokens
-	not tokens.expired(tok)
+	some tok in tokens.live
 	is_string(tok.created_at)
 	limit := config.thresholds.max_age_days
 	config.older_than(tok.created_at, limit)

@@ -18,35 +18,45 @@ _severities := {"critical", "high", "medium", "low", "info"}
 #   severity (overrides the default), evidence, recommendation (merged over the default action)
 #   and instance (tells apart several findings of one rule on one subject). Undefined where the
 #   check requires evidence (custom.requires) that an organization the finding concerns lacks.
-new(chain, subject, details) := {
-	"rule_id": meta.custom.id,
-	"title": meta.title,
-	"severity": _severity(meta, details),
-	"nhi": object.get(meta.custom, "nhi", []),
+new(chain, subject, details) := _build(template.shared, subject, details) if {
+	template := _template(chain)
+	not _gated(template.requires, subject, details)
+}
+
+_build(shared, subject, details) := object.union(shared, {
+	"severity": _severity(shared.severity, details),
 	"subject": subject,
 	"instance": object.get(details, "instance", ""),
 	"message": details.message,
 	"evidence": object.get(details, "evidence", {}),
-	"recommendation": object.union(
-		{"action": meta.custom.recommended_action, "steps": [], "replacement": null},
-		object.get(details, "recommendation", {}),
-	),
+	"recommendation": object.union(shared.recommendation, object.get(details, "recommendation", {})),
 	"source": object.get(subject, "source", null),
+})
+
+# The parts every finding of one check shares, built once per check (a function's result is cached by its argument).
+_template(chain) := {
+	"shared": {
+		"rule_id": meta.custom.id,
+		"title": meta.title,
+		"severity": meta.custom.severity,
+		"nhi": object.get(meta.custom, "nhi", []),
+		"recommendation": {"action": meta.custom.recommended_action, "steps": [], "replacement": null},
+	},
+	"requires": object.get(meta.custom, "requires", []),
 } if {
 	meta := _package_annotations(chain)
-	not _gated(meta, subject, details)
 }
 
-_gated(meta, subject, details) if {
-	some kind in object.get(meta.custom, "requires", [])
+_gated(requires, subject, details) if {
+	some kind in requires
 	some [provider, name, lacking] in _lacking
 	lacking == kind
 	provider == subject.provider
 	_concerns(subject, details, name)
 }
 
-_gated(meta, subject, _) if {
-	some kind in object.get(meta.custom, "requires", [])
+_gated(requires, subject, _) if {
+	some kind in requires
 	[subject.key, kind] in _token_lacking
 }
 
@@ -99,6 +109,6 @@ _package_annotations(chain) := entry.annotations if {
 	entry.annotations.scope == "package"
 }
 
-_severity(meta, details) := details.severity if {
+_severity(fallback, details) := details.severity if {
 	details.severity in _severities
-} else := meta.custom.severity
+} else := fallback

@@ -85,7 +85,7 @@ catalogue(tok) := _catalogue(tok.provider)
 # description: The subject object findings about this token carry.
 subject(tok) := {
 	"type": "token",
-	"key": object.get(tok, "key", sprintf("%s:%s:%s", [tok.provider, object.get(tok, "kind", "token"), tok.id])),
+	"key": _key(tok),
 	"id": tok.id,
 	"provider": tok.provider,
 	"kind": object.get(tok, "kind", "token"),
@@ -94,6 +94,10 @@ subject(tok) := {
 	"fingerprint": object.get(tok, "masked", null),
 	"source": object.get(tok, "source", null),
 }
+
+_key(tok) := key if {
+	key := tok.key
+} else := sprintf("%s:%s:%s", [tok.provider, object.get(tok, "kind", "token"), tok.id])
 
 # METADATA
 # description: Stored places of the token that are CI systems (where keyless auth is possible).
@@ -110,21 +114,33 @@ label(tok) := sprintf("%q", [name]) if {
 	is_string(name)
 } else := tok.id
 
+# false, not undefined, for a live token: OPA caches only defined function results, and many rules ask.
+
 # METADATA
 # description: The token has an expiry date before input.now (it no longer works).
 expired(tok) if {
 	is_string(tok.expires_at)
 	time.parse_rfc3339_ns(tok.expires_at) < config.now_ns
-}
+} else := false
+
+# METADATA
+# description: The tokens of input.tokens that have not expired (expired ones get only expired-token).
+live := [tok |
+	some tok in input.tokens
+	not expired(tok)
+]
 
 # METADATA
 # description: |
 #   What a storage kind is ("app_secret", "public_variable", …) according to the providers'
 #   catalogues (storage_kinds), whatever the token's own provider; "other" when no catalogue knows it.
-storage_class(kind) := min({class |
+storage_class(kind) := object.get(_storage_classes, kind, "other")
+
+# Built once per evaluation: the least class any catalogue gives each storage kind.
+_storage_classes[kind] := min({class |
 	some catalogue in config.catalogue.providers
 	class := catalogue.storage_kinds[kind]
 }) if {
 	some catalogue in config.catalogue.providers
-	catalogue.storage_kinds[kind]
-} else := "other"
+	some kind, _ in catalogue.storage_kinds
+}
