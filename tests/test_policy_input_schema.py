@@ -127,7 +127,7 @@ def _opa_check(policies: Path, *extra: str):
     [
         ("checks/no_expiry/no_expiry.rego", "tok.expires_at == null", "tok.expires_att == null", "tok.expires_att"),
         (
-            "checks/legacy_token/legacy_token.rego",
+            "checks/expired_token/expired_token.rego",
             "some tok in input.tokens",
             "some tok in input.tokenz",
             "input.tokenz",
@@ -146,6 +146,7 @@ def _opa_check(policies: Path, *extra: str):
         ),
         # the libraries that read the input declare the schema too
         ("lib/finding/finding.rego", "some org in input.orgs", "some org in input.org", "input.org"),
+        ("lib/tokens/tokens.rego", "some tok in input.tokens", "some tok in input.tokenz", "input.tokenz"),
         ("lib/config/config.rego", "time.parse_rfc3339_ns(input.now)", "time.parse_rfc3339_ns(input.nwo)", "input.nwo"),
     ],
 )

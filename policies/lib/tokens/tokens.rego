@@ -3,6 +3,8 @@
 # description: |
 #   What a normalized token can do, decided from the policy catalogue
 #   (data.token_auditor.catalogue) so adapters report facts and policies judge them.
+# schemas:
+#   - input: schema["policy-input"]
 package lib.tokens
 
 import data.lib.config
