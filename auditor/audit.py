@@ -25,7 +25,7 @@ from auditor.inventory.validate import capped, schema_errors
 from auditor.model.inventory import Inventory
 from auditor.model.timestamps import format_time, parse_time
 from auditor.providers import adapter_for, link_secrets
-from auditor.report.model import SCHEMA_VERSION, Report, build_summary
+from auditor.report.model import SCHEMA_VERSION, Report, ReportData, build_summary
 
 # The checkout's policies/ (auditor/policies links to it; an installed wheel holds a copy there).
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parent / "policies"
@@ -194,6 +194,7 @@ def build_report(
     opa: str,
 ) -> Report:
     from auditor import evidence
+    from auditor.frameworks import assess_all, load_frameworks
 
     rules = load_rules(options.policy_dir)
     catalogue = _catalogue_meta(options.policy_dir)
@@ -216,7 +217,7 @@ def build_report(
     )
     providers = Counter(t["provider"] for t in inventory.tokens)
     total = inventory.total_tokens  # SSH keys and other non-tokens are listed as skipped, not counted
-    data = {
+    data: ReportData = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "token-auditor", "version": __version__},
         "engine": {"name": "opa", "opa_version": opa, "mode": "remote" if options.engine.opa_url else "managed"},
@@ -242,7 +243,8 @@ def build_report(
     from auditor.plan import Catalogue, attach_plans
 
     attach_plans(data, plan_tokens(data["tokens"], inventory.tokens), Catalogue.load(options.policy_dir, config))
-    return Report(data)
+    frameworks = tuple(load_frameworks(options.policy_dir))  # the run's own policies, not the shipped ones
+    return Report(data, frameworks, assess_all(data, frameworks))
 
 
 def plan_tokens(facts: list[dict], tokens: list[dict]) -> list[dict]:

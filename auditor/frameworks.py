@@ -13,6 +13,7 @@ Status of a requirement in a report:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,12 +190,10 @@ def assess(framework: Framework, report: dict) -> list[dict]:
     return rows
 
 
-def assess_all(report: dict, policy_dir: Path | None = None) -> list[dict]:
-    """Every shipped framework assessed against report: [{id, title, version, url, providers, counts, requirements}]."""
-    from auditor.audit import DEFAULT_POLICY_DIR
-
+def assess_all(report: dict, frameworks: Sequence[Framework]) -> list[dict]:
+    """Each framework assessed against report: [{id, title, version, url, providers, counts, requirements}]."""
     results = []
-    for framework in load_frameworks(policy_dir or DEFAULT_POLICY_DIR):
+    for framework in frameworks:
         rows = assess(framework, report)
         counts = Counter(r["status"] for r in rows)
         results.append(
@@ -211,10 +210,10 @@ def assess_all(report: dict, policy_dir: Path | None = None) -> list[dict]:
     return results
 
 
-def compliance_markdown(report: dict, policy_dir: Path | None = None) -> str:
-    """Markdown tables (one per framework) of each requirement's status, for the Markdown report to include."""
+def compliance_markdown(assessed: list[dict]) -> str:
+    """Markdown tables (one per framework of assess_all) of each requirement's status, for the Markdown report."""
     lines = []
-    for result in assess_all(report, policy_dir):
+    for result in assessed:
         counts = ", ".join(f"{n} {s}" for s, n in result["counts"].items() if n)
         lines += [
             f"**{_md(result['title'])}**: {counts}",

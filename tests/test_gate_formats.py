@@ -11,9 +11,10 @@ import jsonschema
 import pytest
 import xmlschema
 
-from auditor.report import formatters, render
+from auditor.report.formats import FORMATS, render
 from auditor.report.markdown import LIMIT
 from auditor.report.model import Report
+from auditor.saved_report import report_of
 from tests.conftest import NOW, ROOT, run_cli, write_yaml
 
 DATA = ROOT / "tests" / "data"
@@ -124,7 +125,7 @@ def synthetic_report(n: int, with_gate: bool = True) -> Report:
                 "kind": "fine_grained_pat",
                 "name": f"deploy|bot <{i}>",
                 "owner": f"user{i % 7}",
-                "fingerprint": f"github_pat_…{i:04d}",
+                "masked": f"github_pat_…{i:04d}",
             },
             "instance": "",
             "message": f"token {i} can write to every repository | `rm -rf` *now*" + " x" * 40,
@@ -166,7 +167,7 @@ def synthetic_report(n: int, with_gate: bool = True) -> Report:
         }
     )
     data = {
-        "schema_version": "1.0",
+        "schema_version": "2.0",
         "tool": {"name": "token-auditor", "version": "0.1.0"},
         "engine": {"name": "opa", "opa_version": "1.22.3", "mode": "managed"},
         "policy": {"catalogue_version": "x", "catalogue_date": "2026-11-25", "rules": [r["id"] for r in rules]},
@@ -208,11 +209,11 @@ def synthetic_report(n: int, with_gate: bool = True) -> Report:
             "failing": 1,
             "passed": False,
         }
-    return Report(data)
+    return report_of(data)
 
 
 def test_formats_are_registered():
-    assert {"sarif", "junit", "markdown"} <= set(formatters())
+    assert {"sarif", "junit", "markdown"} <= set(FORMATS)
 
 
 def test_sarif_of_a_real_audit_validates_and_meets_github_rules(audit_json, tmp_path, opa_server):

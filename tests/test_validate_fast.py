@@ -116,6 +116,6 @@ def test_json_report_bytes_match_stdlib_json():
         "findings": [{"b": 1, "a": [1, {"z": []}]}],
     }
     expected = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
-    assert JsonFormat().format(Report(data)) == expected
+    assert JsonFormat().render(Report(data)) == expected
     huge = {"big": 2**70}  # orjson refuses it; the stdlib fallback writes it
-    assert JsonFormat().format(Report(huge)) == json.dumps(huge, indent=2) + "\n"
+    assert JsonFormat().render(Report(huge)) == json.dumps(huge, indent=2) + "\n"

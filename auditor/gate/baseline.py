@@ -24,6 +24,9 @@ def load_baseline(path: str) -> set[str]:
     data = document.data
     if isinstance(data, dict) and "format" not in data and (data.get("tool") or {}).get("name") == "token-auditor":
         schema = "report.v1"  # a saved JSON report used as baseline
+        from auditor.saved_report import upgrade
+
+        upgrade(data)  # a report of schema 1.x
     elif isinstance(data, dict) and "format" not in data and "findings" in data:
         raise InputError(
             f"{path}: /format: missing; a baseline is a file written by --write-baseline "

@@ -7,22 +7,26 @@ import re
 import stat
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from auditor.errors import InputError
 
-EXTENSIONS = {"table": "txt", "json": "json", "sarif": "sarif", "junit": "xml", "markdown": "md", "html": "html"}
+if TYPE_CHECKING:
+    from auditor.report.formats import Format
 
 
 def plan_outputs(
     formats: tuple[str, ...],
     outputs: tuple[str, ...],
     output_dir: str | None,
-    known: set[str] | dict,
+    known: Mapping[str, Format[Any]],
     stem: str = "token-auditor",
 ) -> list[tuple[str, str | None]]:
-    """[(format, path or None for stdout)] in the order given; at most one format goes to stdout."""
+    """[(format, path or None for stdout)] in the order given; at most one format goes to stdout.
+    known: the formats by name (a registry of auditor/report/formats.py); --output-dir names files by extension."""
     formats = tuple(dict.fromkeys(formats or ("table",)))
     unknown = [f for f in formats if f not in known]
     if unknown:
@@ -30,7 +34,7 @@ def plan_outputs(
     if output_dir:
         if outputs:
             raise InputError("--output-dir and -o/--output exclude each other")
-        return [(f, str(Path(output_dir) / f"{stem}.{EXTENSIONS.get(f, f)}")) for f in formats]
+        return [(f, str(Path(output_dir) / f"{stem}.{known[f].extension}")) for f in formats]
     if len(formats) == 1:
         if len(outputs) > 1:
             raise InputError(f"{len(outputs)} -o/--output values for one --format")

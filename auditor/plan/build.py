@@ -94,7 +94,7 @@ def _token_from_subject(finding: dict) -> dict:
         "kind": subject.get("kind"),
         "name": subject.get("name"),
         "owner": subject.get("owner"),
-        "masked": subject.get("fingerprint"),
+        "masked": subject.get("masked"),
         "orgs": [owner_org] if owner_org else [],
         "grants": [],
         "global_permissions": [],

@@ -12,7 +12,7 @@ import shlex
 
 from auditor.errors import InputError
 from auditor.redaction import redact_text
-from auditor.report.markdown import esc
+from auditor.report.markdown_blocks import esc
 from auditor.report.text import terminal_safe
 
 FORMATS = ("json", "markdown", "sh")

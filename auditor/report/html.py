@@ -13,9 +13,9 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 from datetime import datetime
-from functools import lru_cache
+from typing import Any
 
-from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
+from jinja2 import ChainableUndefined, Environment, PackageLoader, Template, select_autoescape
 
 from auditor import evidence
 from auditor.findings.finding import SEVERITIES, severity_rank
@@ -57,7 +57,6 @@ _SHOWN_KEYS = {
 }
 
 
-@lru_cache(maxsize=1)
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("auditor.report", "templates"),
@@ -135,7 +134,7 @@ def _token_from_subject(subject: dict) -> dict:
         "kind": subject.get("kind"),
         "name": subject.get("name"),
         "owner": subject.get("owner"),
-        "masked": subject.get("fingerprint"),
+        "masked": subject.get("masked"),
         "source": subject.get("source"),
         "partial": True,
     }
@@ -206,7 +205,7 @@ def _finding_row(finding: dict) -> dict:
         "owner": subject.get("owner") or "",
         "subject": _subject_label(subject),
         "subject_type": subject.get("type") or "",
-        "masked": subject.get("fingerprint") or "",
+        "masked": subject.get("masked") or "",
         "key": subject.get("key") or "",
         "nhi": finding.get("nhi") or [],
         "waived": finding.get("waived") is True,
@@ -333,28 +332,38 @@ def _plan_view(plan: dict | None) -> dict | None:
     }
 
 
+class _Page:
+    """The page template with its stylesheet and script, read from the package once, when this module is
+    imported: rendering reads no file. The static files are inlined verbatim (not templates: autoescaping would
+    mangle their quotes) and admitted by their hashes in the Content-Security-Policy."""
+
+    def __init__(self) -> None:
+        env = _environment()
+        assert env.loader is not None
+        self.style: str = env.loader.get_source(env, "report.css")[0]
+        self.script: str = env.loader.get_source(env, "report.js")[0]
+        self.template: Template = env.get_template("report.html.j2")
+        self.csp = (
+            "default-src 'none'; img-src data:; base-uri 'none'; form-action 'none'; "
+            f"style-src {_csp_hash(self.style)}; script-src {_csp_hash(self.script)}"
+        )
+
+
 class HtmlFormat:
     """Render the report as one self-contained HTML page."""
 
-    def format(self, report: Report) -> str:
-        view = build_view(report.data)
-        env = _environment()
-        # Static files, inlined verbatim (not templates: autoescaping would mangle their quotes).
-        style = env.loader.get_source(env, "report.css")[0]
-        script = env.loader.get_source(env, "report.js")[0]
-        view["style"] = style
-        view["script"] = script
-        view["csp"] = (
-            "default-src 'none'; img-src data:; base-uri 'none'; form-action 'none'; "
-            f"style-src {_csp_hash(style)}; script-src {_csp_hash(script)}"
-        )
-        return env.get_template("report.html.j2").render(**view)
+    name = "html"
+    extension = "html"
+
+    def render(self, report: Report) -> str:
+        view = build_view(report)
+        view.update(style=_PAGE.style, script=_PAGE.script, csp=_PAGE.csp)
+        return _PAGE.template.render(**view)
 
 
-def build_view(data: dict) -> dict:
+def build_view(report: Report) -> dict[str, Any]:
     """Everything the template shows, computed over the whole report and capped where it is listed."""
-    from auditor.frameworks import assess_all
-
+    data = report.data
     summary = data["summary"]
     findings = data["findings"]
     tokens = data.get("tokens")
@@ -485,7 +494,7 @@ def build_view(data: dict) -> dict:
         "skipped": data.get("skipped", [])[:MAX_ROWS],
         "skipped_hidden": max(0, len(data.get("skipped", [])) - MAX_ROWS),
         "rule_rows": rule_rows,
-        "frameworks": assess_all(data),
+        "frameworks": report.compliance,
         "not_assessed": evidence.report_rows(data)[:MAX_ROWS],
         "not_assessed_hidden": max(0, len(data.get("not_assessed") or []) - MAX_ROWS),
         "not_assessed_headline": evidence.headline(data),
@@ -497,4 +506,4 @@ def build_view(data: dict) -> dict:
     }
 
 
-FORMAT = HtmlFormat
+_PAGE = _Page()

@@ -17,7 +17,8 @@ from urllib.parse import quote
 
 from auditor import __version__, evidence
 from auditor.findings.finding import severity_rank
-from auditor.report.model import Report
+from auditor.report.model import Finding, Report
+from auditor.report.wording import waiver_sentence
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "tokenAuditorFinding/v1"
@@ -89,7 +90,7 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def _message(finding: dict) -> str:
+def _message(finding: Finding) -> str:
     """Plain-text result message: the finding, then what to do (GitHub shows only this text inline)."""
     parts = [_sentence(finding.get("message") or finding.get("title") or finding["rule_id"])]
     recommendation = finding.get("recommendation") or {}
@@ -100,7 +101,7 @@ def _message(finding: dict) -> str:
     return " ".join(parts)
 
 
-def _location(finding: dict, fallback_file: str | None) -> dict:
+def _location(finding: Finding, fallback_file: str | None) -> dict:
     source = finding.get("source") or (finding.get("subject") or {}).get("source") or {}
     uri = artifact_uri(source.get("file") or fallback_file)
     physical: dict = {"artifactLocation": {"uri": uri}}
@@ -118,7 +119,7 @@ def _location(finding: dict, fallback_file: str | None) -> dict:
     return location
 
 
-def result(finding: dict, rule_index: dict[str, int], fallback_file: str | None, with_baseline: bool) -> dict:
+def result(finding: Finding, rule_index: dict[str, int], fallback_file: str | None, with_baseline: bool) -> dict:
     severity = finding.get("severity", "medium")
     subject = finding.get("subject") or {}
     out = {
@@ -132,7 +133,7 @@ def result(finding: dict, rule_index: dict[str, int], fallback_file: str | None,
             "security-severity": SECURITY_SEVERITY.get(severity, "5.5"),
             "subject": {
                 k: subject.get(k)
-                for k in ("type", "key", "provider", "kind", "id", "name", "owner", "fingerprint")
+                for k in ("type", "key", "provider", "kind", "id", "name", "owner", "masked")
                 if subject.get(k) is not None
             },
             "recommendation": finding.get("recommendation") or {},
@@ -145,17 +146,19 @@ def result(finding: dict, rule_index: dict[str, int], fallback_file: str | None,
         out["baselineState"] = "unchanged" if finding.get("baseline") else "new"
     waiver = finding.get("waiver")
     if finding.get("waived") and waiver:
-        justification = f"{waiver['reason']} (approved by {waiver['approved_by']}"
-        justification += f", {waiver['ticket']}" if waiver.get("ticket") else ""
-        justification += f", until {waiver['expires']})"
         out["suppressions"] = [
-            {"kind": "external", "status": "accepted", "justification": justification, "properties": {"waiver": waiver}}
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": waiver_sentence(waiver),
+                "properties": {"waiver": waiver},
+            }
         ]
     return out
 
 
 def build_log(
-    findings: list[dict],
+    findings: list[Finding],
     rules: list[dict],
     inputs: list[dict],
     *,
@@ -213,7 +216,10 @@ def build_log(
 
 
 class SarifFormat:
-    def format(self, report: Report) -> str:
+    name = "sarif"
+    extension = "sarif"
+
+    def render(self, report: Report) -> str:
         data = report.data
         properties = {
             "now": data.get("now"),
@@ -242,6 +248,3 @@ class SarifFormat:
             for row in evidence.report_rows(data)
         ]
         return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
-
-
-FORMAT = SarifFormat
