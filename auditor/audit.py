@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 from auditor import __version__
 from auditor.config import RuleSelection, load_config, policy_config
@@ -217,7 +218,7 @@ def build_report(
     )
     providers = Counter(t["provider"] for t in inventory.tokens)
     total = inventory.total_tokens  # SSH keys and other non-tokens are listed as skipped, not counted
-    data: ReportData = {
+    data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "token-auditor", "version": __version__},
         "engine": {"name": "opa", "opa_version": opa, "mode": "remote" if options.engine.opa_url else "managed"},
@@ -244,7 +245,8 @@ def build_report(
 
     attach_plans(data, plan_tokens(data["tokens"], inventory.tokens), Catalogue.load(options.policy_dir, config))
     frameworks = tuple(load_frameworks(options.policy_dir))  # the run's own policies, not the shipped ones
-    return Report(data, frameworks, assess_all(data, frameworks))
+    # the OPA boundary: findings are plain dicts of the report schema (the engine validates them)
+    return Report(cast(ReportData, data), frameworks, assess_all(data, frameworks))
 
 
 def plan_tokens(facts: list[dict], tokens: list[dict]) -> list[dict]:

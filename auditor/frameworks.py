@@ -13,9 +13,10 @@ Status of a requirement in a report:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -132,12 +133,12 @@ def coverage(framework: Framework, catalogue: list[dict]) -> list[dict]:
     return rows
 
 
-def assess(framework: Framework, report: dict) -> list[dict]:
+def assess(framework: Framework, report: Mapping[str, Any]) -> list[dict]:
     """Per requirement of framework: its status for the audited inventory in report (a JSON report dict)."""
     catalogue = report.get("rules") or [{"id": r} for r in (report.get("policy") or {}).get("rules", [])]
     audited = set((report.get("summary") or {}).get("tokens_by_provider") or {})
     applies = not framework.providers or bool(audited & set(framework.providers))
-    fired: dict[tuple[str, str], int] = Counter()  # (rule id, subject kind) → findings
+    fired: Counter[tuple[str, str | None]] = Counter()  # (rule id, subject kind) → findings
     for finding in report.get("findings") or []:
         if finding.get("waived") is True:
             continue
@@ -160,7 +161,7 @@ def assess(framework: Framework, report: dict) -> list[dict]:
                 lacking.setdefault(kind, []).append(f"{entry['provider']} {entry['org']}")
     rows = []
     for row in coverage(framework, catalogue):
-        hits = Counter()
+        hits: Counter[str] = Counter()
         for (rule, kind), n in fired.items():
             if rule in row["rules"] and (not row["kinds"] or kind in row["kinds"]):
                 hits[rule] += n
@@ -190,7 +191,7 @@ def assess(framework: Framework, report: dict) -> list[dict]:
     return rows
 
 
-def assess_all(report: dict, frameworks: Sequence[Framework]) -> list[dict]:
+def assess_all(report: Mapping[str, Any], frameworks: Sequence[Framework]) -> list[dict]:
     """Each framework assessed against report: [{id, title, version, url, providers, counts, requirements}]."""
     results = []
     for framework in frameworks:

@@ -32,7 +32,8 @@ def upgrade(data: Any) -> Any:
     if not isinstance(data, dict) or not isinstance(data.get("schema_version"), str):
         return data
     if data["schema_version"].startswith("1."):
-        for finding in data.get("findings") if isinstance(data.get("findings"), list) else []:
+        findings = data.get("findings")
+        for finding in findings if isinstance(findings, list) else []:
             subject = finding.get("subject") if isinstance(finding, dict) else None
             if isinstance(subject, dict) and "fingerprint" in subject and "masked" not in subject:
                 subject["masked"] = subject.pop("fingerprint")
@@ -89,8 +90,10 @@ def read_report(path: str) -> dict[str, Any]:
         raise InputError(f"{path}: {pointer}: not a valid token-auditor report: {message[:200]}") from None
     from auditor.redaction import redact_document
 
-    data, _ = redact_document(data, path)  # a report edited by hand, or by an older version, may hold one
-    return data
+    redacted, _ = redact_document(data, path)  # a report edited by hand, or by an older version, may hold one
+    if not isinstance(redacted, dict):  # pragma: no cover - the schema says it is an object
+        raise InputError(f"{path}: not a token-auditor report")
+    return redacted
 
 
 def load_report(path: str, policy_dir: Path | None = None) -> Report:

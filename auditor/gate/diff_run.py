@@ -9,7 +9,7 @@ from auditor.findings.finding import SEVERITIES
 from auditor.gate import judge
 from auditor.gate.diff import BROADER, NARROWER, NEUTRAL, diff_findings, diff_tokens
 from auditor.gate.waivers import Waiver, apply_waivers
-from auditor.report.model import SCHEMA_VERSION
+from auditor.report.model import SCHEMA_VERSION, Finding
 
 KIND = "token-auditor-diff"
 
@@ -47,7 +47,8 @@ def run_diff(
     base_inv, base_docs, base_report = _side(base_paths, options, now, config, with_findings)
     head_inv, head_docs, head_report = _side(head_paths, options, now, config, with_findings)
     tokens = diff_tokens(base_inv.tokens, head_inv.tokens, _line_of(base_docs), _line_of(head_docs))
-    introduced, resolved = ([], [])
+    introduced: list[Finding] = []
+    resolved: list[Finding] = []
     if with_findings:
         introduced, resolved = diff_findings(base_report.findings, head_report.findings)
     data: dict = {

@@ -75,8 +75,11 @@ def _classify(path: str | None, text: str) -> _Target:
     target = _Target(path, text)
     fd = _STD_PATHS.get(path)
     match = _FD_PATH.match(path)
-    if fd is not None or match:
-        target.fd = fd if fd is not None else int(match.group(1))
+    if fd is not None:
+        target.fd = fd
+        return target
+    if match:
+        target.fd = int(match.group(1))
         return target
     try:
         info = os.stat(path)  # follows symlinks: a link to a device is a device
@@ -126,6 +129,7 @@ def discard_stdout() -> None:
 
 
 def _write_temp(target: _Target) -> None:
+    assert target.final is not None
     parent = os.path.dirname(target.final) or "."
     os.makedirs(parent, exist_ok=True)
     handle, target.temp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(target.final)}.", suffix=".tmp")
@@ -150,7 +154,7 @@ def _write_direct(target: _Target) -> None:
         if target.fd == 2:
             sys.stderr.flush()
         _write_fd(target.fd, data)
-    else:
+    elif target.direct is not None:
         with open(target.direct, "wb") as out:  # O_TRUNC does nothing to a device or FIFO
             out.write(data)
 
@@ -174,13 +178,14 @@ def commit_outputs(items: list[tuple[str | None, str]]) -> None:
             if current.final is None:
                 _write_direct(current)
         for current in targets:
-            if current.final:
+            if current.final and current.temp:
                 os.replace(current.temp, current.final)
                 current.temp = None
     except OSError as exc:
         if current is not None and current.fd == 1:
             discard_stdout()
-        raise InputError(f"{current.shown}: cannot write: {exc.strerror or exc}") from None
+        where = current.shown if current is not None else "output"
+        raise InputError(f"{where}: cannot write: {exc.strerror or exc}") from None
     finally:
         for target in targets:
             if target.temp:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Mapping
+from typing import Any
 
 from auditor.errors import InputError
 from auditor.redaction import redact_text
@@ -43,14 +45,14 @@ def render(plans: list[dict], fmt: str, data: dict) -> str:
 
 
 # -- markdown ---------------------------------------------------------------------------------------------------
-def plan_heading(plan: dict) -> str:
+def plan_heading(plan: Mapping[str, Any]) -> str:
     token = plan["token"]
     name = token.get("name") or token.get("id")
     masked = f" ({esc(token['masked'])})" if token.get("masked") else ""
     return f"{esc(name)}{masked} · {esc(token.get('provider'))} · owner {esc(token.get('owner'))}"
 
 
-def plan_markdown(plan: dict, level: str = "###", requests: bool = True) -> list[str]:
+def plan_markdown(plan: Mapping[str, Any], level: str = "###", requests: bool = True) -> list[str]:
     lines = [
         f"{level} {plan_heading(plan)}",
         "",

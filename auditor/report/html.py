@@ -19,7 +19,8 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader, Template, sel
 
 from auditor import evidence
 from auditor.findings.finding import SEVERITIES, severity_rank
-from auditor.report.model import Report
+from auditor.report.model import Finding, Plan, Report, ReportData, Subject
+from auditor.report.plans import plans_by_id
 from auditor.report.text import cap, terminal_safe
 
 # Inline caps: what a reviewer can act on in one page; the JSON report always holds everything.
@@ -121,11 +122,11 @@ def _bars(items: list[tuple[str, int, str]], total: int | None = None, percent: 
     return {"rows": rows, "height": max(26 * len(rows), 26)}
 
 
-def _subject_label(subject: dict) -> str:
+def _subject_label(subject: Subject) -> str:
     return str(subject.get("name") or subject.get("id") or subject.get("key") or "")
 
 
-def _token_from_subject(subject: dict) -> dict:
+def _token_from_subject(subject: Subject) -> dict:
     """A token entry for reports written before the `tokens` section existed: what the findings say of it."""
     return {
         "key": subject.get("key"),
@@ -140,11 +141,11 @@ def _token_from_subject(subject: dict) -> dict:
     }
 
 
-def _worst(findings: list[dict]) -> str:
+def _worst(findings: list[Finding]) -> str:
     return min((f["severity"] for f in findings), key=severity_rank, default="info")
 
 
-def _steps(findings: list[dict]) -> list[str]:
+def _steps(findings: list[Finding]) -> list[str]:
     seen: dict[str, None] = {}
     for finding in findings:
         for step in (finding.get("recommendation") or {}).get("steps") or []:
@@ -152,7 +153,7 @@ def _steps(findings: list[dict]) -> list[str]:
     return list(seen)
 
 
-def _replacement(findings: list[dict]) -> dict | None:
+def _replacement(findings: list[Finding]) -> dict | None:
     """The replacement of the most severe finding that proposes one, split into shown and other keys."""
     for finding in findings:
         recommendation = finding.get("recommendation") or {}
@@ -189,7 +190,7 @@ def _permission_rows(permissions: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def _finding_row(finding: dict) -> dict:
+def _finding_row(finding: Finding) -> dict:
     subject = finding.get("subject") or {}
     recommendation = finding.get("recommendation") or {}
     waiver = finding.get("waiver") if isinstance(finding.get("waiver"), dict) else None
@@ -215,22 +216,24 @@ def _finding_row(finding: dict) -> dict:
     }
 
 
-def _first(data: dict, urgent: list[dict], token_index: dict) -> tuple[list[dict], int]:
+def _first(data: ReportData, urgent: list[Finding], token_index: dict) -> tuple[list[dict], int]:
     """Owner groups of "What to do first": plan rows (a token and its plan) and finding rows, most critical first."""
-    plans = {p["id"]: p for p in data.get("plans") or [] if isinstance(p, dict) and p.get("id")}
-    groups: dict[str, list[dict]] = defaultdict(list)
+    plans = plans_by_id(data)
+    groups: dict[str, list[Finding]] = defaultdict(list)
     for finding in urgent:
-        groups[(finding.get("subject") or {}).get("owner") or "(no owner)"].append(finding)
+        groups[finding["subject"].get("owner") or "(no owner)"].append(finding)
     owner_order = sorted(
         groups, key=lambda o: (-sum(f["severity"] == "critical" for f in groups[o]), -len(groups[o]), o)
     )
-    first, budget, shown = [], MAX_FIRST, 0
+    first: list[dict[str, Any]] = []
+    budget, shown = MAX_FIRST, 0
     for owner in owner_order[:MAX_FIRST_OWNERS]:
         if budget <= 0:
             break
-        rows, by_plan = [], {}
+        rows: list[dict[str, Any]] = []
+        by_plan: dict[str, dict[str, Any]] = {}
         for finding in groups[owner]:
-            plan = plans.get(finding.get("plan_id"))
+            plan = plans.get(finding.get("plan_id") or "")
             if plan is None:
                 rows.append(_finding_row(finding))
             elif plan["id"] in by_plan:
@@ -270,7 +273,7 @@ def _plan_row(row: dict, token_index: dict) -> dict:
     }
 
 
-def _plan_view(plan: dict | None) -> dict | None:
+def _plan_view(plan: Plan | dict[str, Any] | None) -> dict | None:
     """A plan as the page shows it: what to create (every field), what is kept, asked or dropped, and the steps."""
     if not plan:
         return None
@@ -367,16 +370,16 @@ def build_view(report: Report) -> dict[str, Any]:
     summary = data["summary"]
     findings = data["findings"]
     tokens = data.get("tokens")
-    by_subject: dict[str, list[dict]] = defaultdict(list)
-    others = []
+    by_subject: dict[str, list[Finding]] = defaultdict(list)
+    others: list[Finding] = []
     for finding in findings:
-        subject = finding.get("subject") or {}
-        if subject.get("type") == "token" and subject.get("key"):
+        subject = finding["subject"]
+        if subject["type"] == "token":
             by_subject[subject["key"]].append(finding)
         else:
             others.append(finding)
 
-    plans = {p["id"]: p for p in data.get("plans") or [] if isinstance(p, dict) and p.get("id")}
+    plans = plans_by_id(data)
     token_index = {t["key"]: t for t in tokens or []}
     for key, items in by_subject.items():
         if key not in token_index:
@@ -384,7 +387,7 @@ def build_view(report: Report) -> dict[str, Any]:
 
     # Worst first, then most findings, then key: the tokens to look at before the others.
     flagged = sorted(by_subject, key=lambda k: (severity_rank(_worst(by_subject[k])), -len(by_subject[k]), k))
-    sections = []
+    sections: list[dict[str, Any]] = []
     for key in flagged[:MAX_TOKEN_SECTIONS]:
         token = token_index[key]
         items = by_subject[key]
@@ -400,7 +403,7 @@ def build_view(report: Report) -> dict[str, Any]:
                 "more_findings": max(0, len(items) - MAX_FINDINGS_PER_TOKEN),
                 "replacement": _replacement(items),
                 "steps": _steps(items),
-                "plan": _plan_view(plans.get(items[0].get("plan_id"))),
+                "plan": _plan_view(plans.get(items[0].get("plan_id") or "")),
                 "age_days": _days_between(token.get("created_at"), now),
                 "idle_days": _days_between(token.get("last_used_at"), now),
                 "expires_in_days": _days_between(now, token.get("expires_at")),

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
 
 from auditor import evidence
-from auditor.report.model import Finding, Report, Subject
+from auditor.report.model import Finding, Report
 from auditor.report.text import xml_safe
 from auditor.report.wording import subject_name, waiver_sentence
 
@@ -23,7 +25,7 @@ def _clean(text) -> str:
     return xml_safe(text)
 
 
-def _label(subject: Subject | dict) -> str:
+def _label(subject: Mapping[str, Any]) -> str:
     name = subject_name(subject) or "?"
     masked = subject.get("masked")
     owner = subject.get("owner")
@@ -63,17 +65,17 @@ class JunitFormat:
 
     def render(self, report: Report) -> str:
         data = report.data
-        fail_on = (data.get("gate") or {}).get("fail_on", "high")
+        gate = data.get("gate")
+        fail_on = gate["fail_on"] if gate else "high"
         tokens = data.get("tokens") or []
-        by_rule_subject: dict[tuple[str, str], list[dict]] = defaultdict(list)
-        extra_subjects: dict[str, dict[str, dict]] = defaultdict(dict)
+        by_rule_subject: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+        extra_subjects: dict[str, dict[str, Mapping[str, Any]]] = defaultdict(dict)
         token_keys = {t["key"] for t in tokens}
         for finding in report.findings:
-            subject = finding["subject"]
-            key = subject["key"]
+            key = finding["subject"]["key"]
             by_rule_subject[(finding["rule_id"], key)].append(finding)
             if key not in token_keys:
-                extra_subjects[finding["rule_id"]][key] = subject
+                extra_subjects[finding["rule_id"]][key] = finding["subject"]
         rules = list(data.get("rules") or [])
         known = {r["id"] for r in rules}
         rules += [
@@ -88,7 +90,7 @@ class JunitFormat:
         totals = {"tests": 0, "failures": 0, "skipped": 0}
         for rule in rules:
             providers = set(rule.get("providers") or [])
-            subjects = [t for t in tokens if not providers or t["provider"] in providers]
+            subjects: list[Mapping[str, Any]] = [t for t in tokens if not providers or t["provider"] in providers]
             subjects += sorted(extra_subjects.get(rule["id"], {}).values(), key=lambda s: s.get("key") or "")
             suite = ET.SubElement(root, "testsuite", name=_clean(rule["id"]))
             properties = ET.SubElement(suite, "properties")
@@ -115,7 +117,7 @@ class JunitFormat:
                 below = [f for f in findings if f not in failing and f not in skipped]
                 if skipped and not failing:
                     counts["skipped"] += 1
-                    ET.SubElement(case, "skipped").text = _clean("; ".join(_skip_reason(f) for f in skipped))
+                    ET.SubElement(case, "skipped").text = _clean("; ".join(str(_skip_reason(f)) for f in skipped))
                 for finding in failing:
                     failure = ET.SubElement(
                         case, "failure", type=finding["severity"], message=_clean(finding["message"])

@@ -13,6 +13,7 @@ import json
 import os
 import re
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import quote
 
 from auditor import __version__, evidence
@@ -76,7 +77,7 @@ def rule_descriptor(rule: dict) -> dict:
             "tags": list(dict.fromkeys(tags))[:MAX_TAGS],
             "security-severity": SECURITY_SEVERITY.get(severity, "5.5"),
             "precision": "high",
-            "problem.severity": {"error": "error", "warning": "warning"}.get(LEVEL.get(severity), "recommendation"),
+            "problem.severity": {"error": "error", "warning": "warning"}.get(LEVEL.get(severity, ""), "recommendation"),
             "nhi": list(rule.get("nhi", [])),
         },
     }
@@ -120,9 +121,9 @@ def _location(finding: Finding, fallback_file: str | None) -> dict:
 
 
 def result(finding: Finding, rule_index: dict[str, int], fallback_file: str | None, with_baseline: bool) -> dict:
-    severity = finding.get("severity", "medium")
-    subject = finding.get("subject") or {}
-    out = {
+    severity = finding["severity"]
+    subject = finding["subject"]
+    out: dict[str, Any] = {
         "ruleId": finding["rule_id"],
         "level": LEVEL.get(severity, "warning"),
         "message": {"text": _message(finding)},
@@ -136,7 +137,7 @@ def result(finding: Finding, rule_index: dict[str, int], fallback_file: str | No
                 for k in ("type", "key", "provider", "kind", "id", "name", "owner", "masked")
                 if subject.get(k) is not None
             },
-            "recommendation": finding.get("recommendation") or {},
+            "recommendation": finding["recommendation"],
             "counts": finding.get("counts", True),
         },
     }

@@ -57,10 +57,10 @@ def terminal_width(stream) -> int | None:
     isatty = getattr(stream, "isatty", None)
     if isatty and isatty():
         try:
-            columns = os.get_terminal_size(stream.fileno()).columns
+            size = os.get_terminal_size(stream.fileno()).columns
         except (OSError, ValueError):
             return None
-        return columns or None  # 0: a terminal that reports no size
+        return size or None  # 0: a terminal that reports no size
     return None
 
 
@@ -164,8 +164,8 @@ class TableFormat:
         compact = self.width is not None and self.width < COMPACT_BELOW
         lines = self._header(data)
         shown = [f for f in data["findings"] if self.show == "all" or state_of(f) == "new"]
-        for severity, group in groupby(shown, key=lambda f: f["severity"]):
-            group = list(group)
+        for severity, grouped in groupby(shown, key=lambda f: f["severity"]):
+            group = list(grouped)
             lines.append(self._severity(f"{severity.upper()} ({len(group)})", severity))
             lines.extend(self._blocks(group) if compact else self._grid(group))
             lines.append("")
