@@ -22,6 +22,7 @@ from auditor.findings.finding import SEVERITIES, severity_rank
 from auditor.report.model import Finding, Plan, Report, ReportData, Subject
 from auditor.report.plans import plans_by_id
 from auditor.report.text import cap, terminal_safe
+from auditor.report.wording import subject_name
 
 # Inline caps: what a reviewer can act on in one page; the JSON report always holds everything.
 MAX_FIRST = 200  # critical/high findings in "What to do first"
@@ -122,10 +123,6 @@ def _bars(items: list[tuple[str, int, str]], total: int | None = None, percent: 
     return {"rows": rows, "height": max(26 * len(rows), 26)}
 
 
-def _subject_label(subject: Subject) -> str:
-    return str(subject.get("name") or subject.get("id") or subject.get("key") or "")
-
-
 def _token_from_subject(subject: Subject) -> dict:
     """A token entry for reports written before the `tokens` section existed: what the findings say of it."""
     return {
@@ -148,7 +145,7 @@ def _worst(findings: list[Finding]) -> str:
 def _steps(findings: list[Finding]) -> list[str]:
     seen: dict[str, None] = {}
     for finding in findings:
-        for step in (finding.get("recommendation") or {}).get("steps") or []:
+        for step in finding["recommendation"].get("steps") or []:
             seen.setdefault(str(step), None)
     return list(seen)
 
@@ -156,7 +153,7 @@ def _steps(findings: list[Finding]) -> list[str]:
 def _replacement(findings: list[Finding]) -> dict | None:
     """The replacement of the most severe finding that proposes one, split into shown and other keys."""
     for finding in findings:
-        recommendation = finding.get("recommendation") or {}
+        recommendation = finding["recommendation"]
         replacement = recommendation.get("replacement")
         if isinstance(replacement, dict) and replacement:
             permissions = replacement.get("permissions")
@@ -191,26 +188,25 @@ def _permission_rows(permissions: dict) -> list[tuple[str, str]]:
 
 
 def _finding_row(finding: Finding) -> dict:
-    subject = finding.get("subject") or {}
-    recommendation = finding.get("recommendation") or {}
-    waiver = finding.get("waiver") if isinstance(finding.get("waiver"), dict) else None
+    subject = finding["subject"]
+    recommendation = finding["recommendation"]
     return {
         "rule_id": finding["rule_id"],
         "severity": finding["severity"],
-        "title": finding.get("title") or finding["rule_id"],
-        "message": finding.get("message") or "",
-        "action": recommendation.get("action") or "",
+        "title": finding["title"] or finding["rule_id"],
+        "message": finding["message"],
+        "action": recommendation["action"],
         "summary": recommendation.get("summary") or "",
-        "fingerprint": finding.get("fingerprint") or "",
+        "fingerprint": finding["fingerprint"],
         "provider": finding.get("provider") or subject.get("provider") or "",
         "owner": subject.get("owner") or "",
-        "subject": _subject_label(subject),
-        "subject_type": subject.get("type") or "",
+        "subject": subject_name(subject),
+        "subject_type": subject["type"],
         "masked": subject.get("masked") or "",
-        "key": subject.get("key") or "",
-        "nhi": finding.get("nhi") or [],
+        "key": subject["key"],
+        "nhi": finding["nhi"],
         "waived": finding.get("waived") is True,
-        "waiver": waiver,
+        "waiver": finding.get("waiver"),
         "baseline": finding.get("baseline") is True,
         "source": finding.get("source") or {},
     }
@@ -278,7 +274,7 @@ def _plan_view(plan: Plan | dict[str, Any] | None) -> dict | None:
     if not plan:
         return None
     credentials = []
-    for credential in plan.get("credentials") or []:
+    for credential in plan["credentials"]:
         rows = [("type", str(credential.get("type", "")).replace("_", " "))]
         for key in ("resource_owner", "installed_on", "token_type", "access_level", "expires_at"):
             if credential.get(key) not in (None, "", []):
@@ -301,7 +297,7 @@ def _plan_view(plan: Plan | dict[str, Any] | None) -> dict | None:
             {"id": credential["id"], "name": credential.get("name"), "rows": rows, "for": ", ".join(places)}
         )
     requests = []
-    for request in plan.get("requests") or []:
+    for request in plan["requests"]:
         line = (
             f"{request.get('method')} {request.get('url')}"
             if request.get("kind") == "api"
@@ -325,13 +321,13 @@ def _plan_view(plan: Plan | dict[str, Any] | None) -> dict | None:
         )
     return {
         "id": plan["id"],
-        "action": plan.get("action"),
-        "summary": plan.get("summary"),
+        "action": plan["action"],
+        "summary": plan["summary"],
         "credentials": credentials,
-        "decisions": plan.get("decisions") or [],
-        "steps": [s.get("text", "") for s in plan.get("steps") or []],
+        "decisions": plan["decisions"],
+        "steps": [s["text"] for s in plan["steps"]],
         "requests": requests,
-        "problems": plan.get("problems") or [],
+        "problems": plan["problems"],
     }
 
 
@@ -391,7 +387,7 @@ def build_view(report: Report) -> dict[str, Any]:
     for key in flagged[:MAX_TOKEN_SECTIONS]:
         token = token_index[key]
         items = by_subject[key]
-        now = data.get("now")
+        now = data["now"]
         sections.append(
             {
                 "anchor": _anchor(key),
@@ -416,10 +412,10 @@ def build_view(report: Report) -> dict[str, Any]:
     urgent = [f for f in findings if f["severity"] in ("critical", "high") and f.get("waived") is not True]
     first, first_shown = _first(data, urgent, token_index)
 
-    nhi = Counter(n for f in findings for n in set(f.get("nhi") or []))
+    nhi = Counter(n for f in findings for n in set(f["nhi"]))
     audited_tokens = tokens or []
     unused_keys = {k for k, items in by_subject.items() if any(f["rule_id"] in UNUSED_RULES for f in items)}
-    audited = summary.get("audited", len(audited_tokens))
+    audited = summary["audited"]
     shares = None
     if tokens is not None:
         shares = _bars(
@@ -442,7 +438,7 @@ def build_view(report: Report) -> dict[str, Any]:
     baseline = [f for f in findings if f.get("baseline") is True]
     rules_by_id = {r["id"]: r for r in data.get("rules") or []}
     rule_rows = []
-    for rule_id, count in sorted((summary.get("by_rule") or {}).items(), key=lambda kv: (-kv[1], kv[0])):
+    for rule_id, count in sorted(summary["by_rule"].items(), key=lambda kv: (-kv[1], kv[0])):
         rule = rules_by_id.get(rule_id, {})
         rule_rows.append(
             {
@@ -456,13 +452,10 @@ def build_view(report: Report) -> dict[str, Any]:
 
     providers = sorted(
         set(summary.get("tokens_by_provider") or {})
-        | {r for r in (f.get("provider") or (f.get("subject") or {}).get("provider") for f in findings) if r}
+        | {r for r in (f.get("provider") or f["subject"].get("provider") for f in findings) if r}
     )
     owners = sorted(
-        (
-            {(f.get("subject") or {}).get("owner") or "" for f in findings}
-            | {t.get("owner") or "" for t in token_index.values()}
-        )
+        ({f["subject"].get("owner") or "" for f in findings} | {t.get("owner") or "" for t in token_index.values()})
         - {""}
     )
     return {
@@ -471,7 +464,7 @@ def build_view(report: Report) -> dict[str, Any]:
         "severities": SEVERITIES,
         "charts": {
             "providers": _bars([(p, n, "bar-provider") for p, n in (summary.get("tokens_by_provider") or {}).items()]),
-            "severity": _bars([(s, (summary.get("by_severity") or {}).get(s, 0), f"bar-{s}") for s in SEVERITIES]),
+            "severity": _bars([(s, summary["by_severity"].get(s, 0), f"bar-{s}") for s in SEVERITIES]),
             "nhi": _bars([(f"{n} {NHI_TITLES[n]}", nhi.get(n, 0), "bar-nhi") for n in NHI_TITLES]),
             "shares": shares,
         },
@@ -494,8 +487,8 @@ def build_view(report: Report) -> dict[str, Any]:
         "baseline_total": len(baseline),
         "baseline_info": data.get("baseline"),
         "gate": data.get("gate"),
-        "skipped": data.get("skipped", [])[:MAX_ROWS],
-        "skipped_hidden": max(0, len(data.get("skipped", [])) - MAX_ROWS),
+        "skipped": data["skipped"][:MAX_ROWS],
+        "skipped_hidden": max(0, len(data["skipped"]) - MAX_ROWS),
         "rule_rows": rule_rows,
         "frameworks": report.compliance,
         "not_assessed": evidence.report_rows(data)[:MAX_ROWS],
@@ -504,7 +497,7 @@ def build_view(report: Report) -> dict[str, Any]:
         "filter_providers": providers,
         "filter_owners": owners[:MAX_OPTIONS],
         "filter_owners_hidden": max(0, len(owners) - MAX_OPTIONS),
-        "filter_rules": sorted(summary.get("by_rule") or {}),
+        "filter_rules": sorted(summary["by_rule"]),
         "nhi_titles": NHI_TITLES,
     }
 

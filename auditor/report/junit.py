@@ -91,7 +91,7 @@ class JunitFormat:
         for rule in rules:
             providers = set(rule.get("providers") or [])
             subjects: list[Mapping[str, Any]] = [t for t in tokens if not providers or t["provider"] in providers]
-            subjects += sorted(extra_subjects.get(rule["id"], {}).values(), key=lambda s: s.get("key") or "")
+            subjects += sorted(extra_subjects.get(rule["id"], {}).values(), key=lambda s: s["key"])
             suite = ET.SubElement(root, "testsuite", name=_clean(rule["id"]))
             properties = ET.SubElement(suite, "properties")
             for name, value in (
@@ -111,7 +111,7 @@ class JunitFormat:
                     classname=_clean(f"token-auditor.{rule['id']}.{subject.get('provider') or 'any'}"),
                     time="0",
                 )
-                findings = by_rule_subject.get((rule["id"], subject.get("key") or ""), [])
+                findings = by_rule_subject.get((rule["id"], subject["key"]), [])
                 failing = [f for f in findings if f["fails_gate"]]
                 skipped = [f for f in findings if _skip_reason(f)]
                 below = [f for f in findings if f not in failing and f not in skipped]

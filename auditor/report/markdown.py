@@ -64,7 +64,7 @@ class MarkdownFormat:
         tail = self._tail(report)
         footer = [
             f"<sub>token-auditor {esc(data['tool']['version'])} · OPA {esc(data['engine']['opa_version'])} · "
-            f"catalogue {esc((data.get('policy') or {}).get('catalogue_version'))} · now {esc(data['now'])}</sub>",
+            f"catalogue {esc(data['policy']['catalogue_version'])} · now {esc(data['now'])}</sub>",
             "",
         ]
         budget = limit - len("\n".join(parts + tail + footer)) - 1500  # headings and <details> wrappers
@@ -140,7 +140,7 @@ class MarkdownFormat:
                 "Compliance: OWASP NHI 2025 and CIS GitHub, pass / fail / not assessed / manual per requirement",
                 compliance.splitlines(),
             )
-        skipped = data.get("skipped") or []
+        skipped = data["skipped"]
         if skipped:
             rows = ["| provider | item | reason |", "|---|---|---|"]
             rows += [

@@ -65,7 +65,7 @@ def table_rows(data: ReportData) -> list[list[str]]:
         steps = "\n".join(f"{s['order']}. {s['text']}" for s in plan["steps"])
         decisions = "\n".join(
             f"{d['decision']} {d['permission']}" + (f" via {d['via']}" if d.get("via") else "")
-            for d in plan.get("decisions") or []
+            for d in plan["decisions"]
         )
         rows.append(
             [

@@ -93,17 +93,17 @@ def _sentence(text: str) -> str:
 
 def _message(finding: Finding) -> str:
     """Plain-text result message: the finding, then what to do (GitHub shows only this text inline)."""
-    parts = [_sentence(finding.get("message") or finding.get("title") or finding["rule_id"])]
-    recommendation = finding.get("recommendation") or {}
+    parts = [_sentence(finding["message"] or finding["title"] or finding["rule_id"])]
+    recommendation = finding["recommendation"]
     if recommendation.get("summary"):
-        parts.append(_sentence(f"Recommendation ({recommendation.get('action', 'fix')}): {recommendation['summary']}"))
+        parts.append(_sentence(f"Recommendation ({recommendation['action']}): {recommendation['summary']}"))
     for number, step in enumerate(recommendation.get("steps") or [], 1):
         parts.append(_sentence(f"({number}) {step}"))
     return " ".join(parts)
 
 
 def _location(finding: Finding, fallback_file: str | None) -> dict:
-    source = finding.get("source") or (finding.get("subject") or {}).get("source") or {}
+    source = finding.get("source") or finding["subject"].get("source") or {}
     uri = artifact_uri(source.get("file") or fallback_file)
     physical: dict = {"artifactLocation": {"uri": uri}}
     if source.get("line"):
@@ -111,7 +111,7 @@ def _location(finding: Finding, fallback_file: str | None) -> dict:
     else:
         physical["region"] = {"startLine": 1}
     location: dict = {"physicalLocation": physical}
-    subject = finding.get("subject") or {}
+    subject = finding["subject"]
     logical = {"kind": "object", "fullyQualifiedName": f"{uri}#{source.get('pointer', '')}"}
     name = subject.get("name") or subject.get("id")
     if name:
@@ -223,16 +223,16 @@ class SarifFormat:
     def render(self, report: Report) -> str:
         data = report.data
         properties = {
-            "now": data.get("now"),
-            "opa_version": (data.get("engine") or {}).get("opa_version"),
-            "catalogue_version": (data.get("policy") or {}).get("catalogue_version"),
+            "now": data["now"],
+            "opa_version": data["engine"]["opa_version"],
+            "catalogue_version": data["policy"]["catalogue_version"],
         }
         if data.get("gate"):
             properties["gate"] = data["gate"]
         log = build_log(
             report.findings,
             data.get("rules") or [],
-            data.get("inputs") or [],
+            data["inputs"],
             with_baseline="baseline" in data,
             properties=properties,
         )

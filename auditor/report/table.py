@@ -104,13 +104,13 @@ def verdict_line(data: ReportData) -> str:
     if below and fail_on != "never":
         tail.append(f"{below} new below {fail_on}")
     if "baseline" in data:
-        tail.append(f"{gate.get('baseline', 0)} in baseline")
+        tail.append(f"{gate['baseline']} in baseline")
     if "waivers" in data:
-        tail.append(f"{gate.get('waived', 0)} waived")
+        tail.append(f"{gate['waived']} waived")
         expired = len((data.get("waivers") or {}).get("expired") or [])
         if expired:
             tail.append(f"{expired} waiver{'' if expired == 1 else 's'} expired")
-    skipped_rules = (data.get("policy") or {}).get("skipped_rules") or []
+    skipped_rules = data["policy"].get("skipped_rules") or []
     if skipped_rules:
         tail.append(f"{_plural(len(skipped_rules), 'rule')} skipped by configuration")
     return head + ("; " + ", ".join(tail) if tail else "")
@@ -302,7 +302,7 @@ class TableFormat:
         return lines + [""]
 
     def _skipped_rules(self, data: ReportData) -> list[str]:
-        skipped = (data.get("policy") or {}).get("skipped_rules") or []
+        skipped = data["policy"].get("skipped_rules") or []
         if not skipped:
             return []
         lines = [f"RULES SKIPPED BY CONFIGURATION ({len(skipped)})"]
