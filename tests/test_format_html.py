@@ -244,3 +244,10 @@ def test_missing_optional_fields_render_empty_not_crash(demo):
     data["findings"][1]["subject"] = {"type": "token", "key": "provider:kind:only-a-key"}
     page = HtmlFormat().render(report_of(data))
     assert 'data-summary="findings">' in page and page.count('<article class="token') >= 1
+
+
+def test_waived_row_carries_the_shared_waiver_sentence():
+    from tests.format_support import small_report
+
+    page = HtmlFormat().render(small_report())
+    assert '<span class="muted">waiver: moves to OIDC (approved by lead, SEC-9, until 2026-12-31)</span>' in page

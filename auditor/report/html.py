@@ -19,10 +19,10 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader, Template, sel
 
 from auditor import evidence
 from auditor.findings.finding import SEVERITIES, severity_rank
-from auditor.report.model import Finding, Plan, Report, ReportData, Subject
+from auditor.report.model import Finding, Plan, Report, ReportData, Subject, subject_identity
 from auditor.report.plans import plans_by_id
 from auditor.report.text import cap, terminal_safe
-from auditor.report.wording import subject_name
+from auditor.report.wording import subject_name, waiver_sentence
 
 # Inline caps: what a reviewer can act on in one page; the JSON report always holds everything.
 MAX_FIRST = 200  # critical/high findings in "What to do first"
@@ -125,17 +125,7 @@ def _bars(items: list[tuple[str, int, str]], total: int | None = None, percent: 
 
 def _token_from_subject(subject: Subject) -> dict:
     """A token entry for reports written before the `tokens` section existed: what the findings say of it."""
-    return {
-        "key": subject.get("key"),
-        "id": subject.get("id"),
-        "provider": subject.get("provider"),
-        "kind": subject.get("kind"),
-        "name": subject.get("name"),
-        "owner": subject.get("owner"),
-        "masked": subject.get("masked"),
-        "source": subject.get("source"),
-        "partial": True,
-    }
+    return {**subject_identity(subject), "source": subject.get("source"), "partial": True}
 
 
 def _worst(findings: list[Finding]) -> str:
@@ -207,6 +197,7 @@ def _finding_row(finding: Finding) -> dict:
         "nhi": finding["nhi"],
         "waived": finding.get("waived") is True,
         "waiver": finding.get("waiver"),
+        "waiver_sentence": waiver_sentence(finding["waiver"]) if "waiver" in finding else "",
         "baseline": finding.get("baseline") is True,
         "source": finding.get("source") or {},
     }

@@ -219,6 +219,11 @@ class Report:
         return self.data["skipped"]
 
 
+def subject_identity(subject: Subject) -> dict[str, Any]:
+    """Who a token subject is, shaped like the report's token facts (key, id, provider, kind, name, owner, masked)."""
+    return {name: subject.get(name) for name in ("key", "id", "provider", "kind", "name", "owner", "masked")}
+
+
 def build_summary(
     tokens_total: int, audited: int, skipped: list[Any], findings: list[Any], providers: Counter[str]
 ) -> Summary:
