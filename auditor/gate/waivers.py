@@ -56,15 +56,15 @@ class Waiver:
     matched: int = 0
 
     def covers(self, finding: Finding) -> bool:
-        if finding["rule_id"] != self.rule_id:
+        if finding.get("rule_id") != self.rule_id:
             return False
-        action = finding["recommendation"]["action"]
+        action = (finding.get("recommendation") or {}).get("action")
         if action in UNWAIVABLE_BY_PATTERN and "fingerprint" not in self.match:
             return False  # also when a custom catalogue's metadata says otherwise
-        subject = finding["subject"]
+        subject = finding.get("subject") or {}
         for key, wanted in self.match.items():
             if key == "fingerprint":
-                if finding["fingerprint"] != wanted:
+                if finding.get("fingerprint") != wanted:
                     return False
             elif key == "name":
                 if not fnmatchcase(str(subject.get("name") or ""), wanted):
