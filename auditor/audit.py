@@ -10,7 +10,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from auditor import __version__
 from auditor.config import RuleSelection, load_config, policy_config
@@ -26,7 +26,7 @@ from auditor.inventory.validate import capped, schema_errors
 from auditor.model.inventory import Inventory
 from auditor.model.timestamps import format_time, parse_time
 from auditor.providers import adapter_for, link_secrets
-from auditor.report.model import SCHEMA_VERSION, Report, build_summary
+from auditor.report.model import SCHEMA_VERSION, Report, ReportData, build_summary
 
 # The checkout's policies/ (auditor/policies links to it; an installed wheel holds a copy there).
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parent / "policies"
@@ -195,6 +195,7 @@ def build_report(
     opa: str,
 ) -> Report:
     from auditor import evidence
+    from auditor.frameworks import assess_all, load_frameworks
 
     rules = load_rules(options.policy_dir)
     catalogue = _catalogue_meta(options.policy_dir)
@@ -243,7 +244,9 @@ def build_report(
     from auditor.plan import Catalogue, attach_plans
 
     attach_plans(data, plan_tokens(data["tokens"], inventory.tokens), Catalogue.load(options.policy_dir, config))
-    return Report(data)
+    frameworks = tuple(load_frameworks(options.policy_dir))  # the run's own policies, not the shipped ones
+    # the OPA boundary: findings are plain dicts of the report schema (the engine validates them)
+    return Report(cast(ReportData, data), frameworks, assess_all(data, frameworks))
 
 
 def plan_tokens(facts: list[dict], tokens: list[dict]) -> list[dict]:

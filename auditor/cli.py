@@ -27,7 +27,7 @@ from auditor.findings.finding import FAIL_ON
 from auditor.inventory.loader import DEFAULT_MAX_BYTES
 from auditor.inventory.validate import load_schema, schema_names
 from auditor.redaction import redact_document, redact_text
-from auditor.report import formatters, render
+from auditor.report.formats import FORMATS, render
 from auditor.report.table import SHOW, TableFormat, terminal_width, use_colour, verdict_line
 from auditor.report.text import terminal_safe
 
@@ -42,8 +42,8 @@ def emit(text: str, output: str | None) -> None:
 def table_text(report, to_stdout: bool, show: str) -> str:
     """The table: for a file plain and full width; for stdout fitted to $COLUMNS/the terminal, coloured on a tty."""
     if not to_stdout:
-        return TableFormat(show=show).format(report)
-    return TableFormat(show=show, width=terminal_width(sys.stdout), colour=use_colour(sys.stdout)).format(report)
+        return TableFormat(show=show).render(report)
+    return TableFormat(show=show, width=terminal_width(sys.stdout), colour=use_colour(sys.stdout)).render(report)
 
 
 def exit_with_error(message: str, code: int) -> NoReturn:
@@ -307,7 +307,7 @@ def main():
     "--format",
     "fmts",
     multiple=True,
-    help="Output format (repeatable): " + ", ".join(sorted(formatters())) + ". Default: table.",
+    help="Output format (repeatable): " + ", ".join(sorted(FORMATS)) + ". Default: table.",
 )
 @click.option(
     "-o",
@@ -378,7 +378,7 @@ def audit(
     from auditor.gate import apply_gate, baseline_document, load_baseline, load_waivers
     from auditor.gate.outputs import commit_outputs, plan_outputs
 
-    plan = plan_outputs(fmts, outputs, output_dir, formatters())
+    plan = plan_outputs(fmts, outputs, output_dir, FORMATS)
     now = resolve_now(kw.get("now"))
     kw["now"] = now
     waivers = (
@@ -391,7 +391,7 @@ def audit(
     )
     baseline = (baseline_file, load_baseline(baseline_file)) if baseline_file else None
     report = run_audit(list(paths), _options(kw))
-    failing = apply_gate(report, fail_on, baseline, waivers)
+    report, failing = apply_gate(report, fail_on, baseline, waivers)
     written = []
     for fmt, output in plan:
         to_stdout = not output or output == "-"
@@ -489,7 +489,7 @@ def schema(name):
     "fmt",
     default="html",
     show_default=True,
-    help="Output format: " + ", ".join(sorted(formatters())) + ".",
+    help="Output format: " + ", ".join(sorted(FORMATS)) + ".",
 )
 @click.option("-o", "--output", help="Write here (atomically) instead of stdout.")
 @click.option(
@@ -501,10 +501,10 @@ def schema(name):
 )
 def report(result, fmt, output, show):
     """Render a saved JSON report (from `audit --format json`) in any format, without re-auditing."""
-    from auditor.report.saved import load_report
+    from auditor.saved_report import load_report
 
-    if fmt not in formatters():
-        raise InputError(f"unknown format {fmt!r}; known: {', '.join(sorted(formatters()))}")
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
     saved = load_report(result)
     to_stdout = not output or output == "-"
     emit(table_text(saved, to_stdout, show) if fmt == "table" else render(saved, fmt), output)
@@ -535,7 +535,7 @@ def plan(result, fmt, output, policy_dir):
     """Remediation plans of a saved JSON report: one per token, with the providers' own requests."""
     from auditor.plan.render import plans_of
     from auditor.plan.render import render as render_plans
-    from auditor.report.saved import load_report
+    from auditor.saved_report import load_report
 
     data = load_report(result).data
     emit(render_plans(plans_of(data, policy_dir, result), fmt, data), output)
@@ -568,7 +568,7 @@ def frameworks(name, policy_dir, result, fmt):
     chosen = [find_framework(found, name)] if name else found
     saved = None
     if result:
-        from auditor.report.saved import load_report
+        from auditor.saved_report import load_report
 
         saved = load_report(result).data
     catalogue = [r.as_dict() for r in load_rules(policy_dir)]
@@ -706,11 +706,11 @@ def diff(
 ):
     """Compare two inventories (BASE before, HEAD after): access broader/narrower per token, findings new/resolved."""
     from auditor.gate import load_waivers
-    from auditor.gate.diff_format import FORMATS, RENDERERS
+    from auditor.gate.diff_format import DIFF_FORMATS
     from auditor.gate.diff_run import run_diff
     from auditor.gate.outputs import commit_outputs, plan_outputs
 
-    plan = plan_outputs(fmts, outputs, output_dir, set(FORMATS), stem="token-auditor-diff")
+    plan = plan_outputs(fmts, outputs, output_dir, DIFF_FORMATS, stem="token-auditor-diff")
     now = resolve_now(kw.get("now"))
     kw["now"] = now
     waivers = (
@@ -730,7 +730,7 @@ def diff(
         with_findings=not no_findings,
         waivers=waivers,
     )
-    commit_outputs([(output, RENDERERS[fmt](data)) for fmt, output in plan])
+    commit_outputs([(output, DIFF_FORMATS[fmt].render(data)) for fmt, output in plan])
     sys.exit(EXIT_OK if data["gate"]["passed"] else EXIT_FINDINGS)
 
 

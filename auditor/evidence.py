@@ -17,7 +17,8 @@ run for such a token, and the report lists it as not assessed per (provider, own
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 PRESENT = "present"
 MISSING = "missing"
@@ -189,7 +190,7 @@ def coverage(orgs: list[dict]) -> list[dict]:
     )
 
 
-def report_rows(data: dict) -> list[dict]:
+def report_rows(data: Mapping[str, Any]) -> list[dict]:
     """The report's not-assessed entries, one row per rule × organization, for the formatters."""
     rows = []
     for entry in data.get("not_assessed") or []:
@@ -208,7 +209,7 @@ def report_rows(data: dict) -> list[dict]:
     return rows
 
 
-def headline(data: dict) -> str | None:
+def headline(data: Mapping[str, Any]) -> str | None:
     """One line saying how many rules did not run, or None when every rule could run everywhere."""
     rows = data.get("not_assessed") or []
     if not rows:

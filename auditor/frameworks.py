@@ -13,8 +13,10 @@ Status of a requirement in a report:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -132,12 +134,12 @@ def coverage(framework: Framework, catalogue: list[dict]) -> list[dict]:
     return rows
 
 
-def assess(framework: Framework, report: dict) -> list[dict]:
+def assess(framework: Framework, report: Mapping[str, Any]) -> list[dict]:
     """Per requirement of framework: its status for the audited inventory in report (a JSON report dict)."""
     catalogue = report.get("rules") or [{"id": r} for r in (report.get("policy") or {}).get("rules", [])]
     audited = set((report.get("summary") or {}).get("tokens_by_provider") or {})
     applies = not framework.providers or bool(audited & set(framework.providers))
-    fired: dict[tuple[str, str], int] = Counter()  # (rule id, subject kind) → findings
+    fired: Counter[tuple[str, str | None]] = Counter()  # (rule id, subject kind) → findings
     for finding in report.get("findings") or []:
         if finding.get("waived") is True:
             continue
@@ -160,7 +162,7 @@ def assess(framework: Framework, report: dict) -> list[dict]:
                 lacking.setdefault(kind, []).append(f"{entry['provider']} {entry['org']}")
     rows = []
     for row in coverage(framework, catalogue):
-        hits = Counter()
+        hits: Counter[str] = Counter()
         for (rule, kind), n in fired.items():
             if rule in row["rules"] and (not row["kinds"] or kind in row["kinds"]):
                 hits[rule] += n
@@ -190,12 +192,10 @@ def assess(framework: Framework, report: dict) -> list[dict]:
     return rows
 
 
-def assess_all(report: dict, policy_dir: Path | None = None) -> list[dict]:
-    """Every shipped framework assessed against report: [{id, title, version, url, providers, counts, requirements}]."""
-    from auditor.audit import DEFAULT_POLICY_DIR
-
+def assess_all(report: Mapping[str, Any], frameworks: Sequence[Framework]) -> list[dict]:
+    """Each framework assessed against report: [{id, title, version, url, providers, counts, requirements}]."""
     results = []
-    for framework in load_frameworks(policy_dir or DEFAULT_POLICY_DIR):
+    for framework in frameworks:
         rows = assess(framework, report)
         counts = Counter(r["status"] for r in rows)
         results.append(
@@ -212,10 +212,10 @@ def assess_all(report: dict, policy_dir: Path | None = None) -> list[dict]:
     return results
 
 
-def compliance_markdown(report: dict, policy_dir: Path | None = None) -> str:
-    """Markdown tables (one per framework) of each requirement's status, for the Markdown report to include."""
+def compliance_markdown(assessed: list[dict]) -> str:
+    """Markdown tables (one per framework of assess_all) of each requirement's status, for the Markdown report."""
     lines = []
-    for result in assess_all(report, policy_dir):
+    for result in assessed:
         counts = ", ".join(f"{n} {s}" for s, n in result["counts"].items() if n)
         lines += [
             f"**{_md(result['title'])}**: {counts}",

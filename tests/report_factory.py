@@ -60,7 +60,7 @@ def synthetic_report(findings: int = 100_000, per_token: int = 5, seed: int = 7)
             "kind": token["kind"],
             "name": token["name"],
             "owner": owner,
-            "fingerprint": token["masked"],
+            "masked": token["masked"],
         }
         for rule in rng.sample(rules, min(per_token, len(rules))):
             raw.append(

@@ -10,7 +10,7 @@ from conftest import ROOT, run_cli
 
 from auditor.errors import InputError
 from auditor.findings import load_rules
-from auditor.frameworks import assess, compliance_markdown, coverage, find_framework, load_frameworks
+from auditor.frameworks import assess, assess_all, compliance_markdown, coverage, find_framework, load_frameworks
 
 POLICIES = ROOT / "policies"
 OWASP_TITLES = {
@@ -105,7 +105,7 @@ def test_rules_missing_from_catalogue_are_reported_not_counted():
 
 
 def test_compliance_markdown_hook_escapes_and_lists_statuses():
-    text = compliance_markdown(_report([_finding("legacy-token")]))
+    text = compliance_markdown(assess_all(_report([_finding("legacy-token")]), load_frameworks(POLICIES)))
     assert "**OWASP Top 10 Non-Human Identities 2025**:" in text
     assert "| NHI4 | Insecure Authentication | fail | `legacy-token` |" in text
 

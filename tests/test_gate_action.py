@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from tests.conftest import NOW, OPA_BIN, ROOT, run
-from tests.test_gate_formats import github_upload_problems, sarif_errors
+from tests.format_support import github_upload_problems, sarif_errors
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 EXPR = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")

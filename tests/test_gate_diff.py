@@ -10,7 +10,7 @@ import pytest
 from auditor.gate.diff import token_changes
 from auditor.inventory.validate import load_schema
 from tests.conftest import NOW, ROOT, run_cli
-from tests.test_gate_formats import github_upload_problems, sarif_errors
+from tests.format_support import github_upload_problems, sarif_errors
 
 DATA = ROOT / "tests" / "data" / "gate"
 

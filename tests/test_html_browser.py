@@ -16,7 +16,7 @@ from conftest import FIXTURES, NOW, run_cli
 from report_factory import synthetic_report
 
 from auditor.report.html import MAX_TOKEN_SECTIONS, HtmlFormat
-from auditor.report.model import Report
+from auditor.saved_report import report_of
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -229,7 +229,7 @@ def test_page_is_usable_without_scripts(demo, session):
 def test_100k_finding_report_opens(session, tmp_path, capsys, screenshots):
     data = synthetic_report(100_000)
     path = tmp_path / "big.html"
-    path.write_text(HtmlFormat().format(Report(data)), encoding="utf-8")
+    path.write_text(HtmlFormat().render(report_of(data)), encoding="utf-8")
     browser = session()
     page = browser.open(path, timeout_ms=60_000)
     assert page.locator('[data-summary="findings"]').inner_text() == "100000"

@@ -541,7 +541,7 @@ def test_a_pending_request_is_denied_then_the_requester_asked_for_less():
             "kind": "fine_grained_pat_request",
             "name": "org-admin-tool",
             "owner": "bob",
-            "fingerprint": None,
+            "masked": None,
         },
         "recommendation": {"action": "deny", "replacement": spec},
     }

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 
 from auditor.plan import Catalogue, attach_plans
-from auditor.report import render
+from auditor.report.formats import render
 from auditor.report.html import build_view
-from auditor.report.model import Report
+from auditor.saved_report import report_of
 from tests.conftest import NOW, ROOT
 
 CATALOGUE = Catalogue.load(ROOT / "policies")
@@ -56,7 +56,7 @@ def _report() -> dict:
         "kind": token["kind"],
         "name": "ci-push",
         "owner": "project_7_bot",
-        "fingerprint": "glpat-…",
+        "masked": "glpat-…",
     }
     findings = [
         {
@@ -92,7 +92,7 @@ def _report() -> dict:
         },
     ]
     data = {
-        "schema_version": "1.0",
+        "schema_version": "2.0",
         "tool": {"name": "token-auditor", "version": "0.1.0"},
         "engine": {"name": "opa", "opa_version": "1.22.3", "mode": "managed"},
         "policy": {"catalogue_version": "t", "catalogue_date": None, "rules": []},
@@ -170,7 +170,7 @@ def test_the_plan_is_the_one_gitlab_project_token_the_job_needs():
 def test_markdown_lists_tokens_with_their_plan_and_findings_point_to_it():
     data = _report()
     plan_id = data["plans"][0]["id"]
-    text = render(Report(data), "markdown")
+    text = render(report_of(data), "markdown")
     first = text.index("### What to do first: 1 token(s), one plan each")
     assert first < text.index("### Failing: at or above `high`")
     assert "#### ci-push (glpat-…) · gitlab · owner project\\_7\\_bot" in text
@@ -181,7 +181,7 @@ def test_markdown_lists_tokens_with_their_plan_and_findings_point_to_it():
 
 def test_html_what_to_do_first_has_one_row_per_token_with_its_plan():
     data = _report()
-    view = build_view(data)
+    view = build_view(report_of(data))
     [group] = view["first"]
     [row] = group["rows"]
     assert (row["is_plan"], row["subject"], row["count"], row["rules"]) == (
@@ -191,7 +191,7 @@ def test_html_what_to_do_first_has_one_row_per_token_with_its_plan():
         ["broad-scope", "no-expiry"],
     )
     assert row["plan"]["steps"][-1] == "Revoke glpat-…"
-    page = render(Report(data), "html")
+    page = render(report_of(data), "html")
     assert page.count('class="plan-row"') == 1
     assert f'data-plan="{data["plans"][0]["id"]}"' in page
     assert "POST https://gitlab.example.com/api/v4/projects/acme%2Fapp/access_tokens" in page
@@ -199,16 +199,16 @@ def test_html_what_to_do_first_has_one_row_per_token_with_its_plan():
 
 def test_table_ends_with_plans_and_old_reports_render_as_before():
     data = _report()
-    text = render(Report(data), "table")
+    text = render(report_of(data), "table")
     assert "PLANS (1): one per token, fixing all of its findings" in text
     assert "│ replace: Replace it with one credential" in text
     old = copy.deepcopy(data)
     del old["plans"]
     for finding in old["findings"]:
         del finding["plan_id"]
-    assert "PLANS" not in render(Report(old), "table")
-    assert "Put X in both" in render(Report(old), "markdown")
-    assert 'class="plan-row"' not in render(Report(old), "html")
+    assert "PLANS" not in render(report_of(old), "table")
+    assert "Put X in both" in render(report_of(old), "markdown")
+    assert 'class="plan-row"' not in render(report_of(old), "html")
 
 
 def test_markdown_with_many_plans_stays_under_the_comment_limit():
@@ -218,7 +218,7 @@ def test_markdown_with_many_plans_stays_under_the_comment_limit():
     data = synthetic_report(5000)
     attach_plans(data, data["tokens"], CATALOGUE)
     assert len(data["plans"]) == 1000
-    text = render(Report(data), "markdown")
+    text = render(report_of(data), "markdown")
     assert len(text) <= LIMIT
     assert "### What to do first: " in text and "more token(s) with a plan: `token-auditor plan REPORT.json`" in text
     assert text.count("<details>") == text.count("</details>")

@@ -60,10 +60,10 @@ def test_json_round_trips_and_table_matches_a_fresh_render(saved, tmp_path):
 
 
 def test_every_known_format_renders(saved, tmp_path):
-    from auditor.report import formatters
+    from auditor.report.formats import FORMATS
 
     path, _ = saved
-    for name in sorted(formatters()):
+    for name in sorted(FORMATS):
         out = tmp_path / f"out.{name}"
         result = run_cli("report", str(path), "-f", name, "-o", str(out))
         assert result.returncode == 0, (name, result.stderr)

@@ -114,7 +114,7 @@ def test_legacy_token_write_high_read_medium_and_replacements(audit_hf):
     write = one(report, "legacy-token", "0000000000000000000000a1")
     assert write["severity"] == "high"
     assert write["subject"]["key"] == "huggingface:user_access_token:0000000000000000000000a1"
-    assert write["subject"]["fingerprint"] == "hf_…00a1"
+    assert write["subject"]["masked"] == "hf_…00a1"
     assert '"old-write"' in write["message"] and "write access" in write["message"]
     assert write["nhi"] == ["NHI4", "NHI5"]
     rec = write["recommendation"]
@@ -570,7 +570,7 @@ def test_raw_secret_in_inventory(audit_hf):
     assert secret["severity"] == "critical"
     assert secret["subject"]["type"] == "secret"
     assert secret["subject"]["key"].startswith("secret:")
-    assert secret["subject"]["fingerprint"] == "hf_…0000"
+    assert secret["subject"]["masked"] == "hf_…0000"
     assert secret["instance"].endswith("inventory.yaml#/tokens/0/inventory/note")
     assert secret["source"]["pointer"] == "/tokens/0/inventory/note"
     assert secret["recommendation"]["action"] == "purge"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import random
 import sys
 
@@ -97,25 +96,3 @@ def test_ref_with_siblings_keeps_2020_12_meaning():
     doc["tokens"][0]["whoami"] = {"type": "access_token"}
     assert list(validator("huggingface-inventory.v1").iter_errors(doc))
     assert is_valid(doc, "huggingface-inventory.v1") is None
-
-
-def test_json_report_bytes_match_stdlib_json():
-    from auditor.report.json_format import JsonFormat
-    from auditor.report.model import Report
-
-    data = {
-        "schema_version": "1",
-        "now": "2026-11-25T00:00:00Z",
-        "empty": [],
-        "none": {},
-        "n": None,
-        "flag": True,
-        "count": 3,
-        "ratio": 0.25,
-        "text": 'émoji ✓ "quoted" \\ slash\n',
-        "findings": [{"b": 1, "a": [1, {"z": []}]}],
-    }
-    expected = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
-    assert JsonFormat().format(Report(data)) == expected
-    huge = {"big": 2**70}  # orjson refuses it; the stdlib fallback writes it
-    assert JsonFormat().format(Report(huge)) == json.dumps(huge, indent=2) + "\n"

@@ -240,7 +240,7 @@ class HuggingFaceCollector:
         self.log.ok("whoami", sum(1 for t in out if t["whoami"] is not None or t["inventory"].get("revoked")))
         return out
 
-    def _paged(self, path: str, params: dict | None, token: str) -> list[dict]:
+    def _paged(self, path: str, params: dict | None, token: str | None) -> list[dict]:
         """Every item of a paged Hub list (Link rel=next). Not huggingface_hub's own paging: it retries five
         times, whatever --max-retries and --max-wait say."""
         items: list[dict] = []

@@ -59,7 +59,7 @@ def fingerprint(finding: dict, access: str | None = None) -> str:
             finding["rule_id"],
             "secret",
             str(subject.get("provider", "")),
-            str(subject.get("fingerprint", "")),
+            str(subject.get("masked", "")),
             str(pointer),
         ]
     else:

@@ -13,6 +13,7 @@ import json
 from auditor.errors import InputError, ValidationFailed
 from auditor.inventory.loader import load_document
 from auditor.inventory.validate import capped, schema_errors
+from auditor.report.model import Finding
 
 FORMAT = "token-auditor-baseline/v1"
 SCHEMA = "baseline.v1"
@@ -24,6 +25,9 @@ def load_baseline(path: str) -> set[str]:
     data = document.data
     if isinstance(data, dict) and "format" not in data and (data.get("tool") or {}).get("name") == "token-auditor":
         schema = "report.v1"  # a saved JSON report used as baseline
+        from auditor.saved_report import upgrade
+
+        upgrade(data)  # a report of schema 1.x
     elif isinstance(data, dict) and "format" not in data and "findings" in data:
         raise InputError(
             f"{path}: /format: missing; a baseline is a file written by --write-baseline "
@@ -34,10 +38,11 @@ def load_baseline(path: str) -> set[str]:
     errors = capped(document, schema_errors(document, schema))
     if errors:
         raise ValidationFailed(errors)
+    assert isinstance(data, dict)  # both schemas say so
     return {finding["fingerprint"] for finding in data["findings"]}
 
 
-def apply_baseline(findings: list[dict], known: set[str], file: str) -> dict:
+def apply_baseline(findings: list[Finding], known: set[str], file: str) -> dict:
     """Mark findings `baseline` and return the report's `baseline` section."""
     seen: set[str] = set()
     for finding in findings:
@@ -53,7 +58,7 @@ def apply_baseline(findings: list[dict], known: set[str], file: str) -> dict:
     }
 
 
-def baseline_document(findings: list[dict]) -> str:
+def baseline_document(findings: list[Finding]) -> str:
     """A small, diff-friendly baseline: one entry per finding, sorted by fingerprint, no clock."""
     entries = sorted(
         (
@@ -61,7 +66,7 @@ def baseline_document(findings: list[dict]) -> str:
                 "fingerprint": f["fingerprint"],
                 "rule_id": f["rule_id"],
                 "severity": f["severity"],
-                "subject": (f.get("subject") or {}).get("key"),
+                "subject": f["subject"]["key"],
             }
             for f in findings
         ),

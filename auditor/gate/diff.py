@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from auditor.model.timestamps import parse_time
+from auditor.report.model import Finding
 
 BROADER, NARROWER, NEUTRAL = "broader", "narrower", "neutral"
 # Resource types that stand for every repository of an account, organization or group.
@@ -432,7 +433,7 @@ def diff_tokens(base: list[dict], head: list[dict], base_line_of, head_line_of) 
     return sorted(entries, key=lambda e: (order[e["status"]], e["key"]))
 
 
-def diff_findings(base: list[dict], head: list[dict]) -> tuple[list[dict], list[dict]]:
+def diff_findings(base: list[Finding], head: list[Finding]) -> tuple[list[Finding], list[Finding]]:
     """(introduced by head, resolved by head), by fingerprint, in report order."""
     before = {f["fingerprint"] for f in base}
     after = {f["fingerprint"] for f in head}

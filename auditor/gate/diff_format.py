@@ -1,25 +1,29 @@
-"""Renderers of the diff document: table, json, markdown (PR comment), sarif (code scanning)."""
+"""The diff document's formats: table, json, markdown (PR comment), sarif (code scanning).
+
+Each is a Format (auditor/report/formats.py) of the diff document; DIFF_FORMATS is their registry.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from tabulate import tabulate
 
-from auditor.findings.finding import at_or_above
-from auditor.report import markdown as md
+from auditor.report import markdown_blocks as md
 from auditor.report import sarif
+from auditor.report.formats import Format
 from auditor.report.text import cap_cell, terminal_safe
+from auditor.report.wording import subject_label
 
-FORMATS = ("table", "json", "markdown", "sarif")
+DiffData = dict[str, Any]  # the diff document (schema: `token-auditor schema diff`)
 BROADENING_RULE = "access-broadened"
 MARK = {"broader": "▲ broader", "narrower": "▼ narrower", "neutral": "· neutral"}
 
 
 def _token(entry: dict) -> str:
-    name = cap_cell(entry.get("name") or entry.get("id"))
-    return f"{name} ({cap_cell(entry['masked'])})" if entry.get("masked") else name
+    return subject_label({"name": entry.get("name") or entry.get("id") or "", "masked": entry.get("masked")}, cap_cell)
 
 
 def render_json(data: dict) -> str:
@@ -93,7 +97,7 @@ def _change_rows(entries: list[dict]) -> list[str]:
         changes = "<br>".join(md.esc(c["summary"]) for c in t["changes"])
         rows.append(
             f"| {t['status']} | {MARK[t['classification']]} | {md.esc(t['provider'])} | "
-            f"{md.token_label({'name': t.get('name') or t.get('id'), 'masked': t.get('masked')})} | "
+            f"{subject_label({'name': t.get('name') or t.get('id'), 'masked': t.get('masked')}, md.esc)} | "
             f"{md.esc(t.get('owner'))} | {changes} |"
         )
     return rows
@@ -106,7 +110,7 @@ def render_markdown(data: dict, limit: int = md.LIMIT) -> str:
     s, gate = data["summary"], data["gate"]
     fail_on = gate["fail_on"]
     introduced = data["findings"]["introduced"]
-    failing = [f for f in introduced if f.get("counts", True) and at_or_above(f["severity"], fail_on)]
+    failing = [f for f in introduced if f["fails_gate"]]
     failing_ids = {id(f) for f in failing}
     verdict = "✅ **Gate passed**" if gate["passed"] else "❌ **Gate failed**"
     reasons = []
@@ -228,4 +232,22 @@ def render_sarif(data: dict) -> str:
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
-RENDERERS = {"table": render_table, "json": render_json, "markdown": render_markdown, "sarif": render_sarif}
+class _DiffFormat:
+    def __init__(self, name: str, extension: str, render) -> None:
+        self.name = name
+        self.extension = extension
+        self._render = render
+
+    def render(self, report: DiffData, /) -> str:
+        return self._render(report)
+
+
+DIFF_FORMATS: dict[str, Format[DiffData]] = {
+    f.name: f
+    for f in (
+        _DiffFormat("table", "txt", render_table),
+        _DiffFormat("json", "json", render_json),
+        _DiffFormat("markdown", "md", render_markdown),
+        _DiffFormat("sarif", "sarif", render_sarif),
+    )
+}

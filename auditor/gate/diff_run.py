@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import Counter
 
 from auditor.audit import AuditOptions, build_report, evaluate, load_config, read_inventory, resolve_now
-from auditor.findings.finding import SEVERITIES, at_or_above
+from auditor.findings.finding import SEVERITIES
+from auditor.gate import judge
 from auditor.gate.diff import BROADER, NARROWER, NEUTRAL, diff_findings, diff_tokens
 from auditor.gate.waivers import Waiver, apply_waivers
-from auditor.report.model import SCHEMA_VERSION
+from auditor.report.model import SCHEMA_VERSION, Finding
 
 KIND = "token-auditor-diff"
 
@@ -46,7 +47,8 @@ def run_diff(
     base_inv, base_docs, base_report = _side(base_paths, options, now, config, with_findings)
     head_inv, head_docs, head_report = _side(head_paths, options, now, config, with_findings)
     tokens = diff_tokens(base_inv.tokens, head_inv.tokens, _line_of(base_docs), _line_of(head_docs))
-    introduced, resolved = ([], [])
+    introduced: list[Finding] = []
+    resolved: list[Finding] = []
     if with_findings:
         introduced, resolved = diff_findings(base_report.findings, head_report.findings)
     data: dict = {
@@ -63,12 +65,10 @@ def run_diff(
         data["tool"] = {"name": "token-auditor", "version": __version__}
     if waivers is not None:
         data["waivers"] = apply_waivers(introduced, waivers[1], waivers[0])
-    for finding in introduced:
-        finding["counts"] = not finding.get("waived")
+    failing = judge(introduced, fail_on)  # the baseline of a diff is BASE itself: what it has is not introduced
     status = Counter(t["status"] for t in tokens)
     classes = Counter(t["classification"] for t in tokens)
     broadening = [c for t in tokens for c in t["changes"] if c["classification"] == BROADER]
-    failing = [f for f in introduced if f["counts"] and at_or_above(f["severity"], fail_on)]
     data.update(
         {
             "base": _side_summary(base_paths, base_inv, base_report),

@@ -7,23 +7,26 @@ import re
 import stat
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from auditor.errors import InputError
 
-EXTENSIONS = {"table": "txt", "json": "json", "sarif": "sarif", "junit": "xml", "markdown": "md", "html": "html"}
+if TYPE_CHECKING:
+    from auditor.report.formats import Format
 
 
 def plan_outputs(
     formats: tuple[str, ...],
     outputs: tuple[str, ...],
     output_dir: str | None,
-    known: set[str] | dict,
+    known: Mapping[str, Format[Any]],
     stem: str = "token-auditor",
 ) -> list[tuple[str, str | None]]:
-    """[(format, path or None for stdout)] in the order given; at most one format goes to stdout."""
+    """[(format, path or None for stdout)] in the order given; at most one format goes to stdout.
+    known: the formats by name (a registry of auditor/report/formats.py); --output-dir names files by extension."""
     formats = tuple(dict.fromkeys(formats or ("table",)))
     unknown = [f for f in formats if f not in known]
     if unknown:
@@ -31,7 +34,7 @@ def plan_outputs(
     if output_dir:
         if outputs:
             raise InputError("--output-dir and -o/--output exclude each other")
-        return [(f, str(Path(output_dir) / f"{stem}.{EXTENSIONS.get(f, f)}")) for f in formats]
+        return [(f, str(Path(output_dir) / f"{stem}.{known[f].extension}")) for f in formats]
     if len(formats) == 1:
         if len(outputs) > 1:
             raise InputError(f"{len(outputs)} -o/--output values for one --format")
@@ -58,7 +61,7 @@ _STD_PATHS = {"/dev/stdout": 1, "/dev/stderr": 2}
 @dataclass
 class _Target:
     shown: str  # the path as given (for messages)
-    text: str
+    text: str | bytes
     final: str | None = None  # the regular file to replace
     direct: str | None = None  # a device or FIFO to write in place
     fd: int | None = None  # an inherited descriptor (stdout, /dev/fd/N)
@@ -66,14 +69,17 @@ class _Target:
     mode: int | None = None
 
 
-def _classify(path: str | None, text: str) -> _Target:
+def _classify(path: str | None, text: str | bytes) -> _Target:
     if path is None or path == "-":
         return _Target("stdout", text, fd=1)
     target = _Target(path, text)
     fd = _STD_PATHS.get(path)
     match = _FD_PATH.match(path)
-    if fd is not None or match:
-        target.fd = fd if fd is not None else int(match.group(1))
+    if fd is not None:
+        target.fd = fd
+        return target
+    if match:
+        target.fd = int(match.group(1))
         return target
     try:
         info = os.stat(path)  # follows symlinks: a link to a device is a device
@@ -123,6 +129,7 @@ def discard_stdout() -> None:
 
 
 def _write_temp(target: _Target) -> None:
+    assert target.final is not None
     parent = os.path.dirname(target.final) or "."
     os.makedirs(parent, exist_ok=True)
     handle, target.temp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(target.final)}.", suffix=".tmp")
@@ -147,7 +154,7 @@ def _write_direct(target: _Target) -> None:
         if target.fd == 2:
             sys.stderr.flush()
         _write_fd(target.fd, data)
-    else:
+    elif target.direct is not None:
         with open(target.direct, "wb") as out:  # O_TRUNC does nothing to a device or FIFO
             out.write(data)
 
@@ -171,13 +178,14 @@ def commit_outputs(items: Sequence[tuple[str | None, str | bytes]]) -> None:
             if current.final is None:
                 _write_direct(current)
         for current in targets:
-            if current.final:
+            if current.final and current.temp:
                 os.replace(current.temp, current.final)
                 current.temp = None
     except OSError as exc:
         if current is not None and current.fd == 1:
             discard_stdout()
-        raise InputError(f"{current.shown}: cannot write: {exc.strerror or exc}") from None
+        where = current.shown if current is not None else "output"
+        raise InputError(f"{where}: cannot write: {exc.strerror or exc}") from None
     finally:
         for target in targets:
             if target.temp:

@@ -22,6 +22,7 @@ from auditor.errors import ValidationFailed
 from auditor.inventory.loader import load_paths
 from auditor.inventory.validate import schema_errors
 from auditor.model.timestamps import parse_time
+from auditor.report.model import Finding, WaiverStamp
 
 SCHEMA = "waivers.v1"
 # Actions that say the credential must go: waivable one finding at a time, by fingerprint.
@@ -54,7 +55,7 @@ class Waiver:
     expired: bool = False
     matched: int = 0
 
-    def covers(self, finding: dict) -> bool:
+    def covers(self, finding: Finding) -> bool:
         if finding.get("rule_id") != self.rule_id:
             return False
         action = (finding.get("recommendation") or {}).get("action")
@@ -72,9 +73,9 @@ class Waiver:
                 return False
         return True
 
-    def stamp(self) -> dict:
+    def stamp(self) -> WaiverStamp:
         """What a finding carries of the waiver that matched it."""
-        out = {
+        out: WaiverStamp = {
             "reason": self.reason,
             "approved_by": self.approved_by,
             "ticket": self.ticket,
@@ -140,7 +141,9 @@ def load_waivers(path: str, now: str, *, policy_dir: Path | None = None, allow_b
     today = parse_time(now).date()
     actions = rule_actions(policy_dir)
     waivers: list[Waiver] = []
-    for index, entry in enumerate(document.data.get("waivers") or []):
+    data = document.data
+    assert isinstance(data, dict)  # waivers.v1 says so
+    for index, entry in enumerate(data.get("waivers") or []):
         pointer = f"/waivers/{index}"
         refusal = _refusal(entry, actions, allow_broad)
         if refusal:
@@ -177,7 +180,7 @@ def load_waivers(path: str, now: str, *, policy_dir: Path | None = None, allow_b
     return waivers
 
 
-def apply_waivers(findings: list[dict], waivers: list[Waiver], file: str) -> dict:
+def apply_waivers(findings: list[Finding], waivers: list[Waiver], file: str) -> dict:
     """Mark findings waived (or under an expired waiver) and return the report's `waivers` section."""
     for finding in findings:
         covering = [w for w in waivers if w.covers(finding)]

@@ -17,6 +17,7 @@ from auditor.findings.finding import severity_rank
 from auditor.plan.catalogue import RANK, Catalogue
 from auditor.plan.validate import credential_problems
 from auditor.registry import registry
+from auditor.report.model import subject_identity
 
 KEEP_ADMIN_DAYS = 7  # an admin-rated permission the job needs is kept only on the shortest usual expiry
 REVOKE_RULES = ("expired-token", "never-used-token", "stale-token")
@@ -90,13 +91,7 @@ def _token_from_subject(finding: dict) -> dict:
     replacement = (finding.get("recommendation") or {}).get("replacement") or {}
     owner_org = replacement.get("resource_owner")
     return {
-        "key": subject["key"],
-        "id": subject.get("id"),
-        "provider": subject.get("provider"),
-        "kind": subject.get("kind"),
-        "name": subject.get("name"),
-        "owner": subject.get("owner"),
-        "masked": subject.get("fingerprint"),
+        **subject_identity(subject),
         "orgs": [owner_org] if owner_org else [],
         "grants": [],
         "global_permissions": [],

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Mapping
+from typing import Any
 
 from auditor.errors import InputError
 from auditor.redaction import redact_text
-from auditor.report.markdown import esc
+from auditor.report.markdown_blocks import esc
 from auditor.report.text import terminal_safe
 
 FORMATS = ("json", "markdown", "sh")
@@ -23,7 +25,7 @@ _VARIABLE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 REQUEST_FIELDS = {"api": ("method", "url", "auth.variable", "auth.needs"), "settings": ("url",)}
 
 
-def plans_of(data: dict, policy_dir, source: str) -> list[dict]:
+def plans_of(data: Mapping[str, Any], policy_dir, source: str) -> list[dict]:
     """The report's plans; a report written before plans existed gets them rebuilt from its findings and tokens.
     Saved plans are checked first: one from an edited report that lacks what its rendering needs is an input
     error naming `source` and the request."""
@@ -56,7 +58,7 @@ def _field(request: dict, dotted: str) -> object:
     return value
 
 
-def render(plans: list[dict], fmt: str, data: dict) -> str:
+def render(plans: list[dict], fmt: str, data: Mapping[str, Any]) -> str:
     if fmt == "json":
         return (
             json.dumps({"schema_version": "1.0", "now": data["now"], "plans": plans}, indent=2, ensure_ascii=False)
@@ -69,14 +71,14 @@ def render(plans: list[dict], fmt: str, data: dict) -> str:
 
 
 # -- markdown ---------------------------------------------------------------------------------------------------
-def plan_heading(plan: dict) -> str:
+def plan_heading(plan: Mapping[str, Any]) -> str:
     token = plan["token"]
     name = token.get("name") or token.get("id")
     masked = f" ({esc(token['masked'])})" if token.get("masked") else ""
     return f"{esc(name)}{masked} · {esc(token.get('provider'))} · owner {esc(token.get('owner'))}"
 
 
-def plan_markdown(plan: dict, level: str = "###", requests: bool = True) -> list[str]:
+def plan_markdown(plan: Mapping[str, Any], level: str = "###", requests: bool = True) -> list[str]:
     lines = [
         f"{level} {plan_heading(plan)}",
         "",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 
-from auditor.report.model import Report
+from auditor.report.model import Finding, Report
 from auditor.report.table import state_of
 from auditor.report.text import terminal_safe
 
@@ -47,39 +47,39 @@ def safe_cell(value) -> str:
     return text
 
 
-def row_of(finding: dict) -> list[str]:
-    subject = finding.get("subject") or {}
-    recommendation = finding.get("recommendation") or {}
+def row_of(finding: Finding) -> list[str]:
+    subject = finding["subject"]
+    recommendation = finding["recommendation"]
     source = finding.get("source") or {}
-    waiver = finding.get("waiver") or {}
+    waiver = finding.get("waiver")
     values = {
         "state": state_of(finding),
-        "severity": finding.get("severity"),
-        "rule_id": finding.get("rule_id"),
+        "severity": finding["severity"],
+        "rule_id": finding["rule_id"],
         "provider": subject.get("provider") or finding.get("provider"),
         "token_name": subject.get("name"),
         "token_id": subject.get("id"),
         "owner": subject.get("owner"),
-        "message": finding.get("message"),
-        "action": recommendation.get("action"),
+        "message": finding["message"],
+        "action": recommendation["action"],
         "recommendation": recommendation.get("summary"),
-        "file": source.get("file") if isinstance(source, dict) else None,
-        "pointer": source.get("pointer") if isinstance(source, dict) else None,
-        "line": source.get("line") if isinstance(source, dict) else None,
-        "waiver_expires": waiver.get("expires"),
-        "fingerprint": finding.get("fingerprint"),
+        "file": source.get("file"),
+        "pointer": source.get("pointer"),
+        "line": source.get("line"),
+        "waiver_expires": waiver["expires"] if waiver else None,
+        "fingerprint": finding["fingerprint"],
     }
     return [safe_cell(values[column]) for column in COLUMNS]
 
 
 class CsvFormat:
-    def format(self, report: Report) -> str:
+    name = "csv"
+    extension = "csv"
+
+    def render(self, report: Report) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(COLUMNS)
         for finding in report.findings:
             writer.writerow(row_of(finding))
         return out.getvalue()
-
-
-FORMAT = CsvFormat

@@ -13,14 +13,16 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 from datetime import datetime
-from functools import lru_cache
+from typing import Any
 
-from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
+from jinja2 import ChainableUndefined, Environment, PackageLoader, Template, select_autoescape
 
 from auditor import evidence
 from auditor.findings.finding import SEVERITIES, severity_rank
-from auditor.report.model import Report
+from auditor.report.model import Finding, Plan, Report, ReportData, Subject, subject_identity
+from auditor.report.plans import plans_by_id
 from auditor.report.text import cap, terminal_safe
+from auditor.report.wording import subject_name, waiver_sentence
 
 # Inline caps: what a reviewer can act on in one page; the JSON report always holds everything.
 MAX_FIRST = 200  # critical/high findings in "What to do first"
@@ -57,7 +59,6 @@ _SHOWN_KEYS = {
 }
 
 
-@lru_cache(maxsize=1)
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("auditor.report", "templates"),
@@ -122,41 +123,27 @@ def _bars(items: list[tuple[str, int, str]], total: int | None = None, percent: 
     return {"rows": rows, "height": max(26 * len(rows), 26)}
 
 
-def _subject_label(subject: dict) -> str:
-    return str(subject.get("name") or subject.get("id") or subject.get("key") or "")
-
-
-def _token_from_subject(subject: dict) -> dict:
+def _token_from_subject(subject: Subject) -> dict:
     """A token entry for reports written before the `tokens` section existed: what the findings say of it."""
-    return {
-        "key": subject.get("key"),
-        "id": subject.get("id"),
-        "provider": subject.get("provider"),
-        "kind": subject.get("kind"),
-        "name": subject.get("name"),
-        "owner": subject.get("owner"),
-        "masked": subject.get("fingerprint"),
-        "source": subject.get("source"),
-        "partial": True,
-    }
+    return {**subject_identity(subject), "source": subject.get("source"), "partial": True}
 
 
-def _worst(findings: list[dict]) -> str:
+def _worst(findings: list[Finding]) -> str:
     return min((f["severity"] for f in findings), key=severity_rank, default="info")
 
 
-def _steps(findings: list[dict]) -> list[str]:
+def _steps(findings: list[Finding]) -> list[str]:
     seen: dict[str, None] = {}
     for finding in findings:
-        for step in (finding.get("recommendation") or {}).get("steps") or []:
+        for step in finding["recommendation"].get("steps") or []:
             seen.setdefault(str(step), None)
     return list(seen)
 
 
-def _replacement(findings: list[dict]) -> dict | None:
+def _replacement(findings: list[Finding]) -> dict | None:
     """The replacement of the most severe finding that proposes one, split into shown and other keys."""
     for finding in findings:
-        recommendation = finding.get("recommendation") or {}
+        recommendation = finding["recommendation"]
         replacement = recommendation.get("replacement")
         if isinstance(replacement, dict) and replacement:
             permissions = replacement.get("permissions")
@@ -190,48 +177,50 @@ def _permission_rows(permissions: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def _finding_row(finding: dict) -> dict:
-    subject = finding.get("subject") or {}
-    recommendation = finding.get("recommendation") or {}
-    waiver = finding.get("waiver") if isinstance(finding.get("waiver"), dict) else None
+def _finding_row(finding: Finding) -> dict:
+    subject = finding["subject"]
+    recommendation = finding["recommendation"]
     return {
         "rule_id": finding["rule_id"],
         "severity": finding["severity"],
-        "title": finding.get("title") or finding["rule_id"],
-        "message": finding.get("message") or "",
-        "action": recommendation.get("action") or "",
+        "title": finding["title"] or finding["rule_id"],
+        "message": finding["message"],
+        "action": recommendation["action"],
         "summary": recommendation.get("summary") or "",
-        "fingerprint": finding.get("fingerprint") or "",
+        "fingerprint": finding["fingerprint"],
         "provider": finding.get("provider") or subject.get("provider") or "",
         "owner": subject.get("owner") or "",
-        "subject": _subject_label(subject),
-        "subject_type": subject.get("type") or "",
-        "masked": subject.get("fingerprint") or "",
-        "key": subject.get("key") or "",
-        "nhi": finding.get("nhi") or [],
+        "subject": subject_name(subject),
+        "subject_type": subject["type"],
+        "masked": subject.get("masked") or "",
+        "key": subject["key"],
+        "nhi": finding["nhi"],
         "waived": finding.get("waived") is True,
-        "waiver": waiver,
+        "waiver": finding.get("waiver"),
+        "waiver_sentence": waiver_sentence(finding["waiver"]) if "waiver" in finding else "",
         "baseline": finding.get("baseline") is True,
         "source": finding.get("source") or {},
     }
 
 
-def _first(data: dict, urgent: list[dict], token_index: dict) -> tuple[list[dict], int]:
+def _first(data: ReportData, urgent: list[Finding], token_index: dict) -> tuple[list[dict], int]:
     """Owner groups of "What to do first": plan rows (a token and its plan) and finding rows, most critical first."""
-    plans = {p["id"]: p for p in data.get("plans") or [] if isinstance(p, dict) and p.get("id")}
-    groups: dict[str, list[dict]] = defaultdict(list)
+    plans = plans_by_id(data)
+    groups: dict[str, list[Finding]] = defaultdict(list)
     for finding in urgent:
-        groups[(finding.get("subject") or {}).get("owner") or "(no owner)"].append(finding)
+        groups[finding["subject"].get("owner") or "(no owner)"].append(finding)
     owner_order = sorted(
         groups, key=lambda o: (-sum(f["severity"] == "critical" for f in groups[o]), -len(groups[o]), o)
     )
-    first, budget, shown = [], MAX_FIRST, 0
+    first: list[dict[str, Any]] = []
+    budget, shown = MAX_FIRST, 0
     for owner in owner_order[:MAX_FIRST_OWNERS]:
         if budget <= 0:
             break
-        rows, by_plan = [], {}
+        rows: list[dict[str, Any]] = []
+        by_plan: dict[str, dict[str, Any]] = {}
         for finding in groups[owner]:
-            plan = plans.get(finding.get("plan_id"))
+            plan = plans.get(finding.get("plan_id") or "")
             if plan is None:
                 rows.append(_finding_row(finding))
             elif plan["id"] in by_plan:
@@ -271,12 +260,12 @@ def _plan_row(row: dict, token_index: dict) -> dict:
     }
 
 
-def _plan_view(plan: dict | None) -> dict | None:
+def _plan_view(plan: Plan | dict[str, Any] | None) -> dict | None:
     """A plan as the page shows it: what to create (every field), what is kept, asked or dropped, and the steps."""
     if not plan:
         return None
     credentials = []
-    for credential in plan.get("credentials") or []:
+    for credential in plan["credentials"]:
         rows = [("type", str(credential.get("type", "")).replace("_", " "))]
         for key in ("resource_owner", "installed_on", "token_type", "access_level", "expires_at"):
             if credential.get(key) not in (None, "", []):
@@ -299,7 +288,7 @@ def _plan_view(plan: dict | None) -> dict | None:
             {"id": credential["id"], "name": credential.get("name"), "rows": rows, "for": ", ".join(places)}
         )
     requests = []
-    for request in plan.get("requests") or []:
+    for request in plan["requests"]:
         line = (
             f"{request.get('method')} {request.get('url')}"
             if request.get("kind") == "api"
@@ -323,51 +312,61 @@ def _plan_view(plan: dict | None) -> dict | None:
         )
     return {
         "id": plan["id"],
-        "action": plan.get("action"),
-        "summary": plan.get("summary"),
+        "action": plan["action"],
+        "summary": plan["summary"],
         "credentials": credentials,
-        "decisions": plan.get("decisions") or [],
-        "steps": [s.get("text", "") for s in plan.get("steps") or []],
+        "decisions": plan["decisions"],
+        "steps": [s["text"] for s in plan["steps"]],
         "requests": requests,
-        "problems": plan.get("problems") or [],
+        "problems": plan["problems"],
     }
+
+
+class _Page:
+    """The page template with its stylesheet and script, read from the package once, when this module is
+    imported: rendering reads no file. The static files are inlined verbatim (not templates: autoescaping would
+    mangle their quotes) and admitted by their hashes in the Content-Security-Policy."""
+
+    def __init__(self) -> None:
+        env = _environment()
+        assert env.loader is not None
+        self.style: str = env.loader.get_source(env, "report.css")[0]
+        self.script: str = env.loader.get_source(env, "report.js")[0]
+        self.template: Template = env.get_template("report.html.j2")
+        self.csp = (
+            "default-src 'none'; img-src data:; base-uri 'none'; form-action 'none'; "
+            f"style-src {_csp_hash(self.style)}; script-src {_csp_hash(self.script)}"
+        )
 
 
 class HtmlFormat:
     """Render the report as one self-contained HTML page."""
 
-    def format(self, report: Report) -> str:
-        view = build_view(report.data)
-        env = _environment()
-        # Static files, inlined verbatim (not templates: autoescaping would mangle their quotes).
-        style = env.loader.get_source(env, "report.css")[0]
-        script = env.loader.get_source(env, "report.js")[0]
-        view["style"] = style
-        view["script"] = script
-        view["csp"] = (
-            "default-src 'none'; img-src data:; base-uri 'none'; form-action 'none'; "
-            f"style-src {_csp_hash(style)}; script-src {_csp_hash(script)}"
-        )
-        return env.get_template("report.html.j2").render(**view)
+    name = "html"
+    extension = "html"
+
+    def render(self, report: Report) -> str:
+        view = build_view(report)
+        view.update(style=_PAGE.style, script=_PAGE.script, csp=_PAGE.csp)
+        return _PAGE.template.render(**view)
 
 
-def build_view(data: dict) -> dict:
+def build_view(report: Report) -> dict[str, Any]:
     """Everything the template shows, computed over the whole report and capped where it is listed."""
-    from auditor.frameworks import assess_all
-
+    data = report.data
     summary = data["summary"]
     findings = data["findings"]
     tokens = data.get("tokens")
-    by_subject: dict[str, list[dict]] = defaultdict(list)
-    others = []
+    by_subject: dict[str, list[Finding]] = defaultdict(list)
+    others: list[Finding] = []
     for finding in findings:
-        subject = finding.get("subject") or {}
-        if subject.get("type") == "token" and subject.get("key"):
+        subject = finding["subject"]
+        if subject["type"] == "token":
             by_subject[subject["key"]].append(finding)
         else:
             others.append(finding)
 
-    plans = {p["id"]: p for p in data.get("plans") or [] if isinstance(p, dict) and p.get("id")}
+    plans = plans_by_id(data)
     token_index = {t["key"]: t for t in tokens or []}
     for key, items in by_subject.items():
         if key not in token_index:
@@ -375,11 +374,11 @@ def build_view(data: dict) -> dict:
 
     # Worst first, then most findings, then key: the tokens to look at before the others.
     flagged = sorted(by_subject, key=lambda k: (severity_rank(_worst(by_subject[k])), -len(by_subject[k]), k))
-    sections = []
+    sections: list[dict[str, Any]] = []
     for key in flagged[:MAX_TOKEN_SECTIONS]:
         token = token_index[key]
         items = by_subject[key]
-        now = data.get("now")
+        now = data["now"]
         sections.append(
             {
                 "anchor": _anchor(key),
@@ -391,7 +390,7 @@ def build_view(data: dict) -> dict:
                 "more_findings": max(0, len(items) - MAX_FINDINGS_PER_TOKEN),
                 "replacement": _replacement(items),
                 "steps": _steps(items),
-                "plan": _plan_view(plans.get(items[0].get("plan_id"))),
+                "plan": _plan_view(plans.get(items[0].get("plan_id") or "")),
                 "age_days": _days_between(token.get("created_at"), now),
                 "idle_days": _days_between(token.get("last_used_at"), now),
                 "expires_in_days": _days_between(now, token.get("expires_at")),
@@ -404,10 +403,10 @@ def build_view(data: dict) -> dict:
     urgent = [f for f in findings if f["severity"] in ("critical", "high") and f.get("waived") is not True]
     first, first_shown = _first(data, urgent, token_index)
 
-    nhi = Counter(n for f in findings for n in set(f.get("nhi") or []))
+    nhi = Counter(n for f in findings for n in set(f["nhi"]))
     audited_tokens = tokens or []
     unused_keys = {k for k, items in by_subject.items() if any(f["rule_id"] in UNUSED_RULES for f in items)}
-    audited = summary.get("audited", len(audited_tokens))
+    audited = summary["audited"]
     shares = None
     if tokens is not None:
         shares = _bars(
@@ -430,7 +429,7 @@ def build_view(data: dict) -> dict:
     baseline = [f for f in findings if f.get("baseline") is True]
     rules_by_id = {r["id"]: r for r in data.get("rules") or []}
     rule_rows = []
-    for rule_id, count in sorted((summary.get("by_rule") or {}).items(), key=lambda kv: (-kv[1], kv[0])):
+    for rule_id, count in sorted(summary["by_rule"].items(), key=lambda kv: (-kv[1], kv[0])):
         rule = rules_by_id.get(rule_id, {})
         rule_rows.append(
             {
@@ -444,13 +443,10 @@ def build_view(data: dict) -> dict:
 
     providers = sorted(
         set(summary.get("tokens_by_provider") or {})
-        | {r for r in (f.get("provider") or (f.get("subject") or {}).get("provider") for f in findings) if r}
+        | {r for r in (f.get("provider") or f["subject"].get("provider") for f in findings) if r}
     )
     owners = sorted(
-        (
-            {(f.get("subject") or {}).get("owner") or "" for f in findings}
-            | {t.get("owner") or "" for t in token_index.values()}
-        )
+        ({f["subject"].get("owner") or "" for f in findings} | {t.get("owner") or "" for t in token_index.values()})
         - {""}
     )
     return {
@@ -459,7 +455,7 @@ def build_view(data: dict) -> dict:
         "severities": SEVERITIES,
         "charts": {
             "providers": _bars([(p, n, "bar-provider") for p, n in (summary.get("tokens_by_provider") or {}).items()]),
-            "severity": _bars([(s, (summary.get("by_severity") or {}).get(s, 0), f"bar-{s}") for s in SEVERITIES]),
+            "severity": _bars([(s, summary["by_severity"].get(s, 0), f"bar-{s}") for s in SEVERITIES]),
             "nhi": _bars([(f"{n} {NHI_TITLES[n]}", nhi.get(n, 0), "bar-nhi") for n in NHI_TITLES]),
             "shares": shares,
         },
@@ -482,19 +478,19 @@ def build_view(data: dict) -> dict:
         "baseline_total": len(baseline),
         "baseline_info": data.get("baseline"),
         "gate": data.get("gate"),
-        "skipped": data.get("skipped", [])[:MAX_ROWS],
-        "skipped_hidden": max(0, len(data.get("skipped", [])) - MAX_ROWS),
+        "skipped": data["skipped"][:MAX_ROWS],
+        "skipped_hidden": max(0, len(data["skipped"]) - MAX_ROWS),
         "rule_rows": rule_rows,
-        "frameworks": assess_all(data),
+        "frameworks": report.compliance,
         "not_assessed": evidence.report_rows(data)[:MAX_ROWS],
         "not_assessed_hidden": max(0, len(data.get("not_assessed") or []) - MAX_ROWS),
         "not_assessed_headline": evidence.headline(data),
         "filter_providers": providers,
         "filter_owners": owners[:MAX_OPTIONS],
         "filter_owners_hidden": max(0, len(owners) - MAX_OPTIONS),
-        "filter_rules": sorted(summary.get("by_rule") or {}),
+        "filter_rules": sorted(summary["by_rule"]),
         "nhi_titles": NHI_TITLES,
     }
 
 
-FORMAT = HtmlFormat
+_PAGE = _Page()

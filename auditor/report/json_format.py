@@ -8,7 +8,10 @@ from auditor.report.model import Report
 
 
 class JsonFormat:
-    def format(self, report: Report) -> str:
+    name = "json"
+    extension = "json"
+
+    def render(self, report: Report) -> str:
         try:
             return orjson.dumps(report.data, option=orjson.OPT_INDENT_2).decode() + "\n"
         except TypeError:  # a value orjson refuses (e.g. an int beyond 64 bits): stdlib below

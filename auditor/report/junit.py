@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
 
 from auditor import evidence
-from auditor.findings.finding import at_or_above
-from auditor.report.model import Report
+from auditor.report.model import Finding, Report
 from auditor.report.text import xml_safe
+from auditor.report.wording import subject_name, waiver_sentence
 
 
 def _clean(text) -> str:
@@ -23,9 +25,9 @@ def _clean(text) -> str:
     return xml_safe(text)
 
 
-def _label(subject: dict) -> str:
-    name = subject.get("name") or subject.get("id") or subject.get("key") or "?"
-    masked = subject.get("masked") or subject.get("fingerprint")
+def _label(subject: Mapping[str, Any]) -> str:
+    name = subject_name(subject) or "?"
+    masked = subject.get("masked")
     owner = subject.get("owner")
     text = f"{subject.get('provider') or 'any'} {name}"
     if owner:
@@ -35,47 +37,45 @@ def _label(subject: dict) -> str:
     return text
 
 
-def _details(finding: dict) -> str:
-    lines = [finding.get("message", "")]
+def _details(finding: Finding) -> str:
+    lines = [finding["message"]]
     source = finding.get("source") or {}
     if source.get("file"):
         where = f"{source['file']}:{source['line']}" if source.get("line") else source["file"]
         lines.append(f"where: {where} {source.get('pointer', '')}".rstrip())
-    recommendation = finding.get("recommendation") or {}
+    recommendation = finding["recommendation"]
     if recommendation.get("summary"):
-        lines.append(f"do: {recommendation.get('action', '')}: {recommendation['summary']}")
+        lines.append(f"do: {recommendation['action']}: {recommendation['summary']}")
     lines.extend(f"  - {step}" for step in recommendation.get("steps") or [])
-    lines.append(f"fingerprint: {finding.get('fingerprint', '')}")
+    lines.append(f"fingerprint: {finding['fingerprint']}")
     return "\n".join(_clean(line) for line in lines)
 
 
-def _skip_reason(finding: dict) -> str | None:
-    if finding.get("waived"):
-        waiver = finding.get("waiver") or {}
-        ticket = f", {waiver['ticket']}" if waiver.get("ticket") else ""
-        return (
-            f"waived: {waiver.get('reason', '')} (approved by {waiver.get('approved_by', '')}{ticket}, "
-            f"until {waiver.get('expires', '')})"
-        )
+def _skip_reason(finding: Finding) -> str | None:
+    if finding.get("waived") and "waiver" in finding:
+        return f"waived: {waiver_sentence(finding['waiver'])}"
     if finding.get("baseline"):
         return "in the baseline (known before this change)"
     return None
 
 
 class JunitFormat:
-    def format(self, report: Report) -> str:
+    name = "junit"
+    extension = "xml"
+
+    def render(self, report: Report) -> str:
         data = report.data
-        fail_on = (data.get("gate") or {}).get("fail_on", "high")
+        gate = data.get("gate")
+        fail_on = gate["fail_on"] if gate else "high"
         tokens = data.get("tokens") or []
-        by_rule_subject: dict[tuple[str, str], list[dict]] = defaultdict(list)
-        extra_subjects: dict[str, dict[str, dict]] = defaultdict(dict)
+        by_rule_subject: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+        extra_subjects: dict[str, dict[str, Mapping[str, Any]]] = defaultdict(dict)
         token_keys = {t["key"] for t in tokens}
         for finding in report.findings:
-            subject = finding.get("subject") or {}
-            key = subject.get("key") or ""
+            key = finding["subject"]["key"]
             by_rule_subject[(finding["rule_id"], key)].append(finding)
             if key not in token_keys:
-                extra_subjects[finding["rule_id"]][key] = subject
+                extra_subjects[finding["rule_id"]][key] = finding["subject"]
         rules = list(data.get("rules") or [])
         known = {r["id"] for r in rules}
         rules += [
@@ -90,8 +90,8 @@ class JunitFormat:
         totals = {"tests": 0, "failures": 0, "skipped": 0}
         for rule in rules:
             providers = set(rule.get("providers") or [])
-            subjects = [t for t in tokens if not providers or t["provider"] in providers]
-            subjects += sorted(extra_subjects.get(rule["id"], {}).values(), key=lambda s: s.get("key") or "")
+            subjects: list[Mapping[str, Any]] = [t for t in tokens if not providers or t["provider"] in providers]
+            subjects += sorted(extra_subjects.get(rule["id"], {}).values(), key=lambda s: s["key"])
             suite = ET.SubElement(root, "testsuite", name=_clean(rule["id"]))
             properties = ET.SubElement(suite, "properties")
             for name, value in (
@@ -111,16 +111,16 @@ class JunitFormat:
                     classname=_clean(f"token-auditor.{rule['id']}.{subject.get('provider') or 'any'}"),
                     time="0",
                 )
-                findings = by_rule_subject.get((rule["id"], subject.get("key") or ""), [])
-                failing = [f for f in findings if f.get("counts", True) and at_or_above(f["severity"], fail_on)]
+                findings = by_rule_subject.get((rule["id"], subject["key"]), [])
+                failing = [f for f in findings if f["fails_gate"]]
                 skipped = [f for f in findings if _skip_reason(f)]
                 below = [f for f in findings if f not in failing and f not in skipped]
                 if skipped and not failing:
                     counts["skipped"] += 1
-                    ET.SubElement(case, "skipped").text = _clean("; ".join(_skip_reason(f) for f in skipped))
+                    ET.SubElement(case, "skipped").text = _clean("; ".join(str(_skip_reason(f)) for f in skipped))
                 for finding in failing:
                     failure = ET.SubElement(
-                        case, "failure", type=finding["severity"], message=_clean(finding.get("message", ""))
+                        case, "failure", type=finding["severity"], message=_clean(finding["message"])
                     )
                     failure.text = _details(finding)
                 if failing:
@@ -153,6 +153,3 @@ class JunitFormat:
         root.set("time", "0")
         ET.indent(root)
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
-
-
-FORMAT = JunitFormat

@@ -7,152 +7,36 @@ comment is kept under LIMIT by listing fewer findings in full and summarising th
 
 from __future__ import annotations
 
-from auditor.findings.finding import SEVERITIES, at_or_above
+from auditor import evidence
+from auditor.findings.finding import SEVERITIES
+from auditor.frameworks import compliance_markdown
+from auditor.report.markdown_blocks import (
+    FINDING_TABLE,
+    ICON,
+    LIMIT,
+    clip,
+    details,
+    esc,
+    finding_block,
+    finding_row,
+    fit,
+    waiver_rows,
+)
 from auditor.report.model import Report
-from auditor.report.text import markdown_code, markdown_escape
-
-LIMIT = 60_000  # below GitHub's 65,536-character comment limit, with room for a CI wrapper's header
-ICON = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦", "info": "⬜"}
-
-
-def esc(value) -> str:
-    """Inline text from inventories: capped, no HTML, table breaks, mentions, headings or other markup."""
-    return markdown_escape(value)
-
-
-def token_label(subject: dict) -> str:
-    name = subject.get("name") or subject.get("id") or subject.get("key") or "?"
-    masked = subject.get("fingerprint") or subject.get("masked")
-    return f"{esc(name)}" + (f" ({esc(masked)})" if masked else "")
-
-
-def where(finding: dict) -> str:
-    source = finding.get("source") or {}
-    if not source.get("file"):
-        return ""
-    line = f":{source['line']}" if source.get("line") else ""
-    return f"{esc(source['file'])}{line} {esc(source.get('pointer', ''))}".strip()
-
-
-def state(finding: dict) -> str:
-    if finding.get("waived"):
-        waiver = finding.get("waiver") or {}
-        return f"waived until {esc(waiver.get('expires'))}"
-    if finding.get("baseline"):
-        return "baseline"
-    if (finding.get("waiver") or {}).get("expired"):
-        return f"**waiver expired {esc(finding['waiver'].get('expires'))}**"
-    return "new" if finding.get("baseline") is False else ""
-
-
-def replacement_lines(replacement: dict | None) -> list[str]:
-    if not replacement:
-        return []
-    lines = []
-    if replacement.get("needs_owner_input"):
-        lines.append(f"ask the owner: {esc(replacement.get('question', ''))}")
-    for scoped in replacement.get("scoped") or []:
-        entity = scoped.get("entity") or {}
-        lines.append(
-            f"{esc(entity.get('type'))} {esc(entity.get('name'))}: {esc(', '.join(scoped.get('permissions', [])))}"
-        )
-    if replacement.get("repositories"):
-        lines.append(f"repositories: {esc(', '.join(map(str, replacement['repositories'])))}")
-    permissions = replacement.get("permissions")
-    if isinstance(permissions, dict) and permissions:
-        lines.append("permissions: " + esc(", ".join(f"{k}:{v}" for k, v in sorted(permissions.items()))))
-    if replacement.get("scopes"):
-        lines.append(f"scopes: {esc(', '.join(replacement['scopes']))}")
-    return lines
-
-
-def finding_block(finding: dict) -> str:
-    subject = finding.get("subject") or {}
-    recommendation = finding.get("recommendation") or {}
-    head = (
-        f"#### {ICON.get(finding['severity'], '')} {markdown_code(finding['rule_id'])} · {token_label(subject)}"
-        f" · {esc(subject.get('provider'))} · owner {esc(subject.get('owner'))}"
-    )
-    lines = [head, "", esc(finding.get("message", ""))]
-    if where(finding):
-        lines += ["", f"<sub>{where(finding)} · fingerprint `{finding.get('fingerprint', '')}`</sub>"]
-    if recommendation.get("summary"):
-        lines += ["", f"**Do ({esc(recommendation.get('action'))}):** {esc(recommendation['summary'])}"]
-    if finding.get("plan_id"):  # the token's one plan holds the steps and the replacement
-        lines += [f"Plan: `{finding['plan_id']}` (under What to do first, or `token-auditor plan`)"]
-    else:
-        lines += [f"1. {esc(step)}" for step in recommendation.get("steps") or []]
-        replacement = replacement_lines(recommendation.get("replacement"))
-        if replacement:
-            lines += ["", "Replacement:"] + [f"- {line}" for line in replacement]
-    waiver = finding.get("waiver")
-    if waiver:
-        lines += [
-            "",
-            f"> Waiver ({'expired' if waiver.get('expired') else 'active'}): {esc(waiver.get('reason'))}"
-            f" — approved by {esc(waiver.get('approved_by'))}"
-            + (f", {esc(waiver.get('ticket'))}" if waiver.get("ticket") else "")
-            + f", until {esc(waiver.get('expires'))}",
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def finding_row(finding: dict) -> str:
-    subject = finding.get("subject") or {}
-    return (
-        f"| {ICON.get(finding['severity'], '')} {finding['severity']} | {markdown_code(finding['rule_id'])} | "
-        f"{token_label(subject)} | {esc(subject.get('owner'))} | {esc(finding.get('message', ''))} | "
-        f"{state(finding)} |"
-    )
-
-
-FINDING_TABLE = ["| severity | rule | token | owner | finding | state |", "|---|---|---|---|---|---|"]
-
-
-def details(summary: str, body: list[str]) -> list[str]:
-    return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>", ""]
-
-
-def fit(items: list[str], budget: int, more: str) -> tuple[list[str], int]:
-    """As many items as fit into budget characters, then one line saying how many were left out."""
-    out, used = [], 0
-    for index, item in enumerate(items):
-        if used + len(item) + 1 > budget:
-            out.append(more.format(n=len(items) - index))
-            return out, used
-        out.append(item)
-        used += len(item) + 1
-    return out, used
-
-
-def waiver_rows(entries: list[dict]) -> list[str]:
-    rows = ["| rule | match | reason | approved by | ticket | expires | matched |", "|---|---|---|---|---|---|---|"]
-    for w in entries:
-        match = ", ".join(f"{k}={v}" for k, v in sorted(w["match"].items()))
-        rows.append(
-            f"| `{w['rule_id']}` | {esc(match)} | {esc(w['reason'])} | {esc(w['approved_by'])} | "
-            f"{esc(w.get('ticket') or '')} | {w['expires']} | {w['matched']} |"
-        )
-    return rows
-
-
-def clip(text: str, limit: int, where: str) -> str:
-    """Last resort when the budgets' estimates were short: cut at a line, keep <details> balanced."""
-    if len(text) <= limit:
-        return text
-    text = text[: limit - 200].rsplit("\n", 1)[0]
-    text += "\n\n" + "</details>\n\n" * max(0, text.count("<details>") - text.count("</details>"))
-    return text + f"_… truncated; see the {where}._\n"
+from auditor.report.plans import markdown_first
 
 
 class MarkdownFormat:
-    def format(self, report: Report, limit: int = LIMIT) -> str:
+    name = "markdown"
+    extension = "md"
+
+    def render(self, report: Report, limit: int = LIMIT) -> str:
         data = report.data
         summary = data["summary"]
-        gate = data.get("gate") or {}
-        fail_on = gate.get("fail_on", "high")
+        gate = data.get("gate")
+        fail_on = gate["fail_on"] if gate else "high"
         findings = report.findings
-        failing = [f for f in findings if f.get("counts", True) and at_or_above(f["severity"], fail_on)]
+        failing = [f for f in findings if f["fails_gate"]]
         failing_ids = {id(f) for f in failing}
         others = [f for f in findings if id(f) not in failing_ids]
         verdict = "❌ **Gate failed**" if failing else "✅ **Gate passed**"
@@ -163,8 +47,8 @@ class MarkdownFormat:
             f"{verdict}: {len(failing)} finding(s) that count at or above `{fail_on}` · "
             f"{summary['findings']} finding(s) on {summary['tokens_with_findings']} of {summary['audited']} audited "
             f"token(s) · {summary['skipped']} skipped · gate {threshold}"
-            + (f" · {gate.get('waived', 0)} waived" if "waivers" in data else "")
-            + (f" · {gate.get('baseline', 0)} in baseline" if "baseline" in data else ""),
+            + (f" · {gate['waived'] if gate else 0} waived" if "waivers" in data else "")
+            + (f" · {gate['baseline'] if gate else 0} in baseline" if "baseline" in data else ""),
             "",
             "| severity | findings | counting | waived | baseline |",
             "|---|---:|---:|---:|---:|",
@@ -177,17 +61,15 @@ class MarkdownFormat:
                 f"{sum(1 for f in group if f.get('waived'))} | {sum(1 for f in group if f.get('baseline'))} |"
             )
         parts.append("")
-        tail = self._tail(data)
+        tail = self._tail(report)
         footer = [
             f"<sub>token-auditor {esc(data['tool']['version'])} · OPA {esc(data['engine']['opa_version'])} · "
-            f"catalogue {esc((data.get('policy') or {}).get('catalogue_version'))} · now {esc(data['now'])}</sub>",
+            f"catalogue {esc(data['policy']['catalogue_version'])} · now {esc(data['now'])}</sub>",
             "",
         ]
         budget = limit - len("\n".join(parts + tail + footer)) - 1500  # headings and <details> wrappers
         if failing and data.get("plans"):
-            from auditor.report.plans import markdown_first
-
-            first = markdown_first(data, fail_on, int(budget * 0.35))
+            first = markdown_first(data, int(budget * 0.35))
             parts += first
             budget -= len("\n".join(first))
         if failing:
@@ -220,7 +102,8 @@ class MarkdownFormat:
         text = "\n".join(parts + tail + footer)
         return clip(text, limit, "JSON report")
 
-    def _tail(self, data: dict) -> list[str]:
+    def _tail(self, report: Report) -> list[str]:
+        data = report.data
         parts: list[str] = []
         waivers = data.get("waivers")
         if waivers:
@@ -240,8 +123,6 @@ class MarkdownFormat:
                 f"{baseline['resolved']} resolved since.",
                 "",
             ]
-        from auditor import evidence
-
         not_assessed = evidence.report_rows(data)
         if not_assessed:
             rows = ["| rule | provider | organization | missing | to assess it |", "|---|---|---|---|---|"]
@@ -253,15 +134,13 @@ class MarkdownFormat:
             rows, _ = fit(rows, 6000, "| … {n} more | | | | |")
             parts += [f"⚠️ **Not assessed**: {esc(evidence.headline(data))}.", ""]
             parts += details(f"Not assessed ({len(not_assessed)})", rows)
-        from auditor.frameworks import compliance_markdown
-
-        compliance = compliance_markdown(data)
+        compliance = compliance_markdown(report.compliance)
         if compliance:
             parts += details(
                 "Compliance: OWASP NHI 2025 and CIS GitHub, pass / fail / not assessed / manual per requirement",
                 compliance.splitlines(),
             )
-        skipped = data.get("skipped") or []
+        skipped = data["skipped"]
         if skipped:
             rows = ["| provider | item | reason |", "|---|---|---|"]
             rows += [
@@ -270,6 +149,3 @@ class MarkdownFormat:
             rows, _ = fit(rows, 4000, "| … {n} more | | |")
             parts += details(f"Skipped ({len(skipped)})", rows)
         return parts
-
-
-FORMAT = MarkdownFormat

@@ -4,21 +4,25 @@ format gets a PLANS section. Kept apart from the formatters so each only calls i
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
-from auditor.findings.finding import at_or_above, severity_rank
+from auditor.findings.finding import severity_rank
+from auditor.report.markdown_blocks import fit
+from auditor.report.model import Finding, Plan, ReportData
 
 
-def plans_by_id(data: dict) -> dict[str, dict]:
-    return {p["id"]: p for p in data.get("plans") or [] if isinstance(p, dict) and p.get("id")}
+def plans_by_id(data: ReportData) -> dict[str, Plan]:
+    return {p["id"]: p for p in data.get("plans") or []}
 
 
-def urgent_tokens(data: dict, urgent) -> list[tuple[dict, list[dict]]]:
+def urgent_tokens(data: ReportData, urgent: Callable[[Finding], bool]) -> list[tuple[Plan, list[Finding]]]:
     """(plan, its urgent findings) for each token with an urgent finding, worst and busiest first."""
     plans = plans_by_id(data)
-    grouped: dict[str, list[dict]] = defaultdict(list)
+    grouped: dict[str, list[Finding]] = defaultdict(list)
     for finding in data["findings"]:
-        if finding.get("plan_id") in plans and urgent(finding):
-            grouped[finding["plan_id"]].append(finding)
+        plan_id = finding.get("plan_id")
+        if plan_id is not None and plan_id in plans and urgent(finding):
+            grouped[plan_id].append(finding)
     order = sorted(
         grouped,
         key=lambda i: (
@@ -30,16 +34,15 @@ def urgent_tokens(data: dict, urgent) -> list[tuple[dict, list[dict]]]:
     return [(plans[i], grouped[i]) for i in order]
 
 
-def failing(fail_on: str):
-    return lambda f: f.get("counts", True) and at_or_above(f["severity"], fail_on)
+def fails_gate(finding: Finding) -> bool:
+    return finding["fails_gate"]
 
 
-def markdown_first(data: dict, fail_on: str, budget: int) -> list[str]:
+def markdown_first(data: ReportData, budget: int) -> list[str]:
     """The "What to do first" section of the Markdown comment: tokens with failing findings and their plan."""
     from auditor.plan.render import plan_markdown
-    from auditor.report.markdown import fit
 
-    rows = urgent_tokens(data, failing(fail_on))
+    rows = urgent_tokens(data, fails_gate)
     if not rows:
         return []
     blocks = ["\n".join(plan_markdown(plan, "####", requests=False)) + "\n" for plan, _ in rows]
@@ -54,7 +57,7 @@ def markdown_first(data: dict, fail_on: str, budget: int) -> list[str]:
     ]
 
 
-def table_rows(data: dict) -> list[list[str]]:
+def table_rows(data: ReportData) -> list[list[str]]:
     rows = []
     for plan in sorted(data.get("plans") or [], key=lambda p: (severity_rank(p["severity"]), p["token"]["key"])):
         token = plan["token"]
@@ -62,7 +65,7 @@ def table_rows(data: dict) -> list[list[str]]:
         steps = "\n".join(f"{s['order']}. {s['text']}" for s in plan["steps"])
         decisions = "\n".join(
             f"{d['decision']} {d['permission']}" + (f" via {d['via']}" if d.get("via") else "")
-            for d in plan.get("decisions") or []
+            for d in plan["decisions"]
         )
         rows.append(
             [

@@ -13,11 +13,13 @@ import json
 import os
 import re
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import quote
 
 from auditor import __version__, evidence
 from auditor.findings.finding import severity_rank
-from auditor.report.model import Report
+from auditor.report.model import Finding, Report
+from auditor.report.wording import waiver_sentence
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "tokenAuditorFinding/v1"
@@ -75,7 +77,7 @@ def rule_descriptor(rule: dict) -> dict:
             "tags": list(dict.fromkeys(tags))[:MAX_TAGS],
             "security-severity": SECURITY_SEVERITY.get(severity, "5.5"),
             "precision": "high",
-            "problem.severity": {"error": "error", "warning": "warning"}.get(LEVEL.get(severity), "recommendation"),
+            "problem.severity": {"error": "error", "warning": "warning"}.get(LEVEL.get(severity, ""), "recommendation"),
             "nhi": list(rule.get("nhi", [])),
         },
     }
@@ -89,19 +91,19 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def _message(finding: dict) -> str:
+def _message(finding: Finding) -> str:
     """Plain-text result message: the finding, then what to do (GitHub shows only this text inline)."""
-    parts = [_sentence(finding.get("message") or finding.get("title") or finding["rule_id"])]
-    recommendation = finding.get("recommendation") or {}
+    parts = [_sentence(finding["message"] or finding["title"] or finding["rule_id"])]
+    recommendation = finding["recommendation"]
     if recommendation.get("summary"):
-        parts.append(_sentence(f"Recommendation ({recommendation.get('action', 'fix')}): {recommendation['summary']}"))
+        parts.append(_sentence(f"Recommendation ({recommendation['action']}): {recommendation['summary']}"))
     for number, step in enumerate(recommendation.get("steps") or [], 1):
         parts.append(_sentence(f"({number}) {step}"))
     return " ".join(parts)
 
 
-def _location(finding: dict, fallback_file: str | None) -> dict:
-    source = finding.get("source") or (finding.get("subject") or {}).get("source") or {}
+def _location(finding: Finding, fallback_file: str | None) -> dict:
+    source = finding.get("source") or finding["subject"].get("source") or {}
     uri = artifact_uri(source.get("file") or fallback_file)
     physical: dict = {"artifactLocation": {"uri": uri}}
     if source.get("line"):
@@ -109,7 +111,7 @@ def _location(finding: dict, fallback_file: str | None) -> dict:
     else:
         physical["region"] = {"startLine": 1}
     location: dict = {"physicalLocation": physical}
-    subject = finding.get("subject") or {}
+    subject = finding["subject"]
     logical = {"kind": "object", "fullyQualifiedName": f"{uri}#{source.get('pointer', '')}"}
     name = subject.get("name") or subject.get("id")
     if name:
@@ -118,10 +120,10 @@ def _location(finding: dict, fallback_file: str | None) -> dict:
     return location
 
 
-def result(finding: dict, rule_index: dict[str, int], fallback_file: str | None, with_baseline: bool) -> dict:
-    severity = finding.get("severity", "medium")
-    subject = finding.get("subject") or {}
-    out = {
+def result(finding: Finding, rule_index: dict[str, int], fallback_file: str | None, with_baseline: bool) -> dict:
+    severity = finding["severity"]
+    subject = finding["subject"]
+    out: dict[str, Any] = {
         "ruleId": finding["rule_id"],
         "level": LEVEL.get(severity, "warning"),
         "message": {"text": _message(finding)},
@@ -132,10 +134,10 @@ def result(finding: dict, rule_index: dict[str, int], fallback_file: str | None,
             "security-severity": SECURITY_SEVERITY.get(severity, "5.5"),
             "subject": {
                 k: subject.get(k)
-                for k in ("type", "key", "provider", "kind", "id", "name", "owner", "fingerprint")
+                for k in ("type", "key", "provider", "kind", "id", "name", "owner", "masked")
                 if subject.get(k) is not None
             },
-            "recommendation": finding.get("recommendation") or {},
+            "recommendation": finding["recommendation"],
             "counts": finding.get("counts", True),
         },
     }
@@ -145,17 +147,19 @@ def result(finding: dict, rule_index: dict[str, int], fallback_file: str | None,
         out["baselineState"] = "unchanged" if finding.get("baseline") else "new"
     waiver = finding.get("waiver")
     if finding.get("waived") and waiver:
-        justification = f"{waiver['reason']} (approved by {waiver['approved_by']}"
-        justification += f", {waiver['ticket']}" if waiver.get("ticket") else ""
-        justification += f", until {waiver['expires']})"
         out["suppressions"] = [
-            {"kind": "external", "status": "accepted", "justification": justification, "properties": {"waiver": waiver}}
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": waiver_sentence(waiver),
+                "properties": {"waiver": waiver},
+            }
         ]
     return out
 
 
 def build_log(
-    findings: list[dict],
+    findings: list[Finding],
     rules: list[dict],
     inputs: list[dict],
     *,
@@ -213,19 +217,22 @@ def build_log(
 
 
 class SarifFormat:
-    def format(self, report: Report) -> str:
+    name = "sarif"
+    extension = "sarif"
+
+    def render(self, report: Report) -> str:
         data = report.data
         properties = {
-            "now": data.get("now"),
-            "opa_version": (data.get("engine") or {}).get("opa_version"),
-            "catalogue_version": (data.get("policy") or {}).get("catalogue_version"),
+            "now": data["now"],
+            "opa_version": data["engine"]["opa_version"],
+            "catalogue_version": data["policy"]["catalogue_version"],
         }
         if data.get("gate"):
             properties["gate"] = data["gate"]
         log = build_log(
             report.findings,
             data.get("rules") or [],
-            data.get("inputs") or [],
+            data["inputs"],
             with_baseline="baseline" in data,
             properties=properties,
         )
@@ -242,6 +249,3 @@ class SarifFormat:
             for row in evidence.report_rows(data)
         ]
         return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
-
-
-FORMAT = SarifFormat

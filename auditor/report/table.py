@@ -13,9 +13,10 @@ from itertools import groupby
 import click
 from tabulate import tabulate
 
-from auditor.findings.finding import SEVERITIES, at_or_above
-from auditor.report.model import Report
+from auditor.findings.finding import SEVERITIES
+from auditor.report.model import Finding, Report, ReportData, Subject
 from auditor.report.text import cap_cell, terminal_safe
+from auditor.report.wording import replacement_lines
 
 MAX_CELL_LINES = 12
 
@@ -56,14 +57,14 @@ def terminal_width(stream) -> int | None:
     isatty = getattr(stream, "isatty", None)
     if isatty and isatty():
         try:
-            columns = os.get_terminal_size(stream.fileno()).columns
+            size = os.get_terminal_size(stream.fileno()).columns
         except (OSError, ValueError):
             return None
-        return columns or None  # 0: a terminal that reports no size
+        return size or None  # 0: a terminal that reports no size
     return None
 
 
-def state_of(finding: dict) -> str:
+def state_of(finding: Finding) -> str:
     """new (counts toward the gate), baseline (known before) or waived (accepted risk)."""
     if finding.get("waived"):
         return "waived"
@@ -76,7 +77,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def verdict_line(data: dict) -> str:
+def verdict_line(data: ReportData) -> str:
     """One line saying what the gate decided and why, e.g.
     `gate: FAIL (fail-on high): 2 new high findings; 56 in baseline, 3 waived, 1 waiver expired`."""
     gate = data.get("gate")
@@ -85,7 +86,7 @@ def verdict_line(data: dict) -> str:
         return f"gate: not evaluated; {_plural(len(findings), 'finding')}"
     fail_on = gate["fail_on"]
     counted = [f for f in findings if f.get("counts", True)]
-    failing = [f for f in counted if at_or_above(f["severity"], fail_on)]
+    failing = [f for f in counted if f["fails_gate"]]
     if failing:
         by_severity = [(s, sum(1 for f in failing if f["severity"] == s)) for s in SEVERITIES]
         parts = [f"{n} new {s}" for s, n in by_severity if n]
@@ -103,46 +104,28 @@ def verdict_line(data: dict) -> str:
     if below and fail_on != "never":
         tail.append(f"{below} new below {fail_on}")
     if "baseline" in data:
-        tail.append(f"{gate.get('baseline', 0)} in baseline")
+        tail.append(f"{gate['baseline']} in baseline")
     if "waivers" in data:
-        tail.append(f"{gate.get('waived', 0)} waived")
+        tail.append(f"{gate['waived']} waived")
         expired = len((data.get("waivers") or {}).get("expired") or [])
         if expired:
             tail.append(f"{expired} waiver{'' if expired == 1 else 's'} expired")
-    skipped_rules = (data.get("policy") or {}).get("skipped_rules") or []
+    skipped_rules = data["policy"].get("skipped_rules") or []
     if skipped_rules:
         tail.append(f"{_plural(len(skipped_rules), 'rule')} skipped by configuration")
     return head + ("; " + ", ".join(tail) if tail else "")
 
 
-def _token(subject: dict) -> str:
-    name = subject.get("name") or subject.get("id") or ""
-    fingerprint = subject.get("fingerprint")
-    name = cap_cell(name)
-    return f"{name}\n{cap_cell(fingerprint)}" if fingerprint else name
+def _token(subject: Subject) -> str:
+    name = cap_cell(subject.get("name") or subject.get("id") or "")
+    masked = subject.get("masked")
+    return f"{name}\n{cap_cell(masked)}" if masked else name
 
 
-def _todo(finding: dict) -> str:
-    recommendation = finding.get("recommendation") or {}
-    text = f"{recommendation.get('action', '')}: {recommendation.get('summary', '')}".strip(": ")
-    replacement = recommendation.get("replacement") or {}
-    if replacement.get("needs_owner_input"):
-        text += f"\nask owner: {replacement.get('question', '')}"
-    for scoped in replacement.get("scoped") or []:
-        entity = scoped.get("entity", {})
-        text += f"\n+ {entity.get('type')} {entity.get('name')}: {', '.join(scoped.get('permissions', []))}"
-    if replacement.get("repositories"):
-        text += f"\n+ repos: {', '.join(replacement['repositories'])}"
-    permissions = replacement.get("permissions")
-    if isinstance(permissions, dict) and permissions:
-        for group, value in sorted(permissions.items()):
-            if isinstance(value, dict):
-                text += f"\n+ {group}: " + ", ".join(f"{k}:{v}" for k, v in sorted(value.items()))
-            else:
-                text += f"\n+ {group}:{value}"
-    if replacement.get("scopes"):
-        text += f"\n+ scopes: {', '.join(replacement['scopes'])}"
-    return text
+def _todo(finding: Finding) -> str:
+    recommendation = finding["recommendation"]
+    text = f"{recommendation['action']}: {recommendation.get('summary', '')}".strip(": ")
+    return "\n".join([text] + [f"+ {line}" for line in replacement_lines(recommendation.get("replacement"))])
 
 
 def _wrap(text: str, width: int | None, indent: str = "") -> list[str]:
@@ -173,13 +156,16 @@ class TableFormat:
         colour, bold = COLOURS.get(severity, ("white", False))
         return click.style(text, fg=colour, bold=bold or None)
 
-    def format(self, report: Report) -> str:
+    name = "table"
+    extension = "txt"
+
+    def render(self, report: Report) -> str:
         data = report.data
         compact = self.width is not None and self.width < COMPACT_BELOW
         lines = self._header(data)
         shown = [f for f in data["findings"] if self.show == "all" or state_of(f) == "new"]
-        for severity, group in groupby(shown, key=lambda f: f["severity"]):
-            group = list(group)
+        for severity, grouped in groupby(shown, key=lambda f: f["severity"]):
+            group = list(grouped)
             lines.append(self._severity(f"{severity.upper()} ({len(group)})", severity))
             lines.extend(self._blocks(group) if compact else self._grid(group))
             lines.append("")
@@ -197,7 +183,7 @@ class TableFormat:
         lines.append(self._verdict(data))
         return "\n".join(lines) + "\n"
 
-    def _header(self, data: dict) -> list[str]:
+    def _header(self, data: ReportData) -> list[str]:
         summary = data["summary"]
         skipped_tokens = summary["tokens"] - summary["audited"]
         others = summary["skipped"] - skipped_tokens  # skipped items that are not tokens (SSH keys)
@@ -214,7 +200,7 @@ class TableFormat:
         ]
         return [wrapped for line in lines for wrapped in _wrap(line, self.width)] + [""]
 
-    def _grid(self, group: list[dict]) -> list[str]:
+    def _grid(self, group: list[Finding]) -> list[str]:
         has_state = any("counts" in f for f in group)
         rows = []
         for f in group:
@@ -242,15 +228,15 @@ class TableFormat:
         finding = rest * 45 // 100
         return [rule, token, finding, rest - finding]
 
-    def _blocks(self, group: list[dict]) -> list[str]:
+    def _blocks(self, group: list[Finding]) -> list[str]:
         width = self.width
         lines = []
         for f in group:
             subject = f["subject"]
             who = subject.get("name") or subject.get("id") or ""
             title = f"[{state_of(f)}] {cap_cell(f['rule_id'])} · {cap_cell(subject.get('provider'))} · {cap_cell(who)}"
-            if subject.get("fingerprint"):
-                title += f" ({cap_cell(subject['fingerprint'])})"
+            if subject.get("masked"):
+                title += f" ({cap_cell(subject['masked'])})"
             if subject.get("owner"):
                 title += f" · owner {cap_cell(subject['owner'])}"
             lines += _wrap(title, width, "")
@@ -261,7 +247,7 @@ class TableFormat:
                 lines += _wrap(extra, width, "      ")
         return lines
 
-    def _plans(self, data: dict, compact: bool) -> list[str]:
+    def _plans(self, data: ReportData, compact: bool) -> list[str]:
         """One plan per token: the replacements and ordered steps that fix all of its findings."""
         from auditor.report.plans import table_rows
 
@@ -285,7 +271,7 @@ class TableFormat:
             )
         return lines + [""]
 
-    def _skipped(self, data: dict, compact: bool) -> list[str]:
+    def _skipped(self, data: ReportData, compact: bool) -> list[str]:
         if not data["skipped"]:
             return []
         lines = [f"SKIPPED ({len(data['skipped'])})"]
@@ -315,8 +301,8 @@ class TableFormat:
             )
         return lines + [""]
 
-    def _skipped_rules(self, data: dict) -> list[str]:
-        skipped = (data.get("policy") or {}).get("skipped_rules") or []
+    def _skipped_rules(self, data: ReportData) -> list[str]:
+        skipped = data["policy"].get("skipped_rules") or []
         if not skipped:
             return []
         lines = [f"RULES SKIPPED BY CONFIGURATION ({len(skipped)})"]
@@ -324,7 +310,7 @@ class TableFormat:
             lines += _wrap(cap_cell(f"{rule['id']}: {rule['reason']}", 400), self.width, "  ")
         return lines + [""]
 
-    def _verdict(self, data: dict) -> str:
+    def _verdict(self, data: ReportData) -> str:
         line = verdict_line(data)
         if self.colour and data.get("gate"):
             passed = line.startswith("gate: PASS")
@@ -332,7 +318,7 @@ class TableFormat:
         return line
 
 
-def not_assessed_lines(data: dict, width: int | None = None) -> list[str]:
+def not_assessed_lines(data: ReportData, width: int | None = None) -> list[str]:
     """Rules that could not run for an organization (evidence missing), with the step that would assess them."""
     from auditor import evidence
 

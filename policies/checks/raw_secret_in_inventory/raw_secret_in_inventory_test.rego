@@ -19,7 +19,7 @@ test_each_place_of_a_value_is_its_own_finding if {
 		f.rule_id == "raw-secret-in-inventory"
 		f.severity == "critical"
 		f.subject.key == "secret:0123456789abcdef"
-		f.subject.fingerprint == "hf_…0000"
+		f.subject.masked == "hf_…0000"
 		f.recommendation.action == "purge"
 	}
 	some f in found

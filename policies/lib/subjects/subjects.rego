@@ -2,7 +2,7 @@
 # title: Finding subjects other than tokens
 # description: |
 #   The subject objects of organization, location and secret findings, shaped like token
-#   subjects (type, key, id, provider, name, owner, fingerprint, source) so reports treat all alike.
+#   subjects (type, key, id, provider, name, owner, masked, source) so reports treat all alike.
 package lib.subjects
 
 # METADATA
@@ -15,7 +15,7 @@ org(o) := {
 	"kind": "org",
 	"name": o.name,
 	"owner": o.name,
-	"fingerprint": null,
+	"masked": null,
 	"source": object.get(o, "source", null),
 }
 
@@ -29,7 +29,7 @@ location(loc) := {
 	"kind": loc.kind,
 	"name": loc.name,
 	"owner": split(loc.name, "/")[0],
-	"fingerprint": null,
+	"masked": null,
 	"source": object.get(loc, "source", null),
 }
 
@@ -47,7 +47,7 @@ secret(s) := {
 	"kind": "secret",
 	"name": sprintf("%s token value", [s.provider]),
 	"owner": null,
-	"fingerprint": s.masked,
+	"masked": s.masked,
 	"token": object.get(s, "token", null),
 	"source": {"file": s.file, "pointer": s.pointer},
 }

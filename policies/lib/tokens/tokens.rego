@@ -93,7 +93,7 @@ subject(tok) := {
 	"kind": object.get(tok, "kind", "token"),
 	"name": object.get(tok, "name", null),
 	"owner": tok.owner,
-	"fingerprint": object.get(tok, "masked", null),
+	"masked": object.get(tok, "masked", null),
 	"source": object.get(tok, "source", null),
 }
 

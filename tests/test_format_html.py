@@ -13,7 +13,7 @@ from conftest import FIXTURES, NOW, run_cli, write_yaml
 from report_factory import synthetic_report
 
 from auditor.report.html import MAX_FIRST, MAX_TOKEN_SECTIONS, HtmlFormat
-from auditor.report.model import Report
+from auditor.saved_report import report_of
 
 PLANTED = "hf_" + "PlantedHtmlValue0123456789abcdefXYZ"
 HOSTILE_NAME = '</script><script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -149,7 +149,7 @@ def test_hostile_names_are_escaped_and_planted_values_never_appear(audit_json, t
     code, report, stderr = audit_json(write_yaml(tmp_path / "inv.yaml", INVENTORY), extra=("--fail-on", "never"))
     assert code == 0, stderr
     assert report["secrets_redacted"] == 1
-    page = HtmlFormat().format(Report(report))
+    page = HtmlFormat().render(report_of(report))
     assert PLANTED not in page
     assert (
         HOSTILE_NAME not in page
@@ -177,18 +177,18 @@ def test_waived_baseline_and_expired_waiver_sections(demo):
     )
     data["findings"] = findings
     data["baseline"] = {"file": "base.json", "fingerprints": 3, "matched": 1, "new": 24, "resolved": 2}
-    page = HtmlFormat().format(Report(data))
+    page = HtmlFormat().render(report_of(data))
     assert 'id="waived"' in page and "retiring &lt;Space&gt;" in page and "SEC-1" in page
     assert 'id="baseline"' in page and "base.json" in page and "24 new" in page
     assert "Findings under an expired waiver" in page
     # The waived finding no longer counts in "what to do first".
-    plain = HtmlFormat().format(Report(report))
+    plain = HtmlFormat().render(report_of(report))
     assert 'id="waived"' not in plain and 'id="baseline"' not in plain
 
 
 def test_re_rendering_is_deterministic_and_equals_a_direct_audit(demo, opa_server, tmp_path):
     report, page = demo
-    assert HtmlFormat().format(Report(report)) == page
+    assert HtmlFormat().render(report_of(report)) == page
     url, token = opa_server
     out = tmp_path / "direct.html"
     result = run_cli(
@@ -215,7 +215,7 @@ def test_re_rendering_is_deterministic_and_equals_a_direct_audit(demo, opa_serve
 def test_100k_findings_render_into_a_bounded_file(tmp_path):
     data = synthetic_report(100_000)
     assert data["summary"]["findings"] == 100_000
-    page = HtmlFormat().format(Report(data))
+    page = HtmlFormat().render(report_of(data))
     assert len(page.encode()) < BIG_FILE_BOUND
     assert 'data-summary="findings">100000<' in page
     assert page.count('<article class="token') == MAX_TOKEN_SECTIONS
@@ -229,7 +229,7 @@ def test_100k_findings_render_into_a_bounded_file(tmp_path):
 def test_report_without_token_facts_still_renders_every_flagged_token(demo):
     report, _ = demo
     older = {k: v for k, v in report.items() if k != "tokens"}
-    page = HtmlFormat().format(Report(older))
+    page = HtmlFormat().render(report_of(older))
     flagged = {f["subject"]["key"] for f in report["findings"] if f["subject"]["type"] == "token"}
     assert page.count('<article class="token') == len(flagged)
     assert "This report predates per-token facts" in page
@@ -242,5 +242,12 @@ def test_missing_optional_fields_render_empty_not_crash(demo):
     data["tokens"][0].update(grants=[{"permissions": ["x"]}, {}], stored_in=[{}], approval=None)
     data["findings"][0]["recommendation"]["replacement"] = {"scoped": [{}], "permissions": {"a": None}}
     data["findings"][1]["subject"] = {"type": "token", "key": "provider:kind:only-a-key"}
-    page = HtmlFormat().format(Report(data))
+    page = HtmlFormat().render(report_of(data))
     assert 'data-summary="findings">' in page and page.count('<article class="token') >= 1
+
+
+def test_waived_row_carries_the_shared_waiver_sentence():
+    from tests.format_support import small_report
+
+    page = HtmlFormat().render(small_report())
+    assert '<span class="muted">waiver: moves to OIDC (approved by lead, SEC-9, until 2026-12-31)</span>' in page
