@@ -17,6 +17,10 @@ the Rego was made cheaper (issue 12 §2):
     mkdir /tmp/orig && git archive e6df284 policies | tar -x -C /tmp/orig
     .venv/bin/python scripts/differential.py --write --policy-dir /tmp/orig/policies
 
+Report schema 2.0 then renamed two things the policies do not decide (subject `fingerprint` → `masked`, and
+each finding's gate state `fails_gate`, false with --fail-on never). `--migrate-schema-2` applied exactly those
+renames to the golden files, so they still hold the original policies' verdicts.
+
 Without --write it compares (exit 1 when a report differs).
 """
 
@@ -348,7 +352,10 @@ def audit(inventory: Path, policy_dir: Path | None, report: Path) -> None:
 
 def findings_document(report: Path) -> bytes:
     """The JSON report with its findings sorted and counted (nothing in it changes from run to run)."""
-    document = json.loads(report.read_text())
+    return _canonical(json.loads(report.read_text()))
+
+
+def _canonical(document: dict) -> bytes:
     document["findings"] = sorted(document["findings"], key=lambda f: json.dumps(f, sort_keys=True))
     by_rule: dict[str, int] = {}
     for finding in document["findings"]:
@@ -370,14 +377,32 @@ def golden(provider: str) -> bytes:
     return gzip.decompress((GOLDEN / f"{provider}.json.gz").read_bytes())
 
 
+def migrate_schema_2(document: dict) -> dict:
+    """A 1.0 golden report in schema 2.0: the two documented renames, nothing else."""
+    document["schema_version"] = "2.0"
+    for finding in document["findings"]:
+        subject = finding["subject"]
+        subject["masked"] = subject.pop("fingerprint")
+        finding["fails_gate"] = False  # --fail-on never: nothing fails the gate
+    return document
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="write the golden files from --policy-dir")
     parser.add_argument("--policy-dir", type=Path, help="policies to audit with (default: policies/)")
+    parser.add_argument(
+        "--migrate-schema-2", action="store_true", help="apply the schema 2.0 renames to the golden files"
+    )
     parser.add_argument("--provider", action="append", choices=sorted(GENERATORS), help="default: all")
     args = parser.parse_args(argv)
     differ = 0
     for provider in args.provider or sorted(GENERATORS):
+        if args.migrate_schema_2:
+            document = migrate_schema_2(json.loads(golden(provider)))
+            document.pop("differential_counts")
+            (GOLDEN / f"{provider}.json.gz").write_bytes(gzip.compress(_canonical(document), mtime=0))
+            continue
         produced = current(provider, args.policy_dir)
         if args.write:
             GOLDEN.mkdir(parents=True, exist_ok=True)
