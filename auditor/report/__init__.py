@@ -7,9 +7,14 @@ from auditor.report.model import Report
 
 
 def formatters() -> dict:
-    from auditor.report import csv_format, json_format, table
+    from auditor.report import csv_format, json_format, jsonl_format, table
 
-    found = {"table": table.TableFormat, "json": json_format.JsonFormat, "csv": csv_format.CsvFormat}
+    found = {
+        "table": table.TableFormat,
+        "json": json_format.JsonFormat,
+        "jsonl": jsonl_format.JsonlFormat,
+        "csv": csv_format.CsvFormat,
+    }
     for name in ("sarif", "junit", "markdown", "html"):
         try:
             module = __import__(f"auditor.report.{name}", fromlist=["FORMAT"])
