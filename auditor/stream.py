@@ -31,6 +31,11 @@ from typing import IO
 
 import ijson
 
+try:
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a pinned dependency
+    orjson = None  # type: ignore[assignment]
+
 from auditor import __version__, evidence
 from auditor.config import load_config, policy_config
 from auditor.errors import InputError, ValidationFailed
@@ -253,8 +258,23 @@ class Checked:
     total: int
 
 
-def check_sources(files: list[str]) -> Checked:
-    """Pass 1: every error of every file (at most MAX_ERRORS_SHOWN per file), or the org context and key table."""
+def _dumps(value) -> bytes:
+    if orjson is not None:
+        try:
+            return orjson.dumps(value)
+        except TypeError:  # an int beyond 64 bits: stdlib below
+            pass
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+_loads = orjson.loads if orjson is not None else json.loads
+
+
+def check_sources(files: list[str], spool: IO[bytes]) -> Checked:
+    """Pass 1: every error of every file (at most MAX_ERRORS_SHOWN per file), or the org context and key table.
+
+    Each entry, once redacted, validated and normalized, goes to `spool` (a temporary file) as one line, so the
+    audit pass reads it back instead of doing that work twice."""
     errors: list[str] = []
     sources: list[Source] = []
     context = Inventory()
@@ -280,7 +300,7 @@ def check_sources(files: list[str]) -> Checked:
                 part.secrets.extend(hit.as_input() | {"token": None} for hit in document.secrets)
                 context.merge(part)
             for item in read_items(source):
-                value, _ = _redacted(source, item)
+                value, hits = _redacted(source, item)
                 found = _token_errors(source, item, value)
                 if not found:
                     place = _Place(source, item.index, item.line)
@@ -291,8 +311,13 @@ def check_sources(files: list[str]) -> Checked:
                     else:
                         source.tokens += 1
                         source.providers.add(value["provider"])  # type: ignore[index]
-                        if not isinstance(token, Skipped):
+                        skipped = isinstance(token, Skipped)
+                        if not skipped:
                             first.setdefault(token["key"], (number, item.index))
+                        if not errors and not file_errors:
+                            entry = token.as_dict() if isinstance(token, Skipped) else token
+                            hit_entries = [hit.as_input() for hit in hits]
+                            spool.write(_dumps([number, item.index, item.line, skipped, entry, hit_entries]) + b"\n")
                 if found and len(file_errors) < MAX_ERRORS_SHOWN:
                     file_errors.extend(found)
                 elif found:
@@ -312,6 +337,7 @@ def check_sources(files: list[str]) -> Checked:
     context.inputs = [
         InputSummary(s.name, s.sha256, STREAM_FORMAT, ",".join(sorted(s.providers)) or "any", s.tokens) for s in sources
     ]
+    spool.flush()
     return Checked(sources, context, first, total)
 
 
@@ -340,38 +366,41 @@ class Chunk:
     lines: dict[tuple[str, str], int] = field(default_factory=dict)  # (file, /tokens/N) → line (JSON Lines)
 
 
-def _chunks(checked: Checked, size: int, on_skipped: Callable[[dict], None]) -> Iterator[Chunk]:
-    """Pass 2: chunks of normalized tokens (with the secrets found in them); skipped entries go to on_skipped."""
+def _chunks(checked: Checked, spool: IO[bytes], size: int, on_skipped: Callable[[dict], None]) -> Iterator[Chunk]:
+    """Pass 2: chunks of normalized tokens (with the secrets found in them) read back from the spool; skipped
+    entries go to on_skipped."""
     chunk = Chunk()
-    for number, source in enumerate(checked.sources):
-        for item in read_items(source):
-            value, hits = _redacted(source, item)
-            pointer = f"/tokens/{item.index}"
-            place = _Place(source, item.index, item.line)
-            token = normalize_token(place, pointer, value)  # type: ignore[arg-type]
-            owner = None if isinstance(token, Skipped) else token["key"]
-            if not isinstance(token, Skipped):
-                kept = checked.first.get(token["key"])
-                if kept != (number, item.index):
-                    where = f"{checked.sources[kept[0]].name}#/tokens/{kept[1]}" if kept else "?"
-                    token = Skipped(
+    spool.seek(0)
+    for raw in spool:
+        number, index, line, skipped, token, hits = _loads(raw)
+        source = checked.sources[number]
+        pointer = f"/tokens/{index}"
+        owner = None if skipped else token["key"]
+        if not skipped:
+            kept = checked.first.get(token["key"])
+            if kept != (number, index):
+                where = f"{checked.sources[kept[0]].name}#/tokens/{kept[1]}" if kept else "?"
+                skipped, token = (
+                    True,
+                    Skipped(
                         token["provider"],
                         token["id"],
                         token.get("name"),
                         f"{DUPLICATE} at {where}",
                         source.name,
                         pointer,
-                    )
-            chunk.secrets.extend(hit.as_input() | {"token": owner} for hit in hits)
-            if isinstance(token, Skipped):
-                on_skipped(token.as_dict())
-                continue
-            chunk.tokens.append(token)
-            if item.line is not None:
-                chunk.lines[(source.name, pointer)] = item.line
-            if len(chunk.tokens) >= size:
-                yield chunk
-                chunk = Chunk()
+                    ).as_dict(),
+                )
+        chunk.secrets.extend(hit | {"token": owner} for hit in hits)
+        if skipped:
+            on_skipped(token)
+            continue
+        chunk.tokens.append(token)
+        if line is not None:
+            chunk.lines[(source.name, pointer)] = line
+        if len(chunk.tokens) >= size:
+            yield chunk
+            chunk = Chunk()
     if chunk.tokens or chunk.secrets:
         yield chunk
 
@@ -438,12 +467,19 @@ def run_stream(files: list[str], options, fail_on: str, output: str | None, prog
     """Audit `files` (all streamable) into `output` as JSON Lines; returns the number of failing findings.
 
     progress, when given, is called as progress(done, total, findings) after each chunk."""
-    from auditor.audit import _catalogue_meta, open_engine, resolve_now
-    from auditor.report.jsonl_format import finding_line, line_bytes, skipped_line, summary_line
+    from auditor.audit import resolve_now
 
     now = resolve_now(options.now)
     config = load_config(options.config_file)
-    checked = check_sources(files)
+    with tempfile.TemporaryFile(prefix="token-auditor-spool-") as spool:
+        checked = check_sources(files, spool)
+        return _audit_spooled(checked, spool, now, config, options, fail_on, output, progress)
+
+
+def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fail_on, output, progress) -> int:
+    from auditor.audit import _catalogue_meta, open_engine
+    from auditor.report.jsonl_format import finding_line, line_bytes, skipped_line, summary_line
+
     rules = load_rules(options.policy_dir)
     catalogue = _catalogue_meta(options.policy_dir)
     skipped_rules = options.rules.skipped([r.id for r in rules])
@@ -472,7 +508,7 @@ def run_stream(files: list[str], options, fail_on: str, output: str | None, prog
         done = 0
         first = True
         endpoints = len(getattr(engine, "engines", [engine]))
-        for batch in _batches(_chunks(checked, chunk_size, on_skipped), workers * endpoints):
+        for batch in _batches(_chunks(checked, spool, chunk_size, on_skipped), workers * endpoints):
             documents = []
             for chunk in batch:
                 document = {
