@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import re
 import resource
 import shlex
 import shutil
@@ -364,9 +365,61 @@ def run_streamed(size: int, args, work: Path, opa: str, document: dict | None) -
     return result
 
 
+REPLICA_BASE = 100_000
+_RENAMED = re.compile(rb'org-(\d{5})|user-(\d{6})|"id":"([0-9a-f]{24})"')
+
+
+def _renamed(text: bytes, copy: int) -> bytes:
+    """Copy number `copy` of a generated line: its orgs, users and token ids renamed, so copies never meet."""
+    if copy == 0:
+        return text
+    tag = f"x{copy}".encode()
+
+    def rename(match: re.Match) -> bytes:
+        if match.group(1):
+            return b"org-" + match.group(1) + tag
+        if match.group(2):
+            return b"user-" + match.group(2) + tag
+        return b'"id":"' + match.group(3) + tag + b'"'
+
+    return _RENAMED.sub(rename, text)
+
+
+def replicated_jsonl(base: Path, copies: int, path: Path) -> None:
+    """`copies` renamed copies of the base JSON Lines inventory: ten times the tokens, orgs, members and Spaces,
+    the same mix. Generating and normalizing 1M Hugging Face tokens directly takes over 20 min of CPU here."""
+    with base.open("rb") as handle:
+        header = json.loads(handle.readline())
+    merged = {
+        **header,
+        "orgs": [o for c in range(copies) for o in json.loads(_renamed(json.dumps(header["orgs"]).encode(), c))],
+        "locations": [
+            loc for c in range(copies) for loc in json.loads(_renamed(json.dumps(header["locations"]).encode(), c))
+        ],
+    }
+    partial = path.with_name(path.name + ".part")
+    with partial.open("wb") as out:
+        out.write(json.dumps(merged, separators=(",", ":")).encode() + b"\n")
+        for copy in range(copies):
+            with base.open("rb") as handle:
+                handle.readline()
+                for line in handle:
+                    out.write(_renamed(line, copy))
+    partial.replace(path)
+
+
 def run_huge(size: int, args, work: Path, opa: str) -> dict:
     """Beyond --whole-max only the streaming audit runs: holding the whole inventory (normalize, audit -f json)
-    or one OPA input of every token (raw opa eval) does not fit this machine."""
+    or one OPA input of every token (raw opa eval) does not fit this machine. Its input is the 100k inventory
+    size/100k times over (replicated_jsonl)."""
+    if size % REPLICA_BASE:
+        raise SystemExit(f"bench: sizes above --whole-max must be multiples of {REPLICA_BASE:,}")
+    inventory = work / f"neutral-{size}.jsonl"
+    if not inventory.exists():
+        base = work / f"neutral-{REPLICA_BASE}.jsonl"
+        if not base.exists():
+            neutral_jsonl(huggingface_inventory(REPLICA_BASE, args.seed), base)
+        replicated_jsonl(base, size // REPLICA_BASE, inventory)
     return {"size": size, "bytes": None, "streamed": run_streamed(size, args, work, opa, None), "whole": False}
 
 

@@ -38,7 +38,10 @@ class NeutralAdapter:
         out = Inventory()
         for index, raw in enumerate(data.get("tokens") or []):
             normalized = normalize_token(document, f"/tokens/{index}", copy.deepcopy(raw))
-            (out.skipped if isinstance(normalized, Skipped) else out.tokens).append(normalized)
+            if isinstance(normalized, Skipped):
+                out.skipped.append(normalized)
+            else:
+                out.tokens.append(normalized)
         for index, org in enumerate(data.get("orgs") or []):
             entry = {"token_policy": None, "members": None, "settings": {}, **copy.deepcopy(org)}
             if entry["members"] is not None:

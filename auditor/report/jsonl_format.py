@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import json
 
-from auditor.report.model import Report
+import orjson
 
-try:
-    import orjson
-except ImportError:  # pragma: no cover - orjson is a pinned dependency
-    orjson = None
+from auditor.report.model import Report
 
 # The report's top-level facts a summary line carries (findings and skipped entries are lines of their own;
 # token facts, rules and plans stay in --format json).
@@ -37,11 +34,10 @@ SUMMARY_FIELDS = (
 
 
 def line_bytes(value: dict) -> bytes:
-    if orjson is not None:
-        try:
-            return orjson.dumps(value) + b"\n"
-        except TypeError:  # a value orjson refuses (an int beyond 64 bits): stdlib below
-            pass
+    try:
+        return orjson.dumps(value) + b"\n"
+    except TypeError:  # a value orjson refuses (an int beyond 64 bits): stdlib below
+        pass
     return (json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
