@@ -25,7 +25,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -34,6 +33,7 @@ import orjson
 
 from auditor import __version__, evidence
 from auditor.config import load_config, policy_config
+from auditor.engine.fleet import Fleet
 from auditor.errors import InputError, ValidationFailed
 from auditor.findings import load_rules, prepare_findings
 from auditor.findings.finding import SEVERITIES, at_or_above, subject_index
@@ -523,7 +523,6 @@ def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fai
     chunk_size = max(1, options.engine.chunk_size)
     secrets_first = list(context.secrets)
     orgs_for = OrgContext(context.orgs)
-    started = datetime.now(UTC)
 
     with stream_output(output) as out, open_engine(options) as (engine, version):
         write = out.write
@@ -574,6 +573,8 @@ def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fai
                 write,
                 finding_line,
             )
+        if isinstance(engine, Fleet):
+            engine.check_unchanged()  # before the summary line: a run whose bundle changed has no verdict
         flagged = tally.flagged + len(tally.flagged_elsewhere)
         summary = {
             "tokens": tally.audited + tally.skipped - tally.not_tokens,
@@ -615,7 +616,6 @@ def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fai
                 "failing": tally.failing,
                 "passed": tally.failing == 0,
             },
-            "streamed": {"chunks_of": chunk_size, "started": started.isoformat(timespec="seconds")},
         }
         write(line_bytes(summary_line(data)))
     return tally.failing
