@@ -6,7 +6,8 @@ import functools
 import gc
 import os
 from collections import Counter
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,6 +159,14 @@ def _engine_settings(options: EngineOptions, url: str, token: str | None) -> Eng
 
 def evaluate(inventory: Inventory, now: str, config: dict, options: AuditOptions) -> tuple[list[dict], str]:
     """Findings from OPA (managed or remote) and the OPA version that produced them."""
+    with open_engine(options) as (engine, version):
+        findings = engine.evaluate(inventory, now, policy_config(config) or None)
+    return findings, version
+
+
+@contextmanager
+def open_engine(options: AuditOptions) -> Iterator[tuple[Engine | Fleet, str]]:
+    """A ready engine (managed OPA, one --opa-url, or a fleet) and the OPA version it runs; closed after."""
     engine_options = options.engine
     with ExitStack() as stack:
         engine: Engine | Fleet
@@ -181,8 +190,7 @@ def evaluate(inventory: Inventory, now: str, config: dict, options: AuditOptions
             version = engine.server_version() or "remote"
         elif not server.preloaded:
             engine.load_policies(options.policy_dir)
-        findings = engine.evaluate(inventory, now, policy_config(config) or None)
-    return findings, version
+        yield engine, version
 
 
 def build_report(

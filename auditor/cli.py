@@ -128,7 +128,8 @@ INPUT_OPTIONS = [
         type=click.IntRange(1),
         default=DEFAULT_MAX_BYTES,
         show_default=True,
-        help="Largest input file accepted, in bytes.",
+        help="Refuse a larger input file where it is read whole (YAML, JSON exports, any --format but jsonl). "
+        "--format jsonl streams token-inventory/v1 .json and .jsonl files: no size limit there.",
     ),
     click.option("--org", help="GitHub org / GitLab instance for bare API exports."),
     click.option("--collected-at", help="Collection time (ISO 8601) for bare API exports."),
@@ -300,6 +301,16 @@ def main():
     """Audit exported API-token inventories against Rego policies on a real OPA server."""
 
 
+def _streamed_files(paths: list[str], plan: list, quiet: bool, gated) -> list[str] | None:
+    """The inputs to audit as a stream: only `--format jsonl` alone, without baseline or waivers (they need every
+    finding at once) or --quiet, and only when every input is a token-inventory/v1 file (.jsonl, or .json)."""
+    if gated or quiet or len(plan) != 1 or plan[0][0] != "jsonl":
+        return None
+    from auditor.stream import streamable
+
+    return streamable(paths)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
@@ -390,7 +401,14 @@ def audit(
         else None
     )
     baseline = (baseline_file, load_baseline(baseline_file)) if baseline_file else None
-    report = run_audit(list(paths), _options(kw))
+    options = _options(kw)
+    streamed = _streamed_files(list(paths), plan, quiet, baseline or waivers or write_baseline)
+    if streamed is not None:  # bounded memory: findings written chunk by chunk (auditor/stream.py)
+        from auditor.stream import run_stream
+
+        failing_count = run_stream(streamed, options, fail_on, plan[0][1])
+        sys.exit(EXIT_FINDINGS if failing_count else EXIT_OK)
+    report = run_audit(list(paths), options)
     report, failing = apply_gate(report, fail_on, baseline, waivers)
     written = []
     for fmt, output in plan:

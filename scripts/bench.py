@@ -10,6 +10,8 @@ a child process tree of this script (wall time, peak RSS summed over the tree, p
       of tokens, extrapolated to the size (server start and policy load counted once).
   (f) the audit of (a) with a fleet of --fleet (default 3) local `opa run --server` that download the bundle
       `token-auditor bundle` built from a local http.server; RSS and CPU include the servers.
+  (s) the streaming audit (issue 12): the same tokens as token-inventory/v1 JSON Lines, `--format jsonl`;
+      beyond --whole-max (100k) it is the only run (--huge: 1M tokens).
 Then prints audit / raw opa eval (target <= 1.3x), per-token / audit (target >= 50x), and fleet / single.
 
     .venv/bin/python scripts/bench.py                       # 10k and 100k tokens
@@ -23,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import re
 import resource
 import shlex
 import shutil
@@ -44,6 +47,11 @@ NOW = "2026-11-25T00:00:00Z"
 POLL_SECONDS = 0.02
 AUDIT_TARGET = 1.3
 PER_TOKEN_TARGET = 50.0
+# issue 12: the streamed audit at 100k <= 0.25x raw opa eval and <= 1 GiB; 1M < 1.5 GiB and <= 11x the 100k wall
+STREAM_TARGET = 0.25
+STREAM_RSS = 2**30
+STREAM_RSS_HUGE = 1.5 * 2**30
+HUGE_GROWTH = 11.0
 
 
 def _cli() -> list[str]:
@@ -154,6 +162,38 @@ def per_token_worker(normalized: str, sample: int, seed: int, policy_dir: str, o
     print(
         json.dumps({"setup": ready - started, "eval": done - ready, "tokens": len(picked), "findings": len(findings)})
     )
+
+
+STRIPPED = ("key", "masked", "source")  # set again by the neutral loader
+
+
+def neutral_jsonl(document: dict, path: Path, slice_size: int = 50_000) -> None:
+    """The generated Hugging Face inventory as token-inventory/v1 JSON Lines: what the Hugging Face adapter
+    normalizes each token to (so (s) audits the same tokens as (a)), a header line with the orgs and Spaces.
+    Revoked tokens are left out (the adapter skips them), and Space variables carry no values (the planted
+    secrets there are not in this file): (s) has ~1 % fewer tokens and a few fewer secret findings than (a)."""
+    from auditor.inventory.loader import Document
+    from auditor.providers.huggingface import ADAPTER
+
+    context = ADAPTER.normalize(Document(str(path), "", {**document, "tokens": []}), {})
+    header = {
+        "format": "token-inventory/v1",
+        "collected_at": document["collected_at"],
+        "orgs": [{k: v for k, v in org.items() if k != "source"} for org in context.orgs],
+        "locations": [{k: v for k, v in location.items() if k != "source"} for location in context.locations],
+    }
+    partial = path.with_name(path.name + ".part")
+    with partial.open("w") as out:
+        out.write(json.dumps(header, separators=(",", ":")) + "\n")
+        tokens = document["tokens"]
+        for start in range(0, len(tokens), slice_size):
+            part = ADAPTER.normalize(
+                Document(str(path), "", {**document, "tokens": tokens[start : start + slice_size]}), {}
+            )
+            for token in part.tokens:
+                out.write(json.dumps({k: v for k, v in token.items() if k not in STRIPPED}, separators=(",", ":")))
+                out.write("\n")
+    partial.replace(path)
 
 
 def _mib(value: float) -> str:
@@ -300,12 +340,100 @@ def run_fleet(
     return result
 
 
+def run_streamed(size: int, args, work: Path, opa: str, document: dict | None) -> dict:
+    """(s): the streaming audit of the same tokens as token-inventory/v1 JSON Lines, `--format jsonl`."""
+    inventory = work / f"neutral-{size}.jsonl"
+    if not inventory.exists():  # --keep DIR reuses a converted file (the conversion is not measured)
+        neutral_jsonl(document if document is not None else huggingface_inventory(size, args.seed), inventory)
+    command = [
+        *_cli(),
+        "audit",
+        str(inventory),
+        "--format",
+        "jsonl",
+        "-o",
+        os.devnull,
+        "--fail-on",
+        "never",
+        "--now",
+        NOW,
+        *args.audit_args,
+    ]
+    result = _check("streamed audit", measure(command, {"OPA_BIN": opa}), ok=(0, 1))
+    result["command"] = command
+    result["bytes"] = inventory.stat().st_size
+    return result
+
+
+REPLICA_BASE = 100_000
+_RENAMED = re.compile(rb'org-(\d{5})|user-(\d{6})|"id":"([0-9a-f]{24})"')
+
+
+def _renamed(text: bytes, copy: int) -> bytes:
+    """Copy number `copy` of a generated line: its orgs, users and token ids renamed, so copies never meet."""
+    if copy == 0:
+        return text
+    tag = f"x{copy}".encode()
+
+    def rename(match: re.Match) -> bytes:
+        if match.group(1):
+            return b"org-" + match.group(1) + tag
+        if match.group(2):
+            return b"user-" + match.group(2) + tag
+        return b'"id":"' + match.group(3) + tag + b'"'
+
+    return _RENAMED.sub(rename, text)
+
+
+def replicated_jsonl(base: Path, copies: int, path: Path) -> None:
+    """`copies` renamed copies of the base JSON Lines inventory: ten times the tokens, orgs, members and Spaces,
+    the same mix. Generating and normalizing 1M Hugging Face tokens directly takes over 20 min of CPU here."""
+    with base.open("rb") as handle:
+        header = json.loads(handle.readline())
+    merged = {
+        **header,
+        "orgs": [o for c in range(copies) for o in json.loads(_renamed(json.dumps(header["orgs"]).encode(), c))],
+        "locations": [
+            loc for c in range(copies) for loc in json.loads(_renamed(json.dumps(header["locations"]).encode(), c))
+        ],
+    }
+    partial = path.with_name(path.name + ".part")
+    with partial.open("wb") as out:
+        out.write(json.dumps(merged, separators=(",", ":")).encode() + b"\n")
+        for copy in range(copies):
+            with base.open("rb") as handle:
+                handle.readline()
+                for line in handle:
+                    out.write(_renamed(line, copy))
+    partial.replace(path)
+
+
+def run_huge(size: int, args, work: Path, opa: str) -> dict:
+    """Beyond --whole-max only the streaming audit runs: holding the whole inventory (normalize, audit -f json)
+    or one OPA input of every token (raw opa eval) does not fit this machine. Its input is the 100k inventory
+    size/100k times over (replicated_jsonl)."""
+    if size % REPLICA_BASE:
+        raise SystemExit(f"bench: sizes above --whole-max must be multiples of {REPLICA_BASE:,}")
+    inventory = work / f"neutral-{size}.jsonl"
+    if not inventory.exists():
+        base = work / f"neutral-{REPLICA_BASE}.jsonl"
+        if not base.exists():
+            neutral_jsonl(huggingface_inventory(REPLICA_BASE, args.seed), base)
+        replicated_jsonl(base, size // REPLICA_BASE, inventory)
+    return {"size": size, "bytes": None, "streamed": run_streamed(size, args, work, opa, None), "whole": False}
+
+
 def run_size(size: int, args, work: Path, bundle: Path, opa: str, service: str | None = None) -> dict:
+    if size > args.whole_max:
+        return run_huge(size, args, work, opa)
     inventory = work / f"hf-{size}.json"
     normalized = work / f"normalized-{size}.json"
     started = time.perf_counter()
-    write_json(huggingface_inventory(size, args.seed), inventory)
+    document = huggingface_inventory(size, args.seed)
+    write_json(document, inventory)
     generated = time.perf_counter() - started
+    streamed = run_streamed(size, args, work, opa, document) if args.stream else None
+    del document
     limit = ["--max-input-bytes", str(max(256 * 2**20, 4 * inventory.stat().st_size))]
     cli = _cli()
     normalize_cmd = [*cli, "normalize", str(inventory), "--now", NOW, "-o", str(normalized), *limit]
@@ -367,6 +495,8 @@ def run_size(size: int, args, work: Path, bundle: Path, opa: str, service: str |
         "raw_findings": raw_findings,
         "per_token": {"wall": per_token_wall, "cpu": None, "rss": worker["rss"], "sample": timings},
         "fleet": fleet,
+        "streamed": streamed,
+        "whole": True,
         "commands": {"normalize": normalize_cmd, "audit": audit_cmd, "opa eval": eval_cmd, "per-token": worker_cmd},
     }
 
@@ -381,30 +511,59 @@ def report(results: list[dict], args, opa: str) -> None:
     )
     print()
     header = (
-        f"{'tokens':>9} | {'input':>9} | {'measurement':<34} | {'wall':>11} | {'CPU (tree)':>11} | "
+        f"{'tokens':>9} | {'input':>9} | {'measurement':<38} | {'wall':>11} | {'CPU (tree)':>11} | "
         f"{'peak RSS (tree)':>15}"
     )
     print(header)
     print("-" * len(header))
     for r in results:
         size = f"{r['size']:,}"
-        rows = [
-            ("token-auditor normalize (info)", r["normalize"]),
-            ("(a) token-auditor audit", r["audit"]),
-            ("(b) raw opa eval (normalized)", r["raw"]),
-            (f"(c) per-token, {r['per_token']['sample']['tokens']} extrapolated", r["per_token"]),
-        ]
-        if r["fleet"]:
-            rows.insert(2, (f"(f) audit, fleet of {args.fleet} OPA", r["fleet"]))
-        for name, m in rows:
+        rows = []
+        if r["whole"]:
+            rows = [
+                ("token-auditor normalize (info)", r["normalize"], r["bytes"]),
+                ("(a) token-auditor audit", r["audit"], r["bytes"]),
+                ("(b) raw opa eval (normalized)", r["raw"], r["bytes"]),
+                (f"(c) per-token, {r['per_token']['sample']['tokens']} extrapolated", r["per_token"], r["bytes"]),
+            ]
+            if r["fleet"]:
+                rows.insert(2, (f"(f) audit, fleet of {args.fleet} OPA", r["fleet"], r["bytes"]))
+        if r["streamed"]:
+            rows.insert(2 if r["whole"] else 0, ("(s) audit streamed (.jsonl, -f jsonl)", r["streamed"], None))
+        for name, m, size_bytes in rows:
             rss_text = _mib(m["rss"]) + (" (sample)" if name.startswith("(c)") else "")
             cpu = "-" if m["cpu"] is None else _secs(m["cpu"])
-            print(
-                f"{size:>9} | {_mib(r['bytes']):>9} | {name:<34} | {_secs(m['wall']):>11} | {cpu:>11} | {rss_text:>15}"
-            )
+            shown = _mib(size_bytes if size_bytes is not None else m["bytes"])
+            print(f"{size:>9} | {shown:>9} | {name:<38} | {_secs(m['wall']):>11} | {cpu:>11} | {rss_text:>15}")
             size = ""
     print()
+    streamed = {r["size"]: r["streamed"] for r in results if r["streamed"]}
     for r in results:
+        s = r["streamed"]
+        if not s:
+            continue
+        parts = [f"{r['size']:>9,} tokens streamed: wall {_secs(s['wall'])}, peak RSS {_mib(s['rss'])}"]
+        if r["whole"]:
+            over = s["wall"] / r["raw"]["wall"]
+            parts.append(
+                f"/ raw opa eval: wall {over:.2f}x (target <= {STREAM_TARGET}x: "
+                f"{'met' if over <= STREAM_TARGET else 'NOT met'}), CPU {s['cpu'] / max(r['raw']['cpu'], 1e-9):.2f}x, "
+                f"peak RSS {s['rss'] / max(r['raw']['rss'], 1):.2f}x; / whole-file audit: wall "
+                f"{s['wall'] / r['audit']['wall']:.2f}x, peak RSS {s['rss'] / max(r['audit']['rss'], 1):.2f}x"
+            )
+        limit = STREAM_RSS_HUGE if r["size"] >= 1_000_000 else STREAM_RSS
+        parts.append(f"RSS target < {_mib(limit)}: {'met' if s['rss'] <= limit else 'NOT met'}")
+        base = streamed.get(100_000)
+        if r["size"] >= 1_000_000 and base:
+            growth = s["wall"] / base["wall"]
+            parts.append(
+                f"wall / 100k streamed {growth:.1f}x (target <= {HUGE_GROWTH:.0f}x: "
+                f"{'met' if growth <= HUGE_GROWTH else 'NOT met'})"
+            )
+        print("; ".join(parts))
+    for r in results:
+        if not r["whole"]:
+            continue
         audit, raw, per = r["audit"]["wall"], r["raw"]["wall"], r["per_token"]["wall"]
         over = audit / raw
         speedup = per / audit
@@ -418,7 +577,7 @@ def report(results: list[dict], args, opa: str) -> None:
             f"per-token sample {r['per_token']['sample']['eval'] / max(1, r['per_token']['sample']['tokens']) * 1000:.2f} ms/token"
         )
     for r in results:
-        fleet = r["fleet"]
+        fleet = r.get("fleet")
         if fleet:
             print(
                 f"{r['size']:>9,} tokens: fleet of {args.fleet} / single managed OPA: wall "
@@ -429,9 +588,12 @@ def report(results: list[dict], args, opa: str) -> None:
             )
     print()
     print("commands (last size; FILE and normalized.json are generated per size):")
-    last = results[-1]["commands"]
-    if results[-1]["fleet"]:
-        last = {**last, "fleet audit": results[-1]["fleet"]["command"]}
+    whole = [r for r in results if r["whole"]]
+    last = whole[-1]["commands"] if whole else {}
+    if whole and whole[-1]["fleet"]:
+        last = {**last, "fleet audit": whole[-1]["fleet"]["command"]}
+    if results[-1]["streamed"]:
+        last = {**last, "streamed audit": results[-1]["streamed"]["command"]}
     for name, command in last.items():
         print(f"  {name}: {shlex.join(command)}")
 
@@ -457,6 +619,16 @@ def main(argv: list[str] | None = None) -> int:
         default=3,
         metavar="N",
         help="also audit with a fleet of N local OPA servers loading the bundle (0: skip; default 3)",
+    )
+    parser.add_argument(
+        "--whole-max",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="above N tokens run only the streamed audit (s): the whole-file runs do not fit (default 100k)",
+    )
+    parser.add_argument(
+        "--no-stream", dest="stream", action="store_false", help="skip (s), the streamed audit of a .jsonl copy"
     )
     parser.add_argument("--per-token-worker", metavar="NORMALIZED", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

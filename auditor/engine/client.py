@@ -414,13 +414,16 @@ class Engine:
     def evaluate(self, inventory: Inventory, now: str, config: dict | None = None) -> list[dict]:
         """All findings for the inventory, deduplicated and in OPA's order per chunk."""
         documents = chunk_documents(inventory, now, config, self.settings.chunk_size)
+        return merge_results(self.evaluate_documents(documents))
+
+    def evaluate_documents(self, documents: list[dict]) -> list[list[dict]]:
+        """Each chunk's findings, in chunk order (up to --workers chunks in flight). The one place chunks are
+        evaluated, for the whole-file and the streaming pipeline alike."""
         workers = min(self.settings.workers, len(documents))
-        if workers == 1:
-            results = [self.evaluate_chunk(d) for d in documents]
-        else:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opa-chunk") as pool:
-                results = list(pool.map(self.evaluate_chunk, documents))
-        return merge_results(results)
+        if workers <= 1:
+            return [self.evaluate_chunk(d) for d in documents]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opa-chunk") as pool:
+            return list(pool.map(self.evaluate_chunk, documents))
 
     def close(self) -> None:
         """Close the HTTP session of every thread that talked to OPA."""

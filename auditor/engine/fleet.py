@@ -159,6 +159,11 @@ class Fleet:
         settings = self.engines[0].settings
         documents = chunk_documents(inventory, now, config, settings.chunk_size)
         findings = merge_results(self.evaluate_documents(documents))
+        self.check_unchanged()
+        return findings
+
+    def check_unchanged(self) -> None:
+        """After the last chunk: every endpoint still serves the revision the run started with."""
         if self.revision is not None:
             changed = {i: r for i, r in self.revisions().items() if r != self.revision}
             if changed:
@@ -167,7 +172,6 @@ class Fleet:
                     f"the policy bundle changed during the run (was {self.revision}; now {listed}); "
                     "run again once every endpoint serves one revision"
                 )
-        return findings
 
     def evaluate_documents(self, documents: list[dict]) -> list[list[dict]]:
         """Each document's findings, in document order, each evaluated by exactly one endpoint."""

@@ -18,12 +18,18 @@ import yaml
 
 from auditor import json_pointer
 from auditor.errors import InputError
+from auditor.inventory.jsonl import is_jsonl, read_whole
 from auditor.redaction import SecretHit, redact_document, redact_text
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 MAX_YAML_NODES = 5_000_000  # alias expansion beyond this is a "billion laughs" document
 YAML_ALIAS_ALLOWANCE = 64 * 1024 * 1024  # characters aliases may add beyond the file's own text
-SUFFIXES = (".json", ".yaml", ".yml")
+# The limit guards memory where a whole file is held (YAML, JSON of other formats, any non-jsonl report).
+LIMIT_HINT = (
+    " for a file read whole (--max-input-bytes; `--format jsonl` streams token-inventory/v1 .json and .jsonl"
+    " files without this limit)"
+)
+SUFFIXES = (".json", ".jsonl", ".yaml", ".yml")
 
 
 @dataclass
@@ -66,7 +72,7 @@ def expand_paths(paths: list[str]) -> list[str]:
         if path.is_dir():
             found = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
             if not found:
-                raise InputError(f"{raw}: directory holds no *.json, *.yaml or *.yml file")
+                raise InputError(f"{raw}: directory holds no *.json, *.jsonl, *.yaml or *.yml file")
             out.extend(found)
         elif path.is_file():
             out.append(str(path))
@@ -82,12 +88,12 @@ def _read_bytes(path: str, max_bytes: int) -> bytes:
         try:
             size = Path(path).stat().st_size
             if size > max_bytes:
-                raise InputError(f"{path}: file is {size} bytes, above the {max_bytes}-byte limit (--max-input-bytes)")
+                raise InputError(f"{path}: file is {size} bytes, above the {max_bytes}-byte limit{LIMIT_HINT}")
             data = Path(path).read_bytes()
         except OSError as exc:
             raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     if len(data) > max_bytes:
-        raise InputError(f"{path}: input is above the {max_bytes}-byte limit (--max-input-bytes)")
+        raise InputError(f"{path}: input is above the {max_bytes}-byte limit{LIMIT_HINT}")
     return data
 
 
@@ -395,11 +401,15 @@ def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: not UTF-8 text (byte {exc.start})") from None
     stripped = text.lstrip()
-    looks_json = name.lower().endswith(".json") or (name == "<stdin>" and stripped[:1] in "[{")
+    looks_jsonl = is_jsonl(name)
+    looks_json = looks_jsonl or name.lower().endswith(".json") or (name == "<stdin>" and stripped[:1] in "[{")
     lines: dict[str, int] = {}
     pages = 1
     try:
-        if looks_json:
+        if looks_jsonl:  # the JSON Lines form of token-inventory/v1: lines known per token
+            whole, lines = read_whole(raw, name)
+            data: object = whole
+        elif looks_json:
             data, pages = _parse_json(name, text)
         else:
             data, lines = _parse_yaml(name, text)
@@ -419,7 +429,7 @@ def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
         pages=pages,
         # Redaction keeps every newline, so lines still match; no token value stays in memory.
         json_text=(redact_text(text) if hits else text)
-        if looks_json and len(text) <= JSON_LINE_MAP_MAX_CHARS
+        if looks_json and not looks_jsonl and len(text) <= JSON_LINE_MAP_MAX_CHARS
         else None,
     )
 

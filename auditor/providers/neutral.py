@@ -11,6 +11,18 @@ from auditor.providers.common import org_defaults, source, time_at, top_object
 FORMAT = "token-inventory/v1"
 
 
+def normalize_token(document: Document, pointer: str, token: dict) -> dict | Skipped:
+    """One token entry (changed in place), or why it is not audited. Also used by the streaming pipeline."""
+    if token.get("active") is False:
+        return Skipped(
+            token["provider"], token["id"], token.get("name"), "inactive (revoked or disabled)", document.path, pointer
+        )
+    for field in ("created_at", "expires_at", "last_used_at"):
+        token[field] = time_at(document, f"{pointer}/{field}", token.get(field))
+    token.setdefault("native", {})
+    return complete_token(token, document.path, pointer)
+
+
 class NeutralAdapter:
     provider = "any"
     formats: tuple[str, ...] = (FORMAT,)
@@ -25,24 +37,11 @@ class NeutralAdapter:
         data = top_object(document)
         out = Inventory()
         for index, raw in enumerate(data.get("tokens") or []):
-            pointer = f"/tokens/{index}"
-            token = copy.deepcopy(raw)
-            if token.get("active") is False:
-                out.skipped.append(
-                    Skipped(
-                        token["provider"],
-                        token["id"],
-                        token.get("name"),
-                        "inactive (revoked or disabled)",
-                        document.path,
-                        pointer,
-                    )
-                )
-                continue
-            for field in ("created_at", "expires_at", "last_used_at"):
-                token[field] = time_at(document, f"{pointer}/{field}", token.get(field))
-            token.setdefault("native", {})
-            out.tokens.append(complete_token(token, document.path, pointer))
+            normalized = normalize_token(document, f"/tokens/{index}", copy.deepcopy(raw))
+            if isinstance(normalized, Skipped):
+                out.skipped.append(normalized)
+            else:
+                out.tokens.append(normalized)
         for index, org in enumerate(data.get("orgs") or []):
             entry = {**org_defaults(), **copy.deepcopy(org)}
             if entry["members"] is not None:

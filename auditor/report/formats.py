@@ -36,11 +36,12 @@ class StreamingFormat(Protocol[Document]):
 
 
 def _registry() -> dict[str, Format[Report]]:
-    from auditor.report import csv_format, html, json_format, junit, markdown, sarif, table
+    from auditor.report import csv_format, html, json_format, jsonl_format, junit, markdown, sarif, table
 
     found: list[Format[Report]] = [
         table.TableFormat(),
         json_format.JsonFormat(),
+        jsonl_format.JsonlFormat(),
         csv_format.CsvFormat(),
         sarif.SarifFormat(),
         junit.JunitFormat(),

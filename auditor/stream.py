@@ -1,0 +1,669 @@
+"""The bounded-memory audit: token-inventory/v1 inputs read as a stream, evaluated and reported chunk by chunk.
+
+Used for `audit --format jsonl` when every input is a token-inventory/v1 file (`.jsonl`, or `.json` read with
+ijson). Each input is read twice:
+
+1. check: parse, redact, validate and normalize every token (nothing kept but each audited token's key, to find
+   duplicates) so that a bad file is refused, naming file:line, before anything is written;
+2. audit: the same again, a chunk of tokens at a time: each chunk goes to OPA with the per-org context (orgs with
+   members and token policies, held whole), its findings are prepared and written at once, and the summary is
+   counted on the way.
+
+Memory then grows with the org context, the duplicate-key table and one batch of chunks, not with the input.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import stat
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, cast
+
+import ijson
+import orjson
+
+from auditor import __version__, evidence
+from auditor.config import load_config, policy_config
+from auditor.engine.fleet import Fleet
+from auditor.errors import InputError, ValidationFailed
+from auditor.findings import load_rules, prepare_findings
+from auditor.findings.finding import SEVERITIES, subject_index
+from auditor.gate import judge
+from auditor.inventory.jsonl import HEADER_FIELDS, STREAM_FORMAT, HashingReader, is_jsonl, iter_jsonl
+from auditor.inventory.loader import JSON_LINE_MAP_MAX_CHARS, Document, expand_paths, json_line_map
+from auditor.inventory.validate import MAX_ERRORS_SHOWN, is_valid, schema_errors
+from auditor.model.inventory import InputSummary, Inventory, Skipped
+from auditor.providers.neutral import ADAPTER as NEUTRAL
+from auditor.providers.neutral import normalize_token
+from auditor.redaction import SecretHit, contains_secret, redact_document
+from auditor.report.model import SCHEMA_VERSION, Finding
+
+SCHEMA = "token-inventory.v1"
+DUPLICATE = "duplicate of the token"
+
+
+class _StrictDict(dict):
+    """ijson's map type: a key written twice in one object is refused, as the JSON loader does."""
+
+    name = "<input>"
+
+    def __setitem__(self, key, value):
+        if key in self:
+            raise InputError(f"{self.name}: duplicate key {json.dumps(key)} in a JSON object")
+        super().__setitem__(key, value)
+
+
+def _strict_dict_for(name: str) -> type[dict]:
+    return type("StrictDict", (_StrictDict,), {"name": name})
+
+
+@dataclass
+class Source:
+    """One streamed input file."""
+
+    path: str  # where it is on disk
+    name: str  # as reports show it (a token in the path redacted)
+    jsonl: bool
+    sha256: str = ""
+    header: dict = field(default_factory=dict)
+    header_line: int = 1
+    lines: dict[str, int] = field(default_factory=dict)  # small .json files: pointer → line, as the loader maps
+    tokens: int = 0
+    providers: set[str] = field(default_factory=set)
+
+
+def streamable(paths: list[str]) -> list[str] | None:
+    """The files to stream, or None when some input must be read whole (stdin, YAML, other formats)."""
+    if not paths or "-" in paths:
+        return None
+    try:
+        files = expand_paths(paths)
+    except InputError:
+        return None  # the whole-file path names the error
+    for path in files:
+        if is_jsonl(path):
+            continue
+        if not path.lower().endswith(".json") or _declared_format(path) != STREAM_FORMAT:
+            return None
+    return files
+
+
+def _declared_format(path: str) -> object:
+    try:
+        with open(path, "rb") as handle:
+            for value in ijson.items(handle, "format"):
+                return value
+    except (OSError, ijson.JSONError, ValueError):
+        return None
+    return None
+
+
+def _source_name(path: str) -> tuple[str, list[SecretHit]]:
+    from auditor.inventory.loader import _redacted_name
+
+    return _redacted_name(path)
+
+
+def _json_error(source: Source, exc: Exception) -> InputError:
+    if isinstance(exc, InputError):
+        return exc
+    return InputError(f"{source.name}: invalid JSON: {str(exc).splitlines()[0][:200]}")
+
+
+@dataclass
+class Item:
+    """One token entry as read: its index, its line (JSON Lines, or a small .json file) and its value."""
+
+    index: int
+    line: int | None
+    value: object
+    text: str | None = None  # the line's text (JSON Lines): a clean line skips the redaction walk
+
+
+def read_header(source: Source) -> None:
+    """The document's top-level fields but `tokens` (JSON Lines: line 1; JSON: found with ijson)."""
+    if source.jsonl:
+        with open(source.path, "rb") as handle:
+            first = next(iter_jsonl(handle, source.name))
+        source.header, source.header_line = first.value, first.number  # type: ignore[assignment]
+        if source.header.get("format") != STREAM_FORMAT:
+            raise InputError(
+                f"{source.name}:{first.number}: a JSON Lines inventory is {STREAM_FORMAT}: its header line needs "
+                f'"format": "{STREAM_FORMAT}"'
+            )
+        return
+    header: dict = {}
+    try:
+        for key in HEADER_FIELDS:
+            with open(source.path, "rb") as handle:
+                for value in ijson.items(handle, key, use_float=True, map_type=_strict_dict_for(source.name)):
+                    header[key] = value
+                    break
+    except (ijson.JSONError, ValueError) as exc:
+        raise _json_error(source, exc) from None
+    source.header = header
+    size = os.path.getsize(source.path)
+    if size <= JSON_LINE_MAP_MAX_CHARS:  # as the loader: lines for small files
+        source.lines = json_line_map(Path(source.path).read_text(encoding="utf-8-sig"))
+
+
+def read_items(source: Source) -> Iterator[Item]:
+    """Every token entry of the file, in order; the file's sha256 is set once it has been read through."""
+    if source.jsonl:
+        digest = hashlib.sha256()
+        with open(source.path, "rb") as handle:
+            for line in iter_jsonl(handle, source.name, digest):
+                if line.index >= 0:
+                    yield Item(line.index, line.number, line.value, line.text)
+        source.sha256 = digest.hexdigest()
+        return
+    with open(source.path, "rb") as handle:
+        reader = HashingReader(handle)
+        try:
+            tokens = ijson.items(reader, "tokens.item", use_float=True, map_type=_strict_dict_for(source.name))
+            for index, value in enumerate(tokens):
+                yield Item(index, source.lines.get(f"/tokens/{index}"), value)
+            while reader.read(1 << 20):  # the rest of the file, for its hash
+                pass
+        except (ijson.JSONError, ValueError) as exc:
+            raise _json_error(source, exc) from None
+        source.sha256 = reader.digest.hexdigest()
+
+
+def _plain(value):
+    """ijson's dict subclass as plain dicts (OPA's input, deep copies and orjson want exact types)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def source_line(source: Source, pointer: str, token_line: int | None = None) -> int | None:
+    """The line of a pointer as the whole-file loader finds it: a small .json file's map, a JSON Lines token's
+    line or the header line."""
+    if source.lines:
+        probe = pointer
+        while True:
+            if probe in source.lines:
+                return source.lines[probe]
+            if not probe:
+                return None
+            probe = probe.rsplit("/", 1)[0]
+    if not source.jsonl:
+        return None
+    if pointer.startswith("/tokens/"):
+        return token_line
+    return source.header_line  # every top-level field but tokens is on the header line
+
+
+class _Place(Document):
+    """Where a token of a streamed file is, for messages: `/tokens/N` and its line. `shown` rewrites the
+    pointers of a token validated alone (as `/tokens/0`) to its own index."""
+
+    def __init__(self, source: Source, index: int, line: int | None, shown: int | None = None):
+        super().__init__(path=source.name, sha256="", data=None)
+        self.index = index
+        self.line = line
+        self.source = source
+        self.shown = shown
+
+    def line_of(self, pointer: str) -> int | None:
+        return source_line(self.source, pointer, self.line if pointer.startswith(f"/tokens/{self.index}") else None)
+
+    def where(self, pointer: str) -> str:
+        if self.shown is not None and pointer.startswith("/tokens/0"):
+            pointer = f"/tokens/{self.shown}" + pointer[len("/tokens/0") :]
+        return super().where(pointer)
+
+
+def _token_errors(source: Source, item: Item, value) -> list[str]:
+    wrapper = {"format": STREAM_FORMAT, "collected_at": "1970-01-01T00:00:00Z", "tokens": [value]}  # header apart
+    if is_valid(wrapper, SCHEMA):
+        return []
+    return schema_errors(_Place(source, item.index, item.line, shown=item.index), SCHEMA, data=wrapper)
+
+
+def _redacted(source: Source, item: Item) -> tuple[object, list[SecretHit]]:
+    if item.text is not None:  # JSON Lines: plain dicts already, and a clean line needs no walk
+        value = item.value
+        if not contains_secret(item.text):
+            return value, []
+    else:
+        value = _plain(item.value)
+    value, hits = redact_document(value, source.name)
+    prefix = f"/tokens/{item.index}"
+    return value, [SecretHit(source.name, prefix + h.pointer, h.provider, h.prefix, h.masked, h.digest) for h in hits]
+
+
+@dataclass
+class Checked:
+    """What the check pass keeps: the org context and, per audited token key, where it first appears."""
+
+    sources: list[Source]
+    context: Inventory
+    first: dict[str, tuple[int, int]]  # token key → (source number, token index)
+    total: int
+
+
+def _dumps(value) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # an int beyond 64 bits: stdlib, which orjson.loads reads back
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+_loads = orjson.loads
+
+
+def check_sources(files: list[str], spool: IO[bytes]) -> Checked:
+    """Pass 1: every error of every file (at most MAX_ERRORS_SHOWN per file), or the org context and key table.
+
+    Each entry, once redacted, validated and normalized, goes to `spool` (a temporary file) as one line, so the
+    audit pass reads it back instead of doing that work twice."""
+    errors: list[str] = []
+    sources: list[Source] = []
+    context = Inventory()
+    first: dict[str, tuple[int, int]] = {}
+    total = 0
+    for number, path in enumerate(files):
+        name, name_hits = _source_name(path)
+        source = Source(path, name, is_jsonl(path))
+        file_errors: list[str] = []
+        try:
+            read_header(source)
+            header, hits = redact_document(_plain(source.header), source.name)
+            assert isinstance(header, dict)  # read_header refuses anything else
+            document = Document(
+                source.name,
+                "",
+                {**header, "tokens": []},
+                lines={"": source.header_line} if source.jsonl else source.lines,
+                secrets=name_hits + hits,
+            )
+            file_errors.extend(schema_errors(document, SCHEMA))
+            if not file_errors:
+                part = NEUTRAL.normalize(document, {})
+                part.secrets.extend(hit.as_input() | {"token": None} for hit in document.secrets)
+                context.merge(part)
+            for item in read_items(source):
+                value, hits = _redacted(source, item)
+                found = _token_errors(source, item, value)
+                if not found:
+                    place = _Place(source, item.index, item.line)
+                    try:
+                        token = normalize_token(place, f"/tokens/{item.index}", value)  # type: ignore[arg-type]
+                    except InputError as exc:
+                        found = [str(exc)]
+                    else:
+                        source.tokens += 1
+                        source.providers.add(value["provider"])  # type: ignore[index]
+                        skipped = isinstance(token, Skipped)
+                        if isinstance(token, dict):
+                            first.setdefault(token["key"], (number, item.index))
+                        if not errors and not file_errors:
+                            entry = token.as_dict() if isinstance(token, Skipped) else token
+                            hit_entries = [hit.as_input() for hit in hits]
+                            spool.write(_dumps([number, item.index, item.line, skipped, entry, hit_entries]) + b"\n")
+                if found and len(file_errors) < MAX_ERRORS_SHOWN:
+                    file_errors.extend(found)
+                elif found:
+                    file_errors.append("")  # counted, not shown
+        except InputError as exc:
+            file_errors.append(str(exc))
+        shown = [e for e in file_errors if e][:MAX_ERRORS_SHOWN]
+        if len(file_errors) > len(shown):
+            shown.append(f"{source.name}: … and {len(file_errors) - len(shown)} more errors")
+        errors.extend(shown)
+        total += source.tokens
+        sources.append(source)
+    if len(errors) == 1:
+        raise InputError(errors[0])
+    if errors:
+        raise ValidationFailed(errors)
+    context.inputs = [
+        InputSummary(s.name, s.sha256, STREAM_FORMAT, ",".join(sorted(s.providers)) or "any", s.tokens) for s in sources
+    ]
+    spool.flush()
+    return Checked(sources, context, first, total)
+
+
+class OrgContext:
+    """The orgs a chunk's tokens name. The first chunk carries every org (org-level rules run there, like
+    locations); the others only those their tokens refer to, so a chunk's input does not grow with the number
+    of orgs and members in the file (at 1M tokens: 2,500 orgs, 16 MB of JSON per chunk otherwise)."""
+
+    def __init__(self, orgs: list[dict]):
+        self.orgs = orgs
+        self.names = {o["name"] for o in orgs}
+
+    def __call__(self, tokens: list[dict]) -> list[dict]:
+        names: set[str] = set()
+        for token in tokens:
+            self._collect(token, names)
+        return [o for o in self.orgs if o["name"] in names]
+
+    def _collect(self, node, names: set[str]) -> None:
+        if isinstance(node, str):
+            if node in self.names:
+                names.add(node)
+            elif "/" in node and node.split("/", 1)[0] in self.names:  # a repo or Space: org/name
+                names.add(node.split("/", 1)[0])
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key in self.names:
+                    names.add(key)
+                self._collect(value, names)
+        elif isinstance(node, list):
+            for value in node:
+                self._collect(value, names)
+
+
+@dataclass
+class Tally:
+    """The summary, counted as findings go out."""
+
+    audited: int = 0
+    skipped: int = 0
+    not_tokens: int = 0
+    findings: int = 0
+    failing: int = 0
+    secrets: int = 0
+    flagged: int = 0
+    flagged_elsewhere: set[str] = field(default_factory=set)  # flagged tokens outside the chunk that flagged them
+    by_severity: Counter = field(default_factory=Counter)
+    by_rule: Counter = field(default_factory=Counter)
+    providers: Counter = field(default_factory=Counter)
+    lacking: list[dict] = field(default_factory=list)  # tokens whose own evidence is incomplete (not_assessed)
+
+
+@dataclass
+class Chunk:
+    tokens: list[dict] = field(default_factory=list)
+    secrets: list[dict] = field(default_factory=list)
+    lines: dict[tuple[str, str], int] = field(default_factory=dict)  # (file, /tokens/N) → line (JSON Lines)
+
+
+def _chunks(checked: Checked, spool: IO[bytes], size: int, on_skipped: Callable[[dict], None]) -> Iterator[Chunk]:
+    """Pass 2: chunks of normalized tokens (with the secrets found in them) read back from the spool; skipped
+    entries go to on_skipped."""
+    chunk = Chunk()
+    spool.seek(0)
+    for raw in spool:
+        number, index, line, skipped, token, hits = _loads(raw)
+        source = checked.sources[number]
+        pointer = f"/tokens/{index}"
+        owner = None if skipped else token["key"]
+        if not skipped:
+            kept = checked.first.get(token["key"])
+            if kept != (number, index):
+                where = f"{checked.sources[kept[0]].name}#/tokens/{kept[1]}" if kept else "?"
+                skipped, token = (
+                    True,
+                    Skipped(
+                        token["provider"],
+                        token["id"],
+                        token.get("name"),
+                        f"{DUPLICATE} at {where}",
+                        source.name,
+                        pointer,
+                    ).as_dict(),
+                )
+        chunk.secrets.extend(hit | {"token": owner} for hit in hits)
+        if skipped:
+            on_skipped(token)
+            continue
+        chunk.tokens.append(token)
+        if line is not None:
+            chunk.lines[(source.name, pointer)] = line
+        if len(chunk.tokens) >= size:
+            yield chunk
+            chunk = Chunk()
+    if chunk.tokens or chunk.secrets:
+        yield chunk
+
+
+def _batches(chunks: Iterator[Chunk], count: int) -> Iterator[list[Chunk]]:
+    batch: list[Chunk] = []
+    for chunk in chunks:
+        batch.append(chunk)
+        if len(batch) >= count:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@contextmanager
+def stream_output(path: str | None) -> Iterator[IO[bytes]]:
+    """stdout, or a file written to a temporary file beside it and renamed into place when complete."""
+    if path is None or path == "-":
+        sys.stdout.flush()
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{path}: cannot write: is a directory")
+    if info is not None and not stat.S_ISREG(info.st_mode):  # a device or FIFO: written in place
+        with open(path, "wb") as out:
+            yield out
+        return
+    final = os.path.realpath(path)
+    parent = os.path.dirname(final) or "."
+    try:
+        handle, temp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(final)}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
+    try:
+        with os.fdopen(handle, "wb", buffering=1 << 20) as out:
+            yield out
+        if info is not None:
+            os.chmod(temp, stat.S_IMODE(info.st_mode))
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temp, 0o666 & ~umask)
+        os.replace(temp, final)
+        temp = ""
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    finally:
+        if temp:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+
+
+def run_stream(files: list[str], options, fail_on: str, output: str | None, progress=None) -> int:
+    """Audit `files` (all streamable) into `output` as JSON Lines; returns the number of failing findings.
+
+    progress, when given, is called as progress(done, total, findings) after each chunk."""
+    from auditor.audit import resolve_now
+
+    now = resolve_now(options.now)
+    config = load_config(options.config_file)
+    with tempfile.TemporaryFile(prefix="token-auditor-spool-") as spool:
+        checked = check_sources(files, spool)
+        return _audit_spooled(checked, spool, now, config, options, fail_on, output, progress)
+
+
+def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fail_on, output, progress) -> int:
+    from auditor.audit import _catalogue_meta, open_engine
+    from auditor.report.jsonl_format import finding_line, line_bytes, skipped_line, summary_line
+
+    rules = load_rules(options.policy_dir)
+    catalogue = _catalogue_meta(options.policy_dir)
+    skipped_rules = options.rules.skipped([r.id for r in rules])
+    off = {s["id"] for s in skipped_rules}
+    if skipped_rules:
+        titles = {r.id: r.title for r in rules}
+        skipped_rules = [{**s, "title": titles[s["id"]]} for s in skipped_rules]
+        rules = [r for r in rules if r.id not in off]
+    context = checked.context
+    sources = {s.name: s for s in checked.sources}
+    tally = Tally()
+    seen_global: set[tuple] = set()  # findings about subjects outside their chunk (org-wide): kept once
+    opa_config = policy_config(config) or None
+    workers = max(1, options.engine.workers)
+    chunk_size = max(1, options.engine.chunk_size)
+    secrets_first = list(context.secrets)
+    orgs_for = OrgContext(context.orgs)
+
+    with stream_output(output) as out, open_engine(options) as (engine, version):
+        write = out.write
+
+        def on_skipped(entry: dict) -> None:
+            tally.skipped += 1
+            write(line_bytes(skipped_line(entry)))
+
+        done = 0
+        first = True
+        endpoints = len(getattr(engine, "engines", [engine]))
+        for batch in _batches(_chunks(checked, spool, chunk_size, on_skipped), workers * endpoints):
+            documents = []
+            for chunk in batch:
+                document = {
+                    "now": now,
+                    "tokens": chunk.tokens,
+                    "orgs": context.orgs if first else orgs_for(chunk.tokens),
+                    "locations": context.locations if first else [],
+                    "secrets": (secrets_first + chunk.secrets) if first else chunk.secrets,
+                }
+                if opa_config:
+                    document["config"] = opa_config
+                documents.append(document)
+                tally.secrets += len(document["secrets"])
+                first = False
+            results = engine.evaluate_documents(documents)
+            for chunk, raw in zip(batch, results, strict=True):
+                done += len(chunk.tokens)
+                _write_chunk(chunk, raw, context, sources, off, seen_global, tally, fail_on, write, finding_line)
+                if progress is not None:
+                    progress(done, checked.total, tally.findings)
+        if first:  # no token at all: the file-level context is still evaluated once
+            document = {"now": now, "tokens": [], "orgs": context.orgs, "locations": context.locations}
+            document["secrets"] = secrets_first
+            if opa_config:
+                document["config"] = opa_config
+            tally.secrets += len(secrets_first)
+            _write_chunk(
+                Chunk(),
+                engine.evaluate_documents([document])[0],
+                context,
+                sources,
+                off,
+                seen_global,
+                tally,
+                fail_on,
+                write,
+                finding_line,
+            )
+        if isinstance(engine, Fleet):
+            engine.check_unchanged()  # before the summary line: a run whose bundle changed has no verdict
+        flagged = tally.flagged + len(tally.flagged_elsewhere)
+        summary = {
+            "tokens": tally.audited + tally.skipped - tally.not_tokens,
+            "audited": tally.audited,
+            "skipped": tally.skipped,
+            "tokens_with_findings": flagged,
+            "tokens_by_provider": dict(sorted(tally.providers.items())),
+            "findings": tally.findings,
+            "by_severity": {s: tally.by_severity.get(s, 0) for s in SEVERITIES},
+            "by_rule": dict(sorted(tally.by_rule.items())),
+        }
+        data = {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "token-auditor", "version": __version__},
+            "engine": {
+                "name": "opa",
+                "opa_version": version,
+                "mode": "remote" if options.engine.opa_url else "managed",
+            },
+            "policy": {
+                "catalogue_version": catalogue.get("version"),
+                "catalogue_date": catalogue.get("date"),
+                "rules": [r.id for r in rules],
+                **({"skipped_rules": skipped_rules} if skipped_rules else {}),
+            },
+            "now": now,
+            "config": config,
+            "inputs": [i.as_dict() for i in sorted(context.inputs, key=lambda i: i.path)],
+            "summary": summary,
+            "secrets_redacted": tally.secrets,
+            "evidence": evidence.coverage(context.orgs),
+            "not_assessed": evidence.not_assessed(context.orgs, rules, tally.lacking),
+            "gate": {
+                "fail_on": fail_on,
+                "findings": tally.findings,
+                "counted": tally.findings,
+                "waived": 0,
+                "baseline": 0,
+                "failing": tally.failing,
+                "passed": tally.failing == 0,
+            },
+        }
+        write(line_bytes(summary_line(data)))
+    return tally.failing
+
+
+def _write_chunk(chunk, raw, context, sources, off, seen_global, tally, fail_on, write, finding_line) -> None:
+    keys = {t["key"] for t in chunk.tokens}
+    kept = []
+    for finding in raw:
+        if finding.get("rule_id") in off:
+            continue
+        key = finding["subject"].get("key")
+        if key not in keys:  # about a subject outside this chunk: another chunk may report it too
+            identity = (finding["rule_id"], key, finding.get("instance", ""))
+            if identity in seen_global:
+                continue
+            seen_global.add(identity)
+        kept.append(finding)
+    token_lines = chunk.lines
+
+    def line_of(file: str, pointer: str) -> int | None:
+        source = sources.get(file)
+        if source is None:
+            return None
+        parts = pointer.split("/")
+        token_line = token_lines.get((file, "/".join(parts[:3]))) if parts[1:2] == ["tokens"] else None
+        return source_line(source, pointer, token_line)
+
+    prepared = prepare_findings(kept, line_of, subject_index(chunk.tokens, context.orgs))
+    tally.failing += len(
+        judge(cast(list[Finding], prepared), fail_on)
+    )  # no baseline or waivers on this path: every finding counts
+    flagged_here = set()
+    for finding in prepared:
+        subject = finding["subject"]
+        tally.findings += 1
+        tally.by_severity[finding["severity"]] += 1
+        tally.by_rule[finding["rule_id"]] += 1
+        if subject.get("type") == "token":
+            if subject.get("key") in keys:
+                flagged_here.add(subject.get("key"))
+            else:
+                tally.flagged_elsewhere.add(subject.get("key"))
+        write(finding_line(finding))
+    tally.flagged += len(flagged_here)
+    tally.audited += len(chunk.tokens)
+    for token in chunk.tokens:
+        tally.providers[token["provider"]] += 1
+        if any(status != evidence.PRESENT for status in (token.get("evidence") or {}).values()):
+            tally.lacking.append({k: copy.deepcopy(token.get(k)) for k in ("provider", "owner", "key", "evidence")})
