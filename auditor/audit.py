@@ -6,6 +6,7 @@ import functools
 import gc
 import os
 from collections import Counter
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ from auditor import __version__
 from auditor.config import RuleSelection, load_config, policy_config
 from auditor.engine import Engine, EngineSettings, ManagedOpa, find_opa
 from auditor.engine.binary import opa_version
-from auditor.engine.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
+from auditor.engine.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, ProgressCallback
 from auditor.engine.fleet import Fleet, read_endpoints
 from auditor.errors import EngineError, InputError, ValidationFailed
 from auditor.findings import load_rules, prepare_findings
@@ -56,6 +57,13 @@ class AuditOptions:
     engine: EngineOptions = field(default_factory=EngineOptions)
     provider_options: dict = field(default_factory=dict)
     rules: RuleSelection = field(default_factory=RuleSelection)
+    # What a long run shows (auditor/progress.py): each phase as it starts, then tokens evaluated per chunk.
+    phase: Callable[[str], None] | None = None
+    progress: ProgressCallback | None = None
+
+    def say(self, phase: str) -> None:
+        if self.phase is not None:
+            self.phase(phase)
 
 
 def resolve_now(now: str | None) -> str:
@@ -160,6 +168,7 @@ def evaluate(inventory: Inventory, now: str, config: dict, options: AuditOptions
     engine_options = options.engine
     with ExitStack() as stack:
         if engine_options.opa_url:
+            options.say("connecting to OPA")
             engine = Fleet(
                 [
                     Engine(_engine_settings(engine_options, url, engine_options.opa_token))
@@ -168,6 +177,7 @@ def evaluate(inventory: Inventory, now: str, config: dict, options: AuditOptions
             )
             version = "remote"
         else:
+            options.say("starting OPA")
             binary = find_opa(engine_options.opa_bin)
             version = opa_version(binary)
             server = stack.enter_context(ManagedOpa(binary, policy_dir=options.policy_dir))
@@ -180,7 +190,7 @@ def evaluate(inventory: Inventory, now: str, config: dict, options: AuditOptions
             engine.load_policies(options.policy_dir)
         if engine_options.opa_url:
             version = engine.server_version() or "remote"
-        findings = engine.evaluate(inventory, now, policy_config(config) or None)
+        findings = engine.evaluate(inventory, now, policy_config(config) or None, progress=options.progress)
     return findings, version
 
 
@@ -303,8 +313,10 @@ def _catalogue_meta(policy_dir: Path) -> dict:
 def run_audit(paths: list[str], options: AuditOptions) -> Report:
     now = resolve_now(options.now)
     config = load_config(options.config_file)
+    options.say("reading and normalizing inputs")
     inventory, documents = read_inventory(paths, options)
     findings, opa = evaluate(inventory, now, config, options)
+    options.say("building the report")
     return build_report(inventory, documents, findings, now, config, options, opa)
 
 
