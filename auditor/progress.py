@@ -115,7 +115,7 @@ class LiveDisplay(Display):
             console=console,
             refresh_per_second=4,
             redirect_stdout=False,  # stdout is the report's, written after the display stops
-            redirect_stderr=True,  # a warning meanwhile goes above the live line
+            redirect_stderr=False,  # done in __enter__, in a way click's echo(err=True) goes through too
         )
         self._task: TaskID = self._progress.add_task("starting", total=None, findings=0)
         self._evaluating = False
@@ -130,16 +130,34 @@ class LiveDisplay(Display):
         self._progress.update(self._task, completed=done, findings=findings)
 
     def __enter__(self) -> LiveDisplay:
+        self._stderr = sys.stderr
+        sys.stderr = _stderr_proxy(self._progress.console, sys.stderr)  # a warning meanwhile goes above the line
         self._progress.start()
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
-        if kind is None:
-            self._progress.update(self._task, description="done")
-            self._progress.stop_task(self._task)
-        else:  # the error line that follows says what happened; no half-drawn display above it
-            self._progress.live.transient = True
-        self._progress.stop()
+        try:
+            sys.stderr.flush()
+            if kind is None:
+                self._progress.update(self._task, description="done")
+                self._progress.stop_task(self._task)
+            else:  # the error line that follows says what happened; no half-drawn display above it
+                self._progress.live.transient = True
+            self._progress.stop()
+        finally:
+            sys.stderr = self._stderr
+
+
+def _stderr_proxy(console, stream: TextIO) -> TextIO:
+    """rich's FileProxy, with the stream's encoding and errors: without them click takes it for a misconfigured
+    stream and writes to the terminal's buffer underneath, across the live line."""
+    from rich.file_proxy import FileProxy
+
+    class Proxy(FileProxy):
+        encoding = stream.encoding
+        errors = stream.errors
+
+    return Proxy(console, stream)  # type: ignore[return-value]
 
 
 def _columns() -> list:

@@ -204,3 +204,35 @@ def test_capped_grid_and_report_command(audit_args, tmp_path):
     assert rendered.returncode == 0, rendered.stderr
     assert "… 54 more medium findings: use -f json -o report.json or --max-rows 0" in rendered.stdout.splitlines()
     assert rendered.stdout.count("… ") == grid.count("… ")
+
+
+def test_a_warning_during_the_live_display_goes_above_it(monkeypatch):
+    """click.echo(err=True) (a fleet endpoint left out) while the line is live: the line is erased, the warning
+    printed, the line drawn again below it; never the warning glued to the end of the line."""
+    import click
+
+    from auditor.progress import LiveDisplay
+
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    main_fd, child_fd = pty.openpty()
+    fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    terminal = open(child_fd, "w", encoding="utf-8", errors="backslashreplace")
+    try:
+        with LiveDisplay(terminal) as display:
+            display.update(0, 10, 0)
+            display.update(5, 10, 3)
+            click.echo("token-auditor: warning: OPA at http://127.0.0.1:9 is unreachable; leaving it out", err=True)
+            display.update(10, 10, 4)
+        terminal.flush()
+        shown = b""
+        while select.select([main_fd], [], [], 1)[0]:
+            shown += os.read(main_fd, 65536)
+    finally:
+        terminal.close()
+        os.close(main_fd)
+    text = shown.decode()
+    assert "\r\x1b[2Ktoken-auditor: warning: OPA at http://127.0.0.1:9 is unreachable; leaving it out\r\n" in text
+    below = ESCAPES.sub("", text.split("leaving it out\r\n", 1)[1])
+    assert re.search(r"✓ done ━{24} 10/10 tokens · (\d+ tokens/s · )?in 0:00:00 · 4 findings\r\n$", below), below
