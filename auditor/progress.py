@@ -169,15 +169,17 @@ def _columns() -> list:
         def render(self, task: Task) -> Text:
             if task.total is None:
                 return Text("")
-            parts = [f"{int(task.completed)}/{int(task.total)} tokens"]
-            speed = task.finished_speed or task.speed
-            if speed is not None:
-                parts.append(f"{speed:.0f} tokens/s")
+            done, total = int(task.completed), int(task.total)
+            parts = [f"{done}/{total} tokens"]
+            # the average since the first chunk went out: several workers finish chunks in bursts
+            elapsed = task.finished_time if task.finished else task.elapsed
+            rate = done / elapsed if elapsed and done else None
+            if rate is not None:
+                parts.append(f"{rate:.0f} tokens/s")
             if task.finished and task.finished_time is not None:
                 parts.append(f"in {duration(task.finished_time)}")
             else:
-                remaining = task.time_remaining
-                parts.append(f"ETA {duration(remaining) if remaining is not None else '-:--:--'}")
+                parts.append(f"ETA {duration((total - done) / rate) if rate else '-:--:--'}")
             parts.append(_plural(task.fields.get("findings") or 0, "finding"))
             return Text(" · ".join(parts))
 

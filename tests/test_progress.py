@@ -236,3 +236,23 @@ def test_a_warning_during_the_live_display_goes_above_it(monkeypatch):
     assert "\r\x1b[2Ktoken-auditor: warning: OPA at http://127.0.0.1:9 is unreachable; leaving it out\r\n" in text
     below = ESCAPES.sub("", text.split("leaving it out\r\n", 1)[1])
     assert re.search(r"✓ done ━{24} 10/10 tokens · (\d+ tokens/s · )?in 0:00:00 · 4 findings\r\n$", below), below
+
+
+def test_plain_lines_come_every_interval_and_after_the_last_chunk():
+    import io
+
+    from auditor.progress import PlainDisplay
+
+    now = [100.0]
+    out = io.StringIO()
+    display = PlainDisplay(out, interval=5.0, clock=lambda: now[0])
+    display.phase("reading and normalizing inputs")
+    for seconds, done, findings in [(0, 0, 0), (2, 1000, 10), (5, 2000, 25), (6, 3000, 30), (12, 9000, 70)]:
+        now[0] = 100.0 + seconds
+        display.update(done, 9000, findings)
+    assert out.getvalue().splitlines() == [
+        "token-auditor: reading and normalizing inputs",
+        "token-auditor: evaluating 9000 tokens",
+        "token-auditor: evaluated 2000/9000 tokens (22%), 400 tokens/s, ETA 0:00:17, 25 findings so far",
+        "token-auditor: evaluated 9000/9000 tokens (100%), 750 tokens/s, in 0:00:12, 70 findings so far",
+    ]
