@@ -256,3 +256,29 @@ def test_plain_lines_come_every_interval_and_after_the_last_chunk():
         "token-auditor: evaluated 2000/9000 tokens (22%), 400 tokens/s, ETA 0:00:17, 25 findings so far",
         "token-auditor: evaluated 9000/9000 tokens (100%), 750 tokens/s, in 0:00:12, 70 findings so far",
     ]
+
+
+def test_skipped_items_capped_too(opa_server, tmp_path):
+    url, token = opa_server
+    path = tmp_path / "s6.json"  # 38 audited, 2 skipped (revoked)
+    assert generate_inventory.main(["--tokens", "40", "--seed", "6", "-o", str(path)]) == 0
+    argv = ["audit", "s6.json", "--now", NOW, "--opa-url", url, "--opa-token-env", "TA_TEST_OPA_TOKEN", "--fail-on"]
+    env = {"TA_TEST_OPA_TOKEN": token, "COLUMNS": "80"}
+    capped = run_cli(*argv, "never", "--max-rows", "1", env=env, cwd=tmp_path)
+    assert capped.returncode == 0, capped.stderr
+    lines = capped.stdout.splitlines()
+    assert lines[lines.index("SKIPPED (2)") :] == [
+        "SKIPPED (2)",
+        "huggingface · mirror",
+        "    revoked (s6.json#/tokens/15)",
+        "… 1 more skipped item: use -f json -o report.json or --max-rows 0",
+        "",
+        "gate: PASS (fail-on never): 86 new findings, none can fail the gate",
+    ]
+    whole = run_cli(*argv, "never", "--max-rows", "0", env=env, cwd=tmp_path).stdout.splitlines()
+    assert whole[whole.index("SKIPPED (2)") + 1 : whole.index("SKIPPED (2)") + 5] == [
+        "huggingface · mirror",
+        "    revoked (s6.json#/tokens/15)",
+        "huggingface · inference",
+        "    revoked (s6.json#/tokens/32)",
+    ]

@@ -31,7 +31,7 @@ def _cell(text: str) -> str:
 
 COMPACT_BELOW = 120
 SHOW = ("counted", "all")
-MAX_ROWS = 20  # per severity on a terminal (--max-rows); a file written with -o has every row
+MAX_ROWS = 20  # rows per severity on stdout (--max-rows); a file written with -o has every row
 COLOURS = {
     "critical": ("red", True),
     "high": ("red", False),
