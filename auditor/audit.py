@@ -6,7 +6,7 @@ import functools
 import gc
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,7 +17,7 @@ from auditor import __version__
 from auditor.config import RuleSelection, load_config, policy_config
 from auditor.engine import Engine, EngineSettings, ManagedOpa, find_opa
 from auditor.engine.binary import opa_version
-from auditor.engine.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT
+from auditor.engine.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, ProgressCallback
 from auditor.engine.fleet import Fleet, read_endpoints
 from auditor.errors import EngineError, InputError, ValidationFailed
 from auditor.findings import load_rules, prepare_findings
@@ -58,6 +58,13 @@ class AuditOptions:
     engine: EngineOptions = field(default_factory=EngineOptions)
     provider_options: dict = field(default_factory=dict)
     rules: RuleSelection = field(default_factory=RuleSelection)
+    # What a long run shows (auditor/progress.py): each phase as it starts, then tokens evaluated per chunk.
+    phase: Callable[[str], None] | None = None
+    progress: ProgressCallback | None = None
+
+    def say(self, phase: str) -> None:
+        if self.phase is not None:
+            self.phase(phase)
 
 
 def resolve_now(now: str | None) -> str:
@@ -160,7 +167,7 @@ def _engine_settings(options: EngineOptions, url: str, token: str | None) -> Eng
 def evaluate(inventory: Inventory, now: str, config: dict, options: AuditOptions) -> tuple[list[dict], str]:
     """Findings from OPA (managed or remote) and the OPA version that produced them."""
     with open_engine(options) as (engine, version):
-        findings = engine.evaluate(inventory, now, policy_config(config) or None)
+        findings = engine.evaluate(inventory, now, policy_config(config) or None, progress=options.progress)
     return findings, version
 
 
@@ -171,6 +178,7 @@ def open_engine(options: AuditOptions) -> Iterator[tuple[Engine | Fleet, str]]:
     with ExitStack() as stack:
         engine: Engine | Fleet
         if engine_options.opa_url:
+            options.say("connecting to OPA")
             engine = Fleet(
                 [
                     Engine(_engine_settings(engine_options, url, engine_options.opa_token))
@@ -179,6 +187,7 @@ def open_engine(options: AuditOptions) -> Iterator[tuple[Engine | Fleet, str]]:
             )
             version = "remote"
         else:
+            options.say("starting OPA")
             binary = find_opa(engine_options.opa_bin)
             version = opa_version(binary)
             server = stack.enter_context(ManagedOpa(binary, policy_dir=options.policy_dir))
@@ -315,8 +324,10 @@ def _catalogue_meta(policy_dir: Path) -> dict:
 def run_audit(paths: list[str], options: AuditOptions) -> Report:
     now = resolve_now(options.now)
     config = load_config(options.config_file)
+    options.say("reading and normalizing inputs")
     inventory, documents = read_inventory(paths, options)
     findings, opa = evaluate(inventory, now, config, options)
+    options.say("building the report")
     return build_report(inventory, documents, findings, now, config, options, opa)
 
 

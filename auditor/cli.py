@@ -26,9 +26,10 @@ from auditor.findings import load_rules
 from auditor.findings.finding import FAIL_ON
 from auditor.inventory.loader import DEFAULT_MAX_BYTES
 from auditor.inventory.validate import load_schema, schema_names
+from auditor.progress import progress_display
 from auditor.redaction import redact_document, redact_text
 from auditor.report.formats import FORMATS, render
-from auditor.report.table import SHOW, TableFormat, terminal_width, use_colour, verdict_line
+from auditor.report.table import MAX_ROWS, SHOW, TableFormat, terminal_width, use_colour, verdict_line
 from auditor.report.text import terminal_safe
 
 
@@ -39,11 +40,24 @@ def emit(text: str, output: str | None) -> None:
     commit_outputs([(output, text)])
 
 
-def table_text(report, to_stdout: bool, show: str) -> str:
-    """The table: for a file plain and full width; for stdout fitted to $COLUMNS/the terminal, coloured on a tty."""
+def table_text(report, to_stdout: bool, show: str, max_rows: int = 0) -> str:
+    """The table: for a file plain, full width and whole; for stdout fitted to $COLUMNS/the terminal, coloured on a
+    tty, at most max_rows rows per severity (0: all)."""
     if not to_stdout:
         return TableFormat(show=show).render(report)
-    return TableFormat(show=show, width=terminal_width(sys.stdout), colour=use_colour(sys.stdout)).render(report)
+    return TableFormat(
+        show=show, width=terminal_width(sys.stdout), colour=use_colour(sys.stdout), max_rows=max_rows or None
+    ).render(report)
+
+
+max_rows_option = click.option(
+    "--max-rows",
+    type=click.IntRange(0),
+    default=MAX_ROWS,
+    show_default=True,
+    help="Table on stdout: at most N findings (and plans) per severity, then one line saying how many more; "
+    "0: all. A table written with -o is always whole.",
+)
 
 
 def exit_with_error(message: str, code: int) -> NoReturn:
@@ -366,6 +380,13 @@ def _streamed_files(paths: list[str], plan: list, quiet: bool, gated) -> list[st
     help="Print only the gate's verdict line on stdout (files from -o/--output-dir are still written).",
 )
 @click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress on stderr (phase, tokens done/total, rate, ETA, findings so far). Default: shown when stderr "
+    "is a terminal and not --quiet; --progress elsewhere prints plain lines.",
+)
+@max_rows_option
+@click.option(
     "--allow-broad-waivers",
     is_flag=True,
     help="Accept waivers that pin no token (provider only, or a name of wildcards only).",
@@ -382,6 +403,8 @@ def audit(
     waivers_file,
     show,
     quiet,
+    progress,
+    max_rows,
     allow_broad_waivers,
     **kw,
 ):
@@ -403,19 +426,25 @@ def audit(
     baseline = (baseline_file, load_baseline(baseline_file)) if baseline_file else None
     options = _options(kw)
     streamed = _streamed_files(list(paths), plan, quiet, baseline or waivers or write_baseline)
-    if streamed is not None:  # bounded memory: findings written chunk by chunk (auditor/stream.py)
-        from auditor.stream import run_stream
+    with progress_display(progress, quiet) as display:
+        options = display.attach(options)
+        if streamed is not None:  # bounded memory: findings written chunk by chunk (auditor/stream.py)
+            from auditor.stream import run_stream
 
-        failing_count = run_stream(streamed, options, fail_on, plan[0][1])
+            failing_count = run_stream(streamed, options, fail_on, plan[0][1], progress=options.progress)
+        else:
+            report = run_audit(list(paths), options)
+    if streamed is not None:
         sys.exit(EXIT_FINDINGS if failing_count else EXIT_OK)
-    report = run_audit(list(paths), options)
     report, failing = apply_gate(report, fail_on, baseline, waivers)
     written = []
     for fmt, output in plan:
         to_stdout = not output or output == "-"
         if quiet and to_stdout:
             continue
-        written.append((output, table_text(report, to_stdout, show) if fmt == "table" else render(report, fmt)))
+        written.append(
+            (output, table_text(report, to_stdout, show, max_rows) if fmt == "table" else render(report, fmt))
+        )
     if quiet:
         written.append((None, verdict_line(report.data) + "\n"))
     if write_baseline:
@@ -517,7 +546,8 @@ def schema(name):
     show_default=True,
     help="Table rows: counted (new findings only) or all (baseline and waived ones too).",
 )
-def report(result, fmt, output, show):
+@max_rows_option
+def report(result, fmt, output, show, max_rows):
     """Render a saved JSON report (from `audit --format json`) in any format, without re-auditing."""
     from auditor.saved_report import load_report
 
@@ -525,7 +555,7 @@ def report(result, fmt, output, show):
         raise InputError(f"unknown format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
     saved = load_report(result)
     to_stdout = not output or output == "-"
-    emit(table_text(saved, to_stdout, show) if fmt == "table" else render(saved, fmt), output)
+    emit(table_text(saved, to_stdout, show, max_rows) if fmt == "table" else render(saved, fmt), output)
 
 
 @main.command()

@@ -16,6 +16,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -55,6 +56,44 @@ class EngineSettings:
 
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+# (tokens evaluated so far, tokens in the run, findings so far), called from any worker thread.
+ProgressCallback = Callable[[int, int, int], None]
+
+
+class ChunkProgress:
+    """Counts what completed chunks hold and tells the callback after each one, one call at a time.
+
+    A finding on something other than a chunk's own tokens (an organization) comes back from every chunk;
+    like merge_results it is counted once."""
+
+    def __init__(self, callback: ProgressCallback | None, total_tokens: int):
+        self._callback = callback
+        self._lock = threading.Lock()
+        self._shared: set[tuple] = set()
+        self.total = total_tokens
+        self.done = 0
+        self.findings = 0
+        if callback is not None:
+            callback(0, total_tokens, 0)
+
+    def chunk_done(self, document: dict, findings: list[dict]) -> None:
+        if self._callback is None:
+            return
+        tokens = document.get("tokens") or []
+        own = {token.get("key") for token in tokens}
+        with self._lock:
+            for finding in findings:
+                key = finding["subject"].get("key")
+                if key in own:
+                    self.findings += 1
+                    continue
+                identity = (finding["rule_id"], key, finding.get("instance", ""))
+                if identity not in self._shared:
+                    self._shared.add(identity)
+                    self.findings += 1
+            self.done += len(tokens)
+            self._callback(self.done, self.total, self.findings)
 
 
 class EndpointError(EngineError):
@@ -392,7 +431,7 @@ class Engine:
             return f"OPA at {self.settings.url} refused our bearer token (401 Unauthorized)"
         return str(exc.message)
 
-    def evaluate_chunk(self, document: dict) -> list[dict]:
+    def evaluate_chunk(self, document: dict, progress: ChunkProgress | None = None) -> list[dict]:
         endpoint = f"POST /v1/data/{ENTRY_PACKAGE.replace('.', '/')}/{ENTRY_RULE}"
         try:
             answer = self._call("evaluating tokens", self._client().query_rule, document, ENTRY_PACKAGE, ENTRY_RULE)
@@ -409,21 +448,26 @@ class Engine:
         problem = finding_problem(answer["result"])
         if problem:
             raise self._unexpected(endpoint, problem)
+        if progress is not None:  # the one place a chunk completes, whichever endpoint or thread evaluated it
+            progress.chunk_done(document, answer["result"])
         return answer["result"]
 
-    def evaluate(self, inventory: Inventory, now: str, config: dict | None = None) -> list[dict]:
+    def evaluate(
+        self, inventory: Inventory, now: str, config: dict | None = None, progress: ProgressCallback | None = None
+    ) -> list[dict]:
         """All findings for the inventory, deduplicated and in OPA's order per chunk."""
         documents = chunk_documents(inventory, now, config, self.settings.chunk_size)
-        return merge_results(self.evaluate_documents(documents))
+        tracker = ChunkProgress(progress, len(inventory.tokens))
+        return merge_results(self.evaluate_documents(documents, tracker))
 
-    def evaluate_documents(self, documents: list[dict]) -> list[list[dict]]:
+    def evaluate_documents(self, documents: list[dict], progress: ChunkProgress | None = None) -> list[list[dict]]:
         """Each chunk's findings, in chunk order (up to --workers chunks in flight). The one place chunks are
         evaluated, for the whole-file and the streaming pipeline alike."""
         workers = min(self.settings.workers, len(documents))
         if workers <= 1:
-            return [self.evaluate_chunk(d) for d in documents]
+            return [self.evaluate_chunk(d, progress) for d in documents]
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opa-chunk") as pool:
-            return list(pool.map(self.evaluate_chunk, documents))
+            return list(pool.map(lambda d: self.evaluate_chunk(d, progress), documents))
 
     def close(self) -> None:
         """Close the HTTP session of every thread that talked to OPA."""

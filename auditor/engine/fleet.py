@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import click
 
-from auditor.engine.client import EndpointError, Engine, chunk_documents, merge_results
+from auditor.engine.client import ChunkProgress, EndpointError, Engine, ProgressCallback, chunk_documents, merge_results
 from auditor.errors import EngineError, InputError
 from auditor.model.inventory import Inventory
 from auditor.redaction import redact_text
@@ -155,10 +155,13 @@ class Fleet:
             )
         self.revision = revision
 
-    def evaluate(self, inventory: Inventory, now: str, config: dict | None = None) -> list[dict]:
+    def evaluate(
+        self, inventory: Inventory, now: str, config: dict | None = None, progress: ProgressCallback | None = None
+    ) -> list[dict]:
         settings = self.engines[0].settings
         documents = chunk_documents(inventory, now, config, settings.chunk_size)
-        findings = merge_results(self.evaluate_documents(documents))
+        tracker = ChunkProgress(progress, len(inventory.tokens))
+        findings = merge_results(self.evaluate_documents(documents, tracker))
         self.check_unchanged()
         return findings
 
@@ -173,7 +176,7 @@ class Fleet:
                     "run again once every endpoint serves one revision"
                 )
 
-    def evaluate_documents(self, documents: list[dict]) -> list[list[dict]]:
+    def evaluate_documents(self, documents: list[dict], progress: ChunkProgress | None = None) -> list[list[dict]]:
         """Each document's findings, in document order, each evaluated by exactly one endpoint."""
         results: list[list[dict] | None] = [None] * len(documents)
         owners: list[int] = [-1] * len(documents)
@@ -210,7 +213,7 @@ class Fleet:
             engine = self.engines[index]
             while (number := take(index)) is not None:
                 try:
-                    result = engine.evaluate_chunk(documents[number])
+                    result = engine.evaluate_chunk(documents[number], progress)
                 except EndpointError as exc:
                     if len(self.engines) > 1 and self._url(index) not in str(exc):  # say which endpoint failed
                         exc = EndpointError(f"OPA at {self._url(index)}: {exc}", exc.down)

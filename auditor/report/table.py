@@ -32,6 +32,7 @@ def _cell(text: str) -> str:
 
 COMPACT_BELOW = 120
 SHOW = ("counted", "all")
+MAX_ROWS = 20  # rows per severity on stdout (--max-rows); a file written with -o has every row
 COLOURS = {
     "critical": ("red", True),
     "high": ("red", False),
@@ -62,6 +63,18 @@ def terminal_width(stream) -> int | None:
             return None
         return size or None  # 0: a terminal that reports no size
     return None
+
+
+def cap_rows(rows: list, limit: int | None) -> tuple[list, int]:
+    """The first `limit` rows (None: every row) and how many are left out."""
+    if limit is None or len(rows) <= limit:
+        return rows, 0
+    return rows[:limit], len(rows) - limit
+
+
+def more_line(hidden: int, what: str) -> str:
+    """What the cap left out and where all of it is."""
+    return f"… {hidden} more {what}: use -f json -o report.json or --max-rows 0"
 
 
 def state_of(finding: Finding) -> str:
@@ -145,10 +158,13 @@ def _wrap(text: str, width: int | None, indent: str = "") -> list[str]:
 
 
 class TableFormat:
-    def __init__(self, show: str = "counted", width: int | None = None, colour: bool = False):
+    def __init__(
+        self, show: str = "counted", width: int | None = None, colour: bool = False, max_rows: int | None = None
+    ):
         self.show = show
         self.width = width
         self.colour = colour
+        self.max_rows = max_rows  # rows per severity (findings, plans) and of skipped items; None: all
 
     def _severity(self, text: str, severity: str) -> str:
         if not self.colour:
@@ -167,7 +183,12 @@ class TableFormat:
         for severity, grouped in groupby(shown, key=lambda f: f["severity"]):
             group = list(grouped)
             lines.append(self._severity(f"{severity.upper()} ({len(group)})", severity))
+            group, hidden_rows = cap_rows(group, self.max_rows)
             lines.extend(self._blocks(group) if compact else self._grid(group))
+            if hidden_rows:
+                lines += _wrap(
+                    more_line(hidden_rows, f"{severity} finding{'' if hidden_rows == 1 else 's'}"), self.width
+                )
             lines.append("")
         if not data["findings"]:
             lines += ["No findings.", ""]
@@ -253,8 +274,14 @@ class TableFormat:
 
         if not data.get("plans"):
             return []
-        rows = [[_cell(cell) for cell in row] for row in table_rows(data)]
-        lines = [f"PLANS ({len(rows)}): one per token, fixing all of its findings"]
+        every = table_rows(data)
+        lines = [f"PLANS ({len(every)}): one per token, fixing all of its findings"]
+        rows, more = [], []
+        for severity, group in groupby(every, key=lambda row: row[0]):
+            shown, hidden = cap_rows(list(group), self.max_rows)
+            rows += [[_cell(cell) for cell in row] for row in shown]
+            if hidden:
+                more.append(more_line(hidden, f"plan{'' if hidden == 1 else 's'} of {severity} tokens"))
         if compact:
             for severity, token, plan, steps in rows:
                 lines += _wrap(f"{severity} · " + " · ".join(token.splitlines()), self.width)
@@ -269,14 +296,17 @@ class TableFormat:
                     rows, headers=["severity", "token", "plan", "steps"], tablefmt="simple_grid", maxcolwidths=widths
                 )
             )
+        for line in more:
+            lines += _wrap(line, self.width)
         return lines + [""]
 
     def _skipped(self, data: ReportData, compact: bool) -> list[str]:
         if not data["skipped"]:
             return []
         lines = [f"SKIPPED ({len(data['skipped'])})"]
+        skipped, hidden = cap_rows(data["skipped"], self.max_rows)
         if compact:
-            for s in data["skipped"]:
+            for s in skipped:
                 lines += _wrap(f"{cap_cell(s['provider'])} · {cap_cell(s.get('name') or s['id'])}", self.width)
                 lines += _wrap(
                     cap_cell(f"{s['reason']} ({s['source']['file']}#{s['source']['pointer']})", 400), self.width, "    "
@@ -289,7 +319,7 @@ class TableFormat:
                     cap_cell(s["reason"], 400),
                     cap_cell(f"{s['source']['file']}#{s['source']['pointer']}", 400),
                 ]
-                for s in data["skipped"]
+                for s in skipped
             ]
             lines.append(
                 tabulate(
@@ -299,6 +329,8 @@ class TableFormat:
                     maxcolwidths=[12, 24, 36, 40] if self.width else [12, 30, 50, 50],
                 )
             )
+        if hidden:
+            lines += _wrap(more_line(hidden, f"skipped item{'' if hidden == 1 else 's'}"), self.width)
         return lines + [""]
 
     def _skipped_rules(self, data: ReportData) -> list[str]:
