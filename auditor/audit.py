@@ -6,7 +6,7 @@ import functools
 import gc
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -202,6 +202,33 @@ def open_engine(options: AuditOptions) -> Iterator[tuple[Engine | Fleet, str]]:
         yield engine, version
 
 
+def run_header(
+    options: AuditOptions,
+    opa: str,
+    catalogue: dict,
+    rules: list,
+    skipped_rules: list,
+    now: str,
+    config: dict,
+    inputs: Iterable,
+) -> dict[str, Any]:
+    """What ran, on what, when: the report's first fields, shared by the JSON report and the streamed summary."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "token-auditor", "version": __version__},
+        "engine": {"name": "opa", "opa_version": opa, "mode": "remote" if options.engine.opa_url else "managed"},
+        "policy": {
+            "catalogue_version": catalogue.get("version"),
+            "catalogue_date": catalogue.get("date"),
+            "rules": [r.id for r in rules],
+            **({"skipped_rules": skipped_rules} if skipped_rules else {}),
+        },
+        "now": now,
+        "config": config,
+        "inputs": [i.as_dict() for i in sorted(inputs, key=lambda i: i.path)],
+    }
+
+
 def build_report(
     inventory: Inventory,
     documents: dict[str, Document],
@@ -236,18 +263,7 @@ def build_report(
     providers = Counter(t["provider"] for t in inventory.tokens)
     total = inventory.total_tokens  # SSH keys and other non-tokens are listed as skipped, not counted
     data: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "token-auditor", "version": __version__},
-        "engine": {"name": "opa", "opa_version": opa, "mode": "remote" if options.engine.opa_url else "managed"},
-        "policy": {
-            "catalogue_version": catalogue.get("version"),
-            "catalogue_date": catalogue.get("date"),
-            "rules": [r.id for r in rules],
-            **({"skipped_rules": skipped_rules} if skipped_rules else {}),
-        },
-        "now": now,
-        "config": config,
-        "inputs": [i.as_dict() for i in sorted(inventory.inputs, key=lambda i: i.path)],
+        **run_header(options, opa, catalogue, rules, skipped_rules, now, config, inventory.inputs),
         "summary": build_summary(total, len(inventory.tokens), skipped, findings, providers),
         "findings": findings,
         "skipped": skipped,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.errors import InputError
+from auditor.files import read_user_text
 from auditor.report.model import SCHEMA_VERSION, Report
 
 
@@ -59,12 +60,7 @@ def read_report(path: str) -> dict[str, Any]:
     (exit 2) otherwise. Token values a hand-edited report may hold are redacted."""
     import fastjsonschema
 
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    text = read_user_text(path)
     from auditor.inventory.loader import strict_json_loads
 
     try:

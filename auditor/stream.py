@@ -31,7 +31,7 @@ from typing import IO, cast
 import ijson
 import orjson
 
-from auditor import __version__, evidence
+from auditor import evidence
 from auditor.config import load_config, policy_config
 from auditor.engine.fleet import Fleet
 from auditor.errors import InputError, ValidationFailed
@@ -45,7 +45,7 @@ from auditor.model.inventory import InputSummary, Inventory, Skipped
 from auditor.providers.neutral import ADAPTER as NEUTRAL
 from auditor.providers.neutral import normalize_token
 from auditor.redaction import SecretHit, contains_secret, redact_document
-from auditor.report.model import SCHEMA_VERSION, Finding
+from auditor.report.model import Finding
 
 SCHEMA = "token-inventory.v1"
 DUPLICATE = "duplicate of the token"
@@ -504,7 +504,7 @@ def run_stream(files: list[str], options, fail_on: str, output: str | None, prog
 
 
 def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fail_on, output, progress) -> int:
-    from auditor.audit import _catalogue_meta, open_engine
+    from auditor.audit import _catalogue_meta, open_engine, run_header
     from auditor.report.jsonl_format import finding_line, line_bytes, skipped_line, summary_line
 
     rules = load_rules(options.policy_dir)
@@ -588,22 +588,7 @@ def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fai
             "by_rule": dict(sorted(tally.by_rule.items())),
         }
         data = {
-            "schema_version": SCHEMA_VERSION,
-            "tool": {"name": "token-auditor", "version": __version__},
-            "engine": {
-                "name": "opa",
-                "opa_version": version,
-                "mode": "remote" if options.engine.opa_url else "managed",
-            },
-            "policy": {
-                "catalogue_version": catalogue.get("version"),
-                "catalogue_date": catalogue.get("date"),
-                "rules": [r.id for r in rules],
-                **({"skipped_rules": skipped_rules} if skipped_rules else {}),
-            },
-            "now": now,
-            "config": config,
-            "inputs": [i.as_dict() for i in sorted(context.inputs, key=lambda i: i.path)],
+            **run_header(options, version, catalogue, rules, skipped_rules, now, config, context.inputs),
             "summary": summary,
             "secrets_redacted": tally.secrets,
             "evidence": evidence.coverage(context.orgs),

@@ -7,10 +7,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 from auditor import __version__
-from auditor.errors import EXIT_ENGINE, AuditorError, InputError
+from auditor.errors import EXIT_ENGINE, AuditorError
+from auditor.files import read_user_text
 from auditor.redaction import redact_text
 from auditor.report.text import terminal_safe
 
@@ -172,10 +172,4 @@ class RetryBudget:
 
 def read_text(path: str, label: str | None = None, not_text: str = "not UTF-8 text") -> str:
     """A UTF-8 file the user named, or a one-line input error naming it (`label`: the option, e.g. `--private-key PATH`)."""
-    where = label or path
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{where}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{where}: {not_text}") from None
+    return read_user_text(path, label, not_text)

@@ -17,6 +17,7 @@ import click
 
 from auditor.engine.client import ChunkProgress, EndpointError, Engine, ProgressCallback, chunk_documents, merge_results
 from auditor.errors import EngineError, InputError
+from auditor.files import read_user_text
 from auditor.model.inventory import Inventory
 from auditor.redaction import redact_text
 
@@ -33,12 +34,7 @@ def read_endpoints(values: str | tuple[str, ...] | list[str] | None) -> list[str
             urls.append((value.strip(), "--opa-url"))
             continue
         path = value[1:]
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(f"--opa-url @{path}: no such file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"--opa-url @{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+        text = read_user_text(path, f"--opa-url @{path}")
         for number, line in enumerate(text.splitlines(), 1):
             line = line.split("#", 1)[0].strip()
             if line:

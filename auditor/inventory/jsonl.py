@@ -68,12 +68,15 @@ def parse_line(name: str, number: int, text: str):
         raise InputError(f"{where}: nested too deeply") from None
     except ValueError:  # NaN, Infinity, beyond a double, beyond Python's integer digit limit
         raise InputError(f"{where}: a number JSON cannot hold (NaN, Infinity, or too large)") from None
-    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+    if has_lone_surrogate(text, value):
         raise InputError(f"{where}: holds a lone UTF-16 surrogate (\\ud800–\\udfff), which is not text")
     return value
 
 
-def _has_lone_surrogate(node) -> bool:
+def has_lone_surrogate(text: str, node: object) -> bool:
+    """JSON may escape half a surrogate pair (text shows where to look); such a string cannot be written out again."""
+    if not _SURROGATE_ESCAPE.search(text):
+        return False
     stack = [node]
     while stack:
         item = stack.pop()

@@ -18,7 +18,7 @@ import yaml
 
 from auditor import json_pointer
 from auditor.errors import InputError
-from auditor.inventory.jsonl import is_jsonl, read_whole
+from auditor.inventory.jsonl import has_lone_surrogate, is_jsonl, read_whole
 from auditor.redaction import SecretHit, redact_document, redact_text
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
@@ -418,7 +418,7 @@ def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     except RecursionError:
         alias_hint = "" if looks_json else " (or a YAML alias that contains itself)"
         raise InputError(f"{name}: nested too deeply{alias_hint}") from None
-    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(data):
+    if has_lone_surrogate(text, data):
         raise InputError(f"{name}: holds a lone UTF-16 surrogate (\\ud800–\\udfff), which is not text")
     return Document(
         path=name,
@@ -439,27 +439,6 @@ def _redacted_name(path: str) -> tuple[str, list[SecretHit]]:
     redacted, hits = redact_document(path, "")
     name = str(redacted)  # a str in, a str out
     return name, [replace(hit, file=name) for hit in hits]
-
-
-_SURROGATE_ESCAPE = re.compile(r"\\[uU]0{0,4}[dD][89a-fA-F]")
-
-
-def _has_lone_surrogate(node) -> bool:
-    """JSON may escape half a surrogate pair; such a string cannot be written out again."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
 
 
 def load_paths(paths: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> list[Document]:
