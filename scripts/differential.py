@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Differential test data (issue 12 §2): seeded inventories of every provider and the findings the policies give.
+"""Differential test data: seeded inventories of every provider and the findings the policies give.
 
 Each provider gets a generated inventory in its own export format, from a fixed seed: GitHub
 (`github-inventory/v1`: fine-grained PATs, requests, credential authorizations, App installations),
@@ -12,7 +12,7 @@ them), so every rule has something to say.
 (`token-auditor audit -f json`) and stores the report's findings, sorted, with their counts, as
 tests/data/differential/<provider>.json.gz: the golden files tests/test_differential.py compares
 the current policies with, byte for byte. They were written with the policies of e6df284, before
-the Rego was made cheaper (issue 12 §2):
+the Rego was made cheaper:
 
     mkdir /tmp/orig && git archive e6df284 policies | tar -x -C /tmp/orig
     .venv/bin/python scripts/differential.py --write --policy-dir /tmp/orig/policies

@@ -1,4 +1,4 @@
-"""Differential test (issue 12 §2): the cheaper Rego gives byte-identical reports.
+"""Differential test: the cheaper Rego gives byte-identical reports.
 
 Seeded inventories of every provider (GitHub, GitLab, Hugging Face, npm/PyPI) are audited through
 the real pipeline with the current policies; the JSON report (findings sorted, temporary input path
