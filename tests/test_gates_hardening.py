@@ -1,4 +1,4 @@
-"""Gates that cannot be silenced (issue 9, item 15) and fingerprints stable across paths (issue 13, §1).
+"""Gates that cannot be silenced and fingerprints stable across paths.
 
 - A waiver that pins no subject is refused unless --allow-broad-waivers; a purge/revoke rule is waivable only
   by the exact finding fingerprint.

@@ -1,4 +1,4 @@
-"""What a long run shows (issue 12 §4): progress on stderr when it is a terminal, nothing extra when it is not
+"""What a long run shows: progress on stderr when it is a terminal, nothing extra when it is not
 (unless --progress), --quiet, and the table capped per severity on stdout. The real CLI against a real OPA, on a
 generated Hugging Face inventory of 40 tokens (39 audited, 1 skipped; 81 findings: 9 critical, 14 high,
 56 medium, 2 low)."""

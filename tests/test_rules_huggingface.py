@@ -1,4 +1,4 @@
-"""The Hugging Face rule table (issue 2, §6 and §7) against the real OPA.
+"""The Hugging Face rule table against the real OPA.
 
 Each case is a small `huggingface-inventory/v1` file written the way a collector would write it,
 with tokens that must fire a rule next to tokens that must not; verdicts are read from the JSON

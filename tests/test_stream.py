@@ -1,4 +1,4 @@
-"""Streaming audit (issue 12 §1): the JSON Lines form of token-inventory/v1, `--format jsonl`, bounded reading."""
+"""Streaming audit: the JSON Lines form of token-inventory/v1, `--format jsonl`, bounded reading."""
 
 from __future__ import annotations
 
