@@ -532,7 +532,8 @@ def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fai
             tally.skipped += 1
             write(line_bytes(skipped_line(entry)))
 
-        done = 0
+        if progress is not None:  # as the whole-file path: the total first, then each chunk
+            progress(0, checked.total, 0)
         first = True
         endpoints = len(getattr(engine, "engines", [engine]))
         for batch in _batches(_chunks(checked, spool, chunk_size, on_skipped), workers * endpoints):
@@ -552,10 +553,11 @@ def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fai
                 first = False
             results = engine.evaluate_documents(documents)
             for chunk, raw in zip(batch, results, strict=True):
-                done += len(chunk.tokens)
                 _write_chunk(chunk, raw, context, sources, off, seen_global, tally, fail_on, write, finding_line)
-                if progress is not None:
-                    progress(done, checked.total, tally.findings)
+                if progress is not None:  # skipped entries are done too: the total counts every token entry
+                    progress(tally.audited + tally.skipped, checked.total, tally.findings)
+        if progress is not None and tally.audited + tally.skipped != checked.total:
+            progress(checked.total, checked.total, tally.findings)  # entries skipped after the last chunk
         if first:  # no token at all: the file-level context is still evaluated once
             document = {"now": now, "tokens": [], "orgs": context.orgs, "locations": context.locations}
             document["secrets"] = secrets_first
