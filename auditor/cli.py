@@ -344,7 +344,7 @@ def _streamed_files(paths: list[str], plan: list, quiet: bool, gated) -> list[st
 @click.option(
     "--output-dir",
     type=click.Path(file_okay=False),
-    help="Write every --format to DIR/token-auditor.<ext> (txt, json, sarif, xml, md, html).",
+    help="Write every --format to DIR/token-auditor.<ext> (txt, json, jsonl, csv, sarif, xml, md, html).",
 )
 @click.option(
     "--fail-on",
