@@ -37,9 +37,10 @@ _PR_SET_PDEATHSIG = 1
 
 
 # Go's collector lets OPA's heap grow to twice what is live (GOGC=100): with two 2,000-token chunks in flight
-# the server reached 660-800 MiB, and the tree of a 100k-token streamed audit over 1 GiB under load. A soft limit
-# caps the heap for ~5-15 % more CPU; GOGC above 100 or off saved no CPU under a limit this tight (docs/benchmark.md,
-# "Go runtime settings of the managed OPA"). A user who sets GOGC or GOMEMLIMIT keeps both as set.
+# the server reached 530-800 MiB, and the tree of a 100k-token streamed audit up to 1.2 GiB. A soft limit of 500 MiB
+# caps it (tree ~800 MiB) at the CPU of the defaults within measurement noise; GOGC above 100 or off saved no CPU
+# under a limit this tight (docs/benchmark.md, "Go runtime settings of the managed OPA"). A user who sets GOGC or
+# GOMEMLIMIT keeps both as set.
 GO_RUNTIME_DEFAULTS = {"GOMEMLIMIT": "500MiB"}
 
 
