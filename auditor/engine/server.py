@@ -16,7 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import Any, BinaryIO
@@ -34,6 +34,22 @@ allow if crypto.sha256(input.identity) == "{digest}"
 """
 WORKDIR_PREFIX = "token-auditor-opa-"
 _PR_SET_PDEATHSIG = 1
+
+
+# Go's collector lets OPA's heap grow to twice what is live (GOGC=100): with two 2,000-token chunks in flight
+# the server reached 530-800 MiB, and the tree of a 100k-token streamed audit up to 1.2 GiB. A soft limit of 500 MiB
+# caps it (tree ~800 MiB) at the CPU of the defaults within measurement noise; GOGC above 100 or off saved no CPU
+# under a limit this tight (docs/benchmark.md, "Go runtime settings of the managed OPA"). A user who sets GOGC or
+# GOMEMLIMIT keeps both as set.
+GO_RUNTIME_DEFAULTS = {"GOMEMLIMIT": "500MiB"}
+
+
+def opa_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The managed OPA's environment: ours, with GO_RUNTIME_DEFAULTS unless GOGC or GOMEMLIMIT is set."""
+    env = dict(environ)
+    if not (env.get("GOGC") or env.get("GOMEMLIMIT")):
+        env.update(GO_RUNTIME_DEFAULTS)
+    return env
 
 
 def _die_with_parent() -> None:
@@ -208,6 +224,7 @@ class ManagedOpa:
                 stdout=log,
                 stderr=log,
                 cwd=workdir,
+                env=opa_environment(os.environ),
                 preexec_fn=_die_with_parent,
             )
             ready, last_error = self._wait_ready(process, log)
