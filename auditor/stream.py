@@ -108,9 +108,9 @@ def _declared_format(path: str) -> object:
 
 
 def _source_name(path: str) -> tuple[str, list[SecretHit]]:
-    from auditor.inventory.loader import _redacted_name
+    from auditor.inventory.loader import redacted_name
 
-    return _redacted_name(path)
+    return redacted_name(path)
 
 
 def _json_error(source: Source, exc: Exception) -> InputError:

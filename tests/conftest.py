@@ -93,6 +93,30 @@ def popen(argv: list[str], env: dict | None = None, **kw) -> subprocess.Popen:
     return subprocess.Popen(argv, env=child_env(env), preexec_fn=default_signals, **kw)
 
 
+def read_pty(main_fd: int, process: subprocess.Popen, timeout: float = 120) -> str:
+    """Everything the child wrote to the pseudo-terminal until it closed it (kills it after `timeout` s of silence);
+    closes main_fd."""
+    import select
+
+    chunks = []
+    try:
+        while True:
+            ready, _, _ = select.select([main_fd], [], [], timeout)
+            if not ready:
+                process.kill()
+                raise AssertionError(f"the CLI wrote nothing to the terminal for {timeout:.0f} s")
+            try:
+                chunk = os.read(main_fd, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(main_fd)
+    return b"".join(chunks).decode()
+
+
 def run_cli(
     *args: str, stdin: str | None = None, env: dict | None = None, cwd: Path | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess:

@@ -9,7 +9,6 @@ import json
 import os
 import pty
 import re
-import select
 import subprocess
 import sys
 
@@ -17,7 +16,7 @@ import jsonschema
 import pytest
 
 from auditor.inventory.validate import load_schema
-from tests.conftest import NOW, OPA_BIN, ROOT, run_cli, write_yaml
+from tests.conftest import NOW, OPA_BIN, ROOT, read_pty, run_cli, write_yaml
 
 HEAD = ROOT / "tests" / "data" / "gate" / "head.json"
 BASE = ROOT / "tests" / "data" / "gate" / "base.json"
@@ -131,22 +130,9 @@ def run_in_pty(args: list[str], env: dict) -> str:
         env=env,
     )
     os.close(child_fd)
-    chunks = []
-    while True:
-        ready, _, _ = select.select([main_fd], [], [], 120)
-        if not ready:
-            process.kill()
-            raise AssertionError("no output from the CLI in a pty")
-        try:
-            chunk = os.read(main_fd, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
+    shown = read_pty(main_fd, process)
     process.wait(timeout=120)
-    os.close(main_fd)
-    return b"".join(chunks).decode()
+    return shown
 
 
 def test_severities_coloured_on_a_terminal_never_with_no_color_or_redirected(opa_server):

@@ -18,7 +18,7 @@ import termios
 
 import pytest
 
-from tests.conftest import NOW, OPA_BIN, ROOT, child_env, run_cli
+from tests.conftest import NOW, OPA_BIN, ROOT, child_env, read_pty, run_cli
 
 sys.path.insert(0, str(ROOT / "scripts"))
 
@@ -60,23 +60,8 @@ def stderr_in_pty(argv: list[str], env: dict) -> tuple[str, int]:
         env=child_env({**env, **terminal}),
     )
     os.close(child_fd)
-    chunks = []
-    try:
-        while True:
-            ready, _, _ = select.select([main_fd], [], [], 120)
-            if not ready:
-                process.kill()
-                raise AssertionError("the CLI wrote nothing to the terminal for 120 s")
-            try:
-                chunk = os.read(main_fd, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(main_fd)
-    return b"".join(chunks).decode(), process.wait(timeout=120)
+    shown = read_pty(main_fd, process)
+    return shown, process.wait(timeout=120)
 
 
 def test_live_progress_on_a_terminal(audit_args, tmp_path):

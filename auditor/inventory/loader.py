@@ -395,7 +395,7 @@ def _parse_yaml(path: str, text: str) -> tuple[object, dict[str, int]]:
 
 def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     raw = _read_bytes(path, max_bytes)
-    name, name_hits = ("<stdin>", []) if path == "-" else _redacted_name(path)
+    name, name_hits = ("<stdin>", []) if path == "-" else redacted_name(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -434,7 +434,7 @@ def load_document(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     )
 
 
-def _redacted_name(path: str) -> tuple[str, list[SecretHit]]:
+def redacted_name(path: str) -> tuple[str, list[SecretHit]]:
     """The path as reports show it: a token in a directory or file name is redacted, and reported."""
     redacted, hits = redact_document(path, "")
     name = str(redacted)  # a str in, a str out
