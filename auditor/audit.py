@@ -152,7 +152,7 @@ def _load_each(paths: list[str], max_bytes: int, errors: list[str], refused: lis
     return documents
 
 
-def _engine_settings(options: EngineOptions, url: str, token: str | None) -> EngineSettings:
+def _engine_settings(options: EngineOptions, url: str, token: str | None, policy_dir: Path) -> EngineSettings:
     return EngineSettings(
         url=url,
         token=token,
@@ -161,6 +161,7 @@ def _engine_settings(options: EngineOptions, url: str, token: str | None) -> Eng
         chunk_size=options.chunk_size,
         workers=options.workers,
         deadline=options.deadline,
+        policy_dir=policy_dir,
     )
 
 
@@ -181,7 +182,7 @@ def open_engine(options: AuditOptions) -> Iterator[tuple[Engine | Fleet, str]]:
             options.say("connecting to OPA")
             engine = Fleet(
                 [
-                    Engine(_engine_settings(engine_options, url, engine_options.opa_token))
+                    Engine(_engine_settings(engine_options, url, engine_options.opa_token, options.policy_dir))
                     for url in read_endpoints(engine_options.opa_url)
                 ]
             )
@@ -191,7 +192,7 @@ def open_engine(options: AuditOptions) -> Iterator[tuple[Engine | Fleet, str]]:
             binary = find_opa(engine_options.opa_bin)
             version = opa_version(binary)
             server = stack.enter_context(ManagedOpa(binary, policy_dir=options.policy_dir))
-            engine = Engine(_engine_settings(engine_options, server.url, server.token))
+            engine = Engine(_engine_settings(engine_options, server.url, server.token, options.policy_dir))
         stack.callback(engine.close)
         engine.check()
         if isinstance(engine, Fleet):

@@ -146,8 +146,7 @@ def audit_remote(url: str, *extra: str, env: dict | None = None, timeout: float 
         ([{}], "/: list, not an object"),
         (
             {"result": [{"subject": 5}]},
-            "/result/0: must contain ['evidence', 'message', 'nhi', 'recommendation', "
-            "'rule_id', 'severity', 'title'] properties",
+            "/result/0: must contain ['message', 'rule_id'] properties",
         ),
         (
             {
@@ -165,6 +164,13 @@ def audit_remote(url: str, *extra: str, env: dict | None = None, timeout: float 
                 ]
             },
             "/result/0/subject: must be object",
+        ),
+        (
+            {
+                "result": [{"rule_id": "stale-token", "subject": {"type": "token", "key": "k"}, "message": "m"}] * 2
+                + [{"rule_id": "stale", "subject": {"type": "token", "key": "k"}, "message": "m"}]
+            },
+            "/result/2/rule_id: 'stale' is the id of no check in the policy directory",
         ),
     ],
 )

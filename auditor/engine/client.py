@@ -30,12 +30,15 @@ from requests.adapters import HTTPAdapter, Retry
 
 from auditor import json_pointer
 from auditor.errors import EngineError, InputError
+from auditor.findings.finding import expand_findings
+from auditor.findings.rules import Rule, load_rules
 from auditor.model.inventory import Inventory
 from auditor.redaction import redact_text
 
 POLICY_PREFIX = "token-auditor"
 ENTRY_PACKAGE = "token_auditor.main"
 ENTRY_RULE = "findings"
+BUILTIN_POLICY_DIR = Path(__file__).resolve().parents[1] / "policies"
 
 
 DEFAULT_TIMEOUT = 120.0  # one request: an upload, or one chunk of tokens evaluated
@@ -53,6 +56,7 @@ class EngineSettings:
     chunk_size: int = 2000
     workers: int = max(1, os.cpu_count() or 1)
     deadline: float = DEFAULT_DEADLINE
+    policy_dir: Path = BUILTIN_POLICY_DIR  # whose METADATA completes OPA's compact findings (expand_findings)
 
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -445,12 +449,14 @@ class Engine:
             raise EngineError(
                 f"OPA at {self.settings.url} has no {ENTRY_PACKAGE}.{ENTRY_RULE} rule (policies not loaded?)"
             )
-        problem = finding_problem(answer["result"])
+        rules = rules_by_id(self.settings.policy_dir)
+        problem = finding_problem(answer["result"], rules)
         if problem:
             raise self._unexpected(endpoint, problem)
+        findings = expand_findings(answer["result"], rules)
         if progress is not None:  # the one place a chunk completes, whichever endpoint or thread evaluated it
-            progress.chunk_done(document, answer["result"])
-        return answer["result"]
+            progress.chunk_done(document, findings)
+        return findings
 
     def evaluate(
         self, inventory: Inventory, now: str, config: dict | None = None, progress: ProgressCallback | None = None
@@ -500,16 +506,28 @@ def merge_results(results: list[list[dict]]) -> list[dict]:
     return findings
 
 
+@lru_cache(maxsize=8)
+def rules_by_id(policy_dir: Path) -> dict[str, Rule]:
+    """The checks of a policy directory by rule id, read once per run (every chunk's findings are joined with them)."""
+    return {rule.id: rule for rule in load_rules(policy_dir)}
+
+
 @lru_cache(maxsize=1)
 def _findings_validator():
-    """The report schema's finding, as OPA returns it (the fingerprint is added later), compiled."""
+    """The report schema's finding in the compact form OPA returns (policies/lib/finding), compiled: what the
+    rule's METADATA supplies (title, severity, NHI ids, default action, source) is not required, and a severity
+    that is none of the five falls back to the rule's."""
     import fastjsonschema
 
     from auditor.inventory.validate import load_schema
 
     definitions = copy.deepcopy(load_schema("report.v1")["$defs"])
     finding = definitions["finding"]
-    finding["required"] = [name for name in finding["required"] if name != "fingerprint"]
+    finding["required"] = ["rule_id", "subject", "message"]
+    for joined in ("severity", "title", "nhi", "source", "fingerprint"):
+        del finding["properties"][joined]
+    finding["properties"]["recommendation"].pop("required")
+    finding["properties"]["subject"]["properties"]["source"] = {"$ref": "#/$defs/source"}
     schema = {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$defs": definitions,
@@ -519,8 +537,8 @@ def _findings_validator():
     return fastjsonschema.compile(schema)
 
 
-def finding_problem(result) -> str | None:
-    """Why OPA's `result` is not a list of findings (pointer: message), or None when it is one."""
+def finding_problem(result, rules: dict[str, Rule]) -> str | None:
+    """Why OPA's `result` is not a list of compact findings of these rules (pointer: message), or None."""
     import fastjsonschema
 
     try:
@@ -529,6 +547,9 @@ def finding_problem(result) -> str | None:
         pointer = json_pointer.join("/result", *(exc.path or [])[1:])
         message = exc.message.split(" ", 1)[1] if exc.message.startswith("data") else exc.message
         return f"{pointer}: {message}"
+    for index, finding in enumerate(result):
+        if finding["rule_id"] not in rules:
+            return f"/result/{index}/rule_id: {finding['rule_id']!r} is the id of no check in the policy directory"
     return None
 
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
+from typing import Any
+
+from auditor.findings.rules import Rule
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 _RANK = {name: index for index, name in enumerate(SEVERITIES)}
@@ -21,6 +25,37 @@ def at_or_above(severity: str, threshold: str) -> bool:
 # Findings about over-privilege (OWASP NHI5) are about what the token can do: their identity includes a hash
 # of its permission set, so a token broadened under the same rule is a new finding, not a known one.
 PRIVILEGE_NHI = "NHI5"
+
+
+def expand_finding(compact: dict[str, Any], rule: Rule) -> dict[str, Any]:
+    """The finding OPA's compact one stands for (policies/lib/finding: details + rule_id + subject), with what
+    every finding of its rule shares joined from the rule's METADATA: title, NHI ids, the default severity where
+    the check sets none (or no valid one), the default action under the check's recommendation, and the
+    subject's source. Keys in OPA's order (sorted), so that reports stay byte-identical."""
+    severity = compact.get("severity")
+    recommendation: dict[str, Any] = {"action": rule.recommended_action, "steps": [], "replacement": None}
+    extra = compact.get("recommendation")
+    if isinstance(extra, dict):
+        recommendation.update(extra)
+    subject = compact["subject"]
+    source = subject.get("source")
+    return {
+        "evidence": compact.get("evidence", {}),
+        "instance": compact.get("instance", ""),
+        "message": compact["message"],
+        "nhi": list(rule.nhi),
+        "recommendation": dict(sorted(recommendation.items())),
+        "rule_id": rule.id,
+        "severity": severity if severity in SEVERITIES else rule.severity,
+        "source": dict(source) if isinstance(source, dict) else source,  # its own: prepare_findings adds a line
+        "subject": subject,
+        "title": rule.title,
+    }
+
+
+def expand_findings(compact: list[dict[str, Any]], rules: Mapping[str, Rule]) -> list[dict[str, Any]]:
+    """expand_finding of each, by rule id (rules: id → Rule). KeyError names a rule id that rules lacks."""
+    return [expand_finding(finding, rules[finding["rule_id"]]) for finding in compact]
 
 
 def access_digest(token: dict) -> str:

@@ -15,7 +15,7 @@ _admin := testing.token({
 test_org_admin_permissions_are_critical_and_replaced_by_usage if {
 	some f in admin_permission.findings with input as testing.input_with([_admin])
 	f.rule_id == "admin-permission"
-	f.severity == "critical"
+	testing.rule_severity(f)
 	f.evidence.admin_permissions == ["org.members.write", "org.write"]
 	f.evidence.on == ["org acme"]
 	contains(f.message, "permissions org.members.write, org.write on org acme")

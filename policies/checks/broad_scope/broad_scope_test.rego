@@ -20,7 +20,7 @@ _gitlab := testing.token({
 test_github_classic_repo_and_workflow_fire if {
 	some f in broad_scope.findings with input as testing.input_with([_classic])
 	f.rule_id == "broad-scope"
-	f.severity == "high"
+	testing.rule_severity(f)
 	f.evidence.broad_scopes == ["repo", "workflow"]
 	"contents:write" in f.evidence.narrower.repo
 	f.recommendation.replacement.type == "fine_grained_pat"

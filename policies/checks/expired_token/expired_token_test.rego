@@ -7,7 +7,7 @@ test_expired_token_is_low_clean_up if {
 	tok := testing.token({"expires_at": "2026-10-26T00:00:00Z", "stored_in": [{"kind": "ci_variable", "location": "ci/nightly"}]})
 	some f in expired_token.findings with input as testing.input_with([tok])
 	f.rule_id == "expired-token"
-	f.severity == "low"
+	testing.rule_severity(f)
 	f.evidence.days_since_expiry == 30
 	contains(f.message, "expired 30 days ago (2026-10-26T00:00:00Z) but is still listed and stored in ci/nightly")
 	f.recommendation.action == "revoke"

@@ -11,7 +11,7 @@ _wide := testing.token({"grants": [
 test_repo_write_on_org_fires_high if {
 	some f in namespace_wide_write.findings with input as testing.input_with([_wide])
 	f.rule_id == "namespace-wide-write"
-	f.severity == "high"
+	testing.rule_severity(f)
 	contains(f.message, "org acme")
 	f.evidence.namespaces == [{"type": "org", "name": "acme"}]
 	f.evidence.permissions == ["repo.write"]

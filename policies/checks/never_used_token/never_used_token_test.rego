@@ -7,7 +7,7 @@ test_old_never_used_token_fires if {
 	tok := testing.token({"created_at": "2026-09-01T00:00:00Z", "last_used_at": null})
 	some f in never_used_token.findings with input as testing.input_with([tok])
 	f.rule_id == "never-used-token"
-	f.severity == "medium"
+	testing.rule_severity(f)
 	f.evidence.days_since_creation == 85
 	contains(f.message, "created 85 days ago")
 }

@@ -12,10 +12,10 @@ test_allow_all_is_an_org_finding if {
 	inp := object.union(testing.input_with([]), {"orgs": [_org("huggingface", "allow_all")]})
 	some f in org_allows_legacy_tokens.findings with input as inp
 	f.rule_id == "org-allows-legacy-tokens"
-	f.severity == "medium"
+	testing.rule_severity(f)
 	f.subject.type == "org"
 	f.subject.key == "org:huggingface:acme"
-	f.source.pointer == "/org_policies/0"
+	f.subject.source.pointer == "/org_policies/0"
 	f.recommendation.action == "set-policy"
 	"Open https://huggingface.co/organizations/acme/settings/tokens-management" in f.recommendation.steps
 }

@@ -10,7 +10,7 @@ test_org_api_token_kind_is_critical_with_replacement_from_usage if {
 	})
 	some f in org_token.findings with input as testing.input_with([tok])
 	f.rule_id == "org-token"
-	f.severity == "critical"
+	testing.rule_severity(f)
 	contains(f.message, "kind org_api_token")
 	f.recommendation.action == "replace"
 	f.recommendation.replacement.scoped == []

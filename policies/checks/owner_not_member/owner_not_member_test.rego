@@ -11,7 +11,7 @@ test_approved_token_of_non_member_is_high if {
 	tok := testing.token({"owner": "intern", "grants": [], "orgs": ["acme"], "approval": {"acme": "APPROVED"}})
 	some f in owner_not_member.findings with input as _with_org([tok], _org(["jdoe"]))
 	f.rule_id == "owner-not-member"
-	f.severity == "high"
+	testing.rule_severity(f)
 	f.instance == "acme"
 	contains(f.message, "intern, who is not a member of acme, yet the token is approved for it (APPROVED)")
 	f.recommendation.action == "revoke"

@@ -28,7 +28,7 @@ _input(requests, members) := object.union(testing.input_with([]), {"orgs": [{
 test_broad_request_names_every_check_it_would_trigger if {
 	some f in pending_broad_request.findings with input as _input([_request], null)
 	f.rule_id == "pending-broad-request"
-	f.severity == "medium"
+	testing.rule_severity(f)
 	f.evidence.would_trigger == ["admin-permission", "no-expiry", "org-wide-token"]
 	f.recommendation.action == "deny"
 	f.recommendation.replacement.needs_owner_input

@@ -17,13 +17,13 @@ test_each_place_of_a_value_is_its_own_finding if {
 	{f.instance | some f in found} == {"inv.yaml#/tokens/0/inventory/note", "inv.yaml#/spaces/0/variables/K/value"}
 	every f in found {
 		f.rule_id == "raw-secret-in-inventory"
-		f.severity == "critical"
+		testing.rule_severity(f)
 		f.subject.key == "secret:0123456789abcdef"
 		f.subject.masked == "hf_…0000"
 		f.recommendation.action == "purge"
 	}
 	some f in found
-	f.source.pointer == "/tokens/0/inventory/note"
+	f.subject.source.pointer == "/tokens/0/inventory/note"
 	contains(f.message, "in the entry of token huggingface:user_access_token:t1")
 }
 

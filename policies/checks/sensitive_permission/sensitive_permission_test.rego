@@ -10,7 +10,7 @@ test_spend_permissions_fire_and_narrow_to_the_rest if {
 	]})
 	some f in sensitive_permission.findings with input as testing.input_with([tok])
 	f.rule_id == "sensitive-permission"
-	f.severity == "medium"
+	testing.rule_severity(f)
 	f.evidence.sensitive_permissions == ["inference.endpoints.write", "user.billing.read"]
 	contains(f.message, "permissions inference.endpoints.write, user.billing.read")
 	f.recommendation.action == "narrow"

@@ -7,7 +7,7 @@ test_token_unused_for_months_fires if {
 	tok := testing.token({"last_used_at": "2026-06-01T00:00:00Z", "stored_in": [{"kind": "ci_variable", "location": "ci/job"}]})
 	some f in stale_token.findings with input as testing.input_with([tok])
 	f.rule_id == "stale-token"
-	f.severity == "medium"
+	testing.rule_severity(f)
 	f.evidence.days_since_use == 177
 	contains(f.message, "last used 177 days ago")
 	f.recommendation.action == "revoke"

@@ -7,7 +7,7 @@ test_token_stored_as_variable_is_critical if {
 	tok := testing.token({"stored_in": [{"kind": "hf_space_variable", "location": "acme/demo", "key": "HF_TOKEN", "public": false}]})
 	some f in token_in_variable.findings with input as testing.input_with([tok])
 	f.rule_id == "token-in-variable"
-	f.severity == "critical"
+	testing.rule_severity(f)
 	f.subject.type == "token"
 	f.instance == "hf_space_variable:acme/demo#HF_TOKEN"
 	contains(f.message, "variable HF_TOKEN of acme/demo")
@@ -30,10 +30,10 @@ test_token_like_variable_value_is_a_location_finding if {
 	count(found) == 2
 	some f in found
 	f.instance == "API_KEY"
-	f.severity == "critical"
+	testing.rule_severity(f)
 	f.subject.type == "location"
 	f.subject.key == "location:huggingface:hf_space:acme/demo"
-	f.source == {"file": "inv.yaml", "pointer": "/spaces/0"}
+	f.subject.source == {"file": "inv.yaml", "pointer": "/spaces/0"}
 	contains(f.message, "variable API_KEY of hf_space acme/demo holds a token value, readable by anyone")
 }
 

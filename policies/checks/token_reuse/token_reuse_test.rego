@@ -10,7 +10,7 @@ test_token_in_two_places_fires if {
 	]})
 	some f in token_reuse.findings with input as testing.input_with([tok])
 	f.rule_id == "token-reuse"
-	f.severity == "medium"
+	testing.rule_severity(f)
 	contains(f.message, "stored in 2 places: github_actions_secret acme/src, hf_space_secret acme/demo")
 	count(f.recommendation.steps) == 3
 }

@@ -7,7 +7,7 @@ test_token_older_than_a_year_fires if {
 	tok := testing.token({"created_at": "2025-01-01T00:00:00Z", "stored_in": [{"kind": "k8s_secret", "location": "prod/x"}]})
 	some f in unrotated_token.findings with input as testing.input_with([tok])
 	f.rule_id == "unrotated-token"
-	f.severity == "medium"
+	testing.rule_severity(f)
 	f.evidence.age_days == 693
 	f.recommendation.action == "rotate"
 	"Update prod/x with the new value" in f.recommendation.steps

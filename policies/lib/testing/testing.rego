@@ -43,3 +43,10 @@ input_with(toks) := {"now": "2026-11-25T00:00:00Z", "tokens": toks, "orgs": [], 
 # METADATA
 # description: The rule ids of a findings set.
 rule_ids(findings) := {f.rule_id | some f in findings}
+
+# A check's findings are compact (lib.finding): what the check leaves to its rule's METADATA, the
+# engine joins in by rule id (auditor/findings/finding.py). This says that the check left it.
+
+# METADATA
+# description: The finding takes its rule's METADATA severity (custom.severity), setting none.
+rule_severity(f) if not "severity" in object.keys(f)
