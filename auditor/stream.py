@@ -1,13 +1,13 @@
 """The bounded-memory audit: token-inventory/v1 inputs read as a stream, evaluated and reported chunk by chunk.
 
-Used for `audit --format jsonl` when every input is a token-inventory/v1 file (`.jsonl`, or `.json` read with
-ijson). Each input is read twice:
+Used for `audit --format jsonl` and/or `--format json` when every input is a token-inventory/v1 file (`.jsonl`, or
+`.json` read with ijson). Each input is read twice:
 
 1. check: parse, redact, validate and normalize every token (nothing kept but each audited token's key, to find
    duplicates) so that a bad file is refused, naming file:line, before anything is written;
 2. audit: the same again, a chunk of tokens at a time: each chunk goes to OPA with the per-org context (orgs with
-   members and token policies, held whole), its findings are prepared and written at once, and the summary is
-   counted on the way.
+   members and token policies, held whole), its findings are prepared and written at once (JSON Lines) or spooled
+   for the JSON report's global order (auditor/report/json_stream.py), and the summary is counted on the way.
 
 Memory then grows with the org context, the duplicate-key table and one batch of chunks, not with the input.
 """
@@ -44,6 +44,7 @@ from auditor.model.inventory import InputSummary, Inventory, Skipped
 from auditor.providers.neutral import ADAPTER as NEUTRAL
 from auditor.providers.neutral import normalize_token
 from auditor.redaction import SecretHit, contains_secret, redact_document
+from auditor.report.jsonl_format import finding_line, line_bytes, skipped_line, summary_line
 from auditor.report.model import Finding
 
 if TYPE_CHECKING:
@@ -543,7 +544,6 @@ def run_stream(files: list[str], options, fail_on: str, outputs: list[tuple[str,
 
 def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fail_on, outputs, progress) -> int:
     from auditor.audit import _catalogue_meta, open_engine, run_header
-    from auditor.report.jsonl_format import line_bytes, summary_line
 
     rules = load_rules(options.policy_dir)
     catalogue = _catalogue_meta(options.policy_dir)
@@ -658,8 +658,6 @@ class Sink:
 
     def skipped(self, entry: dict) -> None:
         if self.jsonl is not None:
-            from auditor.report.jsonl_format import line_bytes, skipped_line
-
             self.jsonl.write(line_bytes(skipped_line(entry)))
         if self.report is not None:
             self.report.add_skipped(entry)
@@ -667,7 +665,6 @@ class Sink:
 
 def _write_chunk(chunk, raw, context, sources, off, seen_global, tally, fail_on, sink: Sink) -> None:
     from auditor.audit import plan_tokens, token_facts
-    from auditor.report.jsonl_format import finding_line
 
     keys = {t["key"] for t in chunk.tokens}
     kept = []
