@@ -455,7 +455,7 @@ class StreamOutputs:
     def __init__(self, outputs: list[tuple[str, str | None]]):
         self.outputs = outputs
         self._temps: list[tuple[str, str, int | None]] = []  # (temporary file, final path, mode)
-        self._handles: list[IO[bytes]] = []
+        self._handles: list[tuple[IO[bytes], str]] = []  # (file, the path as given)
 
     def __enter__(self) -> dict[str, IO[bytes]]:
         from auditor.gate.outputs import _classify
@@ -487,24 +487,27 @@ class StreamOutputs:
         else:
             final = target.final
             assert final is not None  # a regular file, or none yet
+            parent = os.path.dirname(final) or "."
             try:
-                fd, temp = tempfile.mkstemp(
-                    dir=os.path.dirname(final) or ".", prefix=f".{os.path.basename(final)}.", suffix=".tmp"
-                )
+                os.makedirs(parent, exist_ok=True)  # as the whole-file path: --output-dir may not exist yet
+                fd, temp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(final)}.", suffix=".tmp")
             except OSError as exc:
                 raise InputError(f"{target.shown}: cannot write: {exc.strerror}") from None
             self._temps.append((temp, final, target.mode))
             handle = os.fdopen(fd, "wb", buffering=1 << 20)
-        self._handles.append(handle)
+        self._handles.append((handle, target.shown))
         return handle
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        where = "output"
         try:
-            for handle in self._handles:
-                handle.close()
+            for handle, shown in self._handles:
+                where = shown
+                handle.close()  # flushes: a full disk shows here
             if exc_type is None:
                 sys.stdout.flush()
-                for temp, _, mode in self._temps:
+                for temp, final, mode in self._temps:
+                    where = final
                     if mode is None:  # mkstemp makes 0600; a new report is an ordinary file
                         umask = os.umask(0)
                         os.umask(umask)
@@ -512,10 +515,11 @@ class StreamOutputs:
                     os.chmod(temp, mode)
                 while self._temps:  # the renames last: a failure before them leaves every target untouched
                     temp, final, _ = self._temps[0]
+                    where = final
                     os.replace(temp, final)
                     self._temps.pop(0)
         except OSError as exc:
-            raise InputError(f"{exc.filename or 'output'}: cannot write: {exc.strerror or exc}") from None
+            raise InputError(f"{where}: cannot write: {exc.strerror or exc}") from None
         finally:
             for temp, _, _ in self._temps:
                 try:

@@ -143,6 +143,20 @@ def test_jsonl_and_json_together_come_from_one_streamed_pass(tmp_path):
     assert result.returncode == 2 and "above the 100-byte limit" in result.stderr
 
 
+def test_streamed_outputs_go_to_a_new_output_dir_and_never_twice_to_one_file(tmp_path):
+    inventory = write_jsonl(tmp_path / "inv.jsonl", neutral_fixture())
+    out = tmp_path / "reports" / "today"  # does not exist yet: created, as on the whole-file path
+    result = audit(str(inventory), "-f", "json", "-f", "jsonl", "--output-dir", str(out), "--max-input-bytes", "100")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["token-auditor.json", "token-auditor.jsonl"]
+    assert json.loads((out / "token-auditor.json").read_text())["summary"]["audited"] == 3
+
+    same = str(tmp_path / "same")
+    result = audit(str(inventory), "-f", "json", "-f", "jsonl", "-o", same, "-o", same, "--max-input-bytes", "100")
+    assert result.returncode == 2 and "two outputs name the same file" in result.stderr
+    assert not Path(same).exists()
+
+
 def test_an_engine_error_mid_stream_leaves_no_output(tmp_path):
     # a copy of the policies where one token (the fifth, in its own chunk) makes OPA fail while evaluating
     policies = tmp_path / "policies"
