@@ -142,8 +142,8 @@ INPUT_OPTIONS = [
         type=click.IntRange(1),
         default=DEFAULT_MAX_BYTES,
         show_default=True,
-        help="Refuse a larger input file where it is read whole (YAML, JSON exports, any --format but jsonl). "
-        "--format jsonl streams token-inventory/v1 .json and .jsonl files: no size limit there.",
+        help="Refuse a larger input file where it is read whole (YAML, JSON exports, any --format but jsonl and "
+        "json). --format jsonl and json stream token-inventory/v1 .json and .jsonl files: no size limit there.",
     ),
     click.option("--org", help="GitHub org / GitLab instance for bare API exports."),
     click.option("--collected-at", help="Collection time (ISO 8601) for bare API exports."),
@@ -316,12 +316,13 @@ def main():
 
 
 def _streamed_files(paths: list[str], plan: list, quiet: bool, gated) -> list[str] | None:
-    """The inputs to audit as a stream: only `--format jsonl` alone, without baseline or waivers (they need every
-    finding at once) or --quiet, and only when every input is a token-inventory/v1 file (.jsonl, or .json)."""
-    if gated or quiet or len(plan) != 1 or plan[0][0] != "jsonl":
-        return None
-    from auditor.stream import streamable
+    """The inputs to audit as a stream: only `--format jsonl` and/or `json` (every other format renders the whole
+    report), without baseline or waivers (they need every finding at once) or --quiet, and only when every input
+    is a token-inventory/v1 file (.jsonl, or .json)."""
+    from auditor.stream import STREAMED_FORMATS, streamable
 
+    if gated or quiet or any(fmt not in STREAMED_FORMATS for fmt, _ in plan):
+        return None
     return streamable(paths)
 
 
@@ -431,7 +432,7 @@ def audit(
         if streamed is not None:  # bounded memory: findings written chunk by chunk (auditor/stream.py)
             from auditor.stream import run_stream
 
-            failing_count = run_stream(streamed, options, fail_on, plan[0][1], progress=options.progress)
+            failing_count = run_stream(streamed, options, fail_on, plan, progress=options.progress)
         else:
             report = run_audit(list(paths), options)
     if streamed is not None:

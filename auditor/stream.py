@@ -1,13 +1,13 @@
 """The bounded-memory audit: token-inventory/v1 inputs read as a stream, evaluated and reported chunk by chunk.
 
-Used for `audit --format jsonl` when every input is a token-inventory/v1 file (`.jsonl`, or `.json` read with
-ijson). Each input is read twice:
+Used for `audit --format jsonl` and/or `--format json` when every input is a token-inventory/v1 file (`.jsonl`, or
+`.json` read with ijson). Each input is read twice:
 
 1. check: parse, redact, validate and normalize every token (nothing kept but each audited token's key, to find
    duplicates) so that a bad file is refused, naming file:line, before anything is written;
 2. audit: the same again, a chunk of tokens at a time: each chunk goes to OPA with the per-org context (orgs with
-   members and token policies, held whole), its findings are prepared and written at once, and the summary is
-   counted on the way.
+   members and token policies, held whole), its findings are prepared and written at once (JSON Lines) or spooled
+   for the JSON report's global order (auditor/report/json_stream.py), and the summary is counted on the way.
 
 Memory then grows with the org context, the duplicate-key table and one batch of chunks, not with the input.
 """
@@ -18,15 +18,14 @@ import copy
 import hashlib
 import json
 import os
-import stat
 import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, TYPE_CHECKING, cast
 
 import ijson
 import orjson
@@ -45,7 +44,12 @@ from auditor.model.inventory import InputSummary, Inventory, Skipped
 from auditor.providers.neutral import ADAPTER as NEUTRAL
 from auditor.providers.neutral import normalize_token
 from auditor.redaction import SecretHit, contains_secret, redact_document
+from auditor.report.jsonl_format import finding_line, line_bytes, skipped_line, summary_line
 from auditor.report.model import Finding
+
+if TYPE_CHECKING:
+    from auditor.gate.outputs import _Target
+    from auditor.report.json_stream import JsonReportStream
 
 SCHEMA = "token-inventory.v1"
 DUPLICATE = "duplicate of the token"
@@ -443,55 +447,94 @@ def _batches(chunks: Iterator[Chunk], count: int) -> Iterator[list[Chunk]]:
         yield batch
 
 
-@contextmanager
-def stream_output(path: str | None) -> Iterator[IO[bytes]]:
-    """stdout, or a file written to a temporary file beside it and renamed into place when complete."""
-    if path is None or path == "-":
-        sys.stdout.flush()
-        yield sys.stdout.buffer
-        sys.stdout.buffer.flush()
-        return
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        info = None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
-    if info is not None and stat.S_ISDIR(info.st_mode):
-        raise InputError(f"{path}: cannot write: is a directory")
-    if info is not None and not stat.S_ISREG(info.st_mode):  # a device or FIFO: written in place
-        with open(path, "wb") as out:
-            yield out
-        return
-    final = os.path.realpath(path)
-    parent = os.path.dirname(final) or "."
-    try:
-        handle, temp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(final)}.", suffix=".tmp")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
-    try:
-        with os.fdopen(handle, "wb", buffering=1 << 20) as out:
-            yield out
-        if info is not None:
-            os.chmod(temp, stat.S_IMODE(info.st_mode))
+class StreamOutputs:
+    """Where a streamed audit writes, per format: stdout, a device or FIFO written in place, or a temporary file
+    beside the target, renamed into place once every output is complete (all of them, or none: an error
+    anywhere removes every temporary file). Targets are classified as the whole-file path does."""
+
+    def __init__(self, outputs: list[tuple[str, str | None]]):
+        self.outputs = outputs
+        self._temps: list[tuple[str, str, int | None]] = []  # (temporary file, final path, mode)
+        self._handles: list[tuple[IO[bytes], str]] = []  # (file, the path as given)
+
+    def __enter__(self) -> dict[str, IO[bytes]]:
+        from auditor.gate.outputs import _classify
+
+        targets = [(fmt, _classify(path, b"")) for fmt, path in self.outputs]
+        finals = [t.final for _, t in targets if t.final]
+        if len(set(finals)) != len(finals):
+            raise InputError("two outputs name the same file")
+        opened: dict[str, IO[bytes]] = {}
+        try:
+            for fmt, target in targets:
+                opened[fmt] = self._open(target)
+        except BaseException:
+            self.__exit__(*sys.exc_info())
+            raise
+        return opened
+
+    def _open(self, target: _Target) -> IO[bytes]:
+        handle: IO[bytes]
+        if target.fd == 1:
+            sys.stdout.flush()
+            return sys.stdout.buffer
+        if target.fd is not None:
+            if target.fd == 2:
+                sys.stderr.flush()
+            handle = open(target.fd, "wb", closefd=False)  # noqa: SIM115 (closed on exit)
+        elif target.direct is not None:
+            handle = open(target.direct, "wb")  # noqa: SIM115 (a device or FIFO: never replaced)
         else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, final)
-        temp = ""
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    finally:
-        if temp:
+            final = target.final
+            assert final is not None  # a regular file, or none yet
+            parent = os.path.dirname(final) or "."
             try:
-                os.unlink(temp)
-            except OSError:
-                pass
+                os.makedirs(parent, exist_ok=True)  # as the whole-file path: --output-dir may not exist yet
+                fd, temp = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(final)}.", suffix=".tmp")
+            except OSError as exc:
+                raise InputError(f"{target.shown}: cannot write: {exc.strerror}") from None
+            self._temps.append((temp, final, target.mode))
+            handle = os.fdopen(fd, "wb", buffering=1 << 20)
+        self._handles.append((handle, target.shown))
+        return handle
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        where = "output"
+        try:
+            for handle, shown in self._handles:
+                where = shown
+                handle.close()  # flushes: a full disk shows here
+            if exc_type is None:
+                sys.stdout.flush()
+                for temp, final, mode in self._temps:
+                    where = final
+                    if mode is None:  # mkstemp makes 0600; a new report is an ordinary file
+                        umask = os.umask(0)
+                        os.umask(umask)
+                        mode = 0o666 & ~umask
+                    os.chmod(temp, mode)
+                while self._temps:  # the renames last: a failure before them leaves every target untouched
+                    temp, final, _ = self._temps[0]
+                    where = final
+                    os.replace(temp, final)
+                    self._temps.pop(0)
+        except OSError as exc:
+            raise InputError(f"{where}: cannot write: {exc.strerror or exc}") from None
+        finally:
+            for temp, _, _ in self._temps:
+                try:
+                    os.unlink(temp)
+                except OSError:
+                    pass
+            self._temps, self._handles = [], []
 
 
-def run_stream(files: list[str], options, fail_on: str, output: str | None, progress=None) -> int:
-    """Audit `files` (all streamable) into `output` as JSON Lines; returns the number of failing findings.
+STREAMED_FORMATS = ("jsonl", "json")
+
+
+def run_stream(files: list[str], options, fail_on: str, outputs: list[tuple[str, str | None]], progress=None) -> int:
+    """Audit `files` (all streamable) into `outputs` ([(format, path or None for stdout)], formats among
+    STREAMED_FORMATS) in one pass; returns the number of failing findings.
 
     progress, when given, is called as progress(done, total, findings) after each chunk."""
     from auditor.audit import resolve_now
@@ -500,12 +543,11 @@ def run_stream(files: list[str], options, fail_on: str, output: str | None, prog
     config = load_config(options.config_file)
     with tempfile.TemporaryFile(prefix="token-auditor-spool-") as spool:
         checked = check_sources(files, spool)
-        return _audit_spooled(checked, spool, now, config, options, fail_on, output, progress)
+        return _audit_spooled(checked, spool, now, config, options, fail_on, outputs, progress)
 
 
-def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fail_on, output, progress) -> int:
+def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fail_on, outputs, progress) -> int:
     from auditor.audit import _catalogue_meta, open_engine, run_header
-    from auditor.report.jsonl_format import finding_line, line_bytes, skipped_line, summary_line
 
     rules = load_rules(options.policy_dir)
     catalogue = _catalogue_meta(options.policy_dir)
@@ -525,12 +567,20 @@ def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fai
     secrets_first = list(context.secrets)
     orgs_for = OrgContext(context.orgs)
 
-    with stream_output(output) as out, open_engine(options) as (engine, version):
-        write = out.write
+    with ExitStack() as stack:
+        targets = stack.enter_context(StreamOutputs(outputs))
+        engine, version = stack.enter_context(open_engine(options))
+        sink = Sink(targets.get("jsonl"), None)
+        if "json" in targets:
+            from auditor.plan import Catalogue
+            from auditor.report.json_stream import JsonReportStream
+
+            sink.report = JsonReportStream(checked.first, now, Catalogue.load(options.policy_dir, config))
+            stack.callback(sink.report.close)
 
         def on_skipped(entry: dict) -> None:
             tally.skipped += 1
-            write(line_bytes(skipped_line(entry)))
+            sink.skipped(entry)
 
         if progress is not None:  # as the whole-file path: the total first, then each chunk
             progress(0, checked.total, 0)
@@ -553,7 +603,7 @@ def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fai
                 first = False
             results = engine.evaluate_documents(documents)
             for chunk, raw in zip(batch, results, strict=True):
-                _write_chunk(chunk, raw, context, sources, off, seen_global, tally, fail_on, write, finding_line)
+                _write_chunk(chunk, raw, context, sources, off, seen_global, tally, fail_on, sink)
                 if progress is not None:  # skipped entries are done too: the total counts every token entry
                     progress(tally.audited + tally.skipped, checked.total, tally.findings)
         if progress is not None and tally.audited + tally.skipped != checked.total:
@@ -564,18 +614,8 @@ def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fai
             if opa_config:
                 document["config"] = opa_config
             tally.secrets += len(secrets_first)
-            _write_chunk(
-                Chunk(),
-                engine.evaluate_documents([document])[0],
-                context,
-                sources,
-                off,
-                seen_global,
-                tally,
-                fail_on,
-                write,
-                finding_line,
-            )
+            raw = engine.evaluate_documents([document])[0]
+            _write_chunk(Chunk(), raw, context, sources, off, seen_global, tally, fail_on, sink)
         if isinstance(engine, Fleet):
             engine.check_unchanged()  # before the summary line: a run whose bundle changed has no verdict
         flagged = tally.flagged + len(tally.flagged_elsewhere)
@@ -589,10 +629,11 @@ def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fai
             "by_severity": {s: tally.by_severity.get(s, 0) for s in SEVERITIES},
             "by_rule": dict(sorted(tally.by_rule.items())),
         }
-        data = {
-            **run_header(options, version, catalogue, rules, skipped_rules, now, config, context.inputs),
-            "summary": summary,
+        head = {**run_header(options, version, catalogue, rules, skipped_rules, now, config, context.inputs)}
+        head["summary"] = summary
+        tail = {
             "secrets_redacted": tally.secrets,
+            "rules": [r.as_dict() for r in rules],
             "evidence": evidence.coverage(context.orgs),
             "not_assessed": evidence.not_assessed(context.orgs, rules, tally.lacking),
             "gate": {
@@ -605,11 +646,30 @@ def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fai
                 "passed": tally.failing == 0,
             },
         }
-        write(line_bytes(summary_line(data)))
+        if sink.jsonl is not None:
+            sink.jsonl.write(line_bytes(summary_line({**head, **tail})))
+        if sink.report is not None:
+            sink.report.write(targets["json"], head, tail)
     return tally.failing
 
 
-def _write_chunk(chunk, raw, context, sources, off, seen_global, tally, fail_on, write, finding_line) -> None:
+@dataclass
+class Sink:
+    """What each chunk's results go to: JSON Lines written at once, and/or the JSON report's sorted spools."""
+
+    jsonl: IO[bytes] | None
+    report: JsonReportStream | None
+
+    def skipped(self, entry: dict) -> None:
+        if self.jsonl is not None:
+            self.jsonl.write(line_bytes(skipped_line(entry)))
+        if self.report is not None:
+            self.report.add_skipped(entry)
+
+
+def _write_chunk(chunk, raw, context, sources, off, seen_global, tally, fail_on, sink: Sink) -> None:
+    from auditor.audit import plan_tokens, token_facts
+
     keys = {t["key"] for t in chunk.tokens}
     kept = []
     for finding in raw:
@@ -633,6 +693,11 @@ def _write_chunk(chunk, raw, context, sources, off, seen_global, tally, fail_on,
         return source_line(source, pointer, token_line)
 
     prepared = prepare_findings(kept, line_of, subject_index(chunk.tokens, context.orgs))
+    report = sink.report
+    if report is not None:  # as the whole report: plans are built from the findings before the gate marks them
+        report.add_prepared(prepared)
+        for finding in prepared:
+            finding["plan_id"] = report.plan_of(finding)
     tally.failing += len(
         judge(cast(list[Finding], prepared), fail_on)
     )  # no baseline or waivers on this path: every finding counts
@@ -647,9 +712,16 @@ def _write_chunk(chunk, raw, context, sources, off, seen_global, tally, fail_on,
                 flagged_here.add(subject.get("key"))
             else:
                 tally.flagged_elsewhere.add(subject.get("key"))
-        write(finding_line(finding))
+        if sink.jsonl is not None:
+            sink.jsonl.write(finding_line(finding))
+        if report is not None:
+            report.add_finding(finding)
     tally.flagged += len(flagged_here)
     tally.audited += len(chunk.tokens)
+    if report is not None:
+        facts = token_facts(chunk.tokens)
+        for fact, planned in zip(facts, plan_tokens(facts, chunk.tokens), strict=True):
+            report.add_token(fact, planned.get("revoke_id"))
     for token in chunk.tokens:
         tally.providers[token["provider"]] += 1
         if any(status != evidence.PRESENT for status in (token.get("evidence") or {}).values()):

@@ -46,8 +46,8 @@ def test_jsonl_inventory_streams_with_lines_and_matches_the_whole_file_audit(tmp
     streamed, whole = tmp_path / "streamed.jsonl", tmp_path / "whole.jsonl"
     result = audit(str(inventory), "-f", "jsonl", "-o", str(streamed), "--chunk-size", "1")
     assert result.returncode == 0, result.stderr
-    # -f json beside it: not streamed (the whole report is built), the same lines in report order
-    result = audit(str(inventory), "-f", "jsonl", "-f", "json", "-o", str(whole), "-o", str(tmp_path / "r.json"))
+    # -f csv beside it: not streamed (the whole report is built), the same lines in report order
+    result = audit(str(inventory), "-f", "jsonl", "-f", "csv", "-o", str(whole), "-o", str(tmp_path / "r.csv"))
     assert result.returncode == 0, result.stderr
     assert sorted(streamed.read_text().splitlines()) == sorted(whole.read_text().splitlines())
     assert SECRET not in streamed.read_text()
@@ -125,10 +125,10 @@ def test_streamed_inputs_are_not_refused_for_their_size(tmp_path, suffix):
     result = audit(str(inventory), "-f", "jsonl", "-o", str(out), "--max-input-bytes", "100")
     assert result.returncode == 0, result.stderr
     assert lines_of(out)[-1]["summary"]["audited"] == 3
-    result = audit(str(inventory), "-f", "json", "-o", str(tmp_path / "r.json"), "--max-input-bytes", "100")
+    result = audit(str(inventory), "-f", "csv", "-o", str(tmp_path / "r.csv"), "--max-input-bytes", "100")
     assert result.returncode == 2
     assert "above the 100-byte limit for a file read whole" in result.stderr
-    assert "`--format jsonl` streams token-inventory/v1 .json and .jsonl files without this limit" in result.stderr
+    assert "`--format jsonl` and `--format json` stream token-inventory/v1 .json and .jsonl files" in result.stderr
 
 
 def test_duplicate_keys_and_duplicate_tokens_in_a_stream(tmp_path):

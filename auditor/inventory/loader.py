@@ -26,8 +26,8 @@ MAX_YAML_NODES = 5_000_000  # alias expansion beyond this is a "billion laughs" 
 YAML_ALIAS_ALLOWANCE = 64 * 1024 * 1024  # characters aliases may add beyond the file's own text
 # The limit guards memory where a whole file is held (YAML, JSON of other formats, any non-jsonl report).
 LIMIT_HINT = (
-    " for a file read whole (--max-input-bytes; `--format jsonl` streams token-inventory/v1 .json and .jsonl"
-    " files without this limit)"
+    " for a file read whole (--max-input-bytes; `--format jsonl` and `--format json` stream token-inventory/v1"
+    " .json and .jsonl files without this limit)"
 )
 SUFFIXES = (".json", ".jsonl", ".yaml", ".yml")
 
