@@ -262,6 +262,11 @@ def _parse_json(path: str, text: str) -> tuple[object, int]:
     raise InputError(f"{path}: several JSON values back to back, but not all are arrays (pages)")
 
 
+def parse_json_text(name: str, text: str) -> object:
+    """JSON text as the loader reads it (pages joined), or its one-line InputError naming line and column."""
+    return _parse_json(name, text)[0]
+
+
 class _Builder:
     """Builds plain Python data from a composed YAML node graph, recording lines per pointer."""
 
