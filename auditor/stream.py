@@ -293,6 +293,7 @@ def check_sources(files: list[str], spool: IO[bytes]) -> Checked:
     Each entry, once redacted, validated and normalized, goes to `spool` (a temporary file) as one line, so the
     audit pass reads it back instead of doing that work twice."""
     errors: list[str] = []
+    refused = 0  # errors that are not schema errors: one alone is raised as it is, as the whole-file path does
     sources: list[Source] = []
     context = Inventory()
     first: dict[str, tuple[int, int]] = {}
@@ -312,6 +313,7 @@ def check_sources(files: list[str], spool: IO[bytes]) -> Checked:
             normalizer = None if file_errors else reader(document)
         except InputError as exc:  # nothing more of this file is read, as the loader stops there
             errors.append(str(exc))
+            refused += 1
             sources.append(source)
             continue
         reached: set[str] = set()
@@ -329,6 +331,7 @@ def check_sources(files: list[str], spool: IO[bytes]) -> Checked:
                         token = normalizer.token(place, f"/tokens/{item.index}", value)  # type: ignore[arg-type]
                     except InputError as exc:
                         found = [str(exc)]
+                        refused += 1
                     else:
                         skipped = isinstance(token, Skipped)
                         if isinstance(token, dict):
@@ -345,8 +348,10 @@ def check_sources(files: list[str], spool: IO[bytes]) -> Checked:
                     file_errors.append("")  # counted, not shown
         except InputError as exc:
             file_errors.append(str(exc))
+            refused += 1
         if error_answer and source.tokens == 1:
             file_errors = [error_answer]
+            refused += 1
         shown = [e for e in file_errors if e][:MAX_ERRORS_SHOWN]
         if len(file_errors) > len(shown):
             shown.append(f"{source.name}: … and {len(file_errors) - len(shown)} more errors")
@@ -358,7 +363,7 @@ def check_sources(files: list[str], spool: IO[bytes]) -> Checked:
             context.merge(part)
         total += source.tokens
         sources.append(source)
-    if len(errors) == 1:
+    if len(errors) == 1 and refused == 1:
         raise InputError(errors[0])
     if errors:
         raise ValidationFailed(errors)
