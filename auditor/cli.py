@@ -143,7 +143,8 @@ INPUT_OPTIONS = [
         default=DEFAULT_MAX_BYTES,
         show_default=True,
         help="Refuse a larger input file where it is read whole (YAML, JSON exports, any --format but jsonl). "
-        "--format jsonl streams token-inventory/v1 .json and .jsonl files: no size limit there.",
+        "--format jsonl streams token-inventory/v1 (.json, .jsonl) and huggingface-inventory/v1 (.json) files: no "
+        "size limit there.",
     ),
     click.option("--org", help="GitHub org / GitLab instance for bare API exports."),
     click.option("--collected-at", help="Collection time (ISO 8601) for bare API exports."),

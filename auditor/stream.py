@@ -1,7 +1,8 @@
-"""The bounded-memory audit: token-inventory/v1 inputs read as a stream, evaluated and reported chunk by chunk.
+"""The bounded-memory audit: inputs read as a stream, evaluated and reported chunk by chunk.
 
-Used for `audit --format jsonl` when every input is a token-inventory/v1 file (`.jsonl`, or `.json` read with
-ijson). Each input is read twice:
+Used for `audit --format jsonl` when every input is a token-inventory/v1 file (`.jsonl`, or `.json`) or a
+huggingface-inventory/v1 `.json` export (a `.json` file is read with ijson: auditor/inventory/streamed.py; an
+export's context, all but its tokens, first). Each input is read twice:
 
 1. check: parse, redact, validate and normalize every token (nothing kept but each audited token's key, to find
    duplicates) so that a bad file is refused, naming file:line, before anything is written;

@@ -27,7 +27,7 @@ YAML_ALIAS_ALLOWANCE = 64 * 1024 * 1024  # characters aliases may add beyond the
 # The limit guards memory where a whole file is held (YAML, JSON of other formats, any non-jsonl report).
 LIMIT_HINT = (
     " for a file read whole (--max-input-bytes; `--format jsonl` streams token-inventory/v1 .json and .jsonl"
-    " files without this limit)"
+    " files and huggingface-inventory/v1 .json files without this limit)"
 )
 SUFFIXES = (".json", ".jsonl", ".yaml", ".yml")
 
