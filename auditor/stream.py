@@ -269,7 +269,8 @@ _loads = orjson.loads
 def _context_document(source: Source, name_hits: list[SecretHit]) -> Document:
     """The file without its token entries (`tokens: []`), redacted: what the adapter reads the export's context
     from, and where messages about the context point."""
-    header, hits = redact_document(_plain(source.header), source.name)
+    raw, source.header = source.header, {}  # not held for the audit pass: the context is in the document now
+    header, hits = redact_document(_plain(raw), source.name)
     assert isinstance(header, dict)  # read_header refuses anything else
     return Document(
         source.name,
