@@ -25,7 +25,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, cast
 
@@ -65,8 +65,10 @@ class _Neutral:
         return normalize_token(place, pointer, value)
 
     def finish(self, reached_orgs: set[str], entries: int, providers: set[str]) -> Inventory:
-        summary = InputSummary(self.document.path, self.document.sha256, NEUTRAL_FORMAT, "", entries)
-        self.context.inputs = [replace(summary, provider=",".join(sorted(providers)) or "any")]
+        provider = ",".join(sorted(providers)) or "any"  # of every entry, skipped ones too, as the adapter
+        self.context.inputs = [
+            InputSummary(self.document.path, self.document.sha256, NEUTRAL_FORMAT, provider, entries)
+        ]
         return self.context
 
 
@@ -336,8 +338,8 @@ def check_sources(files: list[str], spool: IO[bytes]) -> Checked:
                         refused += 1
                     else:
                         skipped = isinstance(token, Skipped)
+                        source.providers.add(token.provider if isinstance(token, Skipped) else token["provider"])
                         if isinstance(token, dict):
-                            source.providers.add(token["provider"])
                             reached.update(token["orgs"])
                             first.setdefault(token["key"], (number, item.index))
                         if not errors and not file_errors:

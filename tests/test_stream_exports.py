@@ -204,11 +204,15 @@ def test_duplicate_top_level_keys_and_numbers_beyond_a_double(tmp_path, kind):
 
 def test_token_inventory_json_with_its_format_after_the_tokens_streams(tmp_path):
     document = fixture("neutral", "package-registries")
-    document = {"tokens": document.pop("tokens"), **document}  # format, collected_at, orgs after the tokens
+    tokens = [t for t in document.pop("tokens") if t["id"] != "pypi-project-0b77"]  # PyPI's only token: inactive
+    document = {"tokens": tokens, **document}  # format, collected_at, orgs after the tokens
     assert next(iter(document)) == "tokens"
     rows = same_lines(write(tmp_path / "late.json", document), tmp_path, "--chunk-size", "1")
     summary = rows[-1]["summary"]
-    assert (summary["tokens"], summary["audited"], summary["skipped"]) == (4, 3, 1)
+    assert (summary["tokens"], summary["audited"], summary["skipped"]) == (3, 2, 1)
+    assert [(i["format"], i["provider"], i["tokens"]) for i in rows[-1]["inputs"]] == [
+        ("token-inventory/v1", "npm,pypi", 3)
+    ]
 
 
 def test_a_large_export_has_no_line_numbers_as_the_loader(tmp_path):
