@@ -157,9 +157,7 @@ def read_header(source: Source) -> None:
                 f'"format": "{NEUTRAL_FORMAT}"'
             )
         return
-    context = read_context(source.path, source.name)
-    context.pop("tokens", None)
-    source.header = context
+    source.header = read_context(source.path, source.name)  # `tokens: []` for an array; else as found
     size = os.path.getsize(source.path)
     if size <= JSON_LINE_MAP_MAX_CHARS:  # as the loader: lines for small files
         source.lines = json_line_map(Path(source.path).read_text(encoding="utf-8-sig"))
@@ -277,7 +275,7 @@ def _context_document(source: Source, name_hits: list[SecretHit]) -> Document:
     return Document(
         source.name,
         "",
-        {**header, "tokens": []},
+        {**header, "tokens": []} if source.jsonl else header,
         lines={"": source.header_line} if source.jsonl else source.lines,
         secrets=name_hits + hits,
     )
@@ -323,7 +321,9 @@ def check_sources(files: list[str], spool: IO[bytes]) -> Checked:
         reached: set[str] = set()
         error_answer: str | None = None
         try:
-            for item in read_items(source):
+            # `tokens` missing or not an array: the schema error above says so, and there is nothing to read
+            listed = isinstance(cast(dict, document.data).get("tokens"), list)
+            for item in read_items(source) if listed else iter(()):
                 source.tokens += 1
                 value, hits = _redacted(source, item)
                 if item.index == 0:

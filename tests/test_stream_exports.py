@@ -235,3 +235,17 @@ def test_a_large_export_has_no_line_numbers_as_the_loader(tmp_path):
     assert errors_of(result) == [
         f"token-auditor: error: {inventory}: a number too large for a double (it would become Infinity)"
     ]
+
+
+def test_tokens_missing_or_not_an_array_is_a_schema_error(tmp_path):
+    base = {"format": "huggingface-inventory/v1", "collected_at": NOW}
+    for name, document, message in (
+        ("absent", base, "/: 'tokens' is a required property"),
+        ("object", {**base, "tokens": {"item": {"inventory": {"id": "a", "owner": "b"}}}}, "/tokens: {'item': "),
+    ):
+        inventory = write(tmp_path / f"{name}.json", document, indent=None)
+        result = streamed(inventory, tmp_path / "o.jsonl")
+        assert result.returncode == 2
+        assert errors_of(result)[0].startswith(f"token-auditor: invalid: {inventory}:1: {message}")
+        assert errors_of(result) == errors_of(whole(inventory, tmp_path / "w.jsonl"))
+        assert not (tmp_path / "o.jsonl").exists()
