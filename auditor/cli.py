@@ -142,8 +142,9 @@ INPUT_OPTIONS = [
         type=click.IntRange(1),
         default=DEFAULT_MAX_BYTES,
         show_default=True,
-        help="Refuse a larger input file where it is read whole (YAML, JSON exports, any --format but jsonl and "
-        "json). --format jsonl and json stream token-inventory/v1 .json and .jsonl files: no size limit there.",
+        help="Refuse a larger input file where it is read whole (YAML, other JSON exports, any --format but jsonl and "
+        "json). --format jsonl and json stream token-inventory/v1 (.json, .jsonl) and huggingface-inventory/v1 (.json) "
+        "files: no size limit there.",
     ),
     click.option("--org", help="GitHub org / GitLab instance for bare API exports."),
     click.option("--collected-at", help="Collection time (ISO 8601) for bare API exports."),
@@ -318,7 +319,7 @@ def main():
 def _streamed_files(paths: list[str], plan: list, quiet: bool, gated) -> list[str] | None:
     """The inputs to audit as a stream: only `--format jsonl` and/or `json` (every other format renders the whole
     report), without baseline or waivers (they need every finding at once) or --quiet, and only when every input
-    is a token-inventory/v1 file (.jsonl, or .json)."""
+    is a token-inventory/v1 file (.jsonl, or .json) or a huggingface-inventory/v1 .json export."""
     from auditor.stream import STREAMED_FORMATS, streamable
 
     if gated or quiet or any(fmt not in STREAMED_FORMATS for fmt, _ in plan):

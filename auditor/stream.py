@@ -1,7 +1,8 @@
-"""The bounded-memory audit: token-inventory/v1 inputs read as a stream, evaluated and reported chunk by chunk.
+"""The bounded-memory audit: inputs read as a stream, evaluated and reported chunk by chunk.
 
 Used for `audit --format jsonl` and/or `--format json` when every input is a token-inventory/v1 file (`.jsonl`, or
-`.json` read with ijson). Each input is read twice:
+`.json`) or a huggingface-inventory/v1 `.json` export (a `.json` file is read with ijson: auditor/inventory/streamed.py;
+an export's context, all but its tokens, first). Each input is read twice:
 
 1. check: parse, redact, validate and normalize every token (nothing kept but each audited token's key, to find
    duplicates) so that a bad file is refused, naming file:line, before anything is written;
@@ -37,11 +38,14 @@ from auditor.errors import InputError, ValidationFailed
 from auditor.findings import load_rules, prepare_findings
 from auditor.findings.finding import SEVERITIES, subject_index
 from auditor.gate import judge
-from auditor.inventory.jsonl import HEADER_FIELDS, STREAM_FORMAT, HashingReader, is_jsonl, iter_jsonl
-from auditor.inventory.loader import JSON_LINE_MAP_MAX_CHARS, Document, expand_paths, json_line_map
+from auditor.inventory.jsonl import is_jsonl, iter_jsonl
+from auditor.inventory.loader import JSON_LINE_MAP_MAX_CHARS, Document, expand_paths, json_line_map, redacted_name
+from auditor.inventory.streamed import read_context, read_tokens
 from auditor.inventory.validate import MAX_ERRORS_SHOWN, is_valid, schema_errors
 from auditor.model.inventory import InputSummary, Inventory, Skipped
+from auditor.providers import adapter_for, api_error, huggingface
 from auditor.providers.neutral import ADAPTER as NEUTRAL
+from auditor.providers.neutral import FORMAT as NEUTRAL_FORMAT
 from auditor.providers.neutral import normalize_token
 from auditor.redaction import SecretHit, contains_secret, redact_document
 from auditor.report.jsonl_format import finding_line, line_bytes, skipped_line, summary_line
@@ -51,23 +55,46 @@ if TYPE_CHECKING:
     from auditor.gate.outputs import _Target
     from auditor.report.json_stream import JsonReportStream
 
-SCHEMA = "token-inventory.v1"
 DUPLICATE = "duplicate of the token"
 
 
-class _StrictDict(dict):
-    """ijson's map type: a key written twice in one object is refused, as the JSON loader does."""
+class _Neutral:
+    """token-inventory/v1: the file's orgs and locations, each token completed as the whole-file adapter does."""
 
-    name = "<input>"
+    def __init__(self, document: Document):
+        self.context = NEUTRAL.normalize(document, {})
+        self.document = document
 
-    def __setitem__(self, key, value):
-        if key in self:
-            raise InputError(f"{self.name}: duplicate key {json.dumps(key)} in a JSON object")
-        super().__setitem__(key, value)
+    def token(self, place: Document, pointer: str, value: dict) -> dict | Skipped:
+        return normalize_token(place, pointer, value)
+
+    def finish(self, reached_orgs: set[str], entries: int, providers: set[str]) -> Inventory:
+        provider = ",".join(sorted(providers)) or "any"  # of every entry, skipped ones too, as the adapter
+        self.context.inputs = [
+            InputSummary(self.document.path, self.document.sha256, NEUTRAL_FORMAT, provider, entries)
+        ]
+        return self.context
 
 
-def _strict_dict_for(name: str) -> type[dict]:
-    return type("StrictDict", (_StrictDict,), {"name": name})
+class _HuggingFace:
+    """huggingface-inventory/v1: the export's context (account, orgs, members, policies, Spaces) read first, then
+    each token normalized against it by the adapter's own code."""
+
+    def __init__(self, document: Document):
+        self.export = huggingface.Export.begin(document)
+
+    def token(self, place: Document, pointer: str, value: dict) -> dict | Skipped:
+        return self.export.token(pointer, value)
+
+    def finish(self, reached_orgs: set[str], entries: int, providers: set[str]) -> Inventory:
+        return self.export.finish(reached_orgs, entries)
+
+
+# Streamed formats: format → (schema, the per-file normalizer). Others are read whole.
+STREAMED: dict[str, tuple[str, Callable[[Document], _Neutral | _HuggingFace]]] = {
+    NEUTRAL_FORMAT: ("token-inventory.v1", _Neutral),
+    huggingface.FORMAT: ("huggingface-inventory.v1", _HuggingFace),
+}
 
 
 @dataclass
@@ -78,10 +105,10 @@ class Source:
     name: str  # as reports show it (a token in the path redacted)
     jsonl: bool
     sha256: str = ""
-    header: dict = field(default_factory=dict)
+    header: dict = field(default_factory=dict)  # every top-level member but the tokens (JSON Lines: line 1)
     header_line: int = 1
     lines: dict[str, int] = field(default_factory=dict)  # small .json files: pointer → line, as the loader maps
-    tokens: int = 0
+    tokens: int = 0  # entries read
     providers: set[str] = field(default_factory=set)
 
 
@@ -96,12 +123,13 @@ def streamable(paths: list[str]) -> list[str] | None:
     for path in files:
         if is_jsonl(path):
             continue
-        if not path.lower().endswith(".json") or _declared_format(path) != STREAM_FORMAT:
+        if not path.lower().endswith(".json") or _declared_format(path) not in STREAMED:
             return None
     return files
 
 
 def _declared_format(path: str) -> object:
+    """The top-level `format`, wherever it is: ijson reads on to it (through the tokens, unbuilt) and stops."""
     try:
         with open(path, "rb") as handle:
             for value in ijson.items(handle, "format"):
@@ -109,18 +137,6 @@ def _declared_format(path: str) -> object:
     except (OSError, ijson.JSONError, ValueError):
         return None
     return None
-
-
-def _source_name(path: str) -> tuple[str, list[SecretHit]]:
-    from auditor.inventory.loader import redacted_name
-
-    return redacted_name(path)
-
-
-def _json_error(source: Source, exc: Exception) -> InputError:
-    if isinstance(exc, InputError):
-        return exc
-    return InputError(f"{source.name}: invalid JSON: {str(exc).splitlines()[0][:200]}")
 
 
 @dataclass
@@ -134,27 +150,18 @@ class Item:
 
 
 def read_header(source: Source) -> None:
-    """The document's top-level fields but `tokens` (JSON Lines: line 1; JSON: found with ijson)."""
+    """The document's top-level members but `tokens` (JSON Lines: line 1; JSON: one ijson pass, tokens skipped)."""
     if source.jsonl:
         with open(source.path, "rb") as handle:
             first = next(iter_jsonl(handle, source.name))
         source.header, source.header_line = first.value, first.number  # type: ignore[assignment]
-        if source.header.get("format") != STREAM_FORMAT:
+        if source.header.get("format") != NEUTRAL_FORMAT:
             raise InputError(
-                f"{source.name}:{first.number}: a JSON Lines inventory is {STREAM_FORMAT}: its header line needs "
-                f'"format": "{STREAM_FORMAT}"'
+                f"{source.name}:{first.number}: a JSON Lines inventory is {NEUTRAL_FORMAT}: its header line needs "
+                f'"format": "{NEUTRAL_FORMAT}"'
             )
         return
-    header: dict = {}
-    try:
-        for key in HEADER_FIELDS:
-            with open(source.path, "rb") as handle:
-                for value in ijson.items(handle, key, use_float=True, map_type=_strict_dict_for(source.name)):
-                    header[key] = value
-                    break
-    except (ijson.JSONError, ValueError) as exc:
-        raise _json_error(source, exc) from None
-    source.header = header
+    source.header = read_context(source.path, source.name)  # `tokens: []` for an array; else as found
     size = os.path.getsize(source.path)
     if size <= JSON_LINE_MAP_MAX_CHARS:  # as the loader: lines for small files
         source.lines = json_line_map(Path(source.path).read_text(encoding="utf-8-sig"))
@@ -170,17 +177,10 @@ def read_items(source: Source) -> Iterator[Item]:
                     yield Item(line.index, line.number, line.value, line.text)
         source.sha256 = digest.hexdigest()
         return
-    with open(source.path, "rb") as handle:
-        reader = HashingReader(handle)
-        try:
-            tokens = ijson.items(reader, "tokens.item", use_float=True, map_type=_strict_dict_for(source.name))
-            for index, value in enumerate(tokens):
-                yield Item(index, source.lines.get(f"/tokens/{index}"), value)
-            while reader.read(1 << 20):  # the rest of the file, for its hash
-                pass
-        except (ijson.JSONError, ValueError) as exc:
-            raise _json_error(source, exc) from None
-        source.sha256 = reader.digest.hexdigest()
+    readers: list = []
+    for index, value in read_tokens(source.path, source.name, readers):
+        yield Item(index, source.lines.get(f"/tokens/{index}"), value)
+    source.sha256 = readers[0].digest.hexdigest()
 
 
 def _plain(value):
@@ -230,11 +230,12 @@ class _Place(Document):
         return super().where(pointer)
 
 
-def _token_errors(source: Source, item: Item, value) -> list[str]:
-    wrapper = {"format": STREAM_FORMAT, "collected_at": "1970-01-01T00:00:00Z", "tokens": [value]}  # header apart
-    if is_valid(wrapper, SCHEMA):
+def _token_errors(source: Source, item: Item, value, format_name: str, schema: str) -> list[str]:
+    """The schema's errors for one entry, validated alone in a minimal document of its format."""
+    wrapper = {"format": format_name, "collected_at": "1970-01-01T00:00:00Z", "tokens": [value]}
+    if is_valid(wrapper, schema):
         return []
-    return schema_errors(_Place(source, item.index, item.line, shown=item.index), SCHEMA, data=wrapper)
+    return schema_errors(_Place(source, item.index, item.line, shown=item.index), schema, data=wrapper)
 
 
 def _redacted(source: Source, item: Item) -> tuple[object, list[SecretHit]]:
@@ -269,50 +270,81 @@ def _dumps(value) -> bytes:
 _loads = orjson.loads
 
 
+def _context_document(source: Source, name_hits: list[SecretHit]) -> Document:
+    """The file without its token entries (`tokens: []`), redacted: what the adapter reads the export's context
+    from, and where messages about the context point."""
+    raw, source.header = source.header, {}  # not held for the audit pass: the context is in the document now
+    header, hits = redact_document(_plain(raw), source.name)
+    assert isinstance(header, dict)  # read_header refuses anything else
+    return Document(
+        source.name,
+        "",
+        {**header, "tokens": []} if source.jsonl else header,
+        lines={"": source.header_line} if source.jsonl else source.lines,
+        secrets=name_hits + hits,
+    )
+
+
+def _only_entry_is_an_error_answer(document: Document, value) -> str | None:
+    """The whole-file loader's refusal of `tokens: [<an API error answer>]` (a failed `--slurp` page)."""
+    found = api_error([value])
+    if found:
+        return f"{document.where('/tokens')}: {found} instead of the export; fix the access and export again"
+    return None
+
+
 def check_sources(files: list[str], spool: IO[bytes]) -> Checked:
     """Pass 1: every error of every file (at most MAX_ERRORS_SHOWN per file), or the org context and key table.
 
     Each entry, once redacted, validated and normalized, goes to `spool` (a temporary file) as one line, so the
     audit pass reads it back instead of doing that work twice."""
     errors: list[str] = []
+    refused = 0  # errors that are not schema errors: one alone is raised as it is, as the whole-file path does
     sources: list[Source] = []
     context = Inventory()
     first: dict[str, tuple[int, int]] = {}
     total = 0
     for number, path in enumerate(files):
-        name, name_hits = _source_name(path)
+        name, name_hits = redacted_name(path)
         source = Source(path, name, is_jsonl(path))
         file_errors: list[str] = []
         try:
             read_header(source)
-            header, hits = redact_document(_plain(source.header), source.name)
-            assert isinstance(header, dict)  # read_header refuses anything else
-            document = Document(
-                source.name,
-                "",
-                {**header, "tokens": []},
-                lines={"": source.header_line} if source.jsonl else source.lines,
-                secrets=name_hits + hits,
-            )
-            file_errors.extend(schema_errors(document, SCHEMA))
-            if not file_errors:
-                part = NEUTRAL.normalize(document, {})
-                part.secrets.extend(hit.as_input() | {"token": None} for hit in document.secrets)
-                context.merge(part)
-            for item in read_items(source):
+            document = _context_document(source, name_hits)
+            declared = adapter_for(document).formats[0]  # refuses an API error answer, as the loader does
+            if declared not in STREAMED:
+                raise InputError(f"{source.name}: {declared} is not read as a stream")
+            schema, reader = STREAMED[declared]
+            file_errors.extend(schema_errors(document, schema))
+            normalizer = None if file_errors else reader(document)
+        except InputError as exc:  # nothing more of this file is read, as the loader stops there
+            errors.append(str(exc))
+            refused += 1
+            sources.append(source)
+            continue
+        reached: set[str] = set()
+        error_answer: str | None = None
+        try:
+            # `tokens` missing or not an array: the schema error above says so, and there is nothing to read
+            listed = isinstance(cast(dict, document.data).get("tokens"), list)
+            for item in read_items(source) if listed else iter(()):
+                source.tokens += 1
                 value, hits = _redacted(source, item)
-                found = _token_errors(source, item, value)
-                if not found:
+                if item.index == 0:
+                    error_answer = _only_entry_is_an_error_answer(document, value)
+                found = _token_errors(source, item, value, declared, schema)
+                if not found and normalizer is not None:
                     place = _Place(source, item.index, item.line)
                     try:
-                        token = normalize_token(place, f"/tokens/{item.index}", value)  # type: ignore[arg-type]
+                        token = normalizer.token(place, f"/tokens/{item.index}", value)  # type: ignore[arg-type]
                     except InputError as exc:
                         found = [str(exc)]
+                        refused += 1
                     else:
-                        source.tokens += 1
-                        source.providers.add(value["provider"])  # type: ignore[index]
                         skipped = isinstance(token, Skipped)
+                        source.providers.add(token.provider if isinstance(token, Skipped) else token["provider"])
                         if isinstance(token, dict):
+                            reached.update(token["orgs"])
                             first.setdefault(token["key"], (number, item.index))
                         if not errors and not file_errors:
                             entry = token.as_dict() if isinstance(token, Skipped) else token
@@ -324,19 +356,25 @@ def check_sources(files: list[str], spool: IO[bytes]) -> Checked:
                     file_errors.append("")  # counted, not shown
         except InputError as exc:
             file_errors.append(str(exc))
+            refused += 1
+        if error_answer and source.tokens == 1:
+            file_errors = [error_answer]
+            refused += 1
         shown = [e for e in file_errors if e][:MAX_ERRORS_SHOWN]
         if len(file_errors) > len(shown):
             shown.append(f"{source.name}: … and {len(file_errors) - len(shown)} more errors")
         errors.extend(shown)
+        if normalizer is not None and not file_errors:
+            document.sha256 = source.sha256
+            part = normalizer.finish(reached, source.tokens, source.providers)
+            part.secrets.extend(hit.as_input() | {"token": None} for hit in document.secrets)
+            context.merge(part)
         total += source.tokens
         sources.append(source)
-    if len(errors) == 1:
+    if len(errors) == 1 and refused == 1:
         raise InputError(errors[0])
     if errors:
         raise ValidationFailed(errors)
-    context.inputs = [
-        InputSummary(s.name, s.sha256, STREAM_FORMAT, ",".join(sorted(s.providers)) or "any", s.tokens) for s in sources
-    ]
     spool.flush()
     return Checked(sources, context, first, total)
 

@@ -10,8 +10,8 @@ a child process tree of this script (wall time, peak RSS summed over the tree, p
       of tokens, extrapolated to the size (server start and policy load counted once).
   (f) the audit of (a) with a fleet of --fleet (default 3) local `opa run --server` that download the bundle
       `token-auditor bundle` built from a local http.server; RSS and CPU include the servers.
-  (s) the streaming audit (issue 12): the same tokens as token-inventory/v1 JSON Lines, `--format jsonl`;
-      beyond --whole-max (100k) it is the only run (--huge: 1M tokens).
+  (s) the streaming audit (issue 12) of the same Hugging Face file, `--format jsonl`; beyond --whole-max
+      (100k) it is the only run (--huge: 1M tokens).
 Then prints audit / raw opa eval (target <= 1.3x), per-token / audit (target >= 50x), and fleet / single.
 
     .venv/bin/python scripts/bench.py                       # 10k and 100k tokens
@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import random
-import re
 import resource
 import shlex
 import shutil
@@ -162,38 +161,6 @@ def per_token_worker(normalized: str, sample: int, seed: int, policy_dir: str, o
     print(
         json.dumps({"setup": ready - started, "eval": done - ready, "tokens": len(picked), "findings": len(findings)})
     )
-
-
-STRIPPED = ("key", "masked", "source")  # set again by the neutral loader
-
-
-def neutral_jsonl(document: dict, path: Path, slice_size: int = 50_000) -> None:
-    """The generated Hugging Face inventory as token-inventory/v1 JSON Lines: what the Hugging Face adapter
-    normalizes each token to (so (s) audits the same tokens as (a)), a header line with the orgs and Spaces.
-    Revoked tokens are left out (the adapter skips them), and Space variables carry no values (the planted
-    secrets there are not in this file): (s) has ~1 % fewer tokens and a few fewer secret findings than (a)."""
-    from auditor.inventory.loader import Document
-    from auditor.providers.huggingface import ADAPTER
-
-    context = ADAPTER.normalize(Document(str(path), "", {**document, "tokens": []}), {})
-    header = {
-        "format": "token-inventory/v1",
-        "collected_at": document["collected_at"],
-        "orgs": [{k: v for k, v in org.items() if k != "source"} for org in context.orgs],
-        "locations": [{k: v for k, v in location.items() if k != "source"} for location in context.locations],
-    }
-    partial = path.with_name(path.name + ".part")
-    with partial.open("w") as out:
-        out.write(json.dumps(header, separators=(",", ":")) + "\n")
-        tokens = document["tokens"]
-        for start in range(0, len(tokens), slice_size):
-            part = ADAPTER.normalize(
-                Document(str(path), "", {**document, "tokens": tokens[start : start + slice_size]}), {}
-            )
-            for token in part.tokens:
-                out.write(json.dumps({k: v for k, v in token.items() if k not in STRIPPED}, separators=(",", ":")))
-                out.write("\n")
-    partial.replace(path)
 
 
 def _mib(value: float) -> str:
@@ -340,11 +307,8 @@ def run_fleet(
     return result
 
 
-def run_streamed(size: int, args, work: Path, opa: str, document: dict | None) -> dict:
-    """(s): the streaming audit of the same tokens as token-inventory/v1 JSON Lines, `--format jsonl`."""
-    inventory = work / f"neutral-{size}.jsonl"
-    if not inventory.exists():  # --keep DIR reuses a converted file (the conversion is not measured)
-        neutral_jsonl(document if document is not None else huggingface_inventory(size, args.seed), inventory)
+def run_streamed(size: int, args, inventory: Path, opa: str) -> dict:
+    """(s): the streaming audit of the Hugging Face export itself, `--format jsonl` (no size limit)."""
     command = [
         *_cli(),
         "audit",
@@ -365,62 +329,14 @@ def run_streamed(size: int, args, work: Path, opa: str, document: dict | None) -
     return result
 
 
-REPLICA_BASE = 100_000
-_RENAMED = re.compile(rb'org-(\d{5})|user-(\d{6})|"id":"([0-9a-f]{24})"')
-
-
-def _renamed(text: bytes, copy: int) -> bytes:
-    """Copy number `copy` of a generated line: its orgs, users and token ids renamed, so copies never meet."""
-    if copy == 0:
-        return text
-    tag = f"x{copy}".encode()
-
-    def rename(match: re.Match) -> bytes:
-        if match.group(1):
-            return b"org-" + match.group(1) + tag
-        if match.group(2):
-            return b"user-" + match.group(2) + tag
-        return b'"id":"' + match.group(3) + tag + b'"'
-
-    return _RENAMED.sub(rename, text)
-
-
-def replicated_jsonl(base: Path, copies: int, path: Path) -> None:
-    """`copies` renamed copies of the base JSON Lines inventory: ten times the tokens, orgs, members and Spaces,
-    the same mix. Generating and normalizing 1M Hugging Face tokens directly takes over 20 min of CPU here."""
-    with base.open("rb") as handle:
-        header = json.loads(handle.readline())
-    merged = {
-        **header,
-        "orgs": [o for c in range(copies) for o in json.loads(_renamed(json.dumps(header["orgs"]).encode(), c))],
-        "locations": [
-            loc for c in range(copies) for loc in json.loads(_renamed(json.dumps(header["locations"]).encode(), c))
-        ],
-    }
-    partial = path.with_name(path.name + ".part")
-    with partial.open("wb") as out:
-        out.write(json.dumps(merged, separators=(",", ":")).encode() + b"\n")
-        for copy in range(copies):
-            with base.open("rb") as handle:
-                handle.readline()
-                for line in handle:
-                    out.write(_renamed(line, copy))
-    partial.replace(path)
-
-
 def run_huge(size: int, args, work: Path, opa: str) -> dict:
     """Beyond --whole-max only the streaming audit runs: holding the whole inventory (normalize, audit -f json)
-    or one OPA input of every token (raw opa eval) does not fit this machine. Its input is the 100k inventory
-    size/100k times over (replicated_jsonl)."""
-    if size % REPLICA_BASE:
-        raise SystemExit(f"bench: sizes above --whole-max must be multiples of {REPLICA_BASE:,}")
-    inventory = work / f"neutral-{size}.jsonl"
-    if not inventory.exists():
-        base = work / f"neutral-{REPLICA_BASE}.jsonl"
-        if not base.exists():
-            neutral_jsonl(huggingface_inventory(REPLICA_BASE, args.seed), base)
-        replicated_jsonl(base, size // REPLICA_BASE, inventory)
-    return {"size": size, "bytes": None, "streamed": run_streamed(size, args, work, opa, None), "whole": False}
+    or one OPA input of every token (raw opa eval) does not fit this machine. Generating the export is not
+    measured (1M tokens: about 2 min of CPU and 4 GB in this process)."""
+    inventory = work / f"hf-{size}.json"
+    if not inventory.exists():  # --keep DIR reuses it
+        write_json(huggingface_inventory(size, args.seed), inventory)
+    return {"size": size, "bytes": None, "streamed": run_streamed(size, args, inventory, opa), "whole": False}
 
 
 def run_size(size: int, args, work: Path, bundle: Path, opa: str, service: str | None = None) -> dict:
@@ -432,8 +348,8 @@ def run_size(size: int, args, work: Path, bundle: Path, opa: str, service: str |
     document = huggingface_inventory(size, args.seed)
     write_json(document, inventory)
     generated = time.perf_counter() - started
-    streamed = run_streamed(size, args, work, opa, document) if args.stream else None
     del document
+    streamed = run_streamed(size, args, inventory, opa) if args.stream else None
     limit = ["--max-input-bytes", str(max(256 * 2**20, 4 * inventory.stat().st_size))]
     cli = _cli()
     normalize_cmd = [*cli, "normalize", str(inventory), "--now", NOW, "-o", str(normalized), *limit]
@@ -529,7 +445,7 @@ def report(results: list[dict], args, opa: str) -> None:
             if r["fleet"]:
                 rows.insert(2, (f"(f) audit, fleet of {args.fleet} OPA", r["fleet"], r["bytes"]))
         if r["streamed"]:
-            rows.insert(2 if r["whole"] else 0, ("(s) audit streamed (.jsonl, -f jsonl)", r["streamed"], None))
+            rows.insert(2 if r["whole"] else 0, ("(s) audit streamed (-f jsonl)", r["streamed"], None))
         for name, m, size_bytes in rows:
             rss_text = _mib(m["rss"]) + (" (sample)" if name.startswith("(c)") else "")
             cpu = "-" if m["cpu"] is None else _secs(m["cpu"])
@@ -628,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
         help="above N tokens run only the streamed audit (s): the whole-file runs do not fit (default 100k)",
     )
     parser.add_argument(
-        "--no-stream", dest="stream", action="store_false", help="skip (s), the streamed audit of a .jsonl copy"
+        "--no-stream", dest="stream", action="store_false", help="skip (s), the streamed audit of the same export"
     )
     parser.add_argument("--per-token-worker", metavar="NORMALIZED", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

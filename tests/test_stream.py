@@ -128,7 +128,10 @@ def test_streamed_inputs_are_not_refused_for_their_size(tmp_path, suffix):
     result = audit(str(inventory), "-f", "csv", "-o", str(tmp_path / "r.csv"), "--max-input-bytes", "100")
     assert result.returncode == 2
     assert "above the 100-byte limit for a file read whole" in result.stderr
-    assert "`--format jsonl` and `--format json` stream token-inventory/v1 .json and .jsonl files" in result.stderr
+    assert (
+        "`--format jsonl` and `--format json` stream token-inventory/v1 .json and .jsonl files and "
+        "huggingface-inventory/v1 .json files without this limit" in result.stderr
+    )
 
 
 def test_duplicate_keys_and_duplicate_tokens_in_a_stream(tmp_path):

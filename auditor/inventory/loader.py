@@ -27,7 +27,7 @@ YAML_ALIAS_ALLOWANCE = 64 * 1024 * 1024  # characters aliases may add beyond the
 # The limit guards memory where a whole file is held (YAML, JSON of other formats, any non-jsonl report).
 LIMIT_HINT = (
     " for a file read whole (--max-input-bytes; `--format jsonl` and `--format json` stream token-inventory/v1"
-    " .json and .jsonl files without this limit)"
+    " .json and .jsonl files and huggingface-inventory/v1 .json files without this limit)"
 )
 SUFFIXES = (".json", ".jsonl", ".yaml", ".yml")
 
@@ -260,6 +260,11 @@ def _parse_json(path: str, text: str) -> tuple[object, int]:
     if all(isinstance(v, list) for v in values):
         return [item for page in values for item in page], len(values)
     raise InputError(f"{path}: several JSON values back to back, but not all are arrays (pages)")
+
+
+def parse_json_text(name: str, text: str) -> object:
+    """JSON text as the loader reads it (pages joined), or its one-line InputError naming line and column."""
+    return _parse_json(name, text)[0]
 
 
 class _Builder:

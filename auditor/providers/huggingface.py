@@ -172,8 +172,9 @@ def _storage_public(spaces: dict[str, bool | None]) -> Callable[[dict], bool | N
 
 
 @dataclass(frozen=True)
-class _Export:
-    """What every token of one export is read against."""
+class Export:
+    """What every token of one export is read against: everything in the file but its tokens. The whole-file
+    path and the streamed one (auditor/stream.py) both normalize through it: begin, token per entry, finish."""
 
     document: Document
     account_name: str | None
@@ -181,10 +182,44 @@ class _Export:
     orgs: _Orgs
     spaces: dict[str, bool | None]  # space id → private
     usage_evidence: str | None  # whether the export says when tokens were last used
+    context: Inventory  # the Spaces as storage locations; orgs and inputs are added by finish
+
+    @classmethod
+    def begin(cls, document: Document) -> Export:
+        """The export's context from its document; `tokens` is not read (the stream gives it as [])."""
+        data = top_object(document)
+        context = Inventory()
+        orgs = _Orgs(document)
+        orgs.read_facts(data)
+        account = data.get("account") or {}
+        usage = evidence.from_sections({"token_usage": None}, {"token_usage"}, data.get("collection"))
+        return cls(
+            document=document,
+            account_name=account.get("name"),
+            account_orgs=sorted(o["name"] for o in account.get("orgs") or []),
+            orgs=orgs,
+            spaces=_spaces(document, data, context),
+            usage_evidence=usage["token_usage"],
+            context=context,
+        )
+
+    def token(self, pointer: str, item: dict) -> dict | Skipped:
+        return _token(self, pointer, item)
+
+    def finish(self, reached_orgs: set[str], entries: int) -> Inventory:
+        """The orgs (every org the account or an audited token reaches, made after the tokens so that no token's
+        reach depends on it, each saying which evidence was exported), the locations and the input summary."""
+        for name in set(self.account_orgs) | reached_orgs:
+            self.orgs.entry(name)
+        self.orgs.add_evidence(top_object(self.document))
+        out = self.context
+        out.orgs = self.orgs.sorted()
+        out.inputs.append(InputSummary(self.document.path, self.document.sha256, FORMAT, PROVIDER, entries))
+        return out
 
 
-def _token(export: _Export, pointer: str, item: dict, out: Inventory) -> dict | None:
-    """One token entry (whoami-v2 answer and inventory facts), or None when it is skipped as revoked."""
+def _token(export: Export, pointer: str, item: dict) -> dict | Skipped:
+    """One token entry (whoami-v2 answer and inventory facts), or why it is skipped (revoked)."""
     document = export.document
     facts = item["inventory"]
     access = _access_token(item.get("whoami"))
@@ -192,8 +227,7 @@ def _token(export: _Export, pointer: str, item: dict, out: Inventory) -> dict | 
     owner = facts["owner"]
     name = facts.get("name") or (access or {}).get("displayName")
     if facts.get("revoked"):
-        out.skipped.append(Skipped(PROVIDER, facts["id"], name, "revoked", document.path, pointer))
-        return None
+        return Skipped(PROVIDER, facts["id"], name, "revoked", document.path, pointer)
     reach_orgs = export.account_orgs if export.account_name == owner else []
     if kind == "org_api_token":
         reach_orgs = [owner]
@@ -248,31 +282,18 @@ class HuggingFaceAdapter:
         return "huggingface-inventory.v1"
 
     def normalize(self, document: Document, options: dict) -> Inventory:
-        data = top_object(document)
-        out = Inventory()
-        orgs = _Orgs(document)
-        orgs.read_facts(data)
-        account = data.get("account") or {}
-        usage = evidence.from_sections({"token_usage": None}, {"token_usage"}, data.get("collection"))
-        export = _Export(
-            document=document,
-            account_name=account.get("name"),
-            account_orgs=sorted(o["name"] for o in account.get("orgs") or []),
-            orgs=orgs,
-            spaces=_spaces(document, data, out),
-            usage_evidence=usage["token_usage"],
-        )
-        for index, item in enumerate(data.get("tokens") or []):
-            token = _token(export, f"/tokens/{index}", item, out)
-            if token is not None:
-                out.tokens.append(token)
-        # Every organization the account or a token reaches gets an entry saying which evidence was exported
-        # (made after the tokens, so that no token's reach depends on it).
-        for name in set(export.account_orgs) | {o for t in out.tokens for o in t["orgs"]}:
-            orgs.entry(name)
-        orgs.add_evidence(data)
-        out.orgs = orgs.sorted()
-        out.inputs.append(InputSummary(document.path, document.sha256, FORMAT, PROVIDER, len(data.get("tokens") or [])))
+        export = Export.begin(document)
+        tokens: list[dict] = []
+        skipped: list[Skipped] = []
+        entries = top_object(document).get("tokens") or []
+        for index, item in enumerate(entries):
+            token = export.token(f"/tokens/{index}", item)
+            if isinstance(token, Skipped):
+                skipped.append(token)
+            else:
+                tokens.append(token)
+        out = export.finish({o for t in tokens for o in t["orgs"]}, len(entries))
+        out.tokens, out.skipped = tokens, skipped
         return out
 
 
