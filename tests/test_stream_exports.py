@@ -27,9 +27,9 @@ def streamed(inventory: Path, out: Path, *extra: str):
     return audit(str(inventory), "-f", "jsonl", "-o", str(out), "--max-input-bytes", "100", *extra)
 
 
-def whole(inventory: Path, out: Path):
-    """The whole-file path: `-f json` beside `-f jsonl` is never streamed."""
-    return audit(str(inventory), "-f", "jsonl", "-f", "json", "-o", str(out), "-o", str(out.with_suffix(".json")))
+def whole(inventory: Path, out: Path, fmt: str = "jsonl"):
+    """The whole-file path: `-f csv` beside it is never streamed."""
+    return audit(str(inventory), "-f", fmt, "-f", "csv", "-o", str(out), "-o", str(out.with_suffix(".csv")))
 
 
 def same_lines(inventory: Path, tmp_path: Path, *extra: str) -> list[dict]:
@@ -110,6 +110,20 @@ def test_a_generated_export_streams_as_the_whole_file_audit(tmp_path):
         if r["type"] == "finding" and r["rule_id"] == "token-in-variable" and r["subject"]["type"] == "location"
     ]
     assert variables == [("org-00000/bert-demo-3", "HF_TOKEN")]
+
+
+def test_a_streamed_json_report_of_an_export_is_the_whole_file_report(tmp_path):
+    inventory = generate_inventory.write_json(
+        generate_inventory.huggingface_inventory(120, seed=3), tmp_path / "g.json"
+    )
+    one, other = tmp_path / "s.json", tmp_path / "w.json"
+    result = audit(str(inventory), "-f", "json", "-o", str(one), "--max-input-bytes", "100", "--chunk-size", "9")
+    assert result.returncode == 0, result.stderr
+    result = whole(inventory, other, "json")
+    assert result.returncode == 0, result.stderr
+    assert one.read_bytes() == other.read_bytes()
+    summary = json.loads(one.read_text())["summary"]
+    assert (summary["tokens"], summary["audited"], summary["skipped"]) == (120, 120, 0)
 
 
 def test_context_after_the_tokens_and_pasted_values_in_it(tmp_path):
