@@ -17,7 +17,8 @@ run for such a token, and the report lists it as not assessed per (provider, own
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 PRESENT = "present"
@@ -109,14 +110,38 @@ def how_to_assess(provider: str, kind: str, org: str) -> str:
     return f"{text} or {collect.format(org=org)}" if collect else text
 
 
+# (provider, owner, ((kind, status) not present, sorted)) → tokens: what not_assessed needs of the tokens.
+LackingCounts = Counter[tuple[str, str, tuple[tuple[str, str], ...]]]
+
+
+def add_lacking(counts: LackingCounts, token: Mapping) -> None:
+    """Count the token if some of its own evidence is not present."""
+    lacking = tuple(
+        sorted((kind, status) for kind, status in (token.get("evidence") or {}).items() if status != PRESENT)
+    )
+    if lacking:
+        counts[(token["provider"], token["owner"], lacking)] += 1
+
+
+def lacking_evidence(tokens: Iterable[Mapping]) -> LackingCounts:
+    """The tokens whose own evidence is incomplete, counted by provider, owner and what they lack."""
+    counts: LackingCounts = Counter()
+    for token in tokens:
+        add_lacking(counts, token)
+    return counts
+
+
 def _applies(rule, provider: str) -> bool:
     providers = set(rule.providers)
     return not providers or provider in providers or "any" in providers
 
 
-def not_assessed(orgs: list[dict], rules: list, tokens: Sequence[dict] = ()) -> list[dict]:
+def not_assessed(
+    orgs: list[dict], rules: list, tokens: Iterable[Mapping] = (), lacking: LackingCounts | None = None
+) -> list[dict]:
     """(rule × organization) pairs whose required evidence is not present: the rules lib/finding gates.
-    Token-level evidence adds one entry per rule × (provider, token owner), with `tokens` counting those affected.
+    Token-level evidence adds one entry per rule × (provider, token owner), with `tokens` counting those affected;
+    it is read from `tokens`, or from `lacking` (lacking_evidence's counts) where the tokens are not held.
 
     A rule limited to some providers (`custom.providers`) is not listed for organizations of others.
     """
@@ -145,25 +170,23 @@ def not_assessed(orgs: list[dict], rules: list, tokens: Sequence[dict] = ()) -> 
                     ],
                 }
             )
-    lacking = sorted(
-        (token["provider"], token["owner"], kind, status, token["key"])
-        for token in tokens
-        for kind, status in (token.get("evidence") or {}).items()
-        if status != PRESENT
-    )
+    counts = lacking if lacking is not None else lacking_evidence(tokens)
     for rule in rules:
-        per_owner: dict[tuple, dict] = {}  # (provider, owner) → {(kind, status): token keys}
-        for provider, owner, kind, status, key in lacking:
-            if kind in rule.requires and _applies(rule, provider):
-                per_owner.setdefault((provider, owner), {}).setdefault((kind, status), set()).add(key)
-        for (provider, owner), keys_by_status in per_owner.items():
+        per_owner: dict[tuple[str, str], tuple[list[int], set[tuple[str, str]]]] = {}  # → ([tokens], {(kind, status)})
+        for (provider, owner, signature), number in sorted(counts.items()):
+            relevant = [(kind, status) for kind, status in signature if kind in rule.requires]
+            if relevant and _applies(rule, provider):
+                tally, pairs = per_owner.setdefault((provider, owner), ([0], set()))
+                tally[0] += number
+                pairs.update(relevant)
+        for (provider, owner), (tally, pairs) in per_owner.items():
             how = TOKEN_KINDS.get(provider, {}).get
             out.append(
                 {
                     "rule_id": rule.id,
                     "provider": provider,
                     "org": owner,
-                    "tokens": len(set().union(*keys_by_status.values())),
+                    "tokens": tally[0],
                     "missing": [
                         {
                             "kind": kind,
@@ -171,7 +194,7 @@ def not_assessed(orgs: list[dict], rules: list, tokens: Sequence[dict] = ()) -> 
                             "reason": TOKEN_STATUS_TEXT.get(status, status),
                             "how": (how(kind) or f"supply {kind} for each token").format(org=owner),
                         }
-                        for kind, status in keys_by_status
+                        for kind, status in sorted(pairs)
                     ],
                 }
             )

@@ -15,7 +15,6 @@ Memory then grows with the org context, the duplicate-key table and one batch of
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
@@ -425,7 +424,7 @@ class Tally:
     by_severity: Counter = field(default_factory=Counter)
     by_rule: Counter = field(default_factory=Counter)
     providers: Counter = field(default_factory=Counter)
-    lacking: list[dict] = field(default_factory=list)  # tokens whose own evidence is incomplete (not_assessed)
+    lacking: evidence.LackingCounts = field(default_factory=Counter)  # tokens whose own evidence is incomplete
 
 
 @dataclass
@@ -673,7 +672,7 @@ def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fai
             "secrets_redacted": tally.secrets,
             "rules": [r.as_dict() for r in rules],
             "evidence": evidence.coverage(context.orgs),
-            "not_assessed": evidence.not_assessed(context.orgs, rules, tally.lacking),
+            "not_assessed": evidence.not_assessed(context.orgs, rules, lacking=tally.lacking),
             "gate": {
                 "fail_on": fail_on,
                 "findings": tally.findings,
@@ -762,5 +761,4 @@ def _write_chunk(chunk, raw, context, sources, off, seen_global, tally, fail_on,
             report.add_token(fact, planned.get("revoke_id"))
     for token in chunk.tokens:
         tally.providers[token["provider"]] += 1
-        if any(status != evidence.PRESENT for status in (token.get("evidence") or {}).values()):
-            tally.lacking.append({k: copy.deepcopy(token.get(k)) for k in ("provider", "owner", "key", "evidence")})
+        evidence.add_lacking(tally.lacking, token)

@@ -263,3 +263,32 @@ def test_tokens_missing_or_not_an_array_is_a_schema_error(tmp_path):
         assert errors_of(result)[0].startswith(f"token-auditor: invalid: {inventory}:1: {message}")
         assert errors_of(result) == errors_of(whole(inventory, tmp_path / "w.jsonl"))
         assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_tokens_lacking_evidence_are_counted_across_chunks(tmp_path):
+    """Tokens whose own evidence is missing are tallied per owner while streaming, not held: three tokens in three
+    chunks, two of one owner, make one not-assessed entry per rule and owner with its token count."""
+    document = {
+        "format": "huggingface-inventory/v1",
+        "collected_at": "2026-11-20T09:00:00Z",
+        "account": {"name": "jdoe-ml", "orgs": []},
+        "tokens": [
+            {"inventory": {"id": f"t-{n}", "name": f"ci-{n}", "owner": owner, "kind": "user_access_token"}}
+            for n, owner in enumerate(["jdoe-ml", "asmith", "jdoe-ml"])
+        ],
+        "collection": {"endpoints": {"token_usage": {"status": "not_applicable", "note": "whoami-v2 does not say"}}},
+    }
+    inventory = write(tmp_path / "usage.json", document)
+    one, other = tmp_path / "s.json", tmp_path / "w.json"
+    result = audit(str(inventory), "-f", "json", "-o", str(one), "--max-input-bytes", "100", "--chunk-size", "1")
+    assert result.returncode == 0, result.stderr
+    result = whole(inventory, other, "json")
+    assert result.returncode == 0, result.stderr
+    assert one.read_bytes() == other.read_bytes()
+    entries = [(e["rule_id"], e["org"], e["tokens"]) for e in json.loads(one.read_text())["not_assessed"]]
+    assert entries == [
+        ("never-used-token", "asmith", 1),
+        ("never-used-token", "jdoe-ml", 2),
+        ("stale-token", "asmith", 1),
+        ("stale-token", "jdoe-ml", 2),
+    ]
