@@ -86,6 +86,7 @@ browser:
 
 # On every core (pytest-xdist); --dist loadfile keeps a file's tests on one worker, so its module-scoped fixtures
 # (one audit shared by the file's tests) still run once. Each worker starts its own session OPA.
+# `make test PYTEST_WORKERS=0` runs them in one process (on a busy machine the workers only add overhead).
 PYTEST_WORKERS ?= auto
 test-python: setup browser
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
