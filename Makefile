@@ -84,8 +84,12 @@ browser:
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	else echo "warning: $(CHROMIUM) missing and not root: run 'sudo apt-get install chromium' (the HTML browser test needs it)"; fi
 
+# On every core (pytest-xdist); --dist loadfile keeps a file's tests on one worker, so its module-scoped fixtures
+# (one audit shared by the file's tests) still run once. Each worker starts its own session OPA.
+# `make test PYTEST_WORKERS=0` runs them in one process (on a busy machine the workers only add overhead).
+PYTEST_WORKERS ?= auto
 test-python: setup browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 # action.yml and the workflows of docs/ci.md: actionlint (workflow syntax, inputs of ./action.yml, expressions) and
 # zizmor offline (unpinned actions, template injection, credentials, permissions).

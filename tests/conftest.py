@@ -170,31 +170,78 @@ def opa_server():
         yield server.url, server.token
 
 
+@pytest.fixture(scope="session")
+def github_fixture_report(tmp_path_factory) -> dict:
+    """`audit fixtures/github --fail-on never -f json` with a managed OPA, once per session: tests edit copies."""
+    out = tmp_path_factory.mktemp("github-report") / "report.json"
+    result = run_cli(
+        "audit", str(FIXTURES / "github"), "--now", NOW, "--fail-on", "never", "-f", "json", "-o", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(out.read_text())
+
+
+@pytest.fixture(scope="session")
+def demo_audit(opa_server, tmp_path_factory) -> Path:
+    """The demo fixtures audited once per session with the session's OPA (r.json), and rendered by `report`
+    (r.html): the folder holding both. Tests only read these files."""
+    url, token = opa_server
+    out = tmp_path_factory.mktemp("demo")
+    result = run_cli(
+        "audit",
+        str(FIXTURES),
+        "-f",
+        "json",
+        "-o",
+        str(out / "r.json"),
+        "--now",
+        NOW,
+        "--fail-on",
+        "never",
+        "--opa-url",
+        url,
+        "--opa-token-env",
+        "TA_T",
+        env={"TA_T": token},
+    )
+    assert result.returncode == 0, result.stderr
+    result = run_cli("report", str(out / "r.json"), "-f", "html", "-o", str(out / "r.html"))
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def audit_to_json(
+    opa_server: tuple[str, str], folder: Path, *paths: str | Path, extra: tuple[str, ...] = ()
+) -> tuple[int, dict, str]:
+    """Audit paths with the session's OPA into folder/report.json: (exit code, parsed JSON report, stderr)."""
+    url, token = opa_server
+    out = folder / "report.json"
+    result = run_cli(
+        "audit",
+        *map(str, paths),
+        "--format",
+        "json",
+        "-o",
+        str(out),
+        "--now",
+        NOW,
+        "--opa-url",
+        url,
+        "--opa-token-env",
+        "TA_TEST_OPA_TOKEN",
+        *extra,
+        env={"TA_TEST_OPA_TOKEN": token},
+    )
+    report = json.loads(out.read_text()) if out.exists() else {}
+    return result.returncode, report, result.stderr
+
+
 @pytest.fixture()
 def audit_json(opa_server, tmp_path):
     """Audit paths with the session's OPA and return (exit code, parsed JSON report, stderr)."""
-    url, token = opa_server
 
     def audit(*paths: str | Path, extra: tuple[str, ...] = ()) -> tuple[int, dict, str]:
-        out = tmp_path / "report.json"
-        result = run_cli(
-            "audit",
-            *map(str, paths),
-            "--format",
-            "json",
-            "-o",
-            str(out),
-            "--now",
-            NOW,
-            "--opa-url",
-            url,
-            "--opa-token-env",
-            "TA_TEST_OPA_TOKEN",
-            *extra,
-            env={"TA_TEST_OPA_TOKEN": token},
-        )
-        report = json.loads(out.read_text()) if out.exists() else {}
-        return result.returncode, report, result.stderr
+        return audit_to_json(opa_server, tmp_path, *paths, extra=extra)
 
     return audit
 

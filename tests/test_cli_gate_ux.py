@@ -37,9 +37,7 @@ waivers:
 """
 
 
-@pytest.fixture()
-def cli(opa_server):
-    """Run `audit` (or any command) with the session's OPA; returns the finished process."""
+def _cli_with(opa_server):
     url, token = opa_server
 
     def run(*args, env=None, cwd=None):
@@ -52,8 +50,17 @@ def cli(opa_server):
 
 
 @pytest.fixture()
-def gated(cli, tmp_path):
-    """Baseline from base.json, the waivers above: head.json then has 2 baseline, 1 waived, 1 expired waiver."""
+def cli(opa_server):
+    """Run `audit` (or any command) with the session's OPA; returns the finished process."""
+    return _cli_with(opa_server)
+
+
+@pytest.fixture(scope="module")
+def gated(opa_server, tmp_path_factory):
+    """Baseline from base.json, the waivers above: head.json then has 2 baseline, 1 waived, 1 expired waiver.
+    Made once for the module: the tests only read both files."""
+    cli = _cli_with(opa_server)
+    tmp_path = tmp_path_factory.mktemp("gated")
     baseline = tmp_path / "baseline.json"
     made = cli("audit", str(BASE), "--fail-on", "never", "-q", "--write-baseline", str(baseline))
     assert made.returncode == 0, made.stderr

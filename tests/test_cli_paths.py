@@ -39,16 +39,6 @@ def test_a_missing_policy_dir_is_an_input_error(tmp_path, command):
     assert result.stderr == "token-auditor: error: --policy-dir no-such-policies: no such directory\n"
 
 
-@pytest.fixture(scope="module")
-def saved_report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("saved") / "report.json"
-    result = run_cli(
-        "audit", str(FIXTURES / "github"), "--now", NOW, "--fail-on", "never", "-f", "json", "-o", str(out)
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(out.read_text())
-
-
 @pytest.mark.parametrize("fmt", ["json", "markdown", "sh"])
 @pytest.mark.parametrize(
     "drop, missing",
@@ -58,8 +48,10 @@ def saved_report(tmp_path_factory):
         ("needs", "auth.needs"),
     ],
 )
-def test_plan_of_an_edited_report_whose_request_lacks_a_field_is_exit_2(saved_report, tmp_path, fmt, drop, missing):
-    data = json.loads(json.dumps(saved_report))
+def test_plan_of_an_edited_report_whose_request_lacks_a_field_is_exit_2(
+    github_fixture_report, tmp_path, fmt, drop, missing
+):
+    data = json.loads(json.dumps(github_fixture_report))
     request = data["plans"][0]["requests"][2]
     assert request["kind"] == "api"
     if drop == "needs":
@@ -76,8 +68,8 @@ def test_plan_of_an_edited_report_whose_request_lacks_a_field_is_exit_2(saved_re
     )
 
 
-def test_plan_of_an_edited_report_whose_settings_request_lacks_its_url_is_exit_2(saved_report, tmp_path):
-    data = json.loads(json.dumps(saved_report))
+def test_plan_of_an_edited_report_whose_settings_request_lacks_its_url_is_exit_2(github_fixture_report, tmp_path):
+    data = json.loads(json.dumps(github_fixture_report))
     where = next(
         (p, r)
         for p, plan in enumerate(data["plans"])

@@ -63,33 +63,9 @@ def _parse(page: str) -> _Collector:
 
 
 @pytest.fixture(scope="module")
-def demo(opa_server, tmp_path_factory):
+def demo(demo_audit):
     """The demo fixtures audited once (JSON) and rendered by `report` (HTML)."""
-    url, token = opa_server
-    out = tmp_path_factory.mktemp("demo")
-    result = run_cli(
-        "audit",
-        str(FIXTURES),
-        "-f",
-        "json",
-        "-o",
-        str(out / "r.json"),
-        "--now",
-        NOW,
-        "--fail-on",
-        "never",
-        "--opa-url",
-        url,
-        "--opa-token-env",
-        "TA_T",
-        env={"TA_T": token},
-    )
-    assert result.returncode == 0, result.stderr
-    result = run_cli("report", str(out / "r.json"), "-f", "html", "-o", str(out / "r.html"))
-    assert result.returncode == 0, result.stderr
-    import json
-
-    return json.loads((out / "r.json").read_text()), (out / "r.html").read_text()
+    return json.loads((demo_audit / "r.json").read_text()), (demo_audit / "r.html").read_text()
 
 
 def test_page_loads_nothing_from_anywhere(demo):

@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, NOW, run_cli
 from report_factory import synthetic_report
 
 from auditor.report.html import MAX_TOKEN_SECTIONS, HtmlFormat
@@ -92,30 +91,8 @@ def session(playwright):
 
 
 @pytest.fixture(scope="module")
-def demo(opa_server, tmp_path_factory):
-    url, token = opa_server
-    out = tmp_path_factory.mktemp("browser")
-    result = run_cli(
-        "audit",
-        str(FIXTURES),
-        "-f",
-        "json",
-        "-o",
-        str(out / "r.json"),
-        "--now",
-        NOW,
-        "--fail-on",
-        "never",
-        "--opa-url",
-        url,
-        "--opa-token-env",
-        "TA_T",
-        env={"TA_T": token},
-    )
-    assert result.returncode == 0, result.stderr
-    result = run_cli("report", str(out / "r.json"), "-f", "html", "-o", str(out / "r.html"))
-    assert result.returncode == 0, result.stderr
-    return json.loads((out / "r.json").read_text()), out / "r.html"
+def demo(demo_audit):
+    return json.loads((demo_audit / "r.json").read_text()), demo_audit / "r.html"
 
 
 def _shown(page, selector: str) -> int:

@@ -100,6 +100,14 @@ def test_config_and_every_chunk_the_engine_sends_match_the_schema(tmp_path):
     assert [_errors(chunk) for chunk in chunks] == [[] for _ in chunks]
 
 
+@pytest.fixture(scope="module")
+def huggingface_input(tmp_path_factory):
+    """`normalize` of the Hugging Face fixtures, once for the module: each test changes a copy."""
+    document = _normalize(tmp_path_factory.mktemp("normalized"), str(FIXTURES / "huggingface"))
+    assert _errors(document) == []  # each refusal below comes from its one change
+    return document
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
@@ -110,8 +118,8 @@ def test_config_and_every_chunk_the_engine_sends_match_the_schema(tmp_path):
         (lambda d: d.update(config={"thresholds": {"stale_dayz": 3}}), "/config/thresholds: Additional properties"),
     ],
 )
-def test_schema_refuses_a_document_that_is_not_the_policy_input(tmp_path, change, expected):
-    document = _normalize(tmp_path, str(FIXTURES / "huggingface"))
+def test_schema_refuses_a_document_that_is_not_the_policy_input(huggingface_input, change, expected):
+    document = copy.deepcopy(huggingface_input)
     change(document)
     assert any(error.startswith(expected) for error in _errors(document)), _errors(document)
 
@@ -120,6 +128,13 @@ def _opa_check(policies: Path, *extra: str):
     return run(
         [OPA_BIN, "check", "--strict", *extra, str(policies)], capture_output=True, text=True, timeout=120, check=False
     )
+
+
+@pytest.fixture(scope="module")
+def shipped_policies_pass_opa_check_with_the_schema():
+    """The copies below start as the shipped policies, which pass: checked once for the module."""
+    checked = _opa_check(POLICIES, "--schema", str(POLICIES / "schemas"))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 @pytest.mark.parametrize(
@@ -150,10 +165,11 @@ def _opa_check(policies: Path, *extra: str):
         ("lib/config/config.rego", "time.parse_rfc3339_ns(input.now)", "time.parse_rfc3339_ns(input.nwo)", "input.nwo"),
     ],
 )
-def test_opa_check_with_the_schema_fails_on_a_misspelled_input_field(tmp_path, module, correct, typo, message):
+def test_opa_check_with_the_schema_fails_on_a_misspelled_input_field(
+    shipped_policies_pass_opa_check_with_the_schema, tmp_path, module, correct, typo, message
+):
     copy_dir = tmp_path / "policies"
     shutil.copytree(POLICIES, copy_dir)
-    assert _opa_check(copy_dir, "--schema", str(copy_dir / "schemas")).returncode == 0
     path = copy_dir / module
     text = path.read_text()
     assert correct in text

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
-from conftest import run_cli, write_yaml
+from conftest import audit_to_json, run_cli, write_yaml
 
 INVENTORY = """\
 format: token-inventory/v1
@@ -31,13 +32,24 @@ tokens:
 """
 
 
-@pytest.fixture()
-def saved(audit_json, tmp_path):
-    code, report, stderr = audit_json(write_yaml(tmp_path / "inv.yaml", INVENTORY), extra=("--fail-on", "never"))
+@pytest.fixture(scope="module")
+def saved_once(opa_server, tmp_path_factory):
+    """One audit for the module: the tests only read the saved file."""
+    folder = tmp_path_factory.mktemp("saved")
+    code, report, stderr = audit_to_json(
+        opa_server, folder, write_yaml(folder / "inv.yaml", INVENTORY), extra=("--fail-on", "never")
+    )
     assert code == 0, stderr
-    path = tmp_path / "result.json"
+    path = folder / "result.json"
     path.write_text(json.dumps(report))
     return path, report
+
+
+@pytest.fixture()
+def saved(saved_once):
+    """The saved report's path and a copy of its document, which a test may change."""
+    path, report = saved_once
+    return path, copy.deepcopy(report)
 
 
 def test_report_has_token_facts_sorted_without_native_objects(saved):

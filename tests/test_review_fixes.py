@@ -3,9 +3,10 @@ in a collected source, a saved report or a plan script."""
 
 from __future__ import annotations
 
+import copy
 import json
 
-from conftest import FIXTURES, NOW, run_cli
+from conftest import run_cli
 
 from tests.replay.server import ReplayServer, clean_env
 
@@ -46,17 +47,8 @@ def test_collect_redacts_token_values_in_secret_locations_and_keys(tmp_path):
     assert json.loads(written)["tokens"][0]["inventory"]["stored_in"][0]["key"] == "[REDACTED]:ghp_…1234"
 
 
-def _saved_report(tmp_path) -> dict:
-    out = tmp_path / "r.json"
-    result = run_cli(
-        "audit", str(FIXTURES / "github"), "--now", NOW, "--fail-on", "never", "-f", "json", "-o", str(out)
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(out.read_text())
-
-
-def test_csv_and_plan_outputs_send_no_terminal_escape(tmp_path):
-    data = _saved_report(tmp_path)
+def test_csv_and_plan_outputs_send_no_terminal_escape(github_fixture_report, tmp_path):
+    data = copy.deepcopy(github_fixture_report)
     data["findings"][0]["subject"]["owner"] = OSC_TITLE
     data["plans"][0]["token"]["name"] = OSC_TITLE
     edited = tmp_path / "edited.json"
@@ -71,8 +63,8 @@ def test_csv_and_plan_outputs_send_no_terminal_escape(tmp_path):
     assert "\x1b" not in csv.stdout
 
 
-def test_plan_refuses_an_edited_report_that_would_inject_into_the_script(tmp_path):
-    data = _saved_report(tmp_path)
+def test_plan_refuses_an_edited_report_that_would_inject_into_the_script(github_fixture_report, tmp_path):
+    data = copy.deepcopy(github_fixture_report)
     request = next(r for p in data["plans"] for r in p["requests"] if r.get("auth"))
     request["auth"]["variable"] = "GITHUB_TOKEN:-x}$(touch /tmp/pwned)${GITHUB_TOKEN"
     edited = tmp_path / "edited.json"

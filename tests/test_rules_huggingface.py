@@ -11,7 +11,7 @@ import json
 from textwrap import dedent
 
 import pytest
-from conftest import FIXTURES, write_yaml
+from conftest import FIXTURES, audit_to_json, write_yaml
 
 HF_RULES = {
     "legacy-token",
@@ -579,17 +579,24 @@ def test_raw_secret_in_inventory(audit_hf):
     assert not findings(clean, "raw-secret-in-inventory")
 
 
-def test_well_scoped_fixture_tokens_produce_no_finding(audit_json):
-    code, report, stderr = audit_json(FIXTURES / "huggingface", extra=("--fail-on", "never"))
+@pytest.fixture(scope="module")
+def huggingface_fixtures_report(opa_server, tmp_path_factory) -> dict:
+    """The Hugging Face fixtures audited once for the two tests below, which only read the report."""
+    folder = tmp_path_factory.mktemp("huggingface-fixtures")
+    code, report, stderr = audit_to_json(opa_server, folder, FIXTURES / "huggingface", extra=("--fail-on", "never"))
     assert code == 0, stderr
+    return report
+
+
+def test_well_scoped_fixture_tokens_produce_no_finding(huggingface_fixtures_report):
+    report = huggingface_fixtures_report
     flagged = {f["subject"]["id"] for f in report["findings"]}
     for well_scoped in ("64f0c0ffee0000000000f001", "65a1c0ffee0000000000a001", "65a1c0ffee0000000000a002"):
         assert well_scoped not in flagged
 
 
-def test_huggingface_fixtures_trigger_every_rule(audit_json):
-    code, report, stderr = audit_json(FIXTURES / "huggingface", extra=("--fail-on", "never"))
-    assert code == 0, stderr
+def test_huggingface_fixtures_trigger_every_rule(huggingface_fixtures_report):
+    report = huggingface_fixtures_report
     assert {f["rule_id"] for f in report["findings"]} >= HF_RULES
     assert HF_RULES <= set(report["policy"]["rules"])
     for finding in report["findings"]:
