@@ -111,11 +111,12 @@ def test_all_files_errors_reported_together(tmp_path):
             "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n",
             "alias bomb",
         ),
+        ("tokens: []\nloop: &a [1, *a]\n", ":2: a YAML alias refers to itself"),
         ("x: !!python/object/apply:os.system ['echo hi']\n", "not allowed"),
         ("tokens: [\n", "invalid YAML"),
         ("", "empty input"),
     ],
-    ids=["duplicate-key", "billion-laughs", "python-tag", "syntax", "empty"],
+    ids=["duplicate-key", "billion-laughs", "self-alias", "python-tag", "syntax", "empty"],
 )
 def test_unsafe_or_broken_yaml_is_a_one_line_input_error(tmp_path, text, expected):
     path = write_yaml(tmp_path / "bad.yaml", text)

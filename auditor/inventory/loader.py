@@ -291,6 +291,38 @@ class _Builder:
         self.max_chars = text_length + YAML_ALIAS_ALLOWANCE
         self.chars = 0
 
+    def refuse_bombs(self, root) -> None:
+        """Refuse a document whose aliases expand beyond the limits before building any of it: an alias reuses its
+        anchor's node, so each distinct node's expanded size is computed once (milliseconds, where building up to
+        the node limit takes seconds). Merge keys are counted as written; build() still counts as it goes."""
+        sizes: dict[int, tuple[int, int] | None] = {}
+
+        def size(node) -> tuple[int, int]:
+            known = sizes.get(id(node), ())
+            if known is None:
+                raise InputError(f"{self.path}:{node.start_mark.line + 1}: a YAML alias refers to itself")
+            if known:
+                return known
+            sizes[id(node)] = None
+            nodes, chars = 1, 0
+            if isinstance(node, yaml.ScalarNode):
+                chars = len(node.value)
+            else:
+                children = (
+                    node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]
+                )
+                for child in children:
+                    child_nodes, child_chars = size(child)
+                    nodes, chars = nodes + child_nodes, chars + child_chars
+            sizes[id(node)] = (nodes, chars)
+            return nodes, chars
+
+        nodes, chars = size(root)
+        if nodes > MAX_YAML_NODES:
+            raise InputError(f"{self.path}: YAML expands to more than {MAX_YAML_NODES} nodes (alias bomb?)")
+        if chars > self.max_chars:
+            raise InputError(f"{self.path}: YAML aliases expand to more than {self.max_chars} characters (alias bomb?)")
+
     def build(self, node, pointer: str = ""):
         self.count += 1
         if self.count > MAX_YAML_NODES:
@@ -395,6 +427,7 @@ def _parse_yaml(path: str, text: str) -> tuple[object, dict[str, int]]:
     if len(nodes) > 1:
         raise InputError(f"{path}: several YAML documents in one file; give one inventory per file")
     builder = _Builder(path, len(text))
+    builder.refuse_bombs(nodes[0])
     return builder.build(nodes[0]), builder.lines
 
 

@@ -9,6 +9,7 @@ JSON report holds; the summary, charts and compliance tables are computed over e
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 from collections import Counter, defaultdict
@@ -323,8 +324,8 @@ def _plan_view(plan: Plan | dict[str, Any] | None) -> dict | None:
 
 
 class _Page:
-    """The page template with its stylesheet and script, read from the package once, when this module is
-    imported: rendering reads no file. The static files are inlined verbatim (not templates: autoescaping would
+    """The page template with its stylesheet and script, read from the package once, at the first render (compiling
+    the template takes a quarter of a second, which every other command would pay at import). The static files are inlined verbatim (not templates: autoescaping would
     mangle their quotes) and admitted by their hashes in the Content-Security-Policy."""
 
     def __init__(self) -> None:
@@ -347,8 +348,9 @@ class HtmlFormat:
 
     def render(self, report: Report) -> str:
         view = build_view(report)
-        view.update(style=_PAGE.style, script=_PAGE.script, csp=_PAGE.csp)
-        return _PAGE.template.render(**view)
+        page = _page()
+        view.update(style=page.style, script=page.script, csp=page.csp)
+        return page.template.render(**view)
 
 
 def build_view(report: Report) -> dict[str, Any]:
@@ -493,4 +495,6 @@ def build_view(report: Report) -> dict[str, Any]:
     }
 
 
-_PAGE = _Page()
+@functools.cache
+def _page() -> _Page:
+    return _Page()
