@@ -619,8 +619,9 @@ def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fai
             tally.skipped += 1
             sink.skipped(entry)
 
-        if progress is not None:  # as the whole-file path: the total first, then each chunk
-            progress(0, checked.total, 0)
+        audited_total = len(checked.first)  # as the whole-file path: the tokens to evaluate (not the skipped)
+        if progress is not None:  # the total first, then each chunk
+            progress(0, audited_total, 0)
         first = True
         endpoints = len(getattr(engine, "engines", [engine]))
         for batch in _batches(_chunks(checked, spool, chunk_size, on_skipped), workers * endpoints):
@@ -641,10 +642,8 @@ def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fai
             results = engine.evaluate_documents(documents)
             for chunk, raw in zip(batch, results, strict=True):
                 _write_chunk(chunk, raw, context, sources, off, seen_global, tally, fail_on, sink)
-                if progress is not None:  # skipped entries are done too: the total counts every token entry
-                    progress(tally.audited + tally.skipped, checked.total, tally.findings)
-        if progress is not None and tally.audited + tally.skipped != checked.total:
-            progress(checked.total, checked.total, tally.findings)  # entries skipped after the last chunk
+                if progress is not None:
+                    progress(tally.audited, audited_total, tally.findings)
         if first:  # no token at all: the file-level context is still evaluated once
             document = {"now": now, "tokens": [], "orgs": context.orgs, "locations": context.locations}
             document["secrets"] = secrets_first

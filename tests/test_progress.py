@@ -5,7 +5,9 @@ generated Hugging Face inventory of 40 tokens (39 audited, 1 skipped; 81 finding
 
 from __future__ import annotations
 
+import csv
 import fcntl
+import io
 import json
 import os
 import pty
@@ -64,9 +66,10 @@ def stderr_in_pty(argv: list[str], env: dict) -> tuple[str, int]:
     return shown, process.wait(timeout=120)
 
 
-def test_live_progress_on_a_terminal(audit_args, tmp_path):
-    report = tmp_path / "report.json"
-    argv, env = audit_args("-f", "json", "-o", str(report))
+@pytest.mark.parametrize("fmt", ["json", "csv"], ids=["streamed", "whole-file"])
+def test_live_progress_on_a_terminal(audit_args, tmp_path, fmt):
+    report = tmp_path / f"report.{fmt}"
+    argv, env = audit_args("-f", fmt, "-o", str(report))
     shown, code = stderr_in_pty(argv, env)
     assert code == 0
     assert "\x1b[?25l" in shown and "\r" in shown  # drawn in place, cursor hidden meanwhile
@@ -78,7 +81,10 @@ def test_live_progress_on_a_terminal(audit_args, tmp_path):
     assert any("0/39 tokens · ETA -:--:-- · 0 findings" in f for f in evaluating)
     last = frames[-1] or frames[-2]
     assert re.fullmatch(r"✓ done ━{24} 39/39 tokens · \d+ tokens/s · in 0:00:0\d · 81 findings", last), last
-    assert json.loads(report.read_text())["summary"]["findings"] == 81
+    if fmt == "json":
+        assert json.loads(report.read_text())["summary"]["findings"] == 81
+    else:
+        assert len(list(csv.DictReader(io.StringIO(report.read_text())))) == 81
 
 
 def test_no_progress_and_quiet_show_nothing_on_a_terminal(audit_args, tmp_path):

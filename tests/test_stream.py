@@ -160,12 +160,12 @@ def test_duplicate_keys_and_duplicate_tokens_in_a_stream(tmp_path):
     } in rows
 
 
-def test_progress_of_a_streamed_run_ends_at_every_token_entry(tmp_path):
-    # the fixture's last entry is skipped (revoked): it is done too, after the last chunk
+def test_progress_of_a_streamed_run_counts_the_tokens_it_evaluates(tmp_path):
+    # as the whole-file path: the fixture's revoked entry is skipped, not evaluated, so not counted
     inventory = write_jsonl(tmp_path / "inv.jsonl", neutral_fixture())
     result = audit(str(inventory), "-f", "jsonl", "-o", str(tmp_path / "o.jsonl"), "--progress", "--chunk-size", "1")
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
-    assert lines[:2] == ["token-auditor: starting OPA", "token-auditor: evaluating 4 tokens"]
-    assert lines[-1].startswith("token-auditor: evaluated 4/4 tokens (100%), ")
+    assert lines[:2] == ["token-auditor: starting OPA", "token-auditor: evaluating 3 tokens"]
+    assert lines[-1].startswith("token-auditor: evaluated 3/3 tokens (100%), ")
     assert lines[-1].endswith(", 5 findings so far")
