@@ -7,7 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT, run_cli
+from conftest import FIXTURES, ROOT, audit_to_json, run_cli
 
 from auditor.errors import InputError
 from auditor.inventory.loader import load_document
@@ -276,27 +276,9 @@ CLEAN = {"docs-reader", "model-sync-read", "handbook-reader", "stale-issue-bot",
 
 @pytest.fixture(scope="module")
 def github_report(opa_server, tmp_path_factory):
-    from conftest import NOW
-
-    url, token = opa_server
-    out = tmp_path_factory.mktemp("gh") / "report.json"
-    result = run_cli(
-        "audit",
-        str(FIXTURES / "github"),
-        "--format",
-        "json",
-        "-o",
-        str(out),
-        "--now",
-        NOW,
-        "--opa-url",
-        url,
-        "--opa-token-env",
-        "T",
-        env={"T": token},
-    )
-    assert result.returncode == 1, result.stderr
-    return json.loads(out.read_text())
+    code, report, stderr = audit_to_json(opa_server, tmp_path_factory.mktemp("gh"), FIXTURES / "github")
+    assert code == 1, stderr
+    return report
 
 
 def test_every_check_fires_where_the_fixture_says(github_report):

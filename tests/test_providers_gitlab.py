@@ -7,7 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, NOW, ROOT, run_cli
+from conftest import FIXTURES, ROOT, audit_to_json, run_cli
 
 from auditor.errors import InputError
 from auditor.inventory.loader import load_document
@@ -162,25 +162,9 @@ def test_schema_error_names_the_place(tmp_path):
 
 @pytest.fixture(scope="module")
 def gitlab_report(opa_server, tmp_path_factory):
-    url, secret = opa_server
-    out = tmp_path_factory.mktemp("gl") / "report.json"
-    result = run_cli(
-        "audit",
-        str(WRAPPER),
-        "--format",
-        "json",
-        "-o",
-        str(out),
-        "--now",
-        NOW,
-        "--opa-url",
-        url,
-        "--opa-token-env",
-        "T",
-        env={"T": secret},
-    )
-    assert result.returncode == 1, result.stderr
-    return json.loads(out.read_text())
+    code, report, stderr = audit_to_json(opa_server, tmp_path_factory.mktemp("gl"), WRAPPER)
+    assert code == 1, stderr
+    return report
 
 
 def test_every_gitlab_check_fires_where_expected(gitlab_report):
