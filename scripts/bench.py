@@ -3,7 +3,8 @@
 
 For each size it generates a seeded inventory (scripts/generate_inventory.py) and measures, each as
 a child process tree of this script (wall time, peak RSS summed over the tree, polled):
-  (a) `token-auditor audit FILE --format json -o /dev/null --fail-on never --now …` (managed OPA);
+  (a) `token-auditor audit FILE --format json -o /dev/null --fail-on never --now …` (managed OPA; a
+      huggingface-inventory/v1 .json export streams with -f json too, so this is the streamed path since 2026-11-29);
   (b) `opa eval -d <policies without tests> -i normalized.json data.token_auditor.main.findings`
       on the input written by `token-auditor normalize` (the same bundle the engine loads);
   (c) one request per token: a real managed OPA with Engine(chunk_size=1, workers=1) on a sample
@@ -438,7 +439,7 @@ def report(results: list[dict], args, opa: str) -> None:
         if r["whole"]:
             rows = [
                 ("token-auditor normalize (info)", r["normalize"], r["bytes"]),
-                ("(a) token-auditor audit", r["audit"], r["bytes"]),
+                ("(a) token-auditor audit (-f json)", r["audit"], r["bytes"]),
                 ("(b) raw opa eval (normalized)", r["raw"], r["bytes"]),
                 (f"(c) per-token, {r['per_token']['sample']['tokens']} extrapolated", r["per_token"], r["bytes"]),
             ]
@@ -464,7 +465,7 @@ def report(results: list[dict], args, opa: str) -> None:
             parts.append(
                 f"/ raw opa eval: wall {over:.2f}x (target <= {STREAM_TARGET}x: "
                 f"{'met' if over <= STREAM_TARGET else 'NOT met'}), CPU {s['cpu'] / max(r['raw']['cpu'], 1e-9):.2f}x, "
-                f"peak RSS {s['rss'] / max(r['raw']['rss'], 1):.2f}x; / whole-file audit: wall "
+                f"peak RSS {s['rss'] / max(r['raw']['rss'], 1):.2f}x; / (a) audit -f json: wall "
                 f"{s['wall'] / r['audit']['wall']:.2f}x, peak RSS {s['rss'] / max(r['audit']['rss'], 1):.2f}x"
             )
         limit = STREAM_RSS_HUGE if r["size"] >= 1_000_000 else STREAM_RSS
