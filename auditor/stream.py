@@ -379,33 +379,19 @@ def check_sources(files: list[str], spool: IO[bytes]) -> Checked:
 
 
 class OrgContext:
-    """The orgs as a chunk needs them. The first chunk carries every org (org-level rules run there, like
-    locations); the others only those their tokens refer to. Member lists are cut down to the chunk's token
-    owners (only owner-not-member reads them), with `member_count` the size of the whole list, so a chunk's input
-    does not grow with the orgs and members in the file (at 1M tokens: 2,500 orgs with 250k members, 16 MB of
-    JSON per chunk otherwise)."""
+    """The orgs a chunk's tokens name. The first chunk carries every org (org-level rules run there, like
+    locations); the others only those their tokens refer to, so a chunk's input does not grow with the number
+    of orgs and members in the file (at 1M tokens: 2,500 orgs, 16 MB of JSON per chunk otherwise)."""
 
     def __init__(self, orgs: list[dict]):
         self.orgs = orgs
         self.names = {o["name"] for o in orgs}
-        self.members: dict[tuple[str, str], set[str]] = {}  # an org listed twice: its lists' union, as OPA sees it
-        for org in orgs:
-            if isinstance(org.get("members"), list):
-                self.members.setdefault((org["provider"], org["name"]), set()).update(org["members"])
 
-    def __call__(self, tokens: list[dict], every: bool = False) -> list[dict]:
+    def __call__(self, tokens: list[dict]) -> list[dict]:
         names: set[str] = set()
-        if not every:
-            for token in tokens:
-                self._collect(token, names)
-        owners = {token.get("owner") for token in tokens}
-        return [self._cut(org, owners) for org in self.orgs if every or org["name"] in names]
-
-    def _cut(self, org: dict, owners: set) -> dict:
-        members = self.members.get((org["provider"], org["name"]))
-        if members is None or not isinstance(org.get("members"), list):
-            return org
-        return {**org, "members": sorted(members & owners), "member_count": len(members)}
+        for token in tokens:
+            self._collect(token, names)
+        return [o for o in self.orgs if o["name"] in names]
 
     def _collect(self, node, names: set[str]) -> None:
         if isinstance(node, str):
@@ -644,7 +630,7 @@ def _audit_spooled(checked: Checked, spool: IO[bytes], now, config, options, fai
                 document = {
                     "now": now,
                     "tokens": chunk.tokens,
-                    "orgs": orgs_for(chunk.tokens, every=first),
+                    "orgs": context.orgs if first else orgs_for(chunk.tokens),
                     "locations": context.locations if first else [],
                     "secrets": (secrets_first + chunk.secrets) if first else chunk.secrets,
                 }

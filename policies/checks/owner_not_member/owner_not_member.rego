@@ -33,7 +33,7 @@ findings contains finding.new(rego.metadata.chain(), tokens.subject(tok), {
 	]),
 	"evidence": {
 		"org": org, "owner": tok.owner,
-		"approval": _approval(tok, org), "members": object.get(_member_counts, concat(":", [tok.provider, org]), count(members)),
+		"approval": _approval(tok, org), "members": count(members),
 	},
 	"recommendation": {
 		"action": "revoke",
@@ -65,13 +65,6 @@ _member_sets[key] := {m |
 } if {
 	some org in input.orgs
 	is_array(org.members)
-	key := concat(":", [org.provider, org.name])
-}
-
-# The size of the whole member list where a chunk's input cuts it down to the chunk's token owners.
-_member_counts[key] := org.member_count if {
-	some org in input.orgs
-	is_number(org.member_count)
 	key := concat(":", [org.provider, org.name])
 }
 
