@@ -16,7 +16,6 @@ Memory then grows with the org context, the duplicate-key table and one batch of
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 import tempfile
@@ -47,7 +46,7 @@ from auditor.providers.neutral import ADAPTER as NEUTRAL
 from auditor.providers.neutral import FORMAT as NEUTRAL_FORMAT
 from auditor.providers.neutral import normalize_token
 from auditor.redaction import SecretHit, contains_secret, redact_document
-from auditor.report.jsonl_format import finding_line, line_bytes, skipped_line, summary_line
+from auditor.report.jsonl_format import compact_json, finding_line, line_bytes, skipped_line, summary_line
 from auditor.report.model import Finding
 
 if TYPE_CHECKING:
@@ -259,13 +258,6 @@ class Checked:
     total: int
 
 
-def _dumps(value) -> bytes:
-    try:
-        return orjson.dumps(value)
-    except TypeError:  # an int beyond 64 bits: stdlib, which orjson.loads reads back
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-
-
 _loads = orjson.loads
 
 
@@ -348,7 +340,9 @@ def check_sources(files: list[str], spool: IO[bytes]) -> Checked:
                         if not errors and not file_errors:
                             entry = token.as_dict() if isinstance(token, Skipped) else token
                             hit_entries = [hit.as_input() for hit in hits]
-                            spool.write(_dumps([number, item.index, item.line, skipped, entry, hit_entries]) + b"\n")
+                            spool.write(
+                                compact_json([number, item.index, item.line, skipped, entry, hit_entries]) + b"\n"
+                            )
                 if found and len(file_errors) < MAX_ERRORS_SHOWN:
                     file_errors.extend(found)
                 elif found:

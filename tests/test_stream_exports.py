@@ -43,6 +43,17 @@ def same_lines(inventory: Path, tmp_path: Path, *extra: str) -> list[dict]:
     return [json.loads(line) for line in one.read_text().splitlines()]
 
 
+def same_json_report(inventory: Path, tmp_path: Path, chunk_size: str) -> dict:
+    """Stream `-f json` and read whole; the reports must be equal byte for byte. Returns the streamed report."""
+    one, other = tmp_path / "s.json", tmp_path / "w.json"
+    result = audit(str(inventory), "-f", "json", "-o", str(one), "--max-input-bytes", "100", "--chunk-size", chunk_size)
+    assert result.returncode == 0, result.stderr
+    result = whole(inventory, other, "json")
+    assert result.returncode == 0, result.stderr
+    assert one.read_bytes() == other.read_bytes()
+    return json.loads(one.read_text())
+
+
 def fixture(provider: str, name: str) -> dict:
     """A fixture as written, pasted token values and all (the loader would redact them)."""
     return yaml.safe_load((FIXTURES / provider / f"{name}.yaml").read_text())
@@ -116,13 +127,7 @@ def test_a_streamed_json_report_of_an_export_is_the_whole_file_report(tmp_path):
     inventory = generate_inventory.write_json(
         generate_inventory.huggingface_inventory(120, seed=3), tmp_path / "g.json"
     )
-    one, other = tmp_path / "s.json", tmp_path / "w.json"
-    result = audit(str(inventory), "-f", "json", "-o", str(one), "--max-input-bytes", "100", "--chunk-size", "9")
-    assert result.returncode == 0, result.stderr
-    result = whole(inventory, other, "json")
-    assert result.returncode == 0, result.stderr
-    assert one.read_bytes() == other.read_bytes()
-    summary = json.loads(one.read_text())["summary"]
+    summary = same_json_report(inventory, tmp_path, "9")["summary"]
     assert (summary["tokens"], summary["audited"], summary["skipped"]) == (120, 120, 0)
 
 
@@ -279,13 +284,9 @@ def test_tokens_lacking_evidence_are_counted_across_chunks(tmp_path):
         "collection": {"endpoints": {"token_usage": {"status": "not_applicable", "note": "whoami-v2 does not say"}}},
     }
     inventory = write(tmp_path / "usage.json", document)
-    one, other = tmp_path / "s.json", tmp_path / "w.json"
-    result = audit(str(inventory), "-f", "json", "-o", str(one), "--max-input-bytes", "100", "--chunk-size", "1")
-    assert result.returncode == 0, result.stderr
-    result = whole(inventory, other, "json")
-    assert result.returncode == 0, result.stderr
-    assert one.read_bytes() == other.read_bytes()
-    entries = [(e["rule_id"], e["org"], e["tokens"]) for e in json.loads(one.read_text())["not_assessed"]]
+    entries = [
+        (e["rule_id"], e["org"], e["tokens"]) for e in same_json_report(inventory, tmp_path, "1")["not_assessed"]
+    ]
     assert entries == [
         ("never-used-token", "asmith", 1),
         ("never-used-token", "jdoe-ml", 2),

@@ -118,7 +118,7 @@ def subject_index(tokens, orgs=()) -> dict[str, dict]:
     return out
 
 
-def _sort_key(finding: dict) -> tuple:
+def sort_key(finding: dict) -> tuple:
     subject = finding.get("subject") or {}
     return (
         severity_rank(finding["severity"]),
@@ -150,4 +150,4 @@ def prepare_findings(raw: list[dict], line_of=None, subjects: dict[str, dict] | 
             if line:
                 source["line"] = line
         finding.pop("description", None)
-    return sorted(raw, key=_sort_key)
+    return sorted(raw, key=sort_key)

@@ -23,9 +23,10 @@ from typing import IO, Any
 
 import orjson
 
-from auditor.findings.finding import _sort_key as sort_key  # the report's order of findings
+from auditor.findings.finding import sort_key  # the report's order of findings
 from auditor.plan import Catalogue
 from auditor.plan.build import build_plans, plan_id, token_key_of
+from auditor.report.jsonl_format import compact_json
 
 Key = tuple[Any, ...]
 
@@ -41,13 +42,6 @@ def indented(value: Any, depth: int) -> bytes:
     except TypeError:  # an int beyond 64 bits: stdlib, as JsonFormat falls back
         text = json.dumps(value, indent=2, ensure_ascii=False).encode()
     return text.replace(b"\n", b"\n" + b"  " * depth) if depth else text
-
-
-def _compact(value: Any) -> bytes:
-    try:
-        return orjson.dumps(value)
-    except TypeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class SortedSpool:
@@ -156,7 +150,7 @@ class JsonReportStream:
         for finding in findings:
             key = token_key_of(finding)
             if key is not None:
-                self.planned.add((key, *sort_key(finding)), _compact(finding))
+                self.planned.add((key, *sort_key(finding)), compact_json(finding))
 
     def add_finding(self, finding: dict) -> None:
         """A finding as the report lists it (plan id and gate fields set)."""
@@ -170,7 +164,7 @@ class JsonReportStream:
         """One audited token's facts (auditor/audit.py token_facts) and, for GitHub grants, its revoke id."""
         self.tokens.add((fact["key"],), indented(fact, 2))
         if revoke_id is not None:
-            self.revoke_ids.add((fact["key"],), _compact(revoke_id))
+            self.revoke_ids.add((fact["key"],), compact_json(revoke_id))
 
     def _plans(self) -> Iterator[dict]:
         """One plan per token with findings, by token key: its findings merged with its facts."""

@@ -35,12 +35,16 @@ SUMMARY_FIELDS = (
 )
 
 
-def line_bytes(value: Mapping[str, Any]) -> bytes:
+def compact_json(value: Any) -> bytes:
+    """One line of JSON, no spaces: orjson, or the stdlib for a value orjson refuses (an int beyond 64 bits)."""
     try:
-        return orjson.dumps(value) + b"\n"
-    except TypeError:  # a value orjson refuses (an int beyond 64 bits): stdlib below
-        pass
-    return (json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def line_bytes(value: Mapping[str, Any]) -> bytes:
+    return compact_json(value) + b"\n"
 
 
 def finding_line(finding: Mapping[str, Any]) -> bytes:
